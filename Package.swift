@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+// cnnc: text → syntax tree (Parser) → checked network (ShapeCheck) → lowered program and
+// emitted C/Swift (Codegen) → execution (Runtime). Each module imports only the stage before it.
+import PackageDescription
+
+let package = Package(
+    name: "cnnc",
+    products: [
+        .executable(name: "cnnc", targets: ["cnnc"]),
+    ],
+    targets: [
+        .target(name: "Parser"),
+        .target(name: "ShapeCheck", dependencies: ["Parser"]),
+        .target(name: "Codegen", dependencies: ["ShapeCheck"]),
+        // The reference interpreter runs the checked network itself (it is the oracle the
+        // generated code is tested against); compiled backends run Codegen's output.
+        .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck"]),
+        .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
+        .testTarget(name: "ParserTests", dependencies: ["Parser"]),
+        .testTarget(name: "ShapeCheckTests", dependencies: ["ShapeCheck", "Parser"]),
+        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck"]),
+        .testTarget(name: "CLITests", dependencies: ["cnnc"]),
+    ]
+)

@@ -1,0 +1,112 @@
+/// The syntax tree of a `.cnn` file: what was written, with where, before any arithmetic.
+/// Numbers are kept as written (a stride of 0 is syntactically fine; ShapeCheck rejects it).
+public struct NetworkSyntax: Sendable {
+    public var name: Located<String>?
+    /// Where the `strict` line is, if there is one.
+    public var strict: SourceRange?
+    public var input: InputSyntax?
+    public var layers: [LayerSyntax]
+    /// Where the file ends, for diagnostics about something missing.
+    public var end: SourceLocation
+
+    public init(name: Located<String>? = nil, strict: SourceRange? = nil, input: InputSyntax? = nil,
+                layers: [LayerSyntax] = [], end: SourceLocation = SourceLocation(line: 1, column: 1)) {
+        self.name = name
+        self.strict = strict
+        self.input = input
+        self.layers = layers
+        self.end = end
+    }
+}
+
+/// `input 32x32x1` (width, height, depth) or `input 20` (a vector).
+public struct InputSyntax: Sendable {
+    public var dimensions: Located<[Int]>
+    public var keyword: SourceRange
+}
+
+/// A size as written: `5` (square), `5x3` (width x height) or `227x227x3`.
+public struct SizeSyntax: Hashable, Sendable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    public init(square: Int) {
+        self.init(width: square, height: square)
+    }
+
+    public var description: String { "\(width)x\(height)" }
+}
+
+public enum PaddingSyntax: Hashable, Sendable {
+    case explicit(SizeSyntax)
+    case same
+    case valid
+}
+
+public enum PoolKind: String, Hashable, Sendable {
+    case max
+    case average
+}
+
+public enum ActivationSyntax: Hashable, Sendable {
+    case relu
+    case sigmoid
+    case tanh
+    case softmax
+    /// The slope for negative inputs, when written.
+    case leakyRelu(Double?)
+    /// The scale for negative inputs, when written.
+    case elu(Double?)
+
+    public var keyword: String {
+        switch self {
+        case .relu: "relu"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .softmax: "softmax"
+        case .leakyRelu: "leakyrelu"
+        case .elu: "elu"
+        }
+    }
+}
+
+/// Kernel, stride, padding and dilation, shared by conv, depthwise and the pools.
+public struct WindowSyntax: Sendable {
+    public var kernel: Located<SizeSyntax>
+    public var stride: Located<SizeSyntax>?
+    public var padding: Located<PaddingSyntax>?
+    public var dilation: Located<SizeSyntax>?
+}
+
+public enum OperationSyntax: Sendable {
+    case conv(filters: Located<Int>, window: WindowSyntax, groups: Located<Int>?, bias: Bool)
+    case depthwise(window: WindowSyntax, multiplier: Located<Int>?)
+    case pool(PoolKind, window: WindowSyntax, ceil: Bool)
+    case globalPool(PoolKind)
+    case fullyConnected(outputs: Located<Int>)
+    case flatten
+    case dropout(probability: Located<Double>)
+    case batchNorm(epsilon: Located<Double>?)
+    case lrn(size: Located<Int>?, alpha: Located<Double>?, beta: Located<Double>?, k: Located<Double>?)
+    case activation(ActivationSyntax)
+    case add(sources: [Located<String>])
+    case concat(sources: [Located<String>])
+}
+
+/// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.
+public struct LayerSyntax: Sendable {
+    public var name: Located<String>?
+    /// The operation keyword as written (`conv`, `maxpool`…), used for automatic names.
+    public var keyword: Located<String>
+    public var operation: OperationSyntax
+    public var from: Located<String>?
+    /// A trailing activation on conv, depthwise, fc, add or concat.
+    public var activation: Located<ActivationSyntax>?
+    /// The whole line, from the first word to the last.
+    public var range: SourceRange
+}

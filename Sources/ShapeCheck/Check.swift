@@ -1,0 +1,23 @@
+import Parser
+
+/// What checking a file gives: the network when there is no error, and every diagnostic.
+public struct CheckResult: Sendable {
+    public var file: SourceFile
+    public var network: CheckedNetwork?
+    public var diagnostics: [Diagnostic]
+
+    public var hasErrors: Bool { diagnostics.hasErrors }
+}
+
+/// Parse and check one file's text. `strict` makes strides that do not fit errors.
+public func checkSource(_ file: SourceFile, strict: Bool = false) -> CheckResult {
+    let parsed = parse(file)
+    let checked = check(parsed.syntax, defaultName: file.baseName, strict: strict)
+    return CheckResult(file: file, network: checked.network,
+                       diagnostics: (parsed.diagnostics + checked.diagnostics).sortedByLocation())
+}
+
+/// Convenience for tests and tools: check text as if read from `path`.
+public func checkSource(_ text: String, path: String = "<input>.cnn", strict: Bool = false) -> CheckResult {
+    checkSource(SourceFile(path: path, text: text), strict: strict)
+}

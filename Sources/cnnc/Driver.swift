@@ -1,0 +1,132 @@
+import Foundation
+
+/// Exit codes of every command: 0 success, 1 an error in the input, 2 bad usage.
+enum ExitCode {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+}
+
+/// Where output goes. Tests pass a capturing console; the tool uses stdout and stderr.
+final class Console: @unchecked Sendable {
+    var writeOut: (String) -> Void
+    var writeErr: (String) -> Void
+    /// Colour only on a terminal, and never when NO_COLOR is set.
+    var colour: Bool
+
+    init(writeOut: @escaping (String) -> Void, writeErr: @escaping (String) -> Void, colour: Bool) {
+        self.writeOut = writeOut
+        self.writeErr = writeErr
+        self.colour = colour
+    }
+
+    static var standard: Console {
+        let terminal = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        return Console(
+            writeOut: { FileHandle.standardOutput.write(Data($0.utf8)) },
+            writeErr: { FileHandle.standardError.write(Data($0.utf8)) },
+            colour: terminal)
+    }
+
+    func out(_ text: String) { writeOut(text.hasSuffix("\n") ? text : text + "\n") }
+    func err(_ text: String) { writeErr(text.hasSuffix("\n") ? text : text + "\n") }
+}
+
+/// A command's arguments: positional words, `--flag`s and `--option value`s, consumed as the
+/// command asks for them; whatever is left over is a usage error.
+struct Arguments {
+    private var words: [String]
+    private(set) var problems: [String] = []
+
+    init(_ words: [String]) { self.words = words }
+
+    mutating func flag(_ name: String) -> Bool {
+        guard let i = words.firstIndex(of: name) else { return false }
+        words.remove(at: i)
+        return true
+    }
+
+    mutating func option(_ names: String...) -> String? {
+        for name in names {
+            if let i = words.firstIndex(of: name) {
+                guard i + 1 < words.count else {
+                    problems.append("\(name) needs a value")
+                    words.remove(at: i)
+                    return nil
+                }
+                let value = words[i + 1]
+                words.removeSubrange(i...(i + 1))
+                return value
+            }
+            if let i = words.firstIndex(where: { $0.hasPrefix(name + "=") }) {
+                let value = String(words[i].dropFirst(name.count + 1))
+                words.remove(at: i)
+                return value
+            }
+        }
+        return nil
+    }
+
+    mutating func intOption(_ names: String..., range: ClosedRange<Int>) -> Int? {
+        var value: String?
+        for name in names where value == nil { value = option(name) }
+        guard let value else { return nil }
+        guard let n = Int(value), range.contains(n) else {
+            problems.append("\(names[0]) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'")
+            return nil
+        }
+        return n
+    }
+
+    /// The positional words left once options are taken; a leftover `--x` is a usage error.
+    mutating func positional() -> [String] {
+        let unknown = words.filter { $0.hasPrefix("-") && $0 != "-" }
+        problems += unknown.map { "unknown option '\($0)'" }
+        let rest = words.filter { !($0.hasPrefix("-") && $0 != "-") }
+        words = []
+        return rest
+    }
+}
+
+enum Driver {
+    struct Command {
+        let name: String
+        let summary: String
+        let run: ([String], Console) -> Int32
+    }
+
+    static let commands: [Command] = [
+        Command(name: "check", summary: "parse and check networks; print shapes, parameters and MACs", run: CheckCommand.run),
+    ]
+
+    static func run(_ arguments: [String], console: Console) -> Int32 {
+        guard let first = arguments.first else {
+            console.err(usage)
+            return ExitCode.usage
+        }
+        if first == "--help" || first == "-h" || first == "help" {
+            console.out(usage)
+            return ExitCode.success
+        }
+        guard let command = commands.first(where: { $0.name == first }) else {
+            console.err("cnnc: unknown command '\(first)'\n\n" + usage)
+            return ExitCode.usage
+        }
+        return command.run(Array(arguments.dropFirst()), console)
+    }
+
+    static var usage: String {
+        let width = commands.map(\.name.count).max() ?? 0
+        return "usage: cnnc COMMAND [ARGUMENTS]\n\ncommands:\n"
+            + commands.map { "  " + $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }
+            .joined(separator: "\n")
+    }
+
+    /// Prints usage problems and says whether there were any.
+    static func reportUsageProblems(_ arguments: Arguments, command: String, usage: String, console: Console) -> Bool {
+        guard !arguments.problems.isEmpty else { return false }
+        for problem in arguments.problems { console.err("cnnc \(command): \(problem)") }
+        console.err("usage: \(usage)")
+        return true
+    }
+}
