@@ -89,10 +89,10 @@ struct Arguments {
 }
 
 enum Driver {
-    struct Command {
+    struct Command: Sendable {
         let name: String
         let summary: String
-        let run: ([String], Console) -> Int32
+        let run: @Sendable ([String], Console) -> Int32
     }
 
     static let commands: [Command] = [
