@@ -4,7 +4,6 @@
 public enum Message: Sendable {
     // MARK: Lexical and syntax (Parser)
     case invalidUTF8
-    case invalidCharacter(String)
     case invalidNumber(String)
     case numberTooLarge(String)
     case invalidSize(String)
@@ -29,7 +28,8 @@ public enum Message: Sendable {
     // MARK: Semantics (ShapeCheck)
     case zeroValue(what: String, layer: String)
     case strideDoesNotFit(layer: String, axis: String)
-    case outputBelowOne(layer: String, axis: String)
+    case exceedsLimit(layer: String, what: String)
+    case poolPaddingTooLarge(layer: String)
     case kernelLargerThanInput(layer: String, axis: String)
     case groupsDoNotDivide(layer: String, what: String)
     case sizeOverflow(layer: String)
@@ -45,7 +45,6 @@ public enum Message: Sendable {
     public var id: String {
         switch self {
         case .invalidUTF8: "invalid-utf8"
-        case .invalidCharacter: "invalid-character"
         case .invalidNumber: "invalid-number"
         case .numberTooLarge: "number-too-large"
         case .invalidSize: "invalid-size"
@@ -68,7 +67,8 @@ public enum Message: Sendable {
         case .valueOutOfRange: "value-out-of-range"
         case .zeroValue: "zero-value"
         case .strideDoesNotFit: "stride-does-not-fit"
-        case .outputBelowOne: "output-below-one"
+        case .exceedsLimit: "exceeds-limit"
+        case .poolPaddingTooLarge: "pool-padding-too-large"
         case .kernelLargerThanInput: "kernel-larger-than-input"
         case .groupsDoNotDivide: "groups-do-not-divide"
         case .sizeOverflow: "size-overflow"
@@ -94,8 +94,6 @@ public enum Message: Sendable {
         switch self {
         case .invalidUTF8:
             "this line is not valid UTF-8"
-        case .invalidCharacter(let c):
-            "unexpected character '\(c)'"
         case .invalidNumber(let w):
             "'\(w)' is not a number"
         case .numberTooLarge(let w):
@@ -140,10 +138,12 @@ public enum Message: Sendable {
             "\(layer): \(what) must be at least 1"
         case .strideDoesNotFit(let layer, let axis):
             "\(layer): the stride does not fit the \(axis); the output size is floored"
-        case .outputBelowOne(let layer, let axis):
-            "\(layer): the output \(axis) would be below 1"
+        case .exceedsLimit(let layer, let what):
+            "\(layer): \(what) exceeds what cnnc can hold"
+        case .poolPaddingTooLarge(let layer):
+            "\(layer): a pool's padding must be at most half its window"
         case .kernelLargerThanInput(let layer, let axis):
-            "\(layer): the kernel is larger than the padded input \(axis)"
+            "\(layer): the kernel is larger than the padded input \(axis); the output would be below 1"
         case .groupsDoNotDivide(let layer, let what):
             "\(layer): groups must divide \(what)"
         case .sizeOverflow(let layer):

@@ -1,9 +1,241 @@
-/// Text → syntax tree. TODO(main session): being written now.
+/// What parsing gives: a syntax tree with everything that could be read, and every problem.
 public struct ParseResult: Sendable {
     public var syntax: NetworkSyntax
     public var diagnostics: [Diagnostic]
 }
 
+/// Text → syntax tree. Never throws and never stops at the first problem: a line that cannot
+/// be read is reported and skipped, and the rest of the file is still read.
 public func parse(_ file: SourceFile) -> ParseResult {
-    ParseResult(syntax: NetworkSyntax(), diagnostics: [])
+    var parser = LineParser()
+    for location in file.invalidUTF8 {
+        parser.diagnostics.append(Diagnostic(.invalidUTF8, at: SourceRange(line: location.line, column: location.column, length: 1)))
+    }
+    for (index, line) in file.lines.enumerated() {
+        parser.parseLine(Lexer.tokens(of: line, number: index + 1))
+    }
+    let lastLine = max(file.lines.count, 1)
+    parser.syntax.end = SourceLocation(line: lastLine, column: (file.line(lastLine)?.unicodeScalars.count ?? 0) + 1)
+    if parser.syntax.input == nil && !parser.syntax.inputWritten {
+        let at = parser.syntax.layers.first?.range.start ?? parser.syntax.end
+        parser.diagnostics.append(Diagnostic(.missingInput, at: SourceRange(start: at, end: at),
+                                             notes: [DiagnosticNote("add a line such as 'input 32x32x1' (width x height x depth) before the first layer")]))
+    }
+    return ParseResult(syntax: parser.syntax, diagnostics: parser.diagnostics)
+}
+
+/// The operations and their syntax, for "did you mean" notes and for telling the expected form.
+public enum Grammar {
+    public static let activationKeywords = ["relu", "sigmoid", "tanh", "softmax", "leakyrelu", "elu"]
+    public static let headerKeywords = ["network", "strict", "input"]
+    public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
+                                           "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat"] + activationKeywords
+    /// Operations that take a trailing activation word.
+    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "add", "concat"]
+
+    public static func form(of op: String) -> String {
+        switch op {
+        case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
+        case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
+        case "maxpool", "avgpool": "\(op) FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [round floor|ceil] [from NAME]"
+        case "fc": "fc N [from NAME] [ACTIVATION]"
+        case "dropout": "dropout P [from NAME]   (0 ≤ P < 1)"
+        case "batchnorm": "batchnorm [eps E] [from NAME]"
+        case "lrn": "lrn [size 5] [alpha 1e-4] [beta 0.75] [k 2] [from NAME]"
+        case "leakyrelu": "leakyrelu [A] [from NAME]"
+        case "elu": "elu [A] [from NAME]"
+        case "add", "concat": "\(op) NAME NAME… [ACTIVATION]"
+        default: "\(op) [from NAME]"
+        }
+    }
+
+    static let optionsWithValues: Set<String> = ["stride", "pad", "dilation", "groups", "multiplier", "round", "eps",
+                                                 "size", "alpha", "beta", "k", "from"]
+
+    static func options(of op: String) -> [String] {
+        var options: [String]
+        switch op {
+        case "conv": options = ["stride", "pad", "dilation", "groups", "nobias"]
+        case "depthwise": options = ["stride", "pad", "dilation", "multiplier", "nobias"]
+        case "maxpool", "avgpool": options = ["stride", "pad", "round"]
+        case "batchnorm": options = ["eps"]
+        case "lrn": options = ["size", "alpha", "beta", "k"]
+        default: options = []
+        }
+        if op != "add" && op != "concat" { options.append("from") }
+        return options
+    }
+}
+
+/// Reads a file line by line into a `NetworkSyntax`, collecting diagnostics.
+struct LineParser {
+    var syntax = NetworkSyntax()
+    var diagnostics: [Diagnostic] = []
+    private var reportedLayerBeforeInput = false
+
+    mutating func parseLine(_ tokens: [Token]) {
+        guard let first = tokens.first else { return }
+        var words = tokens[...]
+        var name: Located<String>?
+        if first.text == ":" {
+            error(.invalidName(":"), first.range, notes: [DiagnosticNote("a layer line is 'NAME: OP ARGS…'")])
+            return
+        }
+        if tokens.count >= 2 && tokens[1].text == ":" {
+            if Lexer.isName(first.text) {
+                name = Located(first.text, first.range)
+            } else {
+                error(.invalidName(first.text), first.range)
+            }
+            words = tokens.dropFirst(2)
+            guard let opWord = words.first else {
+                error(.missingLayerAfterName(first.text), first.range)
+                return
+            }
+            if opWord.text == ":" {
+                error(.unexpectedWord(word: ":", op: "a layer line"), opWord.range)
+                return
+            }
+        }
+        let keyword = words.first!
+        let arguments = Array(words.dropFirst())
+        if name == nil {
+            switch keyword.text {
+            case "network": return parseNetwork(keyword, arguments)
+            case "strict": return parseStrict(keyword, arguments)
+            case "input": return parseInput(keyword, arguments)
+            default: break
+            }
+        }
+        guard Grammar.operationKeywords.contains(keyword.text) else {
+            reportUnknownOperation(keyword)
+            syntax.unreadableStatements += 1
+            return
+        }
+        if syntax.input == nil && !syntax.inputWritten && !reportedLayerBeforeInput {
+            reportedLayerBeforeInput = true
+            error(.layerBeforeInput, keyword.range, notes: [DiagnosticNote("the 'input' line must come before the first layer")])
+        }
+        var reader = LayerReader(keyword: keyword, arguments: arguments)
+        let operation = reader.read()
+        diagnostics += reader.diagnostics
+        guard let operation else {
+            syntax.unreadableStatements += 1
+            return
+        }
+        let lineEnd = (tokens.last?.range ?? keyword.range)
+        syntax.layers.append(LayerSyntax(name: name, keyword: Located(keyword.text, keyword.range), operation: operation,
+                                         from: reader.from, activation: reader.activation,
+                                         range: (name?.range ?? keyword.range).extended(to: lineEnd)))
+    }
+
+    private mutating func error(_ message: Message, _ range: SourceRange, notes: [DiagnosticNote] = [], fixIt: FixIt? = nil) {
+        diagnostics.append(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+    }
+
+    private mutating func reportUnknownOperation(_ word: Token) {
+        let candidates = Grammar.operationKeywords + Grammar.headerKeywords
+        if let guess = closestMatch(to: word.text, among: candidates) {
+            error(.unknownOperation(word.text), word.range, notes: [DiagnosticNote("did you mean '\(guess)'?")],
+                  fixIt: FixIt(range: word.range, replacement: guess))
+        } else if word.text.lowercased() != word.text, Grammar.operationKeywords.contains(word.text.lowercased()) {
+            error(.unknownOperation(word.text), word.range, notes: [DiagnosticNote("keywords are lower case")],
+                  fixIt: FixIt(range: word.range, replacement: word.text.lowercased()))
+        } else {
+            error(.unknownOperation(word.text), word.range,
+                  notes: [DiagnosticNote("known operations: " + Grammar.operationKeywords.joined(separator: ", "))])
+        }
+    }
+
+    private var headerIsClosed: Bool { syntax.input != nil || !syntax.layers.isEmpty }
+
+    private mutating func parseNetwork(_ keyword: Token, _ arguments: [Token]) {
+        if let existing = syntax.name {
+            error(.duplicateStatement("network"), keyword.range, notes: [DiagnosticNote("first given here", at: existing.range)])
+            return
+        }
+        if headerIsClosed || syntax.strict != nil {
+            error(.misplacedHeader("network"), keyword.range, notes: [DiagnosticNote("'network NAME' must be the first statement")])
+        }
+        guard let nameToken = arguments.first else {
+            error(.missingArgument(what: "a name", op: "network"), keyword.range, notes: [DiagnosticNote("write 'network NAME'")])
+            return
+        }
+        guard Lexer.isName(nameToken.text) else {
+            error(.invalidName(nameToken.text), nameToken.range)
+            return
+        }
+        for extra in arguments.dropFirst() { error(.unexpectedWord(word: extra.text, op: "network"), extra.range) }
+        syntax.name = Located(nameToken.text, nameToken.range)
+    }
+
+    private mutating func parseStrict(_ keyword: Token, _ arguments: [Token]) {
+        if let existing = syntax.strict {
+            error(.duplicateStatement("strict"), keyword.range, notes: [DiagnosticNote("first given here", at: existing)])
+            return
+        }
+        if headerIsClosed { error(.misplacedHeader("strict"), keyword.range) }
+        for extra in arguments { error(.unexpectedWord(word: extra.text, op: "strict"), extra.range) }
+        syntax.strict = keyword.range
+    }
+
+    private mutating func parseInput(_ keyword: Token, _ arguments: [Token]) {
+        if let existing = syntax.input {
+            error(.duplicateStatement("input"), keyword.range, notes: [DiagnosticNote("first given here", at: existing.keyword)])
+            return
+        }
+        syntax.inputWritten = true
+        guard let sizeToken = arguments.first else {
+            error(.missingArgument(what: "a size", op: "input"), keyword.range,
+                  notes: [DiagnosticNote("write 'input WxHxD' (e.g. 'input 32x32x1') or 'input N' for a vector")])
+            return
+        }
+        for extra in arguments.dropFirst() { error(.unexpectedWord(word: extra.text, op: "input"), extra.range) }
+        switch readSize(sizeToken, maxParts: 3) {
+        case .size(let parts) where parts.count == 3 || parts.count == 1:
+            syntax.input = InputSyntax(dimensions: Located(parts, sizeToken.range), keyword: keyword.range)
+        case .size:
+            error(.invalidInputSize(sizeToken.text), sizeToken.range,
+                  notes: [DiagnosticNote("add the depth, e.g. '\(sizeToken.text)x1' for one channel or '\(sizeToken.text)x3' for colour")],
+                  fixIt: FixIt(range: sizeToken.range, replacement: sizeToken.text + "x1"))
+        case .problem(let diagnostic):
+            diagnostics.append(diagnostic)
+        }
+    }
+}
+
+enum SizeReading {
+    case size([Int])
+    case problem(Diagnostic)
+}
+
+/// Reads a size word: `5`, `5x3`, `227x227x3`.
+func readSize(_ token: Token, maxParts: Int) -> SizeReading {
+    let parts = token.text.split(separator: "x", omittingEmptySubsequences: false)
+    guard parts.count <= maxParts, parts.allSatisfy(Lexer.isAllDigits) else {
+        var notes: [DiagnosticNote] = []
+        var fixIt: FixIt?
+        if token.text.contains("X") {
+            let lower = token.text.replacingOccurrences(of: "X", with: "x")
+            notes.append(DiagnosticNote("sizes use a lower-case 'x': '\(lower)'"))
+            fixIt = FixIt(range: token.range, replacement: lower)
+        } else if parts.count > maxParts {
+            notes.append(DiagnosticNote(maxParts == 2 ? "expected W or WxH here" : "expected at most \(maxParts) numbers"))
+        }
+        return .problem(Diagnostic(.invalidSize(token.text), at: token.range, notes: notes, fixIt: fixIt))
+    }
+    var values: [Int] = []
+    for part in parts {
+        guard let value = Int(part) else {
+            return .problem(Diagnostic(.numberTooLarge(String(part)), at: token.range))
+        }
+        values.append(value)
+    }
+    return .size(values)
+}
+
+extension String {
+    func replacingOccurrences(of a: Character, with b: Character) -> String {
+        String(map { $0 == a ? b : $0 })
+    }
 }

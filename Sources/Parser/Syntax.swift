@@ -8,6 +8,11 @@ public struct NetworkSyntax: Sendable {
     public var layers: [LayerSyntax]
     /// Where the file ends, for diagnostics about something missing.
     public var end: SourceLocation
+    /// Statements that were written but could not be read (already reported), so later
+    /// stages do not report them again as missing.
+    public var unreadableStatements: Int = 0
+    /// An `input` line was written, even if it could not be read.
+    public var inputWritten = false
 
     public init(name: Located<String>? = nil, strict: SourceRange? = nil, input: InputSyntax? = nil,
                 layers: [LayerSyntax] = [], end: SourceLocation = SourceLocation(line: 1, column: 1)) {
@@ -85,7 +90,7 @@ public struct WindowSyntax: Sendable {
 
 public enum OperationSyntax: Sendable {
     case conv(filters: Located<Int>, window: WindowSyntax, groups: Located<Int>?, bias: Bool)
-    case depthwise(window: WindowSyntax, multiplier: Located<Int>?)
+    case depthwise(window: WindowSyntax, multiplier: Located<Int>?, bias: Bool)
     case pool(PoolKind, window: WindowSyntax, ceil: Bool)
     case globalPool(PoolKind)
     case fullyConnected(outputs: Located<Int>)

@@ -13,7 +13,8 @@ public struct CheckResult: Sendable {
 public func checkSource(_ file: SourceFile, strict: Bool = false) -> CheckResult {
     let parsed = parse(file)
     let checked = check(parsed.syntax, defaultName: file.baseName, strict: strict)
-    return CheckResult(file: file, network: checked.network,
+    // A network is only given when the whole file is right, parse errors included.
+    return CheckResult(file: file, network: parsed.diagnostics.hasErrors ? nil : checked.network,
                        diagnostics: (parsed.diagnostics + checked.diagnostics).sortedByLocation())
 }
 

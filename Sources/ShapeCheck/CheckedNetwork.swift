@@ -223,3 +223,6 @@ public func formatNumber(_ value: Double) -> String {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
     return "\(value)"
 }
+
+/// Max or average; re-exported so later stages need not import the parser.
+public typealias PoolKind = Parser.PoolKind

@@ -1,0 +1,420 @@
+/// Reads the words after an operation keyword: positional arguments first, then options in
+/// any order, `from NAME`, and a trailing activation where the operation allows one.
+struct LayerReader {
+    let keyword: Token
+    private let words: [Token]
+    private var position = 0
+    private var seen: [String: SourceRange] = [:]
+    private(set) var diagnostics: [Diagnostic] = []
+    private(set) var from: Located<String>?
+    private(set) var activation: Located<ActivationSyntax>?
+
+    private var op: String { keyword.text }
+
+    init(keyword: Token, arguments: [Token]) {
+        self.keyword = keyword
+        self.words = arguments
+    }
+
+    /// The operation, or nil when a required part is missing or unreadable.
+    mutating func read() -> OperationSyntax? {
+        switch op {
+        case "conv":
+            if let first = peek(), first.text.contains("x"), Lexer.isAllDigits(Substring(first.text.filter { $0 != "x" })),
+               words.count < 2 || isOptionWord(words[1].text) {
+                // `conv 5x5`: the kernel is there, the filter count is not.
+                error(.missingArgument(what: "the number of filters K", op: op), first.range,
+                      notes: [DiagnosticNote("write '\(Grammar.form(of: op))', e.g. 'conv 6 \(first.text)'")],
+                      fixIt: FixIt(range: first.range, replacement: "6 " + first.text))
+                readOptions { _, _ in true }
+                return nil
+            }
+            let filters = positionalInteger("the number of filters K")
+            let kernel = positionalSize("a kernel size FwxFh")
+            var options = WindowOptions()
+            var groups: Located<Int>?
+            var bias = true
+            readOptions { reader, word in
+                if reader.windowOption(word, into: &options) { return true }
+                switch word.text {
+                case "groups": groups = reader.integerValue(after: word)
+                case "nobias": bias = false
+                default: return false
+                }
+                return true
+            }
+            guard let filters, let kernel else { return nil }
+            return .conv(filters: filters, window: options.window(kernel), groups: groups, bias: bias)
+        case "depthwise":
+            let kernel = positionalSize("a kernel size FwxFh")
+            var options = WindowOptions()
+            var multiplier: Located<Int>?
+            var bias = true
+            readOptions { reader, word in
+                if reader.windowOption(word, into: &options) { return true }
+                switch word.text {
+                case "multiplier": multiplier = reader.integerValue(after: word)
+                case "nobias": bias = false
+                default: return false
+                }
+                return true
+            }
+            guard let kernel else { return nil }
+            return .depthwise(window: options.window(kernel), multiplier: multiplier, bias: bias)
+        case "maxpool", "avgpool":
+            let kernel = positionalSize("a window size FwxFh")
+            var options = WindowOptions()
+            var ceil = false
+            readOptions { reader, word in
+                if word.text == "dilation" { return false }
+                if reader.windowOption(word, into: &options) { return true }
+                guard word.text == "round" else { return false }
+                guard let value = reader.next() else {
+                    reader.error(.expectedValue(what: "'floor' or 'ceil'", after: "round", found: nil), word.range)
+                    return true
+                }
+                switch value.text {
+                case "ceil": ceil = true
+                case "floor": ceil = false
+                default: reader.error(.expectedValue(what: "'floor' or 'ceil'", after: "round", found: value.text), value.range)
+                }
+                return true
+            }
+            guard let kernel else { return nil }
+            return .pool(op == "maxpool" ? .max : .average, window: options.window(kernel), ceil: ceil)
+        case "globalavgpool", "globalmaxpool":
+            readOptions { _, _ in false }
+            return .globalPool(op == "globalmaxpool" ? .max : .average)
+        case "fc":
+            let outputs = positionalInteger("the number of neurons N")
+            readOptions { _, _ in false }
+            guard let outputs else { return nil }
+            return .fullyConnected(outputs: outputs)
+        case "flatten":
+            readOptions { _, _ in false }
+            return .flatten
+        case "dropout":
+            let probability = positionalDecimal("a probability P")
+            readOptions { _, _ in false }
+            guard let probability else { return nil }
+            guard probability.value >= 0 && probability.value < 1 else {
+                error(.valueOutOfRange(what: "the dropout probability", value: formatDecimal(probability.value), range: "at least 0 and below 1"), probability.range)
+                return nil
+            }
+            return .dropout(probability: probability)
+        case "batchnorm":
+            var epsilon: Located<Double>?
+            readOptions { reader, word in
+                guard word.text == "eps" else { return false }
+                epsilon = reader.decimalValue(after: word)
+                if let e = epsilon, !(e.value > 0) {
+                    reader.error(.valueOutOfRange(what: "eps", value: formatDecimal(e.value), range: "above 0"), e.range)
+                }
+                return true
+            }
+            return .batchNorm(epsilon: epsilon)
+        case "lrn":
+            var size: Located<Int>?
+            var alpha, beta, k: Located<Double>?
+            readOptions { reader, word in
+                switch word.text {
+                case "size": size = reader.integerValue(after: word)
+                case "alpha": alpha = reader.decimalValue(after: word)
+                case "beta": beta = reader.decimalValue(after: word)
+                case "k": k = reader.decimalValue(after: word)
+                default: return false
+                }
+                return true
+            }
+            if let k, !(k.value > 0) {
+                error(.valueOutOfRange(what: "k", value: formatDecimal(k.value), range: "above 0"), k.range)
+            }
+            return .lrn(size: size, alpha: alpha, beta: beta, k: k)
+        case "relu", "sigmoid", "tanh", "softmax":
+            readOptions { _, _ in false }
+            return .activation(plainActivation(op))
+        case "leakyrelu", "elu":
+            let parameter = optionalPositionalDecimal()
+            readOptions { _, _ in false }
+            return .activation(op == "elu" ? .elu(parameter?.value) : .leakyRelu(parameter?.value))
+        case "add", "concat":
+            var sources: [Located<String>] = []
+            readOptions { reader, word in
+                guard word.text != "from" else {
+                    reader.error(.fromNotAllowed(reader.op), word.range, notes: [DiagnosticNote("list the layers to combine: '\(Grammar.form(of: reader.op))'")])
+                    _ = reader.next()
+                    return true
+                }
+                guard Lexer.isName(word.text), !reader.isTrailingActivation(word) else { return false }
+                sources.append(Located(word.text, word.range))
+                return true
+            }
+            guard sources.count >= 2 else {
+                error(.needsTwoSources(op), keyword.range, notes: [DiagnosticNote("write '\(Grammar.form(of: op))'")])
+                return nil
+            }
+            return op == "add" ? .add(sources: sources) : .concat(sources: sources)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Positional arguments
+
+    private mutating func next() -> Token? {
+        guard position < words.count else { return nil }
+        defer { position += 1 }
+        return words[position]
+    }
+
+    private func peek() -> Token? { position < words.count ? words[position] : nil }
+
+    private mutating func positionalInteger(_ what: String) -> Located<Int>? {
+        guard let word = peek(), !isOptionWord(word.text) else {
+            missing(what)
+            return nil
+        }
+        position += 1
+        return integer(word, what: what)
+    }
+
+    private mutating func positionalSize(_ what: String) -> Located<SizeSyntax>? {
+        guard let word = peek(), !isOptionWord(word.text) else {
+            missing(what)
+            return nil
+        }
+        position += 1
+        return size(word)
+    }
+
+    private mutating func positionalDecimal(_ what: String) -> Located<Double>? {
+        guard let word = peek(), !isOptionWord(word.text) else {
+            missing(what)
+            return nil
+        }
+        position += 1
+        return decimal(word)
+    }
+
+    private mutating func optionalPositionalDecimal() -> Located<Double>? {
+        guard let word = peek(), Lexer.isDecimal(word.text) else { return nil }
+        position += 1
+        return decimal(word)
+    }
+
+    private mutating func missing(_ what: String) {
+        let at = peek()?.range ?? SourceRange(start: keyword.range.end, end: keyword.range.end)
+        error(.missingArgument(what: what, op: op), peek() == nil ? keyword.range : at,
+              notes: [DiagnosticNote("write '\(Grammar.form(of: op))'")])
+    }
+
+    private func isOptionWord(_ text: String) -> Bool {
+        Grammar.options(of: op).contains(text) || Grammar.activationKeywords.contains(text)
+    }
+
+    // MARK: Options
+
+    /// Reads the remaining words; `handle` takes an option word and reads its value, or
+    /// returns false when the word is not one of the operation's own options.
+    private mutating func readOptions(_ handle: (inout LayerReader, Token) -> Bool) {
+        while let word = next() {
+            if word.text != "from" && !Grammar.activationKeywords.contains(word.text), let first = seen[word.text],
+               Grammar.options(of: op).contains(word.text) {
+                error(.duplicateOption(word.text), word.range, notes: [DiagnosticNote("first given here", at: first)])
+            }
+            if Grammar.options(of: op).contains(word.text) { seen[word.text] = seen[word.text] ?? word.range }
+            if word.text == "from" && op != "add" && op != "concat" {
+                if let first = from {
+                    error(.duplicateOption("from"), word.range, notes: [DiagnosticNote("first given here", at: first.range)])
+                }
+                guard let source = next() else {
+                    error(.expectedValue(what: "a layer name", after: "from", found: nil), word.range)
+                    continue
+                }
+                guard Lexer.isName(source.text) else {
+                    error(.invalidName(source.text), source.range)
+                    continue
+                }
+                from = Located(source.text, source.range)
+                continue
+            }
+            if handle(&self, word) { continue }
+            if Grammar.activationKeywords.contains(word.text) {
+                readActivation(word)
+                continue
+            }
+            reportUnexpected(word)
+        }
+    }
+
+    /// In `add a b relu`, an activation keyword that ends the line (with leakyrelu's or elu's
+    /// number after it) is the trailing activation, even when a layer is named `relu`.
+    fileprivate func isTrailingActivation(_ word: Token) -> Bool {
+        guard Grammar.activationKeywords.contains(word.text) else { return false }
+        let rest = words[position...]
+        if rest.isEmpty { return true }
+        return rest.count == 1 && (word.text == "leakyrelu" || word.text == "elu") && Lexer.isDecimal(rest.first!.text)
+    }
+
+    private mutating func readActivation(_ word: Token) {
+        guard Grammar.activatable.contains(op) else {
+            error(.activationNotAllowed(activation: word.text, op: op), word.range,
+                  notes: [DiagnosticNote("put '\(word.text)' on a line of its own after this layer")])
+            if word.text == "leakyrelu" || word.text == "elu", let value = peek(), Lexer.isDecimal(value.text) { position += 1 }
+            return
+        }
+        var parsed: ActivationSyntax = plainActivation(word.text)
+        var range = word.range
+        if word.text == "leakyrelu" || word.text == "elu" {
+            var parameter: Double?
+            if let value = peek(), Lexer.isDecimal(value.text) {
+                position += 1
+                parameter = decimal(value)?.value
+                range = range.extended(to: value.range)
+            }
+            parsed = word.text == "elu" ? .elu(parameter) : .leakyRelu(parameter)
+        }
+        if let first = activation {
+            error(.duplicateOption("activation"), word.range, notes: [DiagnosticNote("first given here", at: first.range)])
+            return
+        }
+        activation = Located(parsed, range)
+    }
+
+    private mutating func reportUnexpected(_ word: Token) {
+        let options = Grammar.options(of: op) + (Grammar.activatable.contains(op) ? Grammar.activationKeywords : [])
+        var notes = [DiagnosticNote("write '\(Grammar.form(of: op))'")]
+        var fixIt: FixIt?
+        if Lexer.isName(word.text), let guess = closestMatch(to: word.text, among: options) {
+            notes.insert(DiagnosticNote("did you mean '\(guess)'?"), at: 0)
+            fixIt = FixIt(range: word.range, replacement: guess)
+            error(.unknownOption(word: word.text, op: op), word.range, notes: notes, fixIt: fixIt)
+            skipValue(of: guess)
+        } else if Lexer.isName(word.text) {
+            error(.unknownOption(word: word.text, op: op), word.range, notes: notes)
+            skipValue(of: word.text)
+        } else {
+            error(.unexpectedWord(word: word.text, op: op), word.range, notes: notes)
+        }
+    }
+
+    /// After a misspelt or misplaced option, skip its value so it is not reported a second time.
+    private mutating func skipValue(of option: String) {
+        if Grammar.optionsWithValues.contains(option), let value = peek(), !isOptionWord(value.text) { position += 1 }
+    }
+
+    /// Stride, pad and dilation, shared by the windowed operations.
+    private mutating func windowOption(_ word: Token, into options: inout WindowOptions) -> Bool {
+        switch word.text {
+        case "stride":
+            options.stride = sizeValue(after: word)
+        case "dilation":
+            options.dilation = sizeValue(after: word)
+        case "pad":
+            guard let value = next() else {
+                error(.expectedValue(what: "a padding (P, PwxPh, same or valid)", after: "pad", found: nil), word.range)
+                return true
+            }
+            switch value.text {
+            case "same": options.padding = Located(.same, value.range)
+            case "valid": options.padding = Located(.valid, value.range)
+            default:
+                if let size = size(value) { options.padding = Located(.explicit(size.value), value.range) }
+            }
+        default:
+            return false
+        }
+        return true
+    }
+
+    private mutating func sizeValue(after word: Token) -> Located<SizeSyntax>? {
+        guard let value = next() else {
+            error(.expectedValue(what: "a size", after: word.text, found: nil), word.range)
+            return nil
+        }
+        return size(value)
+    }
+
+    private mutating func integerValue(after word: Token) -> Located<Int>? {
+        guard let value = next() else {
+            error(.expectedValue(what: "a whole number", after: word.text, found: nil), word.range)
+            return nil
+        }
+        return integer(value, what: "a whole number after '\(word.text)'")
+    }
+
+    private mutating func decimalValue(after word: Token) -> Located<Double>? {
+        guard let value = next() else {
+            error(.expectedValue(what: "a number", after: word.text, found: nil), word.range)
+            return nil
+        }
+        return decimal(value)
+    }
+
+    // MARK: Values
+
+    private mutating func integer(_ token: Token, what: String) -> Located<Int>? {
+        guard Lexer.isAllDigits(Substring(token.text)) else {
+            if Lexer.isDecimal(token.text) || token.text.contains("x") {
+                error(.invalidNumber(token.text), token.range, notes: [DiagnosticNote("expected \(what), a whole number")])
+            } else {
+                error(.invalidNumber(token.text), token.range, notes: [DiagnosticNote("write '\(Grammar.form(of: op))'")])
+            }
+            return nil
+        }
+        guard let value = Int(token.text) else {
+            error(.numberTooLarge(token.text), token.range)
+            return nil
+        }
+        return Located(value, token.range)
+    }
+
+    private mutating func size(_ token: Token) -> Located<SizeSyntax>? {
+        switch readSize(token, maxParts: 2) {
+        case .size(let parts):
+            let size = parts.count == 1 ? SizeSyntax(square: parts[0]) : SizeSyntax(width: parts[0], height: parts[1])
+            return Located(size, token.range)
+        case .problem(let diagnostic):
+            diagnostics.append(diagnostic)
+            return nil
+        }
+    }
+
+    private mutating func decimal(_ token: Token) -> Located<Double>? {
+        guard Lexer.isDecimal(token.text), let value = Double(token.text), value.isFinite else {
+            error(.invalidNumber(token.text), token.range)
+            return nil
+        }
+        return Located(value, token.range)
+    }
+
+    private mutating func error(_ message: Message, _ range: SourceRange, notes: [DiagnosticNote] = [], fixIt: FixIt? = nil) {
+        diagnostics.append(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+    }
+}
+
+/// The options every windowed operation shares, gathered before the window is built.
+private struct WindowOptions {
+    var stride: Located<SizeSyntax>?
+    var padding: Located<PaddingSyntax>?
+    var dilation: Located<SizeSyntax>?
+
+    func window(_ kernel: Located<SizeSyntax>) -> WindowSyntax {
+        WindowSyntax(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+    }
+}
+
+private func plainActivation(_ word: String) -> ActivationSyntax {
+    switch word {
+    case "sigmoid": .sigmoid
+    case "tanh": .tanh
+    case "softmax": .softmax
+    case "leakyrelu": .leakyRelu(nil)
+    case "elu": .elu(nil)
+    default: .relu
+    }
+}
+
+func formatDecimal(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+}

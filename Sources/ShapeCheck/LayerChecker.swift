@@ -1,0 +1,368 @@
+import Parser
+
+/// Checks one layer given its input shapes: the arithmetic of the lectures, in checked integers.
+struct LayerChecker {
+    let name: String
+    let syntax: LayerSyntax
+    let inputs: [TensorShape]
+    let sourceRanges: [SourceRange?]
+    let strict: Bool
+    var diagnostics: [Diagnostic] = []
+
+    init(name: String, syntax: LayerSyntax, inputs: [TensorShape], sourceRanges: [SourceRange?], strict: Bool) {
+        self.name = name
+        self.syntax = syntax
+        self.inputs = inputs
+        self.sourceRanges = sourceRanges
+        self.strict = strict
+    }
+
+    private var keyword: String { syntax.keyword.value }
+    private var input: TensorShape { inputs[0] }
+
+    mutating func check() -> CheckedLayer? {
+        var layer = CheckedLayer(name: name, keyword: keyword, operation: .flatten, inputs: [], inputShapes: inputs,
+                                 output: input, activation: activation(syntax.activation?.value), parameters: [],
+                                 multiplyAccumulates: 0, arithmetic: [], range: syntax.range)
+        switch syntax.operation {
+        case .conv(let filters, let windowSyntax, let groupsSyntax, let bias):
+            guard requireVolume(), positive(filters, "the number of filters") else { return nil }
+            let groups = groupsSyntax?.value ?? 1
+            if let groupsSyntax, !positive(groupsSyntax, "groups") { return nil }
+            guard divides(groups, input.depth, "the input depth D1", groupsSyntax?.range),
+                  divides(groups, filters.value, "the number of filters K", groupsSyntax?.range) else { return nil }
+            return convolution(&layer, filters: filters.value, windowSyntax, groups: groups, bias: bias, depthwise: false)
+        case .depthwise(let windowSyntax, let multiplierSyntax, let bias):
+            guard requireVolume() else { return nil }
+            if let multiplierSyntax, !positive(multiplierSyntax, "the multiplier") { return nil }
+            guard let filters = checked(input.depth, multiplierSyntax?.value ?? 1) else { return nil }
+            return convolution(&layer, filters: filters, windowSyntax, groups: input.depth, bias: bias, depthwise: true)
+        case .pool(let kind, let windowSyntax, let ceil):
+            guard requireVolume(), let window = window(windowSyntax, defaultStride: windowSyntax.kernel.value, isPool: true),
+                  let (width, height) = outputSize(window, ceil: ceil, layer: &layer) else { return nil }
+            layer.operation = .pooling(Pooling(kind: kind, window: window, ceilMode: ceil))
+            layer.output = .volume(width: width, height: height, depth: input.depth)
+        case .globalPool(let kind):
+            guard requireVolume() else { return nil }
+            layer.operation = .globalPooling(kind)
+            layer.output = .volume(width: 1, height: 1, depth: input.depth)
+        case .fullyConnected(let outputs):
+            guard positive(outputs, "the number of neurons") else { return nil }
+            let features = input.elementCount
+            guard let macs = checked(features, outputs.value) else { return nil }
+            layer.operation = .fullyConnected(outputs: outputs.value)
+            layer.output = .vector(outputs.value)
+            layer.parameters = [ParameterTensor(name: "weight", shape: [outputs.value, features], isTrainable: true),
+                                ParameterTensor(name: "bias", shape: [outputs.value], isTrainable: true)]
+            layer.multiplyAccumulates = macs
+        case .flatten:
+            layer.operation = .flatten
+            layer.output = .vector(input.elementCount)
+        case .dropout(let probability):
+            layer.operation = .dropout(probability: probability.value)
+        case .batchNorm(let epsilon):
+            let channels = input.depth
+            layer.operation = .batchNorm(epsilon: epsilon?.value ?? 1e-5)
+            layer.parameters = [ParameterTensor(name: "weight", shape: [channels], isTrainable: true),
+                                ParameterTensor(name: "bias", shape: [channels], isTrainable: true),
+                                ParameterTensor(name: "running_mean", shape: [channels], isTrainable: false),
+                                ParameterTensor(name: "running_var", shape: [channels], isTrainable: false)]
+        case .lrn(let size, let alpha, let beta, let k):
+            if let size, !positive(size, "the LRN size") { return nil }
+            layer.operation = .localResponseNorm(LocalResponseNorm(size: size?.value ?? 5, alpha: alpha?.value ?? 1e-4,
+                                                                   beta: beta?.value ?? 0.75, k: k?.value ?? 2))
+        case .activation(let activationSyntax):
+            layer.operation = .activation(activation(activationSyntax)!)
+        case .add:
+            guard inputs.allSatisfy({ $0 == input }) else {
+                mismatch("add", rule: "add needs every input to have the same shape")
+                return nil
+            }
+            layer.operation = .add
+        case .concat:
+            let spatialMatch = inputs.allSatisfy { $0.isVector == input.isVector && $0.width == input.width && $0.height == input.height }
+            guard spatialMatch else {
+                mismatch("concat", rule: "concat stacks along depth, so every input needs the same width and height (or all are vectors)")
+                return nil
+            }
+            var depth = 0
+            for shape in inputs {
+                guard let sum = checkedAdd(depth, shape.depth) else { return nil }
+                depth = sum
+            }
+            layer.operation = .concat
+            layer.output = input.isVector ? .vector(depth) : .volume(width: input.width, height: input.height, depth: depth)
+        }
+        guard withinLimits(layer) else { return nil }
+        return layer
+    }
+
+    // MARK: Convolution and windows
+
+    private mutating func convolution(_ layer: inout CheckedLayer, filters: Int, _ windowSyntax: WindowSyntax, groups: Int,
+                                      bias: Bool, depthwise: Bool) -> CheckedLayer? {
+        guard let window = window(windowSyntax, defaultStride: SizeSyntax(square: 1), isPool: false),
+              let (width, height) = outputSize(window, ceil: false, layer: &layer) else { return nil }
+        let weightShape = [filters, input.depth / groups, window.kernelHeight, window.kernelWidth]
+        guard let macs = [height, width, filters, input.depth / groups, window.kernelHeight, window.kernelWidth].checkedProduct(),
+              weightShape.checkedProduct() != nil else {
+            overflow()
+            return nil
+        }
+        layer.operation = .convolution(Convolution(filters: filters, window: window, groups: groups, hasBias: bias, isDepthwise: depthwise))
+        layer.output = .volume(width: width, height: height, depth: filters)
+        layer.parameters = [ParameterTensor(name: "weight", shape: weightShape, isTrainable: true)]
+        if bias { layer.parameters.append(ParameterTensor(name: "bias", shape: [filters], isTrainable: true)) }
+        layer.multiplyAccumulates = macs
+        guard withinLimits(layer) else { return nil }
+        return layer
+    }
+
+    /// Kernel, stride, dilation and padding with defaults filled in and `same` resolved.
+    private mutating func window(_ syntax: WindowSyntax, defaultStride: SizeSyntax, isPool: Bool) -> Window? {
+        let kernel = syntax.kernel.value
+        let stride = syntax.stride?.value ?? defaultStride
+        let dilation = syntax.dilation?.value ?? SizeSyntax(square: 1)
+        var ok = true
+        for (value, what, range) in [(kernel, isPool ? "the window size" : "the kernel size", syntax.kernel.range),
+                                     (stride, "the stride", syntax.stride?.range ?? syntax.kernel.range),
+                                     (dilation, "the dilation", syntax.dilation?.range ?? syntax.kernel.range)]
+        where value.width == 0 || value.height == 0 {
+            diagnostics.append(Diagnostic(.zeroValue(what: what, layer: name), at: range))
+            ok = false
+        }
+        guard ok else { return nil }
+        guard let extentWidth = checkedExtent(kernel.width, dilation.width),
+              let extentHeight = checkedExtent(kernel.height, dilation.height) else {
+            overflow()
+            return nil
+        }
+        var padding = Padding.zero
+        var isSame = false
+        switch syntax.padding?.value {
+        case .explicit(let p):
+            padding = Padding(left: p.width, right: p.width, top: p.height, bottom: p.height)
+        case .same:
+            isSame = true
+            let (left, right) = samePadding(input: input.width, extent: extentWidth, stride: stride.width)
+            let (top, bottom) = samePadding(input: input.height, extent: extentHeight, stride: stride.height)
+            padding = Padding(left: left, right: right, top: top, bottom: bottom)
+        case .valid, nil:
+            break
+        }
+        if isPool && !isSame {
+            let widest = max(padding.left, padding.right), tallest = max(padding.top, padding.bottom)
+            if widest > extentWidth / 2 || tallest > extentHeight / 2 {
+                diagnostics.append(Diagnostic(.poolPaddingTooLarge(layer: name), at: syntax.padding?.range ?? syntax.kernel.range,
+                                              notes: [DiagnosticNote("a \(kernel) window allows padding up to \(extentWidth / 2)x\(extentHeight / 2); a wider pad would make windows of padding only")]))
+                return nil
+            }
+        }
+        return Window(kernelWidth: kernel.width, kernelHeight: kernel.height, strideWidth: stride.width, strideHeight: stride.height,
+                      dilationWidth: dilation.width, dilationHeight: dilation.height, padding: padding, paddingIsSame: isSame)
+    }
+
+    /// Keras' rule: out = ceil(in/S); the total padding is split with the smaller half first.
+    private func samePadding(input: Int, extent: Int, stride: Int) -> (Int, Int) {
+        let output = (input + stride - 1) / stride
+        let needed = (output - 1).multipliedReportingOverflow(by: stride)
+        guard !needed.overflow else { return (0, 0) }
+        let total = max(needed.partialValue + extent - input, 0)
+        return (total / 2, total - total / 2)
+    }
+
+    private func checkedExtent(_ kernel: Int, _ dilation: Int) -> Int? {
+        let (product, overflow) = dilation.multipliedReportingOverflow(by: kernel - 1)
+        return overflow ? nil : checkedAdd(product, 1)
+    }
+
+    /// Width and height of the output, with a warning when the stride does not fit: one for
+    /// both axes when their arithmetic is the same, as it is for square inputs.
+    private mutating func outputSize(_ window: Window, ceil: Bool, layer: inout CheckedLayer) -> (Int, Int)? {
+        let width = axisSize(axis: "width", input: input.width, extent: window.extentWidth, kernel: window.kernelWidth,
+                             padBefore: window.padding.left, padAfter: window.padding.right, stride: window.strideWidth, ceil: ceil)
+        let height = axisSize(axis: "height", input: input.height, extent: window.extentHeight, kernel: window.kernelHeight,
+                              padBefore: window.padding.top, padAfter: window.padding.bottom, stride: window.strideHeight, ceil: ceil)
+        guard let width, let height else { return nil }
+        var misfits: [(axis: String, arithmetic: SizeArithmetic)] = []
+        if !ceil && !width.fits { misfits.append(("width", width)) }
+        if !ceil && !height.fits { misfits.append(("height", height)) }
+        if misfits.count == 2 && width == height {
+            misfits = [("width and height", width)]
+        }
+        for misfit in misfits { warnStrideDoesNotFit(axis: misfit.axis, misfit.arithmetic) }
+        layer.arithmetic = [width, height]
+        return (width.output, height.output)
+    }
+
+    private mutating func axisSize(axis: String, input: Int, extent: Int, kernel: Int, padBefore: Int, padAfter: Int,
+                                   stride: Int, ceil: Bool) -> SizeArithmetic? {
+        guard let padded = checkedAdd(input, padBefore).flatMap({ checkedAdd($0, padAfter) }) else {
+            overflow()
+            return nil
+        }
+        let range = syntax.operation.windowRange ?? syntax.range
+        let formula = Arithmetic.formula(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride)
+        guard extent <= padded else {
+            let below = (padded - extent) / stride + 1
+            diagnostics.append(Diagnostic(.kernelLargerThanInput(layer: name, axis: axis), at: range, notes: [
+                DiagnosticNote("\(formula) = \(below) (the kernel extent \(extent) is larger than \(padded), the padded input \(axis))"),
+            ] + (extent != kernel ? [DiagnosticNote("with dilation the kernel spans \(extent) cells: D·(F − 1) + 1")] : [])))
+            return nil
+        }
+        let span = padded - extent
+        var output = span / stride + 1
+        if ceil && span % stride != 0 {
+            output += 1
+            // PyTorch's ceil_mode: a last window that would start in the right padding is dropped.
+            if (output - 1) * stride >= input + padBefore { output -= 1 }
+        }
+        return SizeArithmetic(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride,
+                              ceilMode: ceil, output: output, unreadCells: ceil ? 0 : span % stride)
+    }
+
+    private mutating func warnStrideDoesNotFit(axis: String, _ a: SizeArithmetic) {
+        let formula = Arithmetic.formula(input: a.input, extent: a.extent, padBefore: a.padBefore, padAfter: a.padAfter, stride: a.stride)
+        let cells = axis == "width" ? ["column"] : axis == "height" ? ["row"] : ["column", "row"]
+        let unread = max(0, a.unreadCells - a.padAfter)
+        var notes = [DiagnosticNote("\(formula) = \(Arithmetic.decimal(a.span, a.stride, plus: 1)), floored to \(a.output)")]
+        if unread > 0 {
+            let what = cells.map { unread == 1 ? "the last \($0)" : "the last \(unread) \($0)s" }.joined(separator: " and ")
+            notes.append(DiagnosticNote("\(what) of the input \(unread == 1 && cells.count == 1 ? "is" : "are") never read"))
+        } else {
+            notes.append(DiagnosticNote("only padding is left unread; every input \(cells.joined(separator: " and ")) is read"))
+        }
+        if let hint = Arithmetic.fittingPadding(input: a.input, extent: a.extent, padding: a.padBefore + a.padAfter, stride: a.stride) {
+            notes.append(DiagnosticNote("the stride fits with \(hint)"))
+        }
+        var diagnostic = Diagnostic(.strideDoesNotFit(layer: name, axis: axis), at: syntax.operation.strideRange ?? syntax.range, notes: notes)
+        if strict {
+            diagnostic = diagnostic.promoted()
+            diagnostic.notes.append(DiagnosticNote("this is an error because the check is strict"))
+        }
+        diagnostics.append(diagnostic)
+    }
+
+    // MARK: Small checks
+
+    private mutating func requireVolume() -> Bool {
+        guard input.isVector else { return true }
+        diagnostics.append(Diagnostic(.needsVolume(layer: name, op: keyword), at: syntax.keyword.range,
+                                      notes: [DiagnosticNote("its input is a vector of \(input.depth) values")]))
+        return false
+    }
+
+    private mutating func positive(_ value: Located<Int>, _ what: String) -> Bool {
+        guard value.value == 0 else { return true }
+        diagnostics.append(Diagnostic(.zeroValue(what: what, layer: name), at: value.range))
+        return false
+    }
+
+    private mutating func divides(_ groups: Int, _ count: Int, _ what: String, _ range: SourceRange?) -> Bool {
+        guard count % groups != 0 else { return true }
+        diagnostics.append(Diagnostic(.groupsDoNotDivide(layer: name, what: what), at: range ?? syntax.keyword.range,
+                                      notes: [DiagnosticNote("\(count) is not a multiple of \(groups) groups")]))
+        return false
+    }
+
+    private mutating func mismatch(_ op: String, rule: String) {
+        var notes = [DiagnosticNote(rule)]
+        for (shape, range) in zip(inputs, sourceRanges) {
+            notes.append(DiagnosticNote("'\(sourceName(range))' is \(shape)", at: range))
+        }
+        diagnostics.append(Diagnostic(.shapeMismatch(layer: name, op: op), at: syntax.keyword.range, notes: notes))
+    }
+
+    private func sourceName(_ range: SourceRange?) -> String {
+        guard let range else { return "" }
+        switch syntax.operation {
+        case .add(let sources), .concat(let sources):
+            return sources.first { $0.range == range }?.value ?? ""
+        default:
+            return ""
+        }
+    }
+
+    private mutating func checked(_ a: Int, _ b: Int) -> Int? {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        if overflow { self.overflow() }
+        return overflow ? nil : product
+    }
+
+    private func checkedAdd(_ a: Int, _ b: Int) -> Int? {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : sum
+    }
+
+    private mutating func overflow() {
+        diagnostics.append(Diagnostic(.sizeOverflow(layer: name), at: syntax.range))
+    }
+
+    private mutating func withinLimits(_ layer: CheckedLayer) -> Bool {
+        var dims = [layer.output.width, layer.output.height, layer.output.depth]
+        var what = "its output \(layer.output)"
+        if let big = layer.parameters.first(where: { ($0.shape.checkedProduct() ?? .max) > Limits.maxTensorElements }) {
+            dims = big.shape
+            what = "its \(big.name) tensor \(big.shape.map(String.init).joined(separator: "x"))"
+        }
+        guard let count = dims.checkedProduct(), count <= Limits.maxTensorElements else {
+            diagnostics.append(Diagnostic(.exceedsLimit(layer: name, what: what), at: syntax.range,
+                                          notes: [DiagnosticNote("a tensor may hold at most \(CheckReport.grouped(Limits.maxTensorElements)) values (8 GiB of float32)")]))
+            return false
+        }
+        return true
+    }
+
+    private func activation(_ syntax: ActivationSyntax?) -> Activation? {
+        switch syntax {
+        case nil: nil
+        case .relu: .relu
+        case .sigmoid: .sigmoid
+        case .tanh: .tanh
+        case .softmax: .softmax
+        case .leakyRelu(let a): .leakyRelu(alpha: a ?? 0.01)
+        case .elu(let a): .elu(alpha: a ?? 1.0)
+        }
+    }
+}
+
+extension OperationSyntax {
+    /// Where the kernel size was written, for diagnostics about the window.
+    var windowRange: SourceRange? {
+        switch self {
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.kernel.range
+        default: nil
+        }
+    }
+
+    var strideRange: SourceRange? {
+        switch self {
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.stride?.range ?? w.kernel.range
+        default: nil
+        }
+    }
+}
+
+/// The lectures' arithmetic as text: `(7 − 3 + 2·0)/3 + 1`.
+public enum Arithmetic {
+    public static func formula(input: Int, extent: Int, padBefore: Int, padAfter: Int, stride: Int) -> String {
+        let pad = padBefore == padAfter ? "2·\(padBefore)" : "\(padBefore) + \(padAfter)"
+        return "(\(input) − \(extent) + \(pad))/\(stride) + 1"
+    }
+
+    /// a/b + plus to two decimals, as the slides write 2.33.
+    public static func decimal(_ a: Int, _ b: Int, plus: Int) -> String {
+        let value = Double(a) / Double(b) + Double(plus)
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    /// A symmetric padding, a little larger than the given one, with which the window fits.
+    static func fittingPadding(input: Int, extent: Int, padding: Int, stride: Int) -> String? {
+        for extra in 1...max(stride, 1) where (input - extent + padding + extra) % stride == 0 && (padding + extra) % 2 == 0 {
+            return "pad \((padding + extra) / 2)"
+        }
+        return nil
+    }
+}
