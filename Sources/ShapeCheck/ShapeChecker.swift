@@ -44,6 +44,8 @@ struct ShapeChecker {
         }
         guard !syntax.layers.isEmpty else { return nil }
         let names = ShapeChecker.names(of: syntax.layers)
+        var definitions: [String: Int] = [:]  // every name's first line, for forward references
+        for (index, name) in names.enumerated() where definitions[name] == nil { definitions[name] = index }
         var firstDefinition: [String: Int] = [:]
         var layers: [CheckedLayer?] = []
         var readers = Array(repeating: 0, count: syntax.layers.count)
@@ -61,7 +63,7 @@ struct ShapeChecker {
             var sources: [(input: LayerInput, range: SourceRange?)] = []
             var resolved = true
             for reference in references(of: layerSyntax) {
-                switch resolve(reference, at: index, names: names, defined: firstDefinition) {
+                switch resolve(reference, at: index, names: names, defined: firstDefinition, definitions: definitions) {
                 case .some(let source):
                     if case .layer(let i) = source { readers[i] += 1 }
                     sources.append((source, reference.range))
@@ -118,20 +120,23 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func resolve(_ reference: Located<String>, at index: Int, names: [String], defined: [String: Int]) -> LayerInput? {
+    private mutating func resolve(_ reference: Located<String>, at index: Int, names: [String], defined: [String: Int],
+                                  definitions: [String: Int]) -> LayerInput? {
         if let i = defined[reference.value], i < index { return .layer(i) }
         if reference.value == names[index] {
             diagnostics.append(Diagnostic(.selfReference(reference.value), at: reference.range))
             return nil
         }
-        if let later = names.indices.first(where: { $0 > index && names[$0] == reference.value }) {
+        if let later = definitions[reference.value], later > index {
             let definition = syntax.layers[later].name?.range ?? syntax.layers[later].keyword.range
             diagnostics.append(Diagnostic(.forwardReference(reference.value), at: reference.range,
                                           notes: [DiagnosticNote("'\(reference.value)' is defined here, at line \(definition.start.line)", at: definition)]))
             return nil
         }
         if reference.value == "input" { return .networkInput }
-        let known = Array(names[..<index]) + ["input"]
+        // Suggestions come from the layers just above: a misspelling names a nearby layer, and
+        // looking further would make a file of many bad references quadratic.
+        let known = Array(names[max(0, index - 256)..<index]) + ["input"]
         var notes: [DiagnosticNote] = []
         var fixIt: FixIt?
         if let guess = closestMatch(to: reference.value, among: known) {

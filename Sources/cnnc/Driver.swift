@@ -97,6 +97,9 @@ enum Driver {
 
     static let commands: [Command] = [
         Command(name: "check", summary: "parse and check networks; print shapes, parameters and MACs", run: CheckCommand.run),
+        Command(name: "run", summary: "run a network on an input (.npy, .pgm, .ppm) and print the result", run: RunCommand.run),
+        Command(name: "init", summary: "write random weights of the right shapes (He/Kaiming)", run: InitCommand.run),
+        Command(name: "compile", summary: "write the network as C or Swift kernels; print the memory it needs", run: CompileCommand.run),
     ]
 
     static func run(_ arguments: [String], console: Console) -> Int32 {

@@ -1,0 +1,303 @@
+import ShapeCheck
+
+// Lowering: checked network → lowered program, as a pipeline of passes. `translate` makes
+// one step per layer; each pass takes a program and returns a new one:
+//
+//   remove-identities  dropout and flatten become views of their input (no copy, no step)
+//   remove-dead        steps whose result nobody reads, and that are not the output, go
+//   fold-batchnorm     a batchnorm after a conv/fc that only it reads is folded into the
+//                      conv's weights and bias (the weight recipe records how)
+//   fuse-activations   an activation after a conv/fc/batchnorm/add/concat that only it reads
+//                      is applied by that kernel
+//   bind-output        the output is written by a step (a copy when it is the input)
+//   compact-values     values no step touches are dropped and the rest renumbered
+//   layout-weights     every weight slice gets its offset in the packed blob (64-byte aligned)
+//   plan-memory        intermediate values get offsets in one shared arena
+
+public struct LoweringPass: Sendable {
+    public var name: String
+    public var apply: @Sendable (LoweredProgram) -> LoweredProgram
+
+    public init(name: String, apply: @escaping @Sendable (LoweredProgram) -> LoweredProgram) {
+        self.name = name
+        self.apply = apply
+    }
+
+    public static let removeIdentities = LoweringPass(name: "remove-identities", apply: Passes.removeIdentities)
+    public static let removeDeadSteps = LoweringPass(name: "remove-dead", apply: Passes.removeDeadSteps)
+    public static let foldBatchNorm = LoweringPass(name: "fold-batchnorm", apply: Passes.foldBatchNorm)
+    public static let fuseActivations = LoweringPass(name: "fuse-activations", apply: Passes.fuseActivations)
+    public static let bindOutput = LoweringPass(name: "bind-output", apply: Passes.bindOutput)
+    public static let compactValues = LoweringPass(name: "compact-values", apply: Passes.compactValues)
+    public static let layoutWeights = LoweringPass(name: "layout-weights", apply: Passes.layoutWeights)
+    public static let planMemory = LoweringPass(name: "plan-memory", apply: { program in
+        var planned = program
+        planned.memory = MemoryPlanner.plan(program)
+        return planned
+    })
+
+    /// The passes `lower` runs, in order.
+    public static let standard: [LoweringPass] = [
+        .removeIdentities, .removeDeadSteps, .foldBatchNorm, .fuseActivations,
+        .bindOutput, .compactValues, .layoutWeights, .planMemory,
+    ]
+
+    /// The passes that must run for a program to be emitted, with no optimisation.
+    public static let minimal: [LoweringPass] = [.removeIdentities, .bindOutput, .compactValues, .layoutWeights, .planMemory]
+}
+
+/// The program the emitters print for `network`.
+public func lower(_ network: CheckedNetwork, passes: [LoweringPass] = LoweringPass.standard) -> LoweredProgram {
+    passes.reduce(translate(network)) { program, pass in pass.apply(program) }
+}
+
+/// One step per layer, each writing a value of its own. Value 0 is the input, value i + 1
+/// the output of layer i (plus a value for each activation that had to be split off).
+public func translate(_ network: CheckedNetwork) -> LoweredProgram {
+    var values = [ProgramValue(name: "input", shape: network.input)]
+    var steps: [Step] = []
+    var valueOfLayer: [Int] = []
+
+    for layer in network.layers {
+        let inputs = layer.inputs.map { input -> Int in
+            switch input {
+            case .networkInput: 0
+            case .layer(let i): valueOfLayer[i]
+            }
+        }
+        var kernel = kernel(for: layer)
+        var pendingActivation: Activation?
+        if let activation = layer.activation {
+            if kernel.acceptsActivation || kernel.fusedActivation != nil {
+                if kernel.fusedActivation == nil { kernel = kernel.withActivation(activation) }
+            } else {
+                pendingActivation = activation
+            }
+        }
+        values.append(ProgramValue(name: layer.name, shape: layer.output))
+        steps.append(Step(layers: [layer.name], kernel: kernel, inputs: inputs, output: values.count - 1))
+        if let activation = pendingActivation {
+            // Only reached if a layer type that cannot carry an activation is given one.
+            let shape = layer.output
+            values.append(ProgramValue(name: layer.name, shape: shape))
+            steps.append(Step(layers: [layer.name], kernel: .activation(ActivationKernel(
+                activation: activation, channels: shape.depth, spatial: shape.width * shape.height)),
+                inputs: [values.count - 2], output: values.count - 1))
+        }
+        valueOfLayer.append(values.count - 1)
+    }
+    let naive = network.layers.reduce(0) { $0 + $1.output.elementCount }
+    return LoweredProgram(name: network.name, values: values, steps: steps, input: 0,
+                          output: valueOfLayer.last ?? 0, naiveActivationElements: naive, memory: nil)
+}
+
+private func kernel(for layer: CheckedLayer) -> Kernel {
+    let input = layer.inputShapes.first ?? layer.output
+    let output = layer.output
+    func key(_ name: String) -> String? {
+        layer.parameters.first { $0.name == name }.map { layer.key($0) }
+    }
+    func ref(_ name: String) -> WeightRef? {
+        guard let tensor = layer.parameters.first(where: { $0.name == name }) else { return nil }
+        return WeightRef(.tensor(key: layer.key(tensor)), count: tensor.elementCount)
+    }
+
+    switch layer.operation {
+    case .convolution(let conv):
+        let count = conv.filters * (input.depth / conv.groups) * conv.window.kernelHeight * conv.window.kernelWidth
+        let weight = ref("weight") ?? WeightRef(.tensor(key: "\(layer.name).weight"), count: count)
+        return .convolution(ConvolutionKernel(
+            input: input, output: output, window: WindowGeometry(conv.window), groups: conv.groups,
+            weight: weight, bias: conv.hasBias ? ref("bias") : nil, activation: layer.activation))
+    case .fullyConnected(let outputs):
+        let inputs = input.elementCount
+        let weight = WeightRef(.transposed(.tensor(key: key("weight") ?? "\(layer.name).weight"), rows: outputs, columns: inputs),
+                               count: outputs * inputs)
+        return .fullyConnected(FullyConnectedKernel(
+            inputs: inputs, outputs: outputs, weight: weight, bias: ref("bias"), activation: layer.activation))
+    case .pooling(let pool):
+        return .pooling(PoolingKernel(kind: pool.kind, input: input, output: output, window: WindowGeometry(pool.window)))
+    case .globalPooling(let kind):
+        return .globalPooling(GlobalPoolingKernel(kind: kind, channels: input.depth, spatial: input.width * input.height))
+    case .flatten, .dropout:
+        return .identity
+    case .batchNorm(let epsilon):
+        let source = BatchNormSource(
+            layer: layer.name,
+            gammaKey: key("weight") ?? "\(layer.name).weight",
+            betaKey: key("bias") ?? "\(layer.name).bias",
+            meanKey: key("running_mean") ?? "\(layer.name).running_mean",
+            varianceKey: key("running_var") ?? "\(layer.name).running_var",
+            epsilon: epsilon, channels: input.depth)
+        return .batchNorm(BatchNormKernel(
+            source: source, channels: input.depth, spatial: input.width * input.height,
+            scale: WeightRef(.batchNormScale(source), count: input.depth),
+            shift: WeightRef(.batchNormShift(bias: nil, source), count: input.depth),
+            activation: layer.activation))
+    case .localResponseNorm(let lrn):
+        return .localResponseNorm(LocalResponseNormKernel(channels: input.depth, spatial: input.width * input.height, parameters: lrn))
+    case .activation(let activation):
+        return .activation(ActivationKernel(activation: activation, channels: input.depth, spatial: input.width * input.height))
+    case .add:
+        return .add(AddKernel(elements: output.elementCount, activation: layer.activation))
+    case .concat:
+        return .concat(ConcatKernel(inputChannels: layer.inputShapes.map(\.depth), spatial: output.width * output.height,
+                                    activation: layer.activation))
+    }
+}
+
+/// The passes themselves. Each is a pure function of the program.
+public enum Passes {
+    /// Dropout is the identity at inference and flatten only reinterprets [D, H, W] as
+    /// [D·H·W] (the same bytes), so both become views: readers read the input directly.
+    public static func removeIdentities(_ program: LoweredProgram) -> LoweredProgram {
+        var result = program
+        var replacement = Array(program.values.indices)
+        var steps: [Step] = []
+        for var step in program.steps {
+            step.inputs = step.inputs.map { replacement[$0] }
+            if step.kernel == .identity, let source = step.inputs.first {
+                replacement[step.output] = source
+            } else {
+                steps.append(step)
+            }
+        }
+        result.steps = steps
+        result.output = replacement[program.output]
+        return result
+    }
+
+    /// Drops steps whose output nobody reads (a branch that leads nowhere).
+    public static func removeDeadSteps(_ program: LoweredProgram) -> LoweredProgram {
+        var live = Set([program.output])
+        var kept: [Step] = []
+        for step in program.steps.reversed() where live.contains(step.output) {
+            kept.append(step)
+            live.formUnion(step.inputs)
+        }
+        var result = program
+        result.steps = kept.reversed()
+        return result
+    }
+
+    /// conv → batchnorm becomes one conv whose weights are scaled per output channel by
+    /// γ/sqrt(var + eps) and whose bias is (bias − mean)·scale + β. Only when nothing else
+    /// reads the conv's own output, and the conv applies no activation of its own.
+    public static func foldBatchNorm(_ program: LoweredProgram) -> LoweredProgram {
+        var result = program
+        var index = 0
+        while index < result.steps.count {
+            defer { index += 1 }
+            guard case .batchNorm(let norm) = result.steps[index].kernel,
+                  let source = result.steps[index].inputs.first,
+                  source != result.output,
+                  result.readers()[source] == [index],
+                  let producer = result.producers()[source]
+            else { continue }
+            let folded: Kernel
+            switch result.steps[producer].kernel {
+            case .convolution(var conv) where conv.activation == nil && conv.output.depth == norm.channels:
+                conv.weight.recipe = .scaledByBatchNorm(conv.weight.recipe, norm.source, perChannel: conv.weight.count / norm.channels)
+                conv.bias = WeightRef(.batchNormShift(bias: conv.bias?.recipe, norm.source), count: norm.channels)
+                conv.activation = norm.activation
+                folded = .convolution(conv)
+            case .fullyConnected(var fc) where fc.activation == nil && fc.outputs == norm.channels:
+                guard case .transposed(let base, let rows, let columns) = fc.weight.recipe else { continue }
+                fc.weight.recipe = .transposed(.scaledByBatchNorm(base, norm.source, perChannel: columns), rows: rows, columns: columns)
+                fc.bias = WeightRef(.batchNormShift(bias: fc.bias?.recipe, norm.source), count: norm.channels)
+                fc.activation = norm.activation
+                folded = .fullyConnected(fc)
+            default:
+                continue
+            }
+            result.steps[producer].kernel = folded
+            result.steps[producer].layers += result.steps[index].layers
+            result.steps[producer].output = result.steps[index].output
+            result.steps.remove(at: index)
+            index -= 1
+        }
+        return result
+    }
+
+    /// An activation step whose input only it reads, made by a kernel that can apply an
+    /// activation and has none, is applied by that kernel instead.
+    public static func fuseActivations(_ program: LoweredProgram) -> LoweredProgram {
+        var result = program
+        var index = 0
+        while index < result.steps.count {
+            defer { index += 1 }
+            guard case .activation(let activation) = result.steps[index].kernel,
+                  let source = result.steps[index].inputs.first,
+                  source != result.output,
+                  result.readers()[source] == [index],
+                  let producer = result.producers()[source],
+                  result.steps[producer].kernel.acceptsActivation
+            else { continue }
+            result.steps[producer].kernel = result.steps[producer].kernel.withActivation(activation.activation)
+            result.steps[producer].layers += result.steps[index].layers
+            result.steps[producer].output = result.steps[index].output
+            result.steps.remove(at: index)
+            index -= 1
+        }
+        return result
+    }
+
+    /// The output lives in the caller's buffer, so a step must write it: when the network's
+    /// output is its input (a network of dropouts), copy.
+    public static func bindOutput(_ program: LoweredProgram) -> LoweredProgram {
+        guard program.producers()[program.output] == nil else { return program }
+        var result = program
+        let value = ProgramValue(name: "output", shape: program.values[program.output].shape)
+        result.values.append(value)
+        result.steps.append(Step(layers: ["output"], kernel: .copy(elements: value.elementCount),
+                                 inputs: [program.output], output: result.values.count - 1))
+        result.output = result.values.count - 1
+        return result
+    }
+
+    /// Keeps only the values that the input, the output and the steps use, in their order.
+    public static func compactValues(_ program: LoweredProgram) -> LoweredProgram {
+        var used = Set([program.input, program.output])
+        for step in program.steps { used.formUnion(step.inputs); used.insert(step.output) }
+        var newIndex = [Int](repeating: -1, count: program.values.count)
+        var values: [ProgramValue] = []
+        for (index, value) in program.values.enumerated() where used.contains(index) {
+            newIndex[index] = values.count
+            values.append(value)
+        }
+        var result = program
+        result.values = values
+        result.input = newIndex[program.input]
+        result.output = newIndex[program.output]
+        result.steps = program.steps.map { step in
+            var step = step
+            step.inputs = step.inputs.map { newIndex[$0] }
+            step.output = newIndex[step.output]
+            return step
+        }
+        return result
+    }
+
+    /// Floats each weight slice starts on a multiple of (64 bytes).
+    public static let weightAlignment = 16
+
+    /// Gives each weight slice its offset in the packed blob, in step order.
+    public static func layoutWeights(_ program: LoweredProgram) -> LoweredProgram {
+        var result = program
+        var next = 0
+        for index in result.steps.indices {
+            let refs = result.steps[index].kernel.weightRefs.map { ref -> WeightRef in
+                var ref = ref
+                ref.offset = next
+                next = roundUp(next + ref.count, to: weightAlignment)
+                return ref
+            }
+            result.steps[index].kernel = result.steps[index].kernel.withWeightRefs(refs)
+        }
+        return result
+    }
+}
+
+func roundUp(_ value: Int, to multiple: Int) -> Int {
+    (value + multiple - 1) / multiple * multiple
+}

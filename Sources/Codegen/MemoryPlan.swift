@@ -1,0 +1,76 @@
+// Memory planning: every intermediate value gets an offset in one activation arena, and
+// values whose lifetimes do not overlap share space.
+//
+// The plan is made for ONE image and scaled by the batch at run time: a value planned at
+// offset o with e elements per image occupies [o·N, (o + e)·N) of the arena for a batch of N
+// and is laid out [N, …]. Scaling keeps disjoint ranges disjoint, so the per-image plan is
+// valid for every batch and the workspace is exactly `arenaElements · N` floats.
+//
+// A value lives from the step that writes it to the last step that reads it, inclusive, so a
+// step's output never overlaps its inputs, and a residual branch's input stays alive until
+// the `add` that reads it. The network's input and output are the caller's buffers and take
+// no arena space.
+
+public struct MemoryPlan: Sendable, Equatable {
+    /// Floats every arena offset and size is rounded to (64 bytes).
+    public static let alignment = 16
+
+    /// Per value id: its offset in floats per image into the arena, or nil for the input and
+    /// the output (caller-owned).
+    public var offsets: [Int?]
+    /// Per value id: the steps during which it must be kept, or nil for the input and output.
+    public var lifetimes: [ClosedRange<Int>?]
+    /// Arena floats per image.
+    public var arenaElements: Int
+    /// Floats per image if every intermediate value had a buffer of its own.
+    public var unsharedElements: Int
+    /// Floats per image of every checked layer's output: what a naive interpreter keeps.
+    public var naiveElements: Int
+    /// Floats in the packed weight blob.
+    public var weightElements: Int
+
+    public func arenaBytes(batch: Int) -> Int { arenaElements * MemoryLayout<Float>.size * batch }
+    public func naiveBytes(batch: Int) -> Int { naiveElements * MemoryLayout<Float>.size * batch }
+    public var weightBytes: Int { weightElements * MemoryLayout<Float>.size }
+}
+
+public enum MemoryPlanner {
+    /// Greedy placement by size, largest first, each at the lowest offset that does not
+    /// overlap a value already placed whose lifetime overlaps its own.
+    public static func plan(_ program: LoweredProgram) -> MemoryPlan {
+        let readers = program.readers()
+        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: program.values.count)
+        for (index, step) in program.steps.enumerated() where step.output != program.output && step.output != program.input {
+            let end = max(index, readers[step.output].last ?? index)
+            lifetimes[step.output] = index...end
+        }
+
+        let order = program.values.indices
+            .filter { lifetimes[$0] != nil }
+            .sorted { a, b in
+                let sa = program.values[a].elementCount, sb = program.values[b].elementCount
+                return sa != sb ? sa > sb : lifetimes[a]!.lowerBound < lifetimes[b]!.lowerBound
+            }
+
+        var offsets = [Int?](repeating: nil, count: program.values.count)
+        var placed: [(offset: Int, size: Int, lifetime: ClosedRange<Int>)] = []
+        var arena = 0
+        var unshared = 0
+        for value in order {
+            let size = roundUp(program.values[value].elementCount, to: MemoryPlan.alignment)
+            let lifetime = lifetimes[value]!
+            unshared += size
+            let conflicts = placed.filter { $0.lifetime.overlaps(lifetime) }.sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in conflicts {
+                if offset + size <= other.offset { break }
+                offset = max(offset, other.offset + other.size)
+            }
+            offsets[value] = offset
+            placed.append((offset, size, lifetime))
+            arena = max(arena, offset + size)
+        }
+        return MemoryPlan(offsets: offsets, lifetimes: lifetimes, arenaElements: arena, unsharedElements: unshared,
+                          naiveElements: program.naiveActivationElements, weightElements: program.weightCount)
+    }
+}

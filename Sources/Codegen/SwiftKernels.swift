@@ -1,0 +1,364 @@
+// The Swift kernels the emitter copies into a generated file: the same loops as the C ones
+// (CKernels.swift), written as Swift over unsafe pointers. Only the kernels a program calls
+// are emitted. They live in `enum Kernels` inside the generated class; each layer's
+// constants are a `static let` of one of these shape structs in `enum Layers`.
+
+enum SwiftKernel: String, CaseIterable, Comparable {
+    case activate
+    case outputRange
+    case convolution
+    case fullyConnected
+    case maxPool
+    case averagePool
+    case globalMaxPool
+    case globalAveragePool
+    case batchNorm
+    case localResponseNorm
+    case activation
+    case add
+    case concat
+    case copy
+
+    static func < (a: SwiftKernel, b: SwiftKernel) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    var dependencies: [SwiftKernel] {
+        switch self {
+        case .convolution: [.activate, .outputRange]
+        case .fullyConnected, .batchNorm, .activation, .add, .concat: [.activate]
+        default: []
+        }
+    }
+
+    /// The shape struct declared beside the kernel, if any.
+    var shapeDeclaration: String? {
+        switch self {
+        case .activate: """
+            /// A fused activation; softmax runs across the channels at each position.
+            enum Activation {
+                case identity, relu, sigmoid, tanh, softmax
+                case leakyRelu(Float)
+                case elu(Float)
+            }
+            """
+        case .convolution: """
+            /// Input [C, H, W] → output [K, OH, OW] per image; weight [K, C/G, KH, KW].
+            struct Convolution {
+                let inChannels: Int, inHeight: Int, inWidth: Int
+                let outChannels: Int, outHeight: Int, outWidth: Int
+                let kernelHeight: Int, kernelWidth: Int
+                let strideHeight: Int, strideWidth: Int
+                let dilationHeight: Int, dilationWidth: Int
+                let padTop: Int, padLeft: Int
+                let groups: Int
+                let activation: Activation
+            }
+            """
+        case .fullyConnected: """
+            /// [IN] → [OUT] per image; weight packed [IN, OUT].
+            struct FullyConnected {
+                let inputs: Int, outputs: Int
+                let activation: Activation
+            }
+            """
+        case .maxPool, .averagePool: """
+            /// Input [C, H, W] → output [C, OH, OW] per image.
+            struct Pooling {
+                let channels: Int
+                let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
+                let kernelHeight: Int, kernelWidth: Int
+                let strideHeight: Int, strideWidth: Int
+                let dilationHeight: Int, dilationWidth: Int
+                let padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+            }
+            """
+        case .globalMaxPool, .globalAveragePool: """
+            /// [C, P] → [C] per image.
+            struct GlobalPooling {
+                let channels: Int, spatial: Int
+            }
+            """
+        case .batchNorm, .activation: """
+            /// [C, P] per image, unchanged in shape.
+            struct Elementwise {
+                let channels: Int, spatial: Int
+                let activation: Activation
+            }
+            """
+        case .localResponseNorm: """
+            /// [C, P] per image; PyTorch's local response norm across channels.
+            struct LocalResponseNorm {
+                let channels: Int, spatial: Int, size: Int
+                let alpha: Float, beta: Float, k: Float
+            }
+            """
+        case .add: """
+            /// Element-wise sum of same-shaped [C, P] tensors.
+            struct Sum {
+                let channels: Int, spatial: Int
+                let activation: Activation
+            }
+            """
+        case .concat: """
+            /// Inputs [C_j, P] stacked along channels.
+            struct Concatenation {
+                let channels: [Int]
+                let spatial: Int
+                let activation: Activation
+            }
+            """
+        case .outputRange, .copy: nil
+        }
+    }
+
+    var source: String {
+        switch self {
+        case .activate: """
+            /// y = activation(y) in place for one image of `channels` × `spatial` values.
+            static func activate(_ y: UnsafeMutablePointer<Float>, channels: Int, spatial: Int, _ activation: Activation) {
+                let count = channels * spatial
+                switch activation {
+                case .identity:
+                    break
+                case .relu:
+                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : 0 }
+                case .leakyRelu(let alpha):
+                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : alpha * y[i] }
+                case .elu(let alpha):
+                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : alpha * expm1f(y[i]) }
+                case .sigmoid:
+                    for i in 0..<count { y[i] = 1 / (1 + expf(-y[i])) }
+                case .tanh:
+                    for i in 0..<count { y[i] = tanhf(y[i]) }
+                case .softmax:
+                    for p in 0..<spatial {
+                        var largest = y[p]
+                        for c in 1..<max(channels, 1) { largest = Swift.max(largest, y[c * spatial + p]) }
+                        var sum: Float = 0
+                        for c in 0..<channels {
+                            let e = expf(y[c * spatial + p] - largest)
+                            y[c * spatial + p] = e
+                            sum += e
+                        }
+                        for c in 0..<channels { y[c * spatial + p] /= sum }
+                    }
+                }
+            }
+            """
+        case .outputRange: """
+            /// The outputs o whose input index o·stride + offset falls inside 0..<size.
+            static func outputRange(offset: Int, stride: Int, size: Int, outputs: Int) -> Range<Int> {
+                let first = offset >= 0 ? 0 : (stride - 1 - offset) / stride
+                let end = size - offset <= 0 ? 0 : Swift.min(outputs, (size - offset - 1) / stride + 1)
+                return first..<Swift.max(first, end)
+            }
+            """
+        case .convolution: """
+            /// out[n, k, oy, ox] = act(bias[k] + Σ weight[k, c, ky, kx] · in[n, g·C/G + c, oy·SH − PT + ky·DH, ox·SW − PL + kx·DW]),
+            /// zero outside the input; g is k's group.
+            static func convolution(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                                    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, batch: Int, _ s: Convolution) {
+                let inPlane = s.inHeight * s.inWidth, outPlane = s.outHeight * s.outWidth
+                let channelsPerGroup = s.inChannels / s.groups, filtersPerGroup = s.outChannels / s.groups
+                for n in 0..<batch {
+                    let x = input + n * s.inChannels * inPlane
+                    let y = output + n * s.outChannels * outPlane
+                    for k in 0..<s.outChannels {
+                        let yk = y + k * outPlane
+                        let xg = x + (k / filtersPerGroup) * channelsPerGroup * inPlane
+                        yk.update(repeating: bias?[k] ?? 0, count: outPlane)
+                        for c in 0..<channelsPerGroup {
+                            let xc = xg + c * inPlane
+                            let wc = weight + (k * channelsPerGroup + c) * s.kernelHeight * s.kernelWidth
+                            for ky in 0..<s.kernelHeight {
+                                let yOffset = ky * s.dilationHeight - s.padTop
+                                let rows = outputRange(offset: yOffset, stride: s.strideHeight, size: s.inHeight, outputs: s.outHeight)
+                                for kx in 0..<s.kernelWidth {
+                                    let w = wc[ky * s.kernelWidth + kx]
+                                    let xOffset = kx * s.dilationWidth - s.padLeft
+                                    let columns = outputRange(offset: xOffset, stride: s.strideWidth, size: s.inWidth, outputs: s.outWidth)
+                                    for oy in rows {
+                                        let xr = xc + (oy * s.strideHeight + yOffset) * s.inWidth
+                                        let yr = yk + oy * s.outWidth
+                                        if s.strideWidth == 1 {
+                                            for ox in columns { yr[ox] += w * xr[ox + xOffset] }
+                                        } else {
+                                            for ox in columns { yr[ox] += w * xr[ox * s.strideWidth + xOffset] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        if case .softmax = s.activation {} else { activate(yk, channels: 1, spatial: outPlane, s.activation) }
+                    }
+                    if case .softmax = s.activation { activate(y, channels: s.outChannels, spatial: outPlane, .softmax) }
+                }
+            }
+            """
+        case .fullyConnected: """
+            /// out[n, j] = act(bias[j] + Σ in[n, i] · weight[i, j]); weight is [IN, OUT].
+            static func fullyConnected(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, batch: Int, _ s: FullyConnected) {
+                for n in 0..<batch {
+                    let x = input + n * s.inputs
+                    let y = output + n * s.outputs
+                    if let bias { y.update(from: bias, count: s.outputs) } else { y.update(repeating: 0, count: s.outputs) }
+                    for i in 0..<s.inputs {
+                        let xi = x[i]
+                        let w = weight + i * s.outputs
+                        for j in 0..<s.outputs { y[j] += xi * w[j] }
+                    }
+                    activate(y, channels: s.outputs, spatial: 1, s.activation)
+                }
+            }
+            """
+        case .maxPool: """
+            /// out[n, c, oy, ox] = the largest input cell under the window; padded cells are never picked.
+            static func maxPool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: Pooling) {
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * s.inHeight * s.inWidth
+                    let y = output + plane * s.outHeight * s.outWidth
+                    for oy in 0..<s.outHeight {
+                        for ox in 0..<s.outWidth {
+                            var largest = -Float.infinity
+                            for ky in 0..<s.kernelHeight {
+                                let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                                guard iy >= 0 && iy < s.inHeight else { continue }
+                                for kx in 0..<s.kernelWidth {
+                                    let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
+                                    if ix >= 0 && ix < s.inWidth && x[iy * s.inWidth + ix] > largest {
+                                        largest = x[iy * s.inWidth + ix]
+                                    }
+                                }
+                            }
+                            y[oy * s.outWidth + ox] = largest
+                        }
+                    }
+                }
+            }
+            """
+        case .averagePool: """
+            /// out[n, c, oy, ox] = the sum under the window / the window's size, padded cells
+            /// counted but the window clipped to the padded extent first (PyTorch's avg_pool2d).
+            static func averagePool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: Pooling) {
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * s.inHeight * s.inWidth
+                    let y = output + plane * s.outHeight * s.outWidth
+                    for oy in 0..<s.outHeight {
+                        let y0 = oy * s.strideHeight - s.padTop
+                        let y1 = Swift.min(y0 + s.kernelHeight, s.inHeight + s.padBottom)
+                        for ox in 0..<s.outWidth {
+                            let x0 = ox * s.strideWidth - s.padLeft
+                            let x1 = Swift.min(x0 + s.kernelWidth, s.inWidth + s.padRight)
+                            var sum: Float = 0
+                            for iy in Swift.max(y0, 0)..<Swift.max(Swift.min(y1, s.inHeight), Swift.max(y0, 0)) {
+                                for ix in Swift.max(x0, 0)..<Swift.max(Swift.min(x1, s.inWidth), Swift.max(x0, 0)) {
+                                    sum += x[iy * s.inWidth + ix]
+                                }
+                            }
+                            y[oy * s.outWidth + ox] = sum / Float((y1 - y0) * (x1 - x0))
+                        }
+                    }
+                }
+            }
+            """
+        case .globalMaxPool: """
+            /// out[n, c] = max over the positions of in[n, c].
+            static func globalMaxPool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: GlobalPooling) {
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * s.spatial
+                    var largest = x[0]
+                    for p in 1..<Swift.max(s.spatial, 1) { largest = x[p] > largest ? x[p] : largest }
+                    output[plane] = largest
+                }
+            }
+            """
+        case .globalAveragePool: """
+            /// out[n, c] = mean over the positions of in[n, c].
+            static func globalAveragePool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: GlobalPooling) {
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * s.spatial
+                    var sum: Float = 0
+                    for p in 0..<s.spatial { sum += x[p] }
+                    output[plane] = sum / Float(s.spatial)
+                }
+            }
+            """
+        case .batchNorm: """
+            /// out[n, c, p] = act(in[n, c, p] · scale[c] + shift[c]), scale and shift computed at packing.
+            static func batchNorm(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                                  scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, batch: Int, _ s: Elementwise) {
+                for n in 0..<batch {
+                    for c in 0..<s.channels {
+                        let x = input + (n * s.channels + c) * s.spatial
+                        let y = output + (n * s.channels + c) * s.spatial
+                        for p in 0..<s.spatial { y[p] = x[p] * scale[c] + shift[c] }
+                    }
+                    activate(output + n * s.channels * s.spatial, channels: s.channels, spatial: s.spatial, s.activation)
+                }
+            }
+            """
+        case .localResponseNorm: """
+            /// out[n, c, p] = in[n, c, p] / (k + alpha/size · Σ in[n, j, p]²)^beta over j in c − size/2 … c + (size−1)/2.
+            static func localResponseNorm(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: LocalResponseNorm) {
+                let scale = s.alpha / Float(s.size)
+                for n in 0..<batch {
+                    let x = input + n * s.channels * s.spatial
+                    let y = output + n * s.channels * s.spatial
+                    for c in 0..<s.channels {
+                        let low = Swift.max(c - s.size / 2, 0), high = Swift.min(c + (s.size - 1) / 2, s.channels - 1)
+                        let yc = y + c * s.spatial, xc = x + c * s.spatial
+                        yc.update(repeating: 0, count: s.spatial)
+                        for j in low...high {
+                            let xj = x + j * s.spatial
+                            for p in 0..<s.spatial { yc[p] += xj[p] * xj[p] }
+                        }
+                        for p in 0..<s.spatial { yc[p] = xc[p] / powf(s.k + scale * yc[p], s.beta) }
+                    }
+                }
+            }
+            """
+        case .activation: """
+            /// out = act(in), image by image.
+            static func activation(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: Elementwise) {
+                let count = s.channels * s.spatial
+                output.update(from: input, count: batch * count)
+                for n in 0..<batch { activate(output + n * count, channels: s.channels, spatial: s.spatial, s.activation) }
+            }
+            """
+        case .add: """
+            /// out = act(in[0] + in[1] + …).
+            static func add(_ output: UnsafeMutablePointer<Float>, _ inputs: [UnsafePointer<Float>], batch: Int, _ s: Sum) {
+                let count = s.channels * s.spatial
+                output.update(from: inputs[0], count: batch * count)
+                for x in inputs.dropFirst() {
+                    for i in 0..<(batch * count) { output[i] += x[i] }
+                }
+                for n in 0..<batch { activate(output + n * count, channels: s.channels, spatial: s.spatial, s.activation) }
+            }
+            """
+        case .concat: """
+            /// out[n] = act(in[0][n] ++ in[1][n] ++ …) along channels.
+            static func concat(_ output: UnsafeMutablePointer<Float>, _ inputs: [UnsafePointer<Float>], batch: Int, _ s: Concatenation) {
+                let total = s.channels.reduce(0, +) * s.spatial
+                for n in 0..<batch {
+                    var y = output + n * total
+                    for (x, channels) in zip(inputs, s.channels) {
+                        let count = channels * s.spatial
+                        y.update(from: x + n * count, count: count)
+                        y += count
+                    }
+                    activate(output + n * total, channels: total / s.spatial, spatial: s.spatial, s.activation)
+                }
+            }
+            """
+        case .copy: """
+            /// out = in.
+            static func copy(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, count: Int) {
+                output.update(from: input, count: count)
+            }
+            """
+        }
+    }
+}

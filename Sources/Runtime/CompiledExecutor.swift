@@ -1,0 +1,124 @@
+import Codegen
+import ShapeCheck
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a network through generated code: lowers it, emits C or Swift, compiles that to a
+/// shared library (cached, see CompilerCache.swift), loads it with dlopen and calls its
+/// `NAME_run`. Both backends export the same C API, so they load the same way.
+///
+/// Kernels are single-threaded for now (`options.threads` is accepted and ignored). Loaded
+/// libraries are never unloaded: a Swift library cannot be safely dlclose'd, and reopening a
+/// cached one costs nothing.
+public final class CompiledExecutor: NetworkExecutor {
+    public typealias RunFunction = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+                                                   UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Int32
+    public typealias WorkspaceSizeFunction = @convention(c) (Int32) -> Int
+    public typealias CountFunction = @convention(c) () -> Int
+
+    public let backend: Backend
+    public let network: CheckedNetwork
+    public let program: LoweredProgram
+    /// The shared library that runs, in the cache folder.
+    public let libraryPath: String
+    /// True when the library came from the cache rather than a compiler run.
+    public let cacheHit: Bool
+
+    private let packedWeights: [Float]
+    private let runFunction: RunFunction
+    private let workspaceSize: WorkspaceSizeFunction
+
+    /// `weights` must already be validated for `network`.
+    public init(backend: Backend, network: CheckedNetwork, weights: [String: Tensor],
+                options: ExecutorOptions = ExecutorOptions(), cache: CompilerCache = .standard) throws {
+        guard backend == .c || backend == .swift else {
+            throw RuntimeError("CompiledExecutor runs the c and swift backends, not \(backend.rawValue)")
+        }
+        self.backend = backend
+        self.network = network
+        let program = lower(network)
+        self.program = program
+        do {
+            packedWeights = try packWeights(program, weights: weights.mapValues(\.storage))
+        } catch let error as WeightPackingError {
+            throw RuntimeError("\(network.name): \(error.message)")
+        }
+
+        let source: String, prefix: String, compiler: Compiler
+        do {
+            switch backend {
+            case .swift:
+                let emitted = try emitSwift(program)
+                (source, prefix) = (emitted.file.contents, emitted.symbolPrefix)
+                compiler = try Compiler.swift()
+            default:
+                let emitted = try emitC(program)
+                // The .c includes its header; the compiler reads the header from the source's folder.
+                (source, prefix) = (Self.inlineHeader(emitted), emitted.symbolPrefix)
+                compiler = try Compiler.c(precise: options.precise)
+            }
+        } catch let error as EmitError {
+            throw RuntimeError("\(network.name): \(error.message)")
+        }
+
+        let (path, hit) = try cache.library(source: source, name: prefix, compiler: compiler)
+        libraryPath = path
+        cacheHit = hit
+
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown reason"
+            throw RuntimeError("\(path): cannot load the compiled network (\(reason))")
+        }
+        func symbol<T>(_ name: String, as type: T.Type) throws -> T {
+            guard let address = dlsym(handle, "\(prefix)_\(name)") else {
+                throw RuntimeError("\(path): the compiled network has no symbol \(prefix)_\(name)")
+            }
+            return unsafeBitCast(address, to: type)
+        }
+        runFunction = try symbol("run", as: RunFunction.self)
+        workspaceSize = try symbol("workspace_size", as: WorkspaceSizeFunction.self)
+        let weightCount = try symbol("weight_count", as: CountFunction.self)()
+        let inputSize = try symbol("input_size", as: CountFunction.self)()
+        let outputSize = try symbol("output_size", as: CountFunction.self)()
+        guard weightCount == packedWeights.count, inputSize == program.inputShape.elementCount,
+              outputSize == program.outputShape.elementCount else {
+            throw RuntimeError("\(path): the compiled network does not match the program "
+                + "(weights \(weightCount) vs \(packedWeights.count), input \(inputSize), output \(outputSize))")
+        }
+    }
+
+    /// The C source with its `#include "NAME.h"` replaced by the header, so one file compiles.
+    static func inlineHeader(_ source: CSource) -> String {
+        source.implementation.contents.replacing("#include \"\(source.header.name)\"\n", with: source.header.contents)
+    }
+
+    public func run(_ input: Tensor) throws -> Tensor {
+        let dimensions = network.input.dimensions
+        guard input.shape.count == dimensions.count + 1, Array(input.shape.dropFirst()) == dimensions else {
+            let expected = "[" + (["N"] + dimensions.map(String.init)).joined(separator: ", ") + "]"
+            throw RuntimeError("input has shape \(input.shapeDescription), but network '\(network.name)' expects \(expected)")
+        }
+        let batch = input.shape[0]
+        let outputShape = [batch] + network.output.dimensions
+        guard batch > 0 else { return Tensor(shape: outputShape) }
+        guard batch <= Int(Int32.max) else { throw RuntimeError("a batch of \(batch) is more than the compiled code takes") }
+
+        let bytes = workspaceSize(Int32(batch))
+        let workspace = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+        defer { workspace.deallocate() }
+        let floats = workspace.bindMemory(to: Float.self, capacity: max(bytes, 64) / MemoryLayout<Float>.size)
+        var output = [Float](repeating: 0, count: outputShape.reduce(1, *))
+        let status = packedWeights.withUnsafeBufferPointer { weights in
+            input.storage.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    runFunction(weights.baseAddress, floats, x.baseAddress, y.baseAddress, Int32(batch))
+                }
+            }
+        }
+        guard status == 0 else { throw RuntimeError("\(libraryPath): the compiled network returned \(status)") }
+        return Tensor(shape: outputShape, storage: output)
+    }
+}

@@ -1,0 +1,40 @@
+import ShapeCheck
+
+/// Something that runs a checked network on a batch: the reference interpreter or a
+/// compiled backend.
+public protocol NetworkExecutor {
+    /// `input` is [N, D, H, W] (or [N, K] for a vector input); the result is [N, D, H, W] or
+    /// [N, K]. A wrong-shaped input is a RuntimeError naming the shape found and the one expected.
+    func run(_ input: Tensor) throws -> Tensor
+}
+
+/// How a network is executed: generated C, generated Swift, or the reference interpreter.
+public enum Backend: String, CaseIterable, Sendable {
+    case c
+    case swift
+    case reference
+}
+
+public struct ExecutorOptions: Sendable {
+    /// Worker threads a compiled backend may use (the reference interpreter uses one).
+    public var threads: Int = 1
+    /// Ask a compiled backend for bit-faithful float arithmetic (no fast-math reassociation).
+    public var precise: Bool = false
+
+    public init(threads: Int = 1, precise: Bool = false) {
+        self.threads = threads
+        self.precise = precise
+    }
+}
+
+/// An executor for `network` with `weights` (already validated for it).
+public func makeExecutor(backend: Backend, network: CheckedNetwork, weights: [String: Tensor],
+                         options: ExecutorOptions = ExecutorOptions()) throws -> NetworkExecutor {
+    switch backend {
+    case .reference:
+        return ReferenceInterpreter(network: network, weights: weights)
+    // MARK: compiled backends: generated code, compiled and cached (CompiledExecutor.swift).
+    case .c, .swift:
+        return try CompiledExecutor(backend: backend, network: network, weights: weights, options: options)
+    }
+}

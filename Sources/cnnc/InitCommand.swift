@@ -1,0 +1,96 @@
+import Foundation
+import Parser
+import Runtime
+import ShapeCheck
+
+/// `cnnc init FILE -o W.safetensors [--seed S]`: random weights of the right shapes.
+enum InitCommand {
+    static let usage = "cnnc init FILE -o W.safetensors [--seed S]"
+
+    static func run(_ words: [String], _ console: Console) -> Int32 {
+        var arguments = Arguments(words)
+        let output = arguments.option("-o", "--output")
+        let seedText = arguments.option("--seed")
+        let files = arguments.positional()
+        var problems: [String] = []
+        if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
+        if output == nil { problems.append("-o W.safetensors is required") }
+        var seed: UInt64 = 0
+        if let seedText {
+            if let value = UInt64(seedText) { seed = value } else {
+                problems.append("--seed takes a whole number from 0 to \(UInt64.max), not '\(seedText)'")
+            }
+        }
+        if Driver.reportUsageProblems(arguments, command: "init", usage: usage, console: console) { return ExitCode.usage }
+        if !problems.isEmpty {
+            for problem in problems { console.err("cnnc init: \(problem)") }
+            console.err("usage: \(usage)")
+            return ExitCode.usage
+        }
+        guard let output, let file = files.first else { return ExitCode.usage }
+
+        guard let network = NetworkLoader.load(file, command: "init", console: console) else { return ExitCode.failure }
+        let weights = WeightInit.weights(for: network, seed: seed)
+        do {
+            try weights.write(to: output)
+        } catch {
+            NetworkLoader.report(error, command: "init", console: console)
+            return ExitCode.failure
+        }
+        let parameters = weights.tensors.values.reduce(0) { $0 + $1.elementCount }
+        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        console.out("wrote \(output): \(weights.tensors.count) tensor\(weights.tensors.count == 1 ? "" : "s"), "
+            + "\(NetworkLoader.grouped(parameters)) parameters, \(NetworkLoader.grouped(size)) bytes (seed \(seed))")
+        return ExitCode.success
+    }
+}
+
+/// What `init` and `run` share: reading and checking the network file, reporting errors.
+enum NetworkLoader {
+    /// Reads and checks `path`, printing its diagnostics to stderr; nil when it has errors
+    /// (or cannot be read).
+    static func load(_ path: String, command: String, console: Console) -> CheckedNetwork? {
+        let bytes: [UInt8]
+        do {
+            bytes = try readFileBytes(path)
+        } catch {
+            report(error, command: command, console: console)
+            return nil
+        }
+        let source = SourceFile(path: path, bytes: bytes)
+        let result = checkSource(source)
+        if !result.diagnostics.isEmpty {
+            console.err(DiagnosticRenderer(colour: console.colour).render(result.diagnostics, in: source))
+        }
+        guard let network = result.network, !result.hasErrors else {
+            let summary = DiagnosticRenderer.summary(result.diagnostics)
+            console.err("cnnc \(command): \(path): \(summary.isEmpty ? "the network could not be checked" : summary)")
+            return nil
+        }
+        return network
+    }
+
+    /// One line per problem, each `cnnc COMMAND: …` (a RuntimeError may list several, one per
+    /// line, e.g. every missing weight); past `limit` lines the rest are counted, not listed,
+    /// so the weights of a different network do not flood the terminal.
+    static func report(_ error: Error, command: String, console: Console, limit: Int = 12) {
+        let message = (error as? RuntimeError)?.message ?? "\(error)"
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: true)
+        let shown = lines.count > limit ? lines.prefix(limit - 1) : lines[...]
+        for line in shown { console.err("cnnc \(command): \(line)") }
+        if shown.count < lines.count {
+            console.err("cnnc \(command): … and \(lines.count - shown.count) more problems like these")
+        }
+    }
+
+    /// 61706 → "61,706".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+}

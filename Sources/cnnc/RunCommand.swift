@@ -1,0 +1,136 @@
+import Foundation
+import Runtime
+import ShapeCheck
+
+/// `cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T]
+/// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]]`: execute and print.
+enum RunCommand {
+    static let usage = "cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T] "
+        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]]"
+
+    static func run(_ words: [String], _ console: Console) -> Int32 {
+        var arguments = Arguments(words)
+        let weightsPath = arguments.option("--weights", "-w")
+        let inputPath = arguments.option("--input", "-i")
+        let top = arguments.intOption("--top", range: 1...Int.max)
+        let outputPath = arguments.option("--output", "-o")
+        let threads = arguments.intOption("--threads", "-j", range: 1...1024)
+        let backendText = arguments.option("--backend")
+        let meanText = arguments.option("--mean")
+        let stdText = arguments.option("--std")
+        let files = arguments.positional()
+
+        var problems: [String] = []
+        if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
+        if weightsPath == nil { problems.append("--weights W.safetensors is required (make one with `cnnc init`)") }
+        if inputPath == nil { problems.append("--input X is required (.npy, .pgm or .ppm)") }
+        var backend = Backend.c
+        if let backendText {
+            if let chosen = Backend(rawValue: backendText) { backend = chosen } else {
+                problems.append("--backend is one of \(Backend.allCases.map(\.rawValue).joined(separator: ", ")), not '\(backendText)'")
+            }
+        }
+        let mean = parseList(meanText, option: "--mean", problems: &problems)
+        let std = parseList(stdText, option: "--std", problems: &problems)
+        if let std, std.contains(where: { $0 <= 0 }) { problems.append("--std values must be positive") }
+        if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) {
+            problems.append("--mean and --std apply to PGM/PPM images, not to .npy input")
+        }
+        if Driver.reportUsageProblems(arguments, command: "run", usage: usage, console: console) { return ExitCode.usage }
+        if !problems.isEmpty {
+            for problem in problems { console.err("cnnc run: \(problem)") }
+            console.err("usage: \(usage)")
+            return ExitCode.usage
+        }
+        guard let file = files.first, let weightsPath, let inputPath else { return ExitCode.usage }
+
+        guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
+        do {
+            let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
+            let input = try readInput(inputPath, for: network, mean: mean, std: std)
+            let executor = try makeExecutor(backend: backend, network: network, weights: weights,
+                                            options: ExecutorOptions(threads: threads ?? 1))
+            let output = try executor.run(input)
+            printResult(output, network: network, top: top ?? 5, console: console)
+            if let outputPath {
+                try NPY.write(output, to: outputPath)
+                console.out("wrote \(outputPath) \(output.shapeDescription)")
+            }
+        } catch {
+            NetworkLoader.report(error, command: "run", console: console)
+            return ExitCode.failure
+        }
+        return ExitCode.success
+    }
+
+    /// "0.485,0.456,0.406" → [0.485, 0.456, 0.406]; one or three values.
+    private static func parseList(_ text: String?, option: String, problems: inout [String]) -> [Float]? {
+        guard let text else { return nil }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == parts.count, values.count == 1 || values.count == 3, values.allSatisfy(\.isFinite) else {
+            problems.append("\(option) takes one number or three separated by commas (M or M,M,M), not '\(text)'")
+            return nil
+        }
+        return values
+    }
+
+    private static func isNumPy(_ path: String) -> Bool { path.lowercased().hasSuffix(".npy") }
+
+    /// The input as a batch: [N, D, H, W] (or [N, K]). A single image gets a batch of one;
+    /// anything whose size is not the network's is an error naming both — never resized.
+    static func readInput(_ path: String, for network: CheckedNetwork, mean: [Float]?, std: [Float]?) throws -> Tensor {
+        let expected = network.input.dimensions
+        let bytes = try readFileBytes(path)
+        if bytes.starts(with: NPY.magic) || isNumPy(path) {
+            var tensor = try NPY.parse(bytes, path: path)
+            if tensor.shape == expected {
+                tensor.shape = [1] + expected
+            } else if !(tensor.shape.count == expected.count + 1 && Array(tensor.shape.dropFirst()) == expected
+                        && tensor.shape[0] >= 1) {
+                let dims = expected.map(String.init).joined(separator: ", ")
+                throw RuntimeError("\(path): input has shape \(tensor.shapeDescription), but network '\(network.name)' "
+                    + "expects [\(dims)] or a batch [N, \(dims)] (input \(network.input)); inputs are never resized")
+            }
+            return tensor
+        }
+        var image = try NetPBM.parse(bytes, path: path, mean: mean, std: std)
+        guard image.shape == expected else {
+            let found = image.shape.count == 3 ? "\(image.shape[2])x\(image.shape[1])x\(image.shape[0])" : image.shapeDescription
+            throw RuntimeError("\(path): image is \(found) (width x height x depth) but network '\(network.name)' "
+                + "expects \(network.input); images are never resized")
+        }
+        image.shape = [1] + expected
+        return image
+    }
+
+    /// Top-K classes per image for a vector output; shape and min/max/mean for a volume.
+    static func printResult(_ output: Tensor, network: CheckedNetwork, top: Int, console: Console) {
+        let batch = output.shape[0]
+        let perImage = batch == 0 ? 0 : output.elementCount / batch
+        if network.output.isVector {
+            let k = min(top, perImage)
+            let rankWidth = String(k).count, classWidth = String(max(perImage - 1, 0)).count
+            for image in 0..<batch {
+                let scores = output.storage[(image * perImage)..<((image + 1) * perImage)]
+                // Highest first; ties by class index so the order is stable.
+                let ranked = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                console.out("image \(image): top \(k) of \(perImage) classes")
+                for (rank, index) in ranked.prefix(k).enumerated() {
+                    let r = String(rank + 1).padding(toLength: rankWidth, withPad: " ", startingAt: 0)
+                    let c = String(index - scores.startIndex).padding(toLength: classWidth, withPad: " ", startingAt: 0)
+                    console.out("  #\(r)  class \(c)   \(String(format: "%.4f", scores[index]))")
+                }
+            }
+        } else {
+            console.out("output \(output.shapeDescription) (\(network.output) per image, batch of \(batch))")
+            for image in 0..<batch {
+                let values = output.storage[(image * perImage)..<((image + 1) * perImage)]
+                let low = values.min() ?? 0, high = values.max() ?? 0
+                let mean = values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
+                console.out("image \(image): min \(String(format: "%.4f", low))  max \(String(format: "%.4f", high))  "
+                    + "mean \(String(format: "%.4f", mean))")
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Codegen
+import Foundation
+import Runtime
+import ShapeCheck
+import Testing
+
+/// The emitted code compiles warning-free: C99 with -Wall -Wextra -Werror -pedantic, Swift
+/// with -warnings-as-errors.
+@Suite struct EmittedCodeTests {
+    static let strictC = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O0", "-c"]
+
+    /// Writes the C files to a fresh folder and compiles NAME.c; returns the compiler's verdict.
+    func compileC(_ source: CSource, flags: [String] = strictC) throws -> (status: Int32, output: String) {
+        let directory = try temporaryDirectory("emit-c")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for file in source.files { try write(file.contents, to: "\(directory)/\(file.name)") }
+        return try shell(try cCompiler(), flags + [source.implementation.name, "-o", "out.o"], in: directory)
+    }
+
+    @Test(arguments: Models.all)
+    func emittedCCompilesStrictly(_ name: String) throws {
+        let source = try emitC(lower(try model(name)))
+        let result = try compileC(source)
+        #expect(result.status == 0, "\(name).c:\n\(result.output.prefix(3000))")
+        #expect(result.output.isEmpty, "\(name).c: \(result.output.prefix(3000))")
+    }
+
+    @Test(arguments: conformanceCases)
+    func conformanceCasesCompileStrictly(_ name: String) throws {
+        let path = Paths.conformance.appendingPathComponent("\(name)/model.cnn").path
+        let source = try emitC(lower(try network(try String(contentsOfFile: path, encoding: .utf8), path: path)))
+        let result = try compileC(source)
+        #expect(result.status == 0, "\(name).c:\n\(result.output.prefix(3000))")
+    }
+
+    @Test func emittedCCompilesOptimisedForTheHost() throws {
+        let result = try compileC(try emitC(lower(try model("googlenet"))), flags: ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O3", "-march=native", "-c"])
+        #expect(result.status == 0, "\(result.output.prefix(3000))")
+    }
+
+    @Test func embeddedWeightsCompile() throws {
+        let net = try model("lenet5")
+        let program = lower(net)
+        let packed = try packWeights(program, weights: WeightInit.weights(for: net, seed: 1).tensors.mapValues(\.storage))
+        let source = try emitC(program, embeddedWeights: packed)
+        #expect(source.header.contents.contains("extern const float lenet5_embedded_weights[];"))
+        let result = try compileC(source)
+        #expect(result.status == 0, "\(result.output.prefix(3000))")
+    }
+
+    /// Every model's Swift type-checks without a warning; LeNet-5's also builds with -O.
+    @Test func emittedSwiftHasNoWarnings() throws {
+        let directory = try temporaryDirectory("emit-swift")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var files: [String] = []
+        for name in Models.all + ["residual", "pools", "norms", "activations"].map({ "conformance:" + $0 }) {
+            let net: CheckedNetwork
+            if name.hasPrefix("conformance:") {
+                let path = Paths.conformance.appendingPathComponent("\(name.dropFirst(12))/model.cnn").path
+                net = try network(try String(contentsOfFile: path, encoding: .utf8), path: path)
+            } else {
+                net = try model(name)
+            }
+            let source = try emitSwift(lower(net))
+            let path = "\(directory)/\(source.file.name)"
+            try write(source.file.contents, to: path)
+            files.append(path)
+        }
+        let swiftc = try Compiler.swift().path
+        // Each file on its own: they are separate programs (same helper type names).
+        for file in files {
+            let result = try shell(swiftc, ["-typecheck", "-parse-as-library", "-warnings-as-errors", file])
+            #expect(result.status == 0 && result.output.isEmpty, "\(file):\n\(result.output.prefix(3000))")
+        }
+        let lenet = files[0]
+        let result = try shell(swiftc, ["-O", "-emit-library", "-parse-as-library", "-warnings-as-errors", lenet, "-o", "\(directory)/liblenet5.so"])
+        #expect(result.status == 0 && result.output.isEmpty, "\(result.output.prefix(3000))")
+    }
+
+    @Test func headerDocumentsTheAPI() throws {
+        let source = try emitC(lower(try model("lenet5")))
+        for line in ["size_t lenet5_workspace_size(int batch);", "size_t lenet5_weight_count(void);",
+                     "int lenet5_run(const float *weights, float *workspace, const float *input, float *output, int batch);",
+                     "#define LENET5_INPUT_SIZE 1024", "#define LENET5_OUTPUT_SIZE 10"] {
+            #expect(source.header.contents.contains(line), "missing: \(line)")
+        }
+        #expect(!source.implementation.contents.contains("#include <stdio.h>"))
+    }
+}
