@@ -190,7 +190,6 @@ struct CEmitter {
             calls.append("    /* \(commentText(step.name)): \(describe(step)) */\n    \(call)")
         }
 
-        let n = "n"
         out += """
 
             size_t \(prefix)_workspace_size(int batch)
@@ -228,11 +227,11 @@ struct CEmitter {
         if !usesWeights { out += "    (void)weights;\n" }
         if !usesArena { out += "    (void)workspace;\n" }
         if program.steps.contains(where: { $0.output != program.output }) {
-            out += "    const size_t \(n) = (size_t)batch;\n"
+            out += "    const size_t n = (size_t)batch;\n"
         }
         for step in program.steps where step.output != program.output {
             let value = step.output
-            out += "    float *const \(pointer[value]) = workspace + (size_t)\(plan.offsets[value]!) * \(n);"
+            out += "    float *const \(pointer[value]) = workspace + (size_t)\(plan.offsets[value]!) * n;"
             out += "    /* \(shapeText(program.values[value].shape)) per image */\n"
         }
         out += "\n" + calls.joined(separator: "\n") + "\n    return 0;\n}\n"
@@ -379,7 +378,7 @@ struct CEmitter {
         }
     }
 
-    /// `conv 5x5 stride 1x1 pad 0 0 0 0 groups 1: [1, 32, 32] -> [6, 28, 28], relu`.
+    /// `conv 5x5 stride 1x1 pad 1: [1, 32, 32] -> [6, 28, 28], relu`.
     func describe(_ step: Step) -> String {
         describeStep(step, program: program)
     }

@@ -66,13 +66,11 @@ public func translate(_ network: CheckedNetwork) -> LoweredProgram {
             }
         }
         var kernel = kernel(for: layer)
+        // conv, fc, add and concat carry a trailing activation already; any other layer that
+        // has one gets it as a step of its own.
         var pendingActivation: Activation?
-        if let activation = layer.activation {
-            if kernel.acceptsActivation || kernel.fusedActivation != nil {
-                if kernel.fusedActivation == nil { kernel = kernel.withActivation(activation) }
-            } else {
-                pendingActivation = activation
-            }
+        if let activation = layer.activation, kernel.fusedActivation == nil {
+            if kernel.acceptsActivation { kernel = kernel.withActivation(activation) } else { pendingActivation = activation }
         }
         values.append(ProgramValue(name: layer.name, shape: layer.output))
         steps.append(Step(layers: [layer.name], kernel: kernel, inputs: inputs, output: values.count - 1))

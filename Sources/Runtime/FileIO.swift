@@ -263,12 +263,14 @@ func halfToFloat(_ h: UInt16) -> Float {
 /// How a stored element type becomes Float.
 enum ElementType: Sendable {
     case f32, f16, bf16, f64
+    /// Only for PyTorch's batchnorm step counters (`num_batches_tracked`), which are not weights.
+    case i64
 
     var size: Int {
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
-        case .f64: 8
+        case .f64, .i64: 8
         }
     }
 }
@@ -320,6 +322,11 @@ func convertElements(_ bytes: [UInt8], offset: Int, count: Int, type: ElementTyp
                     let v = Float(d)
                     if !v.isFinite { problem = .outOfRange(index: i, value: d); break }
                     out[i] = v
+                    initialized = i + 1
+                }
+            case .i64:
+                for i in 0..<count {
+                    out[i] = Float(Int64(littleEndian: (base + 8 * i).loadUnaligned(as: Int64.self)))
                     initialized = i + 1
                 }
             }

@@ -78,6 +78,7 @@ public struct WeightFile: Sendable {
             case "F16": type = .f16
             case "BF16": type = .bf16
             case "F64": type = .f64
+            case "I64" where key.hasSuffix(".num_batches_tracked"): type = .i64
             default:
                 throw fail("tensor '\(key)' has dtype \(dtype); supported dtypes are F32, F16, BF16 and F64")
             }
@@ -213,7 +214,12 @@ public struct WeightFile: Sendable {
             }
             result[key] = tensor
         }
-        for key in tensors.keys.sorted() where !expectedKeys.contains(key) {
+        // PyTorch's state_dict carries a step counter per batchnorm; it is not a weight.
+        let batchNorms = Set(network.layers.filter { if case .batchNorm = $0.operation { true } else { false } }.map(\.name))
+        func isCounter(_ key: String) -> Bool {
+            key.hasSuffix(".num_batches_tracked") && batchNorms.contains(String(key.dropLast(".num_batches_tracked".count)))
+        }
+        for key in tensors.keys.sorted() where !expectedKeys.contains(key) && !isCounter(key) {
             problems.append("\(path): unexpected tensor '\(key)' with shape \(formatShape(tensors[key]!.shape)) (the network '\(network.name)' has no such parameter)")
         }
         if !problems.isEmpty {
