@@ -36,12 +36,7 @@ enum CompileCommand {
             problems.append("--embed-weights is for --emit c; the Swift class takes its weights in init(weights:), "
                 + "so pass --weights to write NAME.weights beside it")
         }
-        if Driver.reportUsageProblems(arguments, command: "compile", usage: usage, console: console) { return ExitCode.usage }
-        if !problems.isEmpty {
-            for problem in problems { console.err("cnnc compile: \(problem)") }
-            console.err("usage: \(usage)")
-            return ExitCode.usage
-        }
+        if Driver.reportUsageProblems(arguments, problems, command: "compile", usage: usage, console: console) { return ExitCode.usage }
         guard let file = files.first else { return ExitCode.usage }
         guard let network = NetworkLoader.load(file, command: "compile", console: console) else { return ExitCode.failure }
 
@@ -85,7 +80,7 @@ enum CompileCommand {
             for output in outputs {
                 let path = directory == "." ? output.name : (directory as NSString).appendingPathComponent(output.name)
                 try writeFileAtomically(output.bytes, to: path)
-                console.out("wrote \(path) (\(NetworkLoader.grouped(output.bytes.count)) bytes): \(output.note)")
+                console.out("wrote \(path) (\(CheckReport.grouped(output.bytes.count)) bytes): \(output.note)")
             }
             if listing { console.out(program.listing) }
             report(program, network: network, console: console)
@@ -101,7 +96,7 @@ enum CompileCommand {
 
     static func report(_ program: LoweredProgram, network: CheckedNetwork, console: Console) {
         guard let plan = program.memory else { return }
-        let g = NetworkLoader.grouped
+        let g = CheckReport.grouped
         let saving = plan.naiveElements > 0 ? Double(plan.arenaElements) / Double(plan.naiveElements) * 100 : 0
         console.out("\(program.name): \(network.layers.count) layers lowered to \(program.steps.count) kernel calls")
         console.out("activation arena: \(g(plan.arenaBytes(batch: 1))) bytes per image "

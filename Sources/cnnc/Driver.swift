@@ -125,10 +125,13 @@ enum Driver {
             .joined(separator: "\n")
     }
 
-    /// Prints usage problems and says whether there were any.
-    static func reportUsageProblems(_ arguments: Arguments, command: String, usage: String, console: Console) -> Bool {
-        guard !arguments.problems.isEmpty else { return false }
-        for problem in arguments.problems { console.err("cnnc \(command): \(problem)") }
+    /// Prints the usage problems, the parser's and the command's own (`problems`), then the
+    /// usage line once; says whether there were any.
+    static func reportUsageProblems(_ arguments: Arguments, _ problems: [String] = [], command: String, usage: String,
+                                    console: Console) -> Bool {
+        let all = arguments.problems + problems
+        guard !all.isEmpty else { return false }
+        for problem in all { console.err("cnnc \(command): \(problem)") }
         console.err("usage: \(usage)")
         return true
     }

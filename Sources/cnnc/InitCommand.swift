@@ -21,12 +21,7 @@ enum InitCommand {
                 problems.append("--seed takes a whole number from 0 to \(UInt64.max), not '\(seedText)'")
             }
         }
-        if Driver.reportUsageProblems(arguments, command: "init", usage: usage, console: console) { return ExitCode.usage }
-        if !problems.isEmpty {
-            for problem in problems { console.err("cnnc init: \(problem)") }
-            console.err("usage: \(usage)")
-            return ExitCode.usage
-        }
+        if Driver.reportUsageProblems(arguments, problems, command: "init", usage: usage, console: console) { return ExitCode.usage }
         guard let output, let file = files.first else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "init", console: console) else { return ExitCode.failure }
@@ -40,7 +35,7 @@ enum InitCommand {
         let parameters = weights.tensors.values.reduce(0) { $0 + $1.elementCount }
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         console.out("wrote \(output): \(weights.tensors.count) tensor\(weights.tensors.count == 1 ? "" : "s"), "
-            + "\(NetworkLoader.grouped(parameters)) parameters, \(NetworkLoader.grouped(size)) bytes (seed \(seed))")
+            + "\(CheckReport.grouped(parameters)) parameters, \(CheckReport.grouped(size)) bytes (seed \(seed))")
         return ExitCode.success
     }
 }
@@ -83,14 +78,4 @@ enum NetworkLoader {
         }
     }
 
-    /// 61706 → "61,706".
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, digit) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(digit)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
 }

@@ -36,12 +36,7 @@ enum RunCommand {
         if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) {
             problems.append("--mean and --std apply to PGM/PPM images, not to .npy input")
         }
-        if Driver.reportUsageProblems(arguments, command: "run", usage: usage, console: console) { return ExitCode.usage }
-        if !problems.isEmpty {
-            for problem in problems { console.err("cnnc run: \(problem)") }
-            console.err("usage: \(usage)")
-            return ExitCode.usage
-        }
+        if Driver.reportUsageProblems(arguments, problems, command: "run", usage: usage, console: console) { return ExitCode.usage }
         guard let file = files.first, let weightsPath, let inputPath else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
