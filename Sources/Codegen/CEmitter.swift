@@ -45,13 +45,19 @@ public struct EmitError: Error, CustomStringConvertible, Equatable {
 
 /// The C identifier every exported symbol of `program` starts with.
 public func cSymbolPrefix(_ program: LoweredProgram) -> String {
-    IdentifierTable.sanitize(program.name, for: .c)
+    let prefix = IdentifierTable.sanitize(program.name, for: .c)
+    // Exported names are at file scope, where every identifier starting with `_` is reserved
+    // (C99 7.1.3): a network named `_x` (or a file `.cnn`) exports `n_x_run`, not `_x_run`.
+    return prefix.hasPrefix("_") ? "n" + prefix : prefix
 }
 
 /// Emits `program` as C. With `embeddedWeights` (the packed blob, `packWeights`), the .c
 /// also defines `NAME_embedded_weights`.
 public func emitC(_ program: LoweredProgram, embeddedWeights: [Float]? = nil) throws -> CSource {
-    try CEmitter(program: program).emit(embeddedWeights: embeddedWeights)
+    if let plan = program.kernelPlan {
+        return try FastCEmitter(program: program, plan: plan).emit(embeddedWeights: embeddedWeights)
+    }
+    return try CEmitter(program: program).emit(embeddedWeights: embeddedWeights)
 }
 
 /// The largest constant the generated code keeps in an `int`.

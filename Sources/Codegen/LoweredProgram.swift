@@ -56,6 +56,8 @@ public indirect enum WeightRecipe: Sendable, Equatable {
     case tensor(key: String)
     /// `base` viewed as [rows, columns], stored [columns, rows].
     case transposed(WeightRecipe, rows: Int, columns: Int)
+    /// `base` rearranged into a fast kernel's layout (PackedLayout.swift).
+    case packed(WeightRecipe, PackedLayout)
     /// `base` viewed as [channels, perChannel], each row multiplied by γ/sqrt(var + eps).
     case scaledByBatchNorm(WeightRecipe, BatchNormSource, perChannel: Int)
     /// γ/sqrt(var + eps) per channel.
@@ -288,6 +290,8 @@ public struct LoweredProgram: Sendable {
     public var naiveActivationElements: Int
     /// Set by `planMemory`, the last pass.
     public var memory: MemoryPlan?
+    /// Set by `select-kernels` for the fast C backend (KernelPlan.swift); nil for the plain kernels.
+    public var kernelPlan: KernelPlan? = nil
 
     public var inputShape: TensorShape { values[input].shape }
     public var outputShape: TensorShape { values[output].shape }

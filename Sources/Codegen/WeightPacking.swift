@@ -71,6 +71,8 @@ private func evaluate(_ recipe: WeightRecipe, weights: [String: [Float]]) throws
             }
         }
         return values
+    case .packed(let base, let layout):
+        return try layout.pack(try evaluate(base, weights: weights))
     case .batchNormScale(let bn):
         return try scale(bn).map { Float($0) }
     case .batchNormShift(let biasRecipe, let bn):

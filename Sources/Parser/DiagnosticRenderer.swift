@@ -12,23 +12,37 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     public func render(_ diagnostics: [Diagnostic], in file: SourceFile) -> String {
-        diagnostics.map { render($0, in: file) }.joined()
+        var out = TextBuffer()
+        var lines = LineCache()
+        for diagnostic in diagnostics { write(diagnostic, in: file, to: &out, lines: &lines) }
+        return out.text
     }
 
     public func render(_ diagnostic: Diagnostic, in file: SourceFile) -> String {
-        var out = ""
-        let location = "\(file.path):\(diagnostic.range.start.line):\(diagnostic.range.start.column):"
-        out += paint(location, .bold) + " " + label(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
-        out += excerpt(diagnostic.range, in: file, fixIt: diagnostic.fixIt)
+        var out = TextBuffer()
+        var lines = LineCache()
+        write(diagnostic, in: file, to: &out, lines: &lines)
+        return out.text
+    }
+
+    private func write(_ diagnostic: Diagnostic, in file: SourceFile, to out: inout TextBuffer, lines: inout LineCache) {
+        out.write(paint("\(file.path):\(diagnostic.range.start.line):\(diagnostic.range.start.column):", .bold))
+        out.write(" " + label(diagnostic.severity) + " ")
+        out.write(paint(diagnostic.message, .bold))
+        out.write("\n")
+        excerpt(diagnostic.range, in: file, fixIt: diagnostic.fixIt, to: &out, lines: &lines)
         for note in diagnostic.notes {
             if let range = note.range, range.start.line != diagnostic.range.start.line {
-                out += paint("\(file.path):\(range.start.line):\(range.start.column):", .bold) + " " + label(.note) + " " + note.message + "\n"
-                out += excerpt(range, in: file, fixIt: nil)
+                out.write(paint("\(file.path):\(range.start.line):\(range.start.column):", .bold) + " " + label(.note) + " ")
+                out.write(note.message)
+                out.write("\n")
+                excerpt(range, in: file, fixIt: nil, to: &out, lines: &lines)
             } else {
-                out += label(.note) + " " + note.message + "\n"
+                out.write(label(.note) + " ")
+                out.write(note.message)
+                out.write("\n")
             }
         }
-        return out
     }
 
     /// `error: 1 error and 2 warnings in lenet.cnn` style tallies are the caller's; this counts.
@@ -40,23 +54,53 @@ public struct DiagnosticRenderer: Sendable {
             .compactMap { $0 }.joined(separator: " and ")
     }
 
+    /// Lines longer than this are shown as a window around the caret, so that many problems on
+    /// one enormous line do not print it whole for each (which grows as its square).
+    static let longLine = 512
+    /// How much of a long line is shown before the caret, and in all.
+    static let windowLead = 64
+    static let windowWidth = 256
+
     /// The source line with a caret and tildes under the range, and the fix-it under that.
-    private func excerpt(_ range: SourceRange, in file: SourceFile, fixIt: FixIt?) -> String {
-        guard let line = file.line(range.start.line) else { return "" }
+    private func excerpt(_ range: SourceRange, in file: SourceFile, fixIt: FixIt?, to out: inout TextBuffer, lines: inout LineCache) {
+        guard let line = file.line(range.start.line) else { return }
+        let scalars = lines.scalars(of: range.start.line, line)
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: number.count)
-        let scalars = Array(line.unicodeScalars)
-        // Keep tabs so the caret lines up however the terminal expands them.
-        let lead = String(String.UnicodeScalarView(scalars.prefix(max(range.start.column - 1, 0)).map { $0 == "\t" ? "\t" : " " }))
-        let length = range.end.line == range.start.line ? max(range.end.column - range.start.column, 1) : 1
-        let marker = "^" + String(repeating: "~", count: max(length - 1, 0))
-        var out = " \(number) | \(line)\n"
-        out += " \(gutter) | " + lead + paint(marker, .green) + "\n"
-        if let fixIt, fixIt.range.start.line == range.start.line {
-            let fixLead = String(String.UnicodeScalarView(scalars.prefix(max(fixIt.range.start.column - 1, 0)).map { $0 == "\t" ? "\t" : " " }))
-            out += " \(gutter) | " + fixLead + paint(fixIt.replacement, .green) + "\n"
+        let caret = max(range.start.column - 1, 0)  // scalars before the caret
+        // The part of the line shown: all of it, or a window with "…" where it is cut.
+        var shown = 0..<scalars.count
+        if scalars.count > Self.longLine {
+            let low = min(max(caret - Self.windowLead, 0), scalars.count)
+            shown = low..<min(low + Self.windowWidth, scalars.count)
         }
-        return out
+        let cutBefore = shown.lowerBound > 0, cutAfter = shown.upperBound < scalars.count
+        // Keep tabs so the caret lines up however the terminal expands them.
+        func lead(to column: Int) -> String {
+            let before = scalars[shown.lowerBound..<max(min(column, shown.upperBound), shown.lowerBound)]
+            if !before.contains("\t") { return String(repeating: " ", count: before.count + (cutBefore ? 1 : 0)) }
+            var lead = String.UnicodeScalarView()
+            if cutBefore { lead.append(" ") }
+            for scalar in before { lead.append(scalar == "\t" ? "\t" : " ") }
+            return String(lead)
+        }
+        var length = range.end.line == range.start.line ? max(range.end.column - range.start.column, 1) : 1
+        if cutAfter { length = max(1, min(length, shown.upperBound - caret)) }
+        let marker = "^" + String(repeating: "~", count: max(length - 1, 0))
+        out.write(" \(number) | ")
+        if shown.count == scalars.count {
+            out.write(line)
+        } else {
+            out.write((cutBefore ? "…" : "") + String(String.UnicodeScalarView(scalars[shown])) + (cutAfter ? "…" : ""))
+        }
+        out.write("\n")
+        out.write(" \(gutter) | " + lead(to: caret) + paint(marker, .green) + "\n")
+        if let fixIt, fixIt.range.start.line == range.start.line {
+            let column = max(fixIt.range.start.column - 1, 0)
+            if shown.count == scalars.count || shown.contains(column) {
+                out.write(" \(gutter) | " + lead(to: column) + paint(fixIt.replacement, .green) + "\n")
+            }
+        }
     }
 
     private enum Style: String {
@@ -77,5 +121,20 @@ public struct DiagnosticRenderer: Sendable {
 
     private func paint(_ text: String, _ style: Style) -> String {
         colour ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+}
+
+/// The scalars of the line last shown: diagnostics come in file order, so several on one line
+/// share one decoding of it.
+struct LineCache {
+    private var number = 0
+    private var scalars: [Unicode.Scalar] = []
+
+    mutating func scalars(of number: Int, _ line: String) -> [Unicode.Scalar] {
+        if number != self.number {
+            self.number = number
+            scalars = Array(line.unicodeScalars)
+        }
+        return scalars
     }
 }

@@ -4,16 +4,24 @@ struct LayerReader {
     let keyword: Token
     private let words: [Token]
     private var position = 0
-    private var seen: [String: SourceRange] = [:]
+    /// Options already given on this line, with where (a few at most, so a list, not a dictionary).
+    private var seen: [(option: String, range: SourceRange)] = []
     private(set) var diagnostics: [Diagnostic] = []
     private(set) var from: Located<String>?
     private(set) var activation: Located<ActivationSyntax>?
+    /// How many problems this line may still report; past it, the rest of the line is skipped.
+    private let budget: Int
+    private(set) var truncated = false
 
     private var op: String { keyword.text }
+    /// `Grammar.options(of: op)`, looked up once per line rather than once per word.
+    private let options: [String]
 
-    init(keyword: Token, arguments: [Token]) {
+    init(keyword: Token, arguments: [Token], budget: Int = .max) {
         self.keyword = keyword
         self.words = arguments
+        self.budget = budget
+        self.options = Grammar.options(of: keyword.text)
     }
 
     /// The operation, or nil when a required part is missing or unreadable.
@@ -162,12 +170,12 @@ struct LayerReader {
     // MARK: Positional arguments
 
     private mutating func next() -> Token? {
-        guard position < words.count else { return nil }
+        guard !truncated, position < words.count else { return nil }
         defer { position += 1 }
         return words[position]
     }
 
-    private func peek() -> Token? { position < words.count ? words[position] : nil }
+    private func peek() -> Token? { !truncated && position < words.count ? words[position] : nil }
 
     private mutating func positionalInteger(_ what: String) -> Located<Int>? {
         guard let word = peek(), !isOptionWord(word.text) else {
@@ -209,7 +217,7 @@ struct LayerReader {
     }
 
     private func isOptionWord(_ text: String) -> Bool {
-        Grammar.options(of: op).contains(text) || Grammar.activationKeywords.contains(text)
+        options.contains(text) || Grammar.activationKeywords.contains(text)
     }
 
     // MARK: Options
@@ -218,11 +226,11 @@ struct LayerReader {
     /// returns false when the word is not one of the operation's own options.
     private mutating func readOptions(_ handle: (inout LayerReader, Token) -> Bool) {
         while let word = next() {
-            if word.text != "from" && !Grammar.activationKeywords.contains(word.text), let first = seen[word.text],
-               Grammar.options(of: op).contains(word.text) {
+            if word.text != "from" && !Grammar.activationKeywords.contains(word.text), let first = seen.first(where: { $0.option == word.text })?.range,
+               options.contains(word.text) {
                 error(.duplicateOption(word.text), word.range, notes: [DiagnosticNote("first given here", at: first)])
             }
-            if Grammar.options(of: op).contains(word.text) { seen[word.text] = seen[word.text] ?? word.range }
+            if options.contains(word.text), !seen.contains(where: { $0.option == word.text }) { seen.append((word.text, word.range)) }
             if word.text == "from" && op != "add" && op != "concat" {
                 if let first = from {
                     error(.duplicateOption("from"), word.range, notes: [DiagnosticNote("first given here", at: first.range)])
@@ -282,7 +290,7 @@ struct LayerReader {
     }
 
     private mutating func reportUnexpected(_ word: Token) {
-        let options = Grammar.options(of: op) + (Grammar.activatable.contains(op) ? Grammar.activationKeywords : [])
+        let options = self.options + (Grammar.activatable.contains(op) ? Grammar.activationKeywords : [])
         var notes = [DiagnosticNote("write '\(Grammar.form(of: op))'")]
         var fixIt: FixIt?
         if Lexer.isName(word.text), let guess = closestMatch(to: word.text, among: options) {
@@ -375,7 +383,7 @@ struct LayerReader {
             let size = parts.count == 1 ? SizeSyntax(square: parts[0]) : SizeSyntax(width: parts[0], height: parts[1])
             return Located(size, token.range)
         case .problem(let diagnostic):
-            diagnostics.append(diagnostic)
+            report(diagnostic)
             return nil
         }
     }
@@ -389,7 +397,15 @@ struct LayerReader {
     }
 
     private mutating func error(_ message: Message, _ range: SourceRange, notes: [DiagnosticNote] = [], fixIt: FixIt? = nil) {
-        diagnostics.append(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+        report(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+    }
+
+    private mutating func report(_ diagnostic: Diagnostic) {
+        guard diagnostics.count < budget else {
+            truncated = true  // and so `next` and `peek` read no further
+            return
+        }
+        diagnostics.append(diagnostic)
     }
 }
 

@@ -8,35 +8,47 @@ public struct Token: Sendable, CustomStringConvertible {
 }
 
 enum Lexer {
-    /// The words of one line, comments removed.
+    /// The words of one line, comments removed. Every byte that ends or splits a word is
+    /// ASCII, so this walks the bytes; columns count scalars (bytes that start one).
     static func tokens(of line: String, number: Int) -> [Token] {
         var tokens: [Token] = []
-        var current = String.UnicodeScalarView()
+        tokens.reserveCapacity(8)  // a layer line's words, without growing
+        let bytes = line.utf8
+        var wordStart: String.Index?
         var start = 0
+        var length = 0
         var column = 0
-        func flush() {
-            if !current.isEmpty {
-                tokens.append(Token(text: String(current), range: SourceRange(line: number, column: start, length: current.count)))
-                current = String.UnicodeScalarView()
+        var index = bytes.startIndex
+        func flush(at end: String.Index) {
+            if let from = wordStart {
+                tokens.append(Token(text: String(Substring(line.utf8[from..<end])), range: SourceRange(line: number, column: start, length: length)))
+                wordStart = nil
             }
         }
-        for scalar in line.unicodeScalars {
-            column += 1
-            switch scalar {
-            case "#":
-                flush()
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            let startsScalar = byte & 0xC0 != 0x80
+            if startsScalar { column += 1 }
+            switch byte {
+            case UInt8(ascii: "#"):
+                flush(at: index)
                 return tokens
-            case " ", "\t", "\r", "\u{0B}", "\u{0C}":
-                flush()
-            case ":":
-                flush()
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), 0x0B, 0x0C:
+                flush(at: index)
+            case UInt8(ascii: ":"):
+                flush(at: index)
                 tokens.append(Token(text: ":", range: SourceRange(line: number, column: column, length: 1)))
             default:
-                if current.isEmpty { start = column }
-                current.append(scalar)
+                if wordStart == nil {
+                    wordStart = index
+                    start = column
+                    length = 0
+                }
+                if startsScalar { length += 1 }
             }
+            index = bytes.index(after: index)
         }
-        flush()
+        flush(at: index)
         return tokens
     }
 
@@ -66,28 +78,4 @@ enum Lexer {
         if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
         return isAllDigits(Substring(String(String.UnicodeScalarView(digits))))
     }
-}
-
-/// Levenshtein distance, for "did you mean" notes.
-public func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.lowercased().unicodeScalars), b = Array(b.lowercased().unicodeScalars)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var row = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...b.count {
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = row
-    }
-    return previous[b.count]
-}
-
-/// The closest candidate, when it is close enough to be what was meant.
-public func closestMatch(to word: String, among candidates: [String]) -> String? {
-    guard word.unicodeScalars.count <= 64 else { return nil }
-    let limit = max(1, min(3, word.count / 3 + 1))
-    let scored = candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= limit }
-    return scored.min { $0.1 < $1.1 }?.0
 }

@@ -2,16 +2,25 @@
 public struct ParseResult: Sendable {
     public var syntax: NetworkSyntax
     public var diagnostics: [Diagnostic]
+    /// Reading stopped at `DiagnosticLimit.perFile` problems; the rest of the file was not read.
+    public var truncated = false
 }
 
 /// Text → syntax tree. Never throws and never stops at the first problem: a line that cannot
 /// be read is reported and skipped, and the rest of the file is still read.
 public func parse(_ file: SourceFile) -> ParseResult {
     var parser = LineParser()
+    // Most lines of a file are layers: sized once rather than copied as it grows, up to a
+    // bound so that a file of millions of empty lines does not reserve gigabytes.
+    parser.syntax.layers.reserveCapacity(min(file.lines.count, 1 << 17))
     for location in file.invalidUTF8 {
-        parser.diagnostics.append(Diagnostic(.invalidUTF8, at: SourceRange(line: location.line, column: location.column, length: 1)))
+        parser.report(Diagnostic(.invalidUTF8, at: SourceRange(line: location.line, column: location.column, length: 1)))
     }
     for (index, line) in file.lines.enumerated() {
+        if parser.diagnostics.count >= DiagnosticLimit.perFile {
+            parser.truncated = true
+            break
+        }
         parser.parseLine(Lexer.tokens(of: line, number: index + 1))
     }
     let lastLine = max(file.lines.count, 1)
@@ -21,7 +30,7 @@ public func parse(_ file: SourceFile) -> ParseResult {
         parser.diagnostics.append(Diagnostic(.missingInput, at: SourceRange(start: at, end: at),
                                              notes: [DiagnosticNote("add a line such as 'input 32x32x1' (width x height x depth) before the first layer")]))
     }
-    return ParseResult(syntax: parser.syntax, diagnostics: parser.diagnostics)
+    return ParseResult(syntax: parser.syntax, diagnostics: parser.diagnostics, truncated: parser.truncated)
 }
 
 /// The operations and their syntax, for "did you mean" notes and for telling the expected form.
@@ -53,6 +62,14 @@ public enum Grammar {
                                                  "size", "alpha", "beta", "k", "from"]
 
     static func options(of op: String) -> [String] {
+        optionsByOperation[op] ?? listOptions(of: op)
+    }
+
+    /// Asked for every word of every line, so made once.
+    private static let optionsByOperation: [String: [String]] =
+        Dictionary(uniqueKeysWithValues: operationKeywords.map { ($0, listOptions(of: $0)) })
+
+    private static func listOptions(of op: String) -> [String] {
         var options: [String]
         switch op {
         case "conv": options = ["stride", "pad", "dilation", "groups", "nobias"]
@@ -71,6 +88,8 @@ public enum Grammar {
 struct LineParser {
     var syntax = NetworkSyntax()
     var diagnostics: [Diagnostic] = []
+    /// Problems past `DiagnosticLimit.perFile` were dropped.
+    var truncated = false
     private var reportedLayerBeforeInput = false
 
     mutating func parseLine(_ tokens: [Token]) {
@@ -116,9 +135,10 @@ struct LineParser {
             reportedLayerBeforeInput = true
             error(.layerBeforeInput, keyword.range, notes: [DiagnosticNote("the 'input' line must come before the first layer")])
         }
-        var reader = LayerReader(keyword: keyword, arguments: arguments)
+        var reader = LayerReader(keyword: keyword, arguments: arguments, budget: DiagnosticLimit.perFile - diagnostics.count)
         let operation = reader.read()
         diagnostics += reader.diagnostics
+        truncated = truncated || reader.truncated
         guard let operation else {
             syntax.unreadableStatements += 1
             return
@@ -130,7 +150,16 @@ struct LineParser {
     }
 
     private mutating func error(_ message: Message, _ range: SourceRange, notes: [DiagnosticNote] = [], fixIt: FixIt? = nil) {
-        diagnostics.append(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+        report(Diagnostic(message, at: range, notes: notes, fixIt: fixIt))
+    }
+
+    /// Keeps a problem, unless the file has already reported as many as it may.
+    mutating func report(_ diagnostic: Diagnostic) {
+        guard diagnostics.count < DiagnosticLimit.perFile else {
+            truncated = true
+            return
+        }
+        diagnostics.append(diagnostic)
     }
 
     private mutating func reportUnknownOperation(_ word: Token) {
@@ -199,7 +228,7 @@ struct LineParser {
                   notes: [DiagnosticNote("add the depth, e.g. '\(sizeToken.text)x1' for one channel or '\(sizeToken.text)x3' for colour")],
                   fixIt: FixIt(range: sizeToken.range, replacement: sizeToken.text + "x1"))
         case .problem(let diagnostic):
-            diagnostics.append(diagnostic)
+            report(diagnostic)
         }
     }
 }
@@ -211,6 +240,7 @@ enum SizeReading {
 
 /// Reads a size word: `5`, `5x3`, `227x227x3`.
 func readSize(_ token: Token, maxParts: Int) -> SizeReading {
+    if let values = plainSize(token.text, maxParts: maxParts) { return .size(values) }
     let parts = token.text.split(separator: "x", omittingEmptySubsequences: false)
     guard parts.count <= maxParts, parts.allSatisfy(Lexer.isAllDigits) else {
         var notes: [DiagnosticNote] = []
@@ -232,6 +262,33 @@ func readSize(_ token: Token, maxParts: Int) -> SizeReading {
         values.append(value)
     }
     return .size(values)
+}
+
+/// The numbers of a well-formed size word (`3x3`), read straight from its bytes; nil for
+/// anything else, which `readSize` reads the slow way to say what is wrong.
+private func plainSize(_ text: String, maxParts: Int) -> [Int]? {
+    var values: [Int] = []
+    var value = 0
+    var digits = 0
+    for byte in text.utf8 {
+        if byte == UInt8(ascii: "x") {
+            guard digits > 0, values.count + 1 < maxParts else { return nil }
+            values.append(value)
+            value = 0
+            digits = 0
+        } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+            digits += 1
+        } else {
+            return nil
+        }
+    }
+    guard digits > 0 else { return nil }
+    values.append(value)
+    return values
 }
 
 extension String {

@@ -67,33 +67,57 @@ public struct SourceFile: Sendable {
     }
 
     /// Decodes bytes as UTF-8, remembering where they were not, so the parser can say so.
+    /// A line of ASCII (every line of an ordinary file) is taken as it is; any other line is
+    /// decoded scalar by scalar. A newline byte is never part of a multi-byte sequence, so
+    /// splitting the bytes first gives the same lines as decoding first.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
-        var text = String.UnicodeScalarView()
+        var lines: [String] = []
         var invalid: [SourceLocation] = []
-        var line = 1
-        var column = 1
-        var decoder = UTF8()
-        var iterator = bytes.makeIterator()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar):
-                text.append(scalar)
-                if scalar == "\n" {
-                    line += 1
-                    column = 1
-                } else {
-                    column += 1
+        bytes.withUnsafeBufferPointer { buffer in
+            // Sized once: a file of millions of short lines would otherwise be copied as it grows.
+            lines.reserveCapacity(buffer.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 })
+            var start = 0
+            var number = 1
+            while start < buffer.count {
+                var end = start
+                var ascii = true
+                while end < buffer.count && buffer[end] != 0x0A {
+                    if buffer[end] >= 0x80 { ascii = false }
+                    end += 1
                 }
-            case .error:
-                if invalid.last?.line != line { invalid.append(SourceLocation(line: line, column: column)) }
-                text.append("\u{FFFD}")
-                column += 1
-            case .emptyInput:
-                break loop
+                let ended = end < buffer.count  // by a newline, rather than by the end of the file
+                var line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                if ascii {
+                    if ended, line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
+                    lines.append(String(decoding: line, as: UTF8.self))
+                } else {
+                    var text = String.UnicodeScalarView()
+                    var column = 1
+                    var decoder = UTF8()
+                    var iterator = line.makeIterator()
+                    loop: while true {
+                        switch decoder.decode(&iterator) {
+                        case .scalarValue(let scalar):
+                            text.append(scalar)
+                            column += 1
+                        case .error:
+                            if invalid.last?.line != number { invalid.append(SourceLocation(line: number, column: column)) }
+                            text.append("\u{FFFD}")
+                            column += 1
+                        case .emptyInput:
+                            break loop
+                        }
+                    }
+                    if ended, text.last == "\r" { text.removeLast() }
+                    lines.append(String(text))
+                }
+                if !ended { break }
+                start = end + 1
+                number += 1
             }
         }
-        self.lines = SourceFile.splitLines(String(text))
+        self.lines = lines
         self.invalidUTF8 = invalid
     }
 
@@ -107,20 +131,14 @@ public struct SourceFile: Sendable {
         return file
     }
 
-    /// Splits on LF, dropping a CR before it; works on scalars because "\r\n" is one Character.
+    /// Splits on LF, dropping a CR before it; works on bytes because "\r\n" is one Character.
     private static func splitLines(_ text: String) -> [String] {
-        var lines: [String] = []
-        var current = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" {
-                if current.last == "\r" { current.removeLast() }
-                lines.append(String(current))
-                current = String.UnicodeScalarView()
-            } else {
-                current.append(scalar)
-            }
+        var segments = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if segments.last?.isEmpty == true { segments.removeLast() }
+        return segments.indices.map { i in
+            var segment = segments[i]
+            if i < segments.count - 1 || text.utf8.last == 0x0A, segment.last == 0x0D { segment = segment.dropLast() }
+            return String(text.unicodeScalars[segment.startIndex..<segment.endIndex])
         }
-        if !current.isEmpty { lines.append(String(current)) }
-        return lines
     }
 }

@@ -10,7 +10,8 @@ import Darwin
 /// shared library (cached, see CompilerCache.swift), loads it with dlopen and calls its
 /// `NAME_run`. Both backends export the same C API, so they load the same way.
 ///
-/// Kernels are single-threaded for now (`options.threads` is accepted and ignored). Loaded
+/// The C backend runs the fast kernels (KernelPlan.swift) on `options.threads` threads of the
+/// library's pool, unless `options.plainKernels` asks for the reference ones. Loaded
 /// libraries are never unloaded: a Swift library cannot be safely dlclose'd, and reopening a
 /// cached one costs nothing.
 public final class CompiledExecutor: NetworkExecutor {
@@ -18,6 +19,10 @@ public final class CompiledExecutor: NetworkExecutor {
                                                    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Int32
     public typealias WorkspaceSizeFunction = @convention(c) (Int32) -> Int
     public typealias CountFunction = @convention(c) () -> Int
+    public typealias ThreadedRunFunction = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+                                                           UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32, Int32) -> Int32
+    public typealias ProfileStepsFunction = @convention(c) () -> Int32
+    public typealias ProfileSecondsFunction = @convention(c) (Int32) -> Double
 
     public let backend: Backend
     public let network: CheckedNetwork
@@ -27,9 +32,13 @@ public final class CompiledExecutor: NetworkExecutor {
     /// True when the library came from the cache rather than a compiler run.
     public let cacheHit: Bool
 
-    private let packedWeights: [Float]
-    private let runFunction: RunFunction
-    private let workspaceSize: WorkspaceSizeFunction
+    public let options: ExecutorOptions
+    let packedWeights: [Float]
+    let runFunction: RunFunction
+    let threadedRunFunction: ThreadedRunFunction?
+    let workspaceSize: WorkspaceSizeFunction
+    let profileSteps: ProfileStepsFunction?
+    let profileSeconds: ProfileSecondsFunction?
 
     /// `weights` must already be validated for `network`.
     public init(backend: Backend, network: CheckedNetwork, weights: [String: Tensor],
@@ -39,7 +48,10 @@ public final class CompiledExecutor: NetworkExecutor {
         }
         self.backend = backend
         self.network = network
-        let program = lower(network)
+        self.options = options
+        let program = backend == .c && !options.plainKernels
+            ? lowerForC(network, options: options.precise ? .precise : KernelOptions())
+            : lower(network)
         self.program = program
         do {
             packedWeights = try packWeights(program, weights: weights.mapValues(\.storage))
@@ -47,7 +59,8 @@ public final class CompiledExecutor: NetworkExecutor {
             throw RuntimeError("\(network.name): \(error.message)")
         }
 
-        let source: String, prefix: String, compiler: Compiler
+        let source: String, prefix: String
+        var compiler: Compiler
         do {
             switch backend {
             case .swift:
@@ -59,6 +72,7 @@ public final class CompiledExecutor: NetworkExecutor {
                 // The .c includes its header; the compiler reads the header from the source's folder.
                 (source, prefix) = (Self.inlineHeader(emitted), emitted.symbolPrefix)
                 compiler = try Compiler.c(precise: options.precise)
+                if options.profile { compiler.flags.append("-DCNNC_PROFILE") }
             }
         } catch let error as EmitError {
             throw RuntimeError("\(network.name): \(error.message)")
@@ -79,6 +93,9 @@ public final class CompiledExecutor: NetworkExecutor {
             return unsafeBitCast(address, to: type)
         }
         runFunction = try symbol("run", as: RunFunction.self)
+        threadedRunFunction = dlsym(handle, "\(prefix)_run_threads").map { unsafeBitCast($0, to: ThreadedRunFunction.self) }
+        profileSteps = dlsym(handle, "\(prefix)_profile_steps").map { unsafeBitCast($0, to: ProfileStepsFunction.self) }
+        profileSeconds = dlsym(handle, "\(prefix)_profile_seconds").map { unsafeBitCast($0, to: ProfileSecondsFunction.self) }
         workspaceSize = try symbol("workspace_size", as: WorkspaceSizeFunction.self)
         let weightCount = try symbol("weight_count", as: CountFunction.self)()
         let inputSize = try symbol("input_size", as: CountFunction.self)()
@@ -114,11 +131,20 @@ public final class CompiledExecutor: NetworkExecutor {
         let status = packedWeights.withUnsafeBufferPointer { weights in
             input.storage.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
-                    runFunction(weights.baseAddress, floats, x.baseAddress, y.baseAddress, Int32(batch))
+                    call(weights.baseAddress, floats, x.baseAddress, y.baseAddress, Int32(batch))
                 }
             }
         }
         guard status == 0 else { throw RuntimeError("\(libraryPath): the compiled network returned \(status)") }
         return Tensor(shape: outputShape, storage: output)
+    }
+
+    /// One run of the loaded function: threaded when the library has `NAME_run_threads`.
+    func call(_ weights: UnsafePointer<Float>?, _ workspace: UnsafeMutablePointer<Float>?, _ input: UnsafePointer<Float>?,
+              _ output: UnsafeMutablePointer<Float>?, _ batch: Int32) -> Int32 {
+        if let threaded = threadedRunFunction {
+            return threaded(weights, workspace, input, output, batch, Int32(max(1, min(options.threads, 1024))))
+        }
+        return runFunction(weights, workspace, input, output, batch)
     }
 }

@@ -31,7 +31,7 @@ public struct Compiler: Sendable {
     /// The C compiler: $CC, else the clang beside `swiftc` on PATH (the Swift toolchain's),
     /// else clang, cc or gcc on PATH.
     public static func c(precise: Bool = false) throws -> Compiler {
-        var flags = ["-std=c99", "-O3", "-march=native", "-fPIC", "-shared"]
+        var flags = ["-std=c99", "-O3", "-march=native", "-fPIC", "-shared", "-pthread"]
         if precise { flags.append("-ffp-contract=off") }
         let environment = ProcessInfo.processInfo.environment
         if let cc = environment["CC"]?.split(separator: " ").map(String.init), let first = cc.first {
@@ -141,12 +141,19 @@ public struct CompilerCache: Sendable {
 
     /// Where the library for a key lives.
     public func libraryPath(name: String, key: String) -> String {
-        "\(directory)/\(name)-\(key.prefix(32)).so"
+        "\(directory)/\(CompilerCache.stem(name))-\(key.prefix(32)).so"
+    }
+
+    /// The readable part of the cache's file names: a network's name can be longer than a file
+    /// name may be (255 bytes), and the key already tells libraries apart.
+    static func stem(_ name: String) -> String {
+        String(name.unicodeScalars.prefix(64))
     }
 
     /// The library for `source`: from the cache when it is there (`hit` true), else compiled,
     /// stored and returned. `name` is a readable stem for the file (the network's symbol prefix).
     public func library(source: String, name: String, compiler: Compiler) throws -> (path: String, hit: Bool) {
+        let name = CompilerCache.stem(name)
         let key = key(source: source, compiler: compiler, extraFlags: [])
         let path = libraryPath(name: name, key: key)
         if access(path, R_OK) == 0 { return (path, true) }

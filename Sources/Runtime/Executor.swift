@@ -18,12 +18,19 @@ public enum Backend: String, CaseIterable, Sendable {
 public struct ExecutorOptions: Sendable {
     /// Worker threads a compiled backend may use (the reference interpreter uses one).
     public var threads: Int = 1
-    /// Ask a compiled backend for bit-faithful float arithmetic (no fast-math reassociation).
+    /// Ask a compiled backend for bit-faithful float arithmetic (no fast-math reassociation);
+    /// the C backend then computes every convolution directly (no Winograd).
     public var precise: Bool = false
+    /// The C backend's plain reference kernels (CKernels.swift) instead of the fast ones.
+    public var plainKernels: Bool = false
+    /// Compile the C backend with -DCNNC_PROFILE, so `PreparedRun.stepSeconds()` reports each step's time.
+    public var profile: Bool = false
 
-    public init(threads: Int = 1, precise: Bool = false) {
+    public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false) {
         self.threads = threads
         self.precise = precise
+        self.plainKernels = plainKernels
+        self.profile = profile
     }
 }
 

@@ -77,7 +77,9 @@ public enum NetPBM {
             return channels == 1 ? base : base + ", channel \(sample % channels)"
         }
 
-        var storage = [Float](repeating: 0, count: samples)
+        // Allocated once the file is known to hold the samples: a 20-byte header can claim
+        // 2^28 of them, and holding a gigabyte for a file that is then too short helps no one.
+        var storage: [Float] = []
         func store(_ value: Int, sample i: Int) throws {
             if value > maxval {
                 throw fail("sample value \(value) at \(location(i)) exceeds maxval \(maxval)")
@@ -106,6 +108,7 @@ public enum NetPBM {
             if present > needed {
                 throw fail("\(plural(present - needed, "byte")) of extra data after the pixels (expected \(plural(needed, "byte")): \(layout))")
             }
+            storage = [Float](repeating: 0, count: samples)
             if bytesPerSample == 1 {
                 for i in 0..<samples { try store(Int(bytes[start + i]), sample: i) }
             } else {
@@ -114,6 +117,10 @@ public enum NetPBM {
                 }
             }
         } else {
+            // Every sample takes at least a byte: with fewer left, the loop only finds where the
+            // data ends (or an earlier bad sample), so nothing is stored.
+            let fits = samples <= bytes.count - scanner.position
+            if fits { storage = [Float](repeating: 0, count: samples) }
             for i in 0..<samples {
                 scanner.skipWhitespaceAndComments()
                 guard let token = scanner.token() else {
@@ -125,7 +132,10 @@ public enum NetPBM {
                 if value > maxval {
                     throw fail("sample value \(printable(token)) at \(location(i)) exceeds maxval \(maxval)")
                 }
-                try store(value, sample: i)
+                if fits { try store(value, sample: i) }
+            }
+            if !fits {  // cannot happen: fewer bytes than samples cannot hold them all
+                throw fail("pixel data is truncated: expected \(plural(samples, "sample")) (\(width)x\(height), \(channelText))")
             }
             scanner.skipWhitespaceAndComments()
             if scanner.current != nil {

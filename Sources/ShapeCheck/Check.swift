@@ -12,10 +12,15 @@ public struct CheckResult: Sendable {
 /// Parse and check one file's text. `strict` makes strides that do not fit errors.
 public func checkSource(_ file: SourceFile, strict: Bool = false) -> CheckResult {
     let parsed = parse(file)
-    let checked = check(parsed.syntax, defaultName: file.baseName, strict: strict)
+    let checked = check(parsed.syntax, defaultName: file.baseName, strict: strict,
+                        budget: max(0, DiagnosticLimit.perFile - parsed.diagnostics.count))
+    var diagnostics = (parsed.diagnostics + checked.diagnostics).sortedByLocation()
+    if parsed.truncated || checked.truncated, !diagnostics.isEmpty {
+        diagnostics[diagnostics.count - 1].notes.append(DiagnosticLimit.note)
+    }
     // A network is only given when the whole file is right, parse errors included.
     return CheckResult(file: file, network: parsed.diagnostics.hasErrors ? nil : checked.network,
-                       diagnostics: (parsed.diagnostics + checked.diagnostics).sortedByLocation())
+                       diagnostics: diagnostics)
 }
 
 /// Convenience for tests and tools: check text as if read from `path`.

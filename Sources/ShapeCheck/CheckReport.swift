@@ -7,28 +7,68 @@ public enum CheckReport {
 
     public static func table(_ network: CheckedNetwork, path: String) -> String {
         let header = ["layer", "op", "output", "values", "parameters", "MACs"]
-        var rows: [[String]] = [["input", "", network.input.description, grouped(network.input.elementCount), "", ""]]
+        let columns = header.count
+        // The cells row by row in one array: a network can have a hundred thousand layers.
+        var cells: [String] = ["input", "", network.input.description, grouped(network.input.elementCount), "", ""]
+        cells.reserveCapacity(columns * (network.layers.count + 1))
         for (index, layer) in network.layers.enumerated() {
-            rows.append([layer.name, describe(layer, index: index, in: network), layer.output.description,
-                         grouped(layer.output.elementCount), grouped(layer.trainableParameters), grouped(layer.multiplyAccumulates)])
+            cells.append(layer.name)
+            cells.append(describe(layer, index: index, in: network))
+            cells.append(layer.output.description)
+            cells.append(grouped(layer.output.elementCount))
+            cells.append(grouped(layer.trainableParameters))
+            cells.append(grouped(layer.multiplyAccumulates))
         }
-        let rightAligned: Set<Int> = [3, 4, 5]
+        func rightAligned(_ column: Int) -> Bool { column >= 3 }  // values, parameters, MACs
+        // A cell wider than this (an `add` of hundreds of layers, a very long name) does not
+        // widen its column: it pushes the rest of its own row right instead of padding every row.
+        let widest = 120
         var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
+        for (i, cell) in cells.enumerated() { widths[i % columns] = max(widths[i % columns], min(displayWidth(cell), widest)) }
+        func line(_ cells: ArraySlice<String>) -> String {
             cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return rightAligned.contains(i) ? pad + cell : cell + pad
+                let pad = String(repeating: " ", count: max(widths[i] - displayWidth(cell), 0))
+                return rightAligned(i) ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
         var out = "\(network.name) (\(path))\n\n"
-        out += line(header) + "\n"
+        out += line(header[...]) + "\n"
         out += widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n"
-        for row in rows { out += line(row) + "\n" }
+        // A network of many layers makes a long table: rows of ASCII (all of them, as names
+        // and ops are ASCII) are laid out as bytes, which gives the same text much faster.
+        var bytes: [UInt8] = []
+        for start in stride(from: 0, to: cells.count, by: columns) {
+            let row = cells[start..<(start + columns)]
+            guard row.allSatisfy(isASCII) else {
+                out += String(decoding: bytes, as: UTF8.self) + line(row) + "\n"
+                bytes.removeAll()
+                continue
+            }
+            for (i, cell) in row.enumerated() {
+                if i > 0 {
+                    bytes.append(0x20)
+                    bytes.append(0x20)
+                }
+                let pad = max(widths[i] - cell.utf8.count, 0)
+                if rightAligned(i) { bytes.append(contentsOf: repeatElement(0x20, count: pad)) }
+                bytes.append(contentsOf: cell.utf8)
+                if !rightAligned(i) { bytes.append(contentsOf: repeatElement(0x20, count: pad)) }
+            }
+            while bytes.last == 0x20 { bytes.removeLast() }
+            bytes.append(0x0A)
+        }
+        out += String(decoding: bytes, as: UTF8.self)
         out += "\n" + totals(network)
         return out
+    }
+
+    private static func isASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// Characters, as a terminal shows them; the same as bytes for ASCII.
+    private static func displayWidth(_ text: String) -> Int {
+        isASCII(text) ? text.utf8.count : text.count
     }
 
     public static func totals(_ network: CheckedNetwork) -> String {
@@ -55,58 +95,95 @@ public enum CheckReport {
 
     /// The op column: the line as written, with every default spelled out.
     public static func describe(_ layer: CheckedLayer, index: Int, in network: CheckedNetwork) -> String {
-        var parts: [String] = []
+        // Words written straight into one buffer: every row of a table and of JSON has one.
+        var words = Words()
         switch layer.operation {
         case .convolution(let conv):
             if conv.isDepthwise {
-                parts = ["depthwise", "\(conv.window.kernelWidth)x\(conv.window.kernelHeight)"]
+                words.add("depthwise")
             } else {
-                parts = ["conv", "\(conv.filters)", "\(conv.window.kernelWidth)x\(conv.window.kernelHeight)"]
+                words.add("conv")
+                words.add(conv.filters)
             }
-            parts += windowWords(conv.window)
-            if conv.isDepthwise && conv.filters != conv.groups { parts += ["multiplier", "\(conv.filters / conv.groups)"] }
-            if !conv.isDepthwise && conv.groups != 1 { parts += ["groups", "\(conv.groups)"] }
-            if !conv.hasBias { parts.append("nobias") }
+            words.add(size(conv.window.kernelWidth, conv.window.kernelHeight))
+            windowWords(conv.window, to: &words)
+            if conv.isDepthwise && conv.filters != conv.groups {
+                words.add("multiplier")
+                words.add(conv.filters / conv.groups)
+            }
+            if !conv.isDepthwise && conv.groups != 1 {
+                words.add("groups")
+                words.add(conv.groups)
+            }
+            if !conv.hasBias { words.add("nobias") }
         case .pooling(let pool):
-            parts = [pool.kind == .max ? "maxpool" : "avgpool", "\(pool.window.kernelWidth)x\(pool.window.kernelHeight)"]
-            parts += windowWords(pool.window)
-            if pool.ceilMode { parts += ["round", "ceil"] }
+            words.add(pool.kind == .max ? "maxpool" : "avgpool")
+            words.add(size(pool.window.kernelWidth, pool.window.kernelHeight))
+            windowWords(pool.window, to: &words)
+            if pool.ceilMode {
+                words.add("round")
+                words.add("ceil")
+            }
         case .globalPooling(let kind):
-            parts = [kind == .max ? "globalmaxpool" : "globalavgpool"]
+            words.add(kind == .max ? "globalmaxpool" : "globalavgpool")
         case .fullyConnected(let outputs):
-            parts = ["fc", "\(outputs)"]
+            words.add("fc")
+            words.add(outputs)
         case .flatten:
-            parts = ["flatten"]
+            words.add("flatten")
         case .dropout(let p):
-            parts = ["dropout", formatNumber(p)]
+            words.add("dropout")
+            words.add(formatNumber(p))
         case .batchNorm(let eps):
-            parts = ["batchnorm", "eps", formatNumber(eps)]
+            words.add("batchnorm")
+            words.add("eps")
+            words.add(formatNumber(eps))
         case .localResponseNorm(let lrn):
-            parts = ["lrn", "size", "\(lrn.size)", "alpha", formatNumber(lrn.alpha), "beta", formatNumber(lrn.beta), "k", formatNumber(lrn.k)]
+            for word in ["lrn", "size", "\(lrn.size)", "alpha", formatNumber(lrn.alpha), "beta", formatNumber(lrn.beta), "k", formatNumber(lrn.k)] {
+                words.add(word)
+            }
         case .activation(let activation):
-            parts = [activation.description]
+            words.add(activation.description)
         case .add, .concat:
-            parts = [layer.keyword] + layer.inputs.map { name(of: $0, in: network) }
+            words.add(layer.keyword)
+            for input in layer.inputs { words.add(name(of: input, in: network)) }
         }
         switch layer.operation {
         case .add, .concat: break
         default:
             let previous: LayerInput = index == 0 ? .networkInput : .layer(index - 1)
-            if layer.inputs.first != previous { parts += ["from", name(of: layer.inputs[0], in: network)] }
+            if layer.inputs.first != previous {
+                words.add("from")
+                words.add(name(of: layer.inputs[0], in: network))
+            }
         }
-        if let activation = layer.activation { parts.append(activation.description) }
-        return parts.joined(separator: " ")
+        if let activation = layer.activation { words.add(activation.description) }
+        return words.text
     }
 
-    private static func windowWords(_ window: Window) -> [String] {
-        var words: [String] = []
-        let s = window.strideWidth == window.strideHeight ? "\(window.strideWidth)" : "\(window.strideWidth)x\(window.strideHeight)"
-        words += ["stride", s]
-        words += ["pad", (window.paddingIsSame ? "same=" : "") + paddingText(window.padding)]
-        if window.dilationWidth != 1 || window.dilationHeight != 1 {
-            words += ["dilation", window.dilationWidth == window.dilationHeight ? "\(window.dilationWidth)" : "\(window.dilationWidth)x\(window.dilationHeight)"]
+    /// Words separated by single spaces.
+    private struct Words {
+        var buffer = TextBuffer()
+        mutating func add(_ word: String) {
+            if !buffer.bytes.isEmpty { buffer.write(UInt8(ascii: " ")) }
+            buffer.write(word)
         }
-        return words
+        mutating func add(_ value: Int) { add(String(value)) }
+        var text: String { buffer.text }
+    }
+
+    /// `5x3`.
+    private static func size(_ width: Int, _ height: Int) -> String { "\(width)x\(height)" }
+
+    private static func windowWords(_ window: Window, to words: inout Words) {
+        words.add("stride")
+        words.add(window.strideWidth == window.strideHeight ? String(window.strideWidth) : size(window.strideWidth, window.strideHeight))
+        words.add("pad")
+        words.add((window.paddingIsSame ? "same=" : "") + paddingText(window.padding))
+        if window.dilationWidth != 1 || window.dilationHeight != 1 {
+            words.add("dilation")
+            words.add(window.dilationWidth == window.dilationHeight ? String(window.dilationWidth) : size(window.dilationWidth, window.dilationHeight))
+        }
     }
 
     /// `1`, `2x1` (width x height), or `0+1x0+1` (left+right x top+bottom) when the sides differ.
@@ -197,25 +274,51 @@ public enum CheckReport {
         if let network = result.network {
             fields.append(("network", quoted(network.name)))
             fields.append(("input", shapeJSON(network.input)))
-            let layers = network.layers.enumerated().map { index, layer in
-                object([
-                    ("name", quoted(layer.name)),
-                    ("op", quoted(layer.keyword)),
-                    ("description", quoted(describe(layer, index: index, in: network))),
-                    ("inputs", "[" + layer.inputs.map { quoted(name(of: $0, in: network)) }.joined(separator: ", ") + "]"),
-                    ("output", shapeJSON(layer.output)),
-                    ("activation", layer.activation.map { quoted($0.description) } ?? "null"),
-                    ("values", "\(layer.output.elementCount)"),
-                    ("parameters", "\(layer.trainableParameters)"),
-                    ("non_trainable_parameters", "\(layer.nonTrainableParameters)"),
-                    ("macs", "\(layer.multiplyAccumulates)"),
-                    ("tensors", "[" + layer.parameters.map { t in
-                        object([("key", quoted(layer.key(t))), ("shape", "[" + t.shape.map(String.init).joined(separator: ", ") + "]"),
-                                ("trainable", t.isTrainable ? "true" : "false")])
-                    }.joined(separator: ", ") + "]"),
-                ])
+            // Written as bytes rather than as an object of fields: a network of many layers
+            // makes this the bulk of the output.
+            var text = TextBuffer()
+            text.write("[\n")
+            for (index, layer) in network.layers.enumerated() {
+                if index > 0 { text.write(",\n") }
+                text.write("    {\"name\": ")
+                text.writeQuoted(layer.name)
+                text.write(", \"op\": ")
+                text.writeQuoted(layer.keyword)
+                text.write(", \"description\": ")
+                text.writeQuoted(describe(layer, index: index, in: network))
+                text.write(", \"inputs\": [")
+                for (i, input) in layer.inputs.enumerated() {
+                    if i > 0 { text.write(", ") }
+                    text.writeQuoted(name(of: input, in: network))
+                }
+                text.write("], \"output\": ")
+                text.writeShape(layer.output)
+                text.write(", \"activation\": ")
+                if let activation = layer.activation { text.writeQuoted(activation.description) } else { text.write("null") }
+                text.write(", \"values\": ")
+                text.write(layer.output.elementCount)
+                text.write(", \"parameters\": ")
+                text.write(layer.trainableParameters)
+                text.write(", \"non_trainable_parameters\": ")
+                text.write(layer.nonTrainableParameters)
+                text.write(", \"macs\": ")
+                text.write(layer.multiplyAccumulates)
+                text.write(", \"tensors\": [")
+                for (i, tensor) in layer.parameters.enumerated() {
+                    if i > 0 { text.write(", ") }
+                    text.write("{\"key\": ")
+                    text.writeQuoted(layer.key(tensor))
+                    text.write(", \"shape\": [")
+                    for (j, dimension) in tensor.shape.enumerated() {
+                        if j > 0 { text.write(", ") }
+                        text.write(dimension)
+                    }
+                    text.write(tensor.isTrainable ? "], \"trainable\": true}" : "], \"trainable\": false}")
+                }
+                text.write("]}")
             }
-            fields.append(("layers", "[\n" + layers.map { "    " + $0 }.joined(separator: ",\n") + "\n  ]"))
+            text.write("\n  ]")
+            fields.append(("layers", text.text))
             fields.append(("totals", object([
                 ("parameters", "\(network.trainableParameters)"),
                 ("non_trainable_parameters", "\(network.nonTrainableParameters)"),
@@ -239,15 +342,26 @@ public enum CheckReport {
 
     private static func shapeJSON(_ shape: TensorShape) -> String {
         shape.isVector
-            ? object([("shape", quoted(shape.description)), ("features", "\(shape.depth)")])
-            : object([("shape", quoted(shape.description)), ("width", "\(shape.width)"), ("height", "\(shape.height)"), ("depth", "\(shape.depth)")])
+            ? "{\"shape\": \(quoted(shape.description)), \"features\": \(shape.depth)}"
+            : "{\"shape\": \(quoted(shape.description)), \"width\": \(shape.width), \"height\": \(shape.height), \"depth\": \(shape.depth)}"
     }
 
     private static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quoted($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        var out = "{"
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out += ", " }
+            out += quoted(field.0)
+            out += ": "
+            out += field.1
+        }
+        return out + "}"
     }
 
     public static func quoted(_ text: String) -> String {
+        // Most strings need no escape; they are quoted whole rather than scalar by scalar.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -272,13 +386,27 @@ public enum CheckReport {
 
     /// 61706 → "61,706".
     public static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
+        // Written from the right into a buffer on the stack: tables print this for every cell.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var magnitude = value.magnitude
+            var end = buffer.count
+            var digits = 0
+            repeat {
+                if digits > 0 && digits % 3 == 0 {
+                    end -= 1
+                    buffer[end] = UInt8(ascii: ",")
+                }
+                end -= 1
+                buffer[end] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                digits += 1
+            } while magnitude > 0
+            if value < 0 {
+                end -= 1
+                buffer[end] = UInt8(ascii: "-")
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[end...]), as: UTF8.self)
         }
-        return value < 0 ? "-" + out : out
     }
 
     /// 246824 → "241.0 KiB".
@@ -306,5 +434,37 @@ extension String {
     func replacingFirst(_ target: String, with replacement: String) -> String {
         guard let range = range(of: target) else { return self }
         return replacingCharacters(in: range, with: replacement)
+    }
+}
+
+extension TextBuffer {
+    /// `"text"` with JSON's escapes, as `CheckReport.quoted`; copied as it is when it needs none.
+    mutating func writeQuoted(_ text: String) {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        guard plain else { return write(CheckReport.quoted(text)) }
+        write(UInt8(ascii: "\""))
+        write(text)
+        write(UInt8(ascii: "\""))
+    }
+
+    /// `CheckReport.shapeJSON`, written in place.
+    mutating func writeShape(_ shape: TensorShape) {
+        write("{\"shape\": ")
+        writeQuoted(shape.description)
+        if shape.isVector {
+            write(", \"features\": ")
+            write(shape.depth)
+        } else {
+            write(", \"width\": ")
+            write(shape.width)
+            write(", \"height\": ")
+            write(shape.height)
+            write(", \"depth\": ")
+            write(shape.depth)
+        }
+        write(UInt8(ascii: "}"))
     }
 }

@@ -178,11 +178,11 @@ public struct CheckedLayer: Sendable {
     public var range: SourceRange
 
     public var trainableParameters: Int {
-        parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount }
+        parameters.reduce(0) { $1.isTrainable ? $0 + $1.elementCount : $0 }
     }
 
     public var nonTrainableParameters: Int {
-        parameters.filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
+        parameters.reduce(0) { $1.isTrainable ? $0 : $0 + $1.elementCount }
     }
 
     /// The weight file key for one of this layer's tensors.

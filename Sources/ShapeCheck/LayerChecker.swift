@@ -201,9 +201,9 @@ struct LayerChecker {
             overflow()
             return nil
         }
-        let range = syntax.operation.windowRange ?? syntax.range
-        let formula = Arithmetic.formula(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride)
         guard extent <= padded else {
+            let range = syntax.operation.windowRange ?? syntax.range
+            let formula = Arithmetic.formula(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride)
             let below = (padded - extent) / stride + 1
             diagnostics.append(Diagnostic(.kernelLargerThanInput(layer: name, axis: axis), at: range, notes: [
                 DiagnosticNote("\(formula) = \(below) (the kernel extent \(extent) is larger than \(padded), the padded input \(axis))"),
@@ -267,8 +267,13 @@ struct LayerChecker {
 
     private mutating func mismatch(_ op: String, rule: String) {
         var notes = [DiagnosticNote(rule)]
-        for (shape, range) in zip(inputs, sourceRanges) {
-            notes.append(DiagnosticNote("'\(sourceName(range))' is \(shape)", at: range))
+        var sources: [Located<String>] = []
+        if case .add(let named) = syntax.operation { sources = named }
+        if case .concat(let named) = syntax.operation { sources = named }
+        for (i, (shape, range)) in zip(inputs, sourceRanges).enumerated() {
+            // Inputs follow the sources in order; looking each up would be quadratic in a long add.
+            let name = i < sources.count && sources[i].range == range ? sources[i].value : sourceName(range)
+            notes.append(DiagnosticNote("'\(name)' is \(shape)", at: range))
         }
         diagnostics.append(Diagnostic(.shapeMismatch(layer: name, op: op), at: syntax.keyword.range, notes: notes))
     }

@@ -10,15 +10,27 @@ public enum Limits {
 /// why not. Every layer is checked even after an error; a layer whose input failed is skipped
 /// quietly so one mistake is not reported again for every layer below it.
 public func check(_ syntax: NetworkSyntax, defaultName: String, strict: Bool) -> (network: CheckedNetwork?, diagnostics: [Diagnostic]) {
+    let checked = check(syntax, defaultName: defaultName, strict: strict, budget: DiagnosticLimit.perFile)
+    return (checked.network, checked.diagnostics)
+}
+
+/// As `check`, stopping once `budget` problems are reported (`truncated` then says so).
+func check(_ syntax: NetworkSyntax, defaultName: String, strict: Bool,
+           budget: Int) -> (network: CheckedNetwork?, diagnostics: [Diagnostic], truncated: Bool) {
     var checker = ShapeChecker(syntax: syntax, strict: strict || syntax.strict != nil)
+    checker.budget = budget
     let network = checker.run(defaultName: defaultName)
-    return (network, checker.diagnostics)
+    return (network, checker.diagnostics, checker.truncated)
 }
 
 struct ShapeChecker {
     let syntax: NetworkSyntax
     let strict: Bool
     var diagnostics: [Diagnostic] = []
+    /// Checking stops once this many problems are reported, and `truncated` is set.
+    var budget = DiagnosticLimit.perFile
+    var truncated = false
+    private var full: Bool { diagnostics.count >= budget }
 
     init(syntax: NetworkSyntax, strict: Bool) {
         self.syntax = syntax
@@ -44,26 +56,40 @@ struct ShapeChecker {
         }
         guard !syntax.layers.isEmpty else { return nil }
         let names = ShapeChecker.names(of: syntax.layers)
-        var definitions: [String: Int] = [:]  // every name's first line, for forward references
+        // Every name's first layer. Above layer i, a name is defined when its first layer is
+        // before i; below it, a reference is a forward one.
+        var definitions: [String: Int] = [:]
+        definitions.reserveCapacity(names.count)
         for (index, name) in names.enumerated() where definitions[name] == nil { definitions[name] = index }
-        var firstDefinition: [String: Int] = [:]
-        var layers: [CheckedLayer?] = []
+        var layers: [CheckedLayer] = []  // the layers that checked; all of them when the network does
+        layers.reserveCapacity(names.count)
+        var outputs: [TensorShape?] = []  // each layer's output, nil where it failed to check
+        outputs.reserveCapacity(names.count)
         var readers = Array(repeating: 0, count: syntax.layers.count)
         for (index, layerSyntax) in syntax.layers.enumerated() {
+            if full {
+                truncated = true
+                break
+            }
             let name = names[index]
             let nameRange = layerSyntax.name?.range ?? layerSyntax.keyword.range
-            if let first = firstDefinition[name] {
+            if let first = definitions[name], first < index {
                 diagnostics.append(Diagnostic(.duplicateName(name), at: nameRange,
                                               notes: [DiagnosticNote("first defined here", at: syntax.layers[first].name?.range ?? syntax.layers[first].keyword.range)]
                                                 + (layerSyntax.name == nil ? [DiagnosticNote("'\(name)' is the automatic name of this \(layerSyntax.keyword.value); give it a name with '\(layerSyntax.keyword.value)_a: …'")] : [])))
-            } else {
-                firstDefinition[name] = index
             }
             // Resolve inputs by name against the layers above.
+            let references = references(of: layerSyntax)
             var sources: [(input: LayerInput, range: SourceRange?)] = []
+            sources.reserveCapacity(max(references.count, 1))
             var resolved = true
-            for reference in references(of: layerSyntax) {
-                switch resolve(reference, at: index, names: names, defined: firstDefinition, definitions: definitions) {
+            for reference in references {
+                if full {
+                    truncated = true
+                    resolved = false
+                    break
+                }
+                switch resolve(reference, at: index, names: names, definitions: definitions) {
                 case .some(let source):
                     if case .layer(let i) = source { readers[i] += 1 }
                     sources.append((source, reference.range))
@@ -71,26 +97,27 @@ struct ShapeChecker {
                     resolved = false
                 }
             }
-            if references(of: layerSyntax).isEmpty {
+            if references.isEmpty {
                 let source: LayerInput = index == 0 ? .networkInput : .layer(index - 1)
                 if case .layer(let i) = source { readers[i] += 1 }
                 sources.append((source, nil))
             }
             guard resolved, let input else {
-                layers.append(nil)
+                outputs.append(nil)
                 continue
             }
             var shapes: [TensorShape] = []
+            shapes.reserveCapacity(sources.count)
             for source in sources {
                 switch source.input {
                 case .networkInput: shapes.append(input)
                 case .layer(let i):
-                    guard let shape = layers[i]?.output else { break }
+                    guard let shape = outputs[i] else { break }
                     shapes.append(shape)
                 }
             }
             guard shapes.count == sources.count else {
-                layers.append(nil)  // an input failed to check; its error is already reported
+                outputs.append(nil)  // an input failed to check; its error is already reported
                 continue
             }
             var layerChecker = LayerChecker(name: name, syntax: layerSyntax, inputs: shapes,
@@ -98,19 +125,20 @@ struct ShapeChecker {
             let checked = layerChecker.check()
             diagnostics += layerChecker.diagnostics
             guard var checked else {
-                layers.append(nil)
+                outputs.append(nil)
                 continue
             }
             checked.inputs = sources.map(\.input)
             layers.append(checked)
+            outputs.append(checked.output)
         }
-        for (index, layerSyntax) in syntax.layers.enumerated().dropLast() where readers[index] == 0 && layers[index] != nil {
+        for (index, layerSyntax) in syntax.layers.enumerated().dropLast() where !truncated && readers[index] == 0 && outputs[index] != nil {
             diagnostics.append(Diagnostic(.unusedOutput(names[index]), at: layerSyntax.name?.range ?? layerSyntax.keyword.range,
                                           notes: [DiagnosticNote("only the last layer's output is the network's; read this one with 'from \(names[index])', 'add' or 'concat', or remove it")]))
         }
-        guard !diagnostics.hasErrors, let input else { return nil }
+        guard !diagnostics.hasErrors, let input, layers.count == syntax.layers.count else { return nil }
         return CheckedNetwork(name: syntax.name?.value ?? defaultName, input: input,
-                              layers: layers.map { $0! }, strict: strict)
+                              layers: layers, strict: strict)
     }
 
     private func references(of layer: LayerSyntax) -> [Located<String>] {
@@ -120,9 +148,9 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func resolve(_ reference: Located<String>, at index: Int, names: [String], defined: [String: Int],
+    private mutating func resolve(_ reference: Located<String>, at index: Int, names: [String],
                                   definitions: [String: Int]) -> LayerInput? {
-        if let i = defined[reference.value], i < index { return .layer(i) }
+        if let i = definitions[reference.value], i < index { return .layer(i) }
         if reference.value == names[index] {
             diagnostics.append(Diagnostic(.selfReference(reference.value), at: reference.range))
             return nil
@@ -136,14 +164,19 @@ struct ShapeChecker {
         if reference.value == "input" { return .networkInput }
         // Suggestions come from the layers just above: a misspelling names a nearby layer, and
         // looking further would make a file of many bad references quadratic.
-        let known = Array(names[max(0, index - 256)..<index]) + ["input"]
+        let above = names[max(0, index - 256)..<index]
+        var suggester = Suggester(reference.value)
+        for name in above { suggester.consider(name) }
+        suggester.consider("input")
         var notes: [DiagnosticNote] = []
         var fixIt: FixIt?
-        if let guess = closestMatch(to: reference.value, among: known) {
+        if let guess = suggester.best {
             notes.append(DiagnosticNote("did you mean '\(guess)'?"))
             fixIt = FixIt(range: reference.range, replacement: guess)
-        } else if !known.isEmpty {
-            notes.append(DiagnosticNote("layers above this line: " + known.suffix(8).joined(separator: ", ")))
+        } else {
+            // A name can be a whole line long; listed under every bad reference, it is shortened.
+            let listed = above.suffix(7).map { $0.unicodeScalars.count > 64 ? String($0.unicodeScalars.prefix(63)) + "…" : $0 }
+            notes.append(DiagnosticNote("layers above this line: " + (listed + ["input"]).joined(separator: ", ")))
         }
         diagnostics.append(Diagnostic(.unknownLayer(reference.value), at: reference.range, notes: notes, fixIt: fixIt))
         return nil

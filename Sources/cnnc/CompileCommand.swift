@@ -8,7 +8,7 @@ import ShapeCheck
 /// weights (NAME.weights, little-endian float32, the blob NAME_run takes) or, with
 /// --embed-weights, the weights inside NAME.c. Prints what was written and the memory needed.
 enum CompileCommand {
-    static let usage = "cnnc compile FILE [--emit c|swift] [-o DIR] [--weights W] [--embed-weights] [--listing]"
+    static let usage = "cnnc compile FILE [--emit c|swift] [-o DIR] [--weights W] [--embed-weights] [--listing] [--precise] [--plain]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -17,6 +17,8 @@ enum CompileCommand {
         let weightsPath = arguments.option("--weights", "-w")
         let embed = arguments.flag("--embed-weights")
         let listing = arguments.flag("--listing")
+        let precise = arguments.flag("--precise")
+        let plain = arguments.flag("--plain")
         let files = arguments.positional()
 
         var problems: [String] = []
@@ -40,7 +42,8 @@ enum CompileCommand {
         guard let file = files.first else { return ExitCode.usage }
         guard let network = NetworkLoader.load(file, command: "compile", console: console) else { return ExitCode.failure }
 
-        let program = lower(network)
+        // C gets the fast kernels (no Winograd with --precise; the reference loops with --plain).
+        let program = language == .c && !plain ? lowerForC(network, options: precise ? .precise : KernelOptions()) : lower(network)
         do {
             var packed: [Float]?
             if let weightsPath {
@@ -82,7 +85,10 @@ enum CompileCommand {
                 try writeFileAtomically(output.bytes, to: path)
                 console.out("wrote \(path) (\(CheckReport.grouped(output.bytes.count)) bytes): \(output.note)")
             }
-            if listing { console.out(program.listing) }
+            if listing {
+                console.out(program.listing)
+                if let plan = program.kernelPlan { console.out("kernel plan:\n" + plan.listing) }
+            }
             report(program, network: network, console: console)
         } catch let error as EmitError {
             console.err("cnnc compile: \(file): \(error.message)")

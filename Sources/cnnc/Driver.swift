@@ -100,6 +100,7 @@ enum Driver {
         Command(name: "run", summary: "run a network on an input (.npy, .pgm, .ppm) and print the result", run: RunCommand.run),
         Command(name: "init", summary: "write random weights of the right shapes (He/Kaiming)", run: InitCommand.run),
         Command(name: "compile", summary: "write the network as C or Swift kernels; print the memory it needs", run: CompileCommand.run),
+        Command(name: "bench", summary: "time the compiled network on random weights: latency, images/s, GFLOP/s", run: BenchCommand.run),
     ]
 
     static func run(_ arguments: [String], console: Console) -> Int32 {

@@ -3,10 +3,10 @@ import Runtime
 import ShapeCheck
 
 /// `cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T]
-/// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]]`: execute and print.
+/// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]`: execute and print.
 enum RunCommand {
     static let usage = "cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T] "
-        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]]"
+        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -15,6 +15,7 @@ enum RunCommand {
         let top = arguments.intOption("--top", range: 1...Int.max)
         let outputPath = arguments.option("--output", "-o")
         let threads = arguments.intOption("--threads", "-j", range: 1...1024)
+        let precise = arguments.flag("--precise")
         let backendText = arguments.option("--backend")
         let meanText = arguments.option("--mean")
         let stdText = arguments.option("--std")
@@ -44,7 +45,7 @@ enum RunCommand {
             let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
             let executor = try makeExecutor(backend: backend, network: network, weights: weights,
-                                            options: ExecutorOptions(threads: threads ?? 1))
+                                            options: ExecutorOptions(threads: threads ?? 1, precise: precise))
             let output = try executor.run(input)
             printResult(output, network: network, top: top ?? 5, console: console)
             if let outputPath {

@@ -1,0 +1,585 @@
+import ShapeCheck
+
+// Kernel selection for the fast C backend: which kernel computes each step, in which memory
+// layout every tensor lives, and where each lives in the arena.
+//
+// Layouts. `planar` is PyTorch's [N, C, H, W], what the caller's input and output buffers
+// hold. `blocked` is [N, ⌈C/16⌉, H, W, 16] (oneDNN's nChw16c): the 16 channels of one block
+// at one pixel are 64 contiguous bytes, one AVX-512 register, so a convolution's
+// micro-kernel keeps 16 output channels per register and broadcasts input values. Channels
+// past C in the last block are padding; every kernel keeps them finite and every weight
+// that would read them is zero, so they never reach a real channel.
+//
+// The plan is a small program of its own over *plan values* (a program value in one layout,
+// plus any copy of it in the other): convolutions, pooling, add, batchnorm, activations, LRN
+// and concat run blocked when their inputs are blocked; a step with no blocked kernel runs
+// the reference kernel of CKernels.swift on planar values, and a reorder step is inserted
+// wherever a value is needed in the layout it does not have. A residual `add` is fused into
+// the convolution that produces one of its inputs (the conv's epilogue adds the other input
+// and applies the add's activation).
+//
+// Weights: the pass rewrites each fast step's weight recipes to `.packed(recipe, layout)`,
+// so `packWeights` produces the blob in the kernels' layouts and the runtime still hands the
+// generated code one float array.
+
+/// What the fast C kernels may do.
+public struct KernelOptions: Sendable, Hashable {
+    /// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where it pays; off with --precise,
+    /// which keeps every convolution direct (only the summation order differs from the
+    /// reference).
+    public var winograd: Bool
+
+    public init(winograd: Bool = true) {
+        self.winograd = winograd
+    }
+
+    public static let precise = KernelOptions(winograd: false)
+}
+
+/// Channels per block of the blocked layout (one AVX-512 register of floats).
+public let channelBlock = 16
+
+public enum ValueLayout: String, Sendable, Hashable {
+    /// [N, C, H, W] (or [N, K] for a vector).
+    case planar
+    /// [N, ⌈C/16⌉, H, W, 16].
+    case blocked
+}
+
+/// A tensor of the plan: a program value in one layout.
+public struct PlanValue: Sendable, Equatable {
+    /// The program value it holds.
+    public var source: Int
+    public var shape: TensorShape
+    public var layout: ValueLayout
+
+    /// Floats per image.
+    public var elements: Int {
+        layout == .blocked ? roundUp(shape.depth, to: channelBlock) * shape.height * shape.width : shape.elementCount
+    }
+}
+
+/// How a direct convolution is blocked: `outputBlocks` blocks of 16 output channels per
+/// micro-kernel call, `strip` output pixels of one row.
+public struct DirectConvolution: Sendable, Equatable {
+    public var outputBlocks: Int
+    public var strip: Int
+    /// The input is planar (a network's first layer reads the caller's [C, H, W] input).
+    public var planarInput: Bool
+    /// The input was copied into a zero-bordered buffer by a `pad` step, so every output
+    /// pixel has all its taps and a strip may span `rows` whole output rows.
+    public var prepadded: Bool = false
+    public var rows: Int = 1
+    /// At most 8 filters on a planar input, stride 1: each register holds the 8 channels of
+    /// two adjacent pixels (lanes interleaved), and `strip` counts pixel pairs.
+    public var pairs: Bool = false
+}
+
+/// Winograd F(m x m, 3x3): each m x m output tile from a (m+2) x (m+2) input tile.
+public struct WinogradConvolution: Sendable, Equatable {
+    public var tile: Int
+    /// Output blocks of 16 per GEMM micro-kernel call and tiles per call.
+    public var outputBlocks: Int
+    public var tilesPerCall: Int
+    /// Tiles transformed together (a group's transformed input stays in the thread's scratch).
+    public var tileGroup: Int
+}
+
+/// The fully connected kernel: outputs in tiles of 16·`outputBlocks`, the weight streamed
+/// once per batch.
+public struct FullyConnected: Sendable, Equatable {
+    public var outputBlocks: Int
+    /// The input is a blocked volume (its weights are permuted to read it as it is).
+    public var blockedInput: Bool
+}
+
+public enum PlanKernel: Sendable, Equatable {
+    /// The program step's reference kernel (CKernels.swift) on planar values.
+    case reference
+    /// A convolution, direct; `inputs[1]`, when present, is a residual added before the activation.
+    case directConvolution(DirectConvolution)
+    case winogradConvolution(WinogradConvolution)
+    case fullyConnected(FullyConnected)
+    /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN or concat step.
+    case blocked
+    /// Layout changes.
+    case toBlocked
+    case toPlanar
+    /// A blocked copy with `top` zero rows and `left` zero columns before the input (and zeros
+    /// after it up to the output's size): the input of a prepadded convolution.
+    case pad(top: Int, left: Int)
+}
+
+public struct PlanStep: Sendable, Equatable {
+    public var kernel: PlanKernel
+    /// Plan value ids.
+    public var inputs: [Int]
+    public var output: Int
+    /// The program step computed (nil for a reorder).
+    public var step: Int?
+    /// The activation applied at the end (a fused add's, for a convolution that absorbed one).
+    public var activation: Activation?
+    /// The program steps' layer names (`c1+bn1`, `layer1.0.conv2+layer1.0.bn2+layer1.0.out`).
+    public var name: String
+    /// Multiply-accumulates per image (convolutions and fc), for GFLOP/s reports.
+    public var macs: Int
+}
+
+/// The kernel plan of a program: its values, steps and arena, for the fast C emitter.
+public struct KernelPlan: Sendable, Equatable {
+    public var options: KernelOptions
+    public var values: [PlanValue]
+    public var steps: [PlanStep]
+    /// Plan value ids of the caller's input and output buffers (both planar).
+    public var input: Int
+    public var output: Int
+    /// Per plan value: its offset in floats per image into the arena (nil for input and output).
+    public var offsets: [Int?] = []
+    public var lifetimes: [ClosedRange<Int>?] = []
+    public var arenaElements: Int = 0
+    public var unsharedElements: Int = 0
+    /// Floats of scratch each thread needs (Winograd's transformed tiles).
+    public var scratchElements: Int = 0
+
+    /// One line per step, for `cnnc compile --listing` and tests.
+    public var listing: String {
+        var lines: [String] = []
+        for step in steps {
+            let ins = step.inputs.map { "p\($0)" }.joined(separator: ", ")
+            let value = values[step.output]
+            lines.append("  p\(step.output) \(value.layout.rawValue) \(value.shape) = \(kernelName(step))(\(ins))  ; \(step.name)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `direct 16x14`, `winograd F(4,3)`, `fc 32`, `blocked`, `reference`, `to-blocked`.
+    public func kernelName(_ step: PlanStep) -> String { step.kernelName }
+}
+
+extension PlanStep {
+    /// `direct 32x14`, `winograd F(4,3)`, `fc 32`, `blocked`, `reference`, `to-blocked`, `pad`.
+    public var kernelName: String {
+        switch kernel {
+        case .reference: "reference"
+        case .directConvolution(let d): d.pairs ? "paired 8x\(2 * d.strip)" : "direct \(d.outputBlocks * channelBlock)x\(d.strip)"
+        case .winogradConvolution(let w): "winograd F(\(w.tile),3)"
+        case .fullyConnected(let f): "fc \(f.outputBlocks * channelBlock)"
+        case .blocked: "blocked"
+        case .toBlocked: "to-blocked"
+        case .toPlanar: "to-planar"
+        case .pad: "pad"
+        }
+    }
+}
+
+extension LoweringPass {
+    /// Chooses the fast kernels and layouts (KernelPlan.swift) and rewrites weight recipes
+    /// into the kernels' packed layouts. Runs before layout-weights.
+    public static func selectKernels(_ options: KernelOptions) -> LoweringPass {
+        LoweringPass(name: "select-kernels", apply: { program in
+            var planner = KernelPlanner(program: program, options: options)
+            return planner.plan()
+        })
+    }
+
+    /// The arena of the kernel plan, as the program's memory plan (replaces plan-memory).
+    public static let planKernelMemory = LoweringPass(name: "plan-memory", apply: { program in
+        var planned = program
+        if var plan = program.kernelPlan {
+            KernelPlanner.planMemory(&plan)
+            planned.kernelPlan = plan
+            planned.memory = plan.memoryPlan(for: program)
+        } else {
+            planned.memory = MemoryPlanner.plan(program)
+        }
+        return planned
+    })
+
+    /// The passes for the fast C backend: the standard ones plus kernel selection.
+    public static func optimized(_ options: KernelOptions = KernelOptions()) -> [LoweringPass] {
+        [.removeIdentities, .removeDeadSteps, .foldBatchNorm, .fuseActivations, .bindOutput, .compactValues,
+         .selectKernels(options), .layoutWeights, .planKernelMemory]
+    }
+}
+
+/// The program the fast C backend emits for `network`: `lower` with kernel selection.
+public func lowerForC(_ network: CheckedNetwork, options: KernelOptions = KernelOptions()) -> LoweredProgram {
+    lower(network, passes: LoweringPass.optimized(options))
+}
+
+extension KernelPlan {
+    /// The program's memory plan as seen from the program's values: each value's offset is
+    /// that of its first plan value in the arena; the arena is the plan's.
+    func memoryPlan(for program: LoweredProgram) -> MemoryPlan {
+        var offsets = [Int?](repeating: nil, count: program.values.count)
+        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: program.values.count)
+        for (id, value) in values.enumerated() where offsets[value.source] == nil {
+            offsets[value.source] = self.offsets[id]
+            lifetimes[value.source] = self.lifetimes[id]
+        }
+        return MemoryPlan(offsets: offsets, lifetimes: lifetimes, arenaElements: arenaElements + 0,
+                          unsharedElements: unsharedElements, naiveElements: program.naiveActivationElements,
+                          weightElements: program.weightCount)
+    }
+}
+
+/// Builds a kernel plan for a program whose weights are not laid out yet.
+struct KernelPlanner {
+    let program: LoweredProgram
+    let options: KernelOptions
+    var values: [PlanValue] = []
+    var steps: [PlanStep] = []
+    /// Per program value and layout, the plan value holding it.
+    var available: [Int: [ValueLayout: Int]] = [:]
+    /// The plan step that writes each plan value (nil for the input).
+    var writer: [Int: Int] = [:]
+    var kernels: [Kernel]
+    let readers: [[Int]]
+    let producers: [Int?]
+
+    init(program: LoweredProgram, options: KernelOptions) {
+        self.program = program
+        self.options = options
+        self.kernels = program.steps.map(\.kernel)
+        self.readers = program.readers()
+        self.producers = program.producers()
+    }
+
+    mutating func plan() -> LoweredProgram {
+        let input = newValue(program.input, .planar)
+        for index in program.steps.indices { planStep(index) }
+        // The caller's output buffer is planar.
+        let output = value(program.output, .planar)
+        var result = program
+        for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
+        result.kernelPlan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
+        return result
+    }
+
+    mutating func newValue(_ source: Int, _ layout: ValueLayout) -> Int {
+        values.append(PlanValue(source: source, shape: program.values[source].shape, layout: layout))
+        available[source, default: [:]][layout] = values.count - 1
+        return values.count - 1
+    }
+
+    /// The plan value holding program value `source` in `layout`, reordering if needed.
+    mutating func value(_ source: Int, _ layout: ValueLayout) -> Int {
+        if let id = available[source]?[layout] { return id }
+        let other = available[source]![layout == .planar ? .blocked : .planar]!
+        let id = newValue(source, layout)
+        steps.append(PlanStep(kernel: layout == .blocked ? .toBlocked : .toPlanar, inputs: [other], output: id, step: nil,
+                              activation: nil, name: program.values[source].name + " (reorder)", macs: 0))
+        writer[id] = steps.count - 1
+        return id
+    }
+
+    func isBlockedAvailable(_ source: Int) -> Bool { available[source]?[.blocked] != nil }
+
+    static func isVolume(_ shape: TensorShape) -> Bool { !shape.isVector }
+
+    mutating func append(_ kernel: PlanKernel, inputs: [Int], output: Int, step index: Int, activation: Activation?, macs: Int = 0) {
+        steps.append(PlanStep(kernel: kernel, inputs: inputs, output: output, step: index, activation: activation,
+                              name: program.steps[index].name, macs: macs))
+        writer[output] = steps.count - 1
+    }
+
+    mutating func planStep(_ index: Int) {
+        let step = program.steps[index]
+        let outputShape = program.values[step.output].shape
+        switch step.kernel {
+        case .convolution(let conv):
+            if let plan = directConvolution(conv, index: index) {
+                let planar = plan.kernel.planarInput
+                var input = value(step.inputs[0], planar ? .planar : .blocked)
+                if plan.kernel.direct.prepadded, plan.kernel.winograd == nil {
+                    input = padded(input, conv, index: index)
+                }
+                let output = newValue(step.output, .blocked)
+                append(plan.kernel.winograd.map { .winogradConvolution($0) } ?? .directConvolution(plan.kernel.direct),
+                       inputs: [input], output: output, step: index, activation: conv.activation, macs: macs(conv))
+                kernels[index] = .convolution(plan.conv)
+                return
+            }
+        case .fullyConnected(let fc):
+            if case .transposed(let base, let rows, let columns) = fc.weight.recipe, rows == fc.outputs, columns == fc.inputs {
+                let inputShape = program.values[step.inputs[0]].shape
+                let blockedInput = Self.isVolume(inputShape) && isBlockedAvailable(step.inputs[0])
+                    && inputShape.elementCount == fc.inputs
+                let blocks = 2
+                var packed = fc
+                let lite = blockedInput ? TensorShapeLite(depth: inputShape.depth, height: inputShape.height, width: inputShape.width) : nil
+                let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
+                                                         blockedInput: lite)
+                packed.weight = WeightRef(.packed(base, layout), count: layout.count)
+                if let bias = fc.bias {
+                    let padded = roundUp(fc.outputs, to: blocks * channelBlock)
+                    packed.bias = WeightRef(.packed(bias.recipe, .padded(count: fc.outputs, to: padded)), count: padded)
+                }
+                kernels[index] = .fullyConnected(packed)
+                let input = value(step.inputs[0], blockedInput ? .blocked : .planar)
+                let output = newValue(step.output, .planar)
+                append(.fullyConnected(FullyConnected(outputBlocks: blocks, blockedInput: blockedInput)),
+                       inputs: [input], output: output, step: index, activation: fc.activation, macs: fc.inputs * fc.outputs)
+                return
+            }
+        case .add(let add):
+            if fuseResidual(index, add) { return }
+            if step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) })
+                && Self.isVolume(outputShape) && add.activation != .softmax {
+                appendBlocked(index)
+                return
+            }
+        case .pooling, .localResponseNorm:
+            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+                appendBlocked(index)
+                return
+            }
+        case .globalPooling:
+            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+                let input = value(step.inputs[0], .blocked)
+                append(.blocked, inputs: [input], output: newValue(step.output, .planar), step: index, activation: nil)
+                return
+            }
+        case .batchNorm(var norm):
+            if norm.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+               Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
+                let padded = roundUp(norm.channels, to: channelBlock)
+                norm.scale = WeightRef(.packed(norm.scale.recipe, .padded(count: norm.channels, to: padded)), count: padded)
+                norm.shift = WeightRef(.packed(norm.shift.recipe, .padded(count: norm.channels, to: padded)), count: padded)
+                kernels[index] = .batchNorm(norm)
+                appendBlocked(index)
+                return
+            }
+        case .activation(let a):
+            if a.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+               Self.isVolume(program.values[step.inputs[0]].shape), program.values[step.inputs[0]].shape == outputShape {
+                appendBlocked(index)
+                return
+            }
+        case .concat(let concat):
+            if concat.activation != .softmax, Self.isVolume(outputShape),
+               step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }),
+               concat.inputChannels.allSatisfy({ $0 % channelBlock == 0 }) {
+                appendBlocked(index)
+                return
+            }
+        default:
+            break
+        }
+        // The reference kernel on planar values.
+        let inputs = step.inputs.map { value($0, .planar) }
+        append(.reference, inputs: inputs, output: newValue(step.output, .planar), step: index,
+               activation: step.kernel.fusedActivation, macs: referenceMACs(step.kernel))
+    }
+
+    mutating func appendBlocked(_ index: Int) {
+        let step = program.steps[index]
+        let inputs = step.inputs.map { value($0, .blocked) }
+        var activation = step.kernel.fusedActivation
+        if case .activation(let a) = step.kernel { activation = a.activation }
+        append(.blocked, inputs: inputs, output: newValue(step.output, .blocked), step: index, activation: activation)
+    }
+
+    func macs(_ conv: ConvolutionKernel) -> Int {
+        conv.output.elementCount * (conv.input.depth / conv.groups) * conv.window.kernelHeight * conv.window.kernelWidth
+    }
+
+    func referenceMACs(_ kernel: Kernel) -> Int {
+        switch kernel {
+        case .convolution(let conv): macs(conv)
+        case .fullyConnected(let fc): fc.inputs * fc.outputs
+        default: 0
+        }
+    }
+
+    struct ConvChoice {
+        var direct: DirectConvolution
+        var winograd: WinogradConvolution?
+        var planarInput: Bool { direct.planarInput }
+    }
+
+    /// The packed convolution and its blocking, or nil when the reference kernel must run it
+    /// (groups, a softmax epilogue).
+    func directConvolution(_ conv: ConvolutionKernel, index: Int) -> (conv: ConvolutionKernel, kernel: ConvChoice)? {
+        guard conv.groups == 1, conv.activation != .softmax, Self.isVolume(conv.input), Self.isVolume(conv.output) else { return nil }
+        let source = program.steps[index].inputs[0]
+        // Read the caller's (or any planar) tensor directly when it has few channels and no
+        // blocked copy exists: the first layer of a network.
+        let planarInput = !isBlockedAvailable(source) && conv.input.depth <= channelBlock
+        let outputBlocks = roundUp(conv.output.depth, to: channelBlock) / channelBlock
+        let w = conv.window
+        var winograd: WinogradConvolution?
+        if options.winograd, !planarInput, w.kernelHeight == 3, w.kernelWidth == 3, w.strideHeight == 1, w.strideWidth == 1,
+           w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
+           conv.output.width * conv.output.height >= 400, outputBlocks % 2 == 0 {
+            // Below about 20x20 outputs the transformed weights (4x the direct ones) cost more
+            // to stream than the multiplications Winograd saves.
+            let tilesAcross = (conv.output.width + 3) / 4, tilesDown = (conv.output.height + 3) / 4
+            winograd = WinogradConvolution(tile: 4, outputBlocks: 2, tilesPerCall: 6,
+                                           tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth))
+        }
+        let blocks: Int
+        if let winograd { blocks = winograd.outputBlocks } else {
+            blocks = outputBlocks % 2 == 0 ? 2 : 1
+        }
+        // Pre-pad the input when the columns at the edges (whose taps fall partly in the
+        // padding, computed one pixel at a time) are more than 1/32 of the row.
+        let left = min(conv.output.width, (w.padLeft + w.strideWidth - 1) / w.strideWidth)
+        let lastFull = conv.input.width - 1 + w.padLeft - (w.kernelWidth - 1) * w.dilationWidth
+        let right = max(left, lastFull < 0 ? left : min(conv.output.width, lastFull / w.strideWidth + 1))
+        let edges = left + conv.output.width - right
+        let prepadded = !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
+        var strip = Self.stripWidth(conv, outputBlocks: blocks)
+        // A first layer with at most 8 filters would leave most of each register's 16 lanes
+        // idle: pair adjacent output pixels instead (needs an even width and no edges).
+        let pairs = planarInput && winograd == nil && conv.output.depth <= 8 && w.strideWidth == 1
+            && w.padLeft == 0 && w.padRight == 0 && edges == 0 && conv.output.width % 2 == 0
+        var rows = 1
+        let most = blocks == 2 ? 14 : 24
+        if prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), !planarInput, winograd == nil,
+           conv.output.width * 2 <= most {
+            rows = most / conv.output.width
+            strip = rows * conv.output.width
+        }
+        var packed = conv
+        let inputs = conv.input.depth
+        if let winograd {
+            let layout = PackedLayout.winograd(outputs: conv.output.depth, inputs: inputs, tile: winograd.tile,
+                                               outputBlocks: blocks)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        } else if pairs {
+            let layout = PackedLayout.pairedConvolution(outputs: conv.output.depth, inputs: inputs,
+                                                        kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        } else {
+            let layout = PackedLayout.directConvolution(outputs: conv.output.depth, inputs: inputs,
+                                                        kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth,
+                                                        outputBlocks: blocks)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        }
+        if let bias = conv.bias, pairs {
+            packed.bias = WeightRef(.packed(bias.recipe, .pairedBias(count: conv.output.depth)), count: 16)
+        } else if let bias = conv.bias {
+            let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
+            packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)
+        }
+        let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + 23) / 24
+        let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
+        return (packed, ConvChoice(direct: DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip,
+                                                             planarInput: planarInput, prepadded: prepadded, rows: rows,
+                                                             pairs: pairs),
+                                   winograd: winograd))
+    }
+
+    /// A zero-bordered copy of blocked `input` big enough that every tap of `conv` is inside it.
+    mutating func padded(_ input: Int, _ conv: ConvolutionKernel, index: Int) -> Int {
+        let w = conv.window
+        let height = max(conv.input.height + w.padTop, (conv.output.height - 1) * w.strideHeight + (w.kernelHeight - 1) * w.dilationHeight + 1)
+        let width = max(conv.input.width + w.padLeft, (conv.output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth + 1)
+        values.append(PlanValue(source: values[input].source,
+                                shape: .volume(width: width, height: height, depth: conv.input.depth), layout: .blocked))
+        let id = values.count - 1
+        steps.append(PlanStep(kernel: .pad(top: w.padTop, left: w.padLeft), inputs: [input], output: id, step: nil,
+                              activation: nil, name: program.steps[index].name + " (pad)", macs: 0))
+        writer[id] = steps.count - 1
+        return id
+    }
+
+    /// Tiles transformed together: as many as keep the transformed input (36·C floats a tile)
+    /// within about 1.5 MB of L2, a multiple of the GEMM's 6 tiles, at most the image's tiles.
+    static func tileGroup(tiles: Int, channels: Int) -> Int {
+        let fit = max(6, min(60, 10_240 / max(channels, 1)) / 6 * 6)
+        return min(tiles, fit)
+    }
+
+    /// Output pixels per micro-kernel call: as many as the registers hold (28 accumulators),
+    /// spread evenly over the row's interior.
+    static func stripWidth(_ conv: ConvolutionKernel, outputBlocks: Int) -> Int {
+        let most = outputBlocks == 2 ? 14 : 24
+        let interior = max(1, conv.output.width)
+        let calls = (interior + most - 1) / most
+        return (interior + calls - 1) / calls
+    }
+
+    /// `add A B act` where A is made by a direct convolution that only the add reads and whose
+    /// other input already exists blocked: the convolution adds B and applies the activation.
+    mutating func fuseResidual(_ index: Int, _ add: AddKernel) -> Bool {
+        let step = program.steps[index]
+        guard step.inputs.count == 2, step.inputs[0] != step.inputs[1], add.activation != .softmax,
+              step.output != program.input else { return false }
+        // Prefer the input whose producer ran last (the other input is then ready before it).
+        let candidates = step.inputs.enumerated().compactMap { position, source -> (Int, Int, Int)? in
+            guard readers[source] == [index], source != program.output,
+                  let blocked = available[source]?[.blocked], available[source]?[.planar] == nil,
+                  let planStep = writer[blocked], steps[planStep].activation == nil, steps[planStep].inputs.count == 1
+            else { return nil }
+            switch steps[planStep].kernel {
+            case .directConvolution, .winogradConvolution: break
+            default: return nil
+            }
+            return (position, planStep, blocked)
+        }.sorted { $0.1 > $1.1 }
+        guard let (position, planStep, _) = candidates.first else { return false }
+        let other = step.inputs[1 - position]
+        guard let otherBlocked = available[other]?[.blocked], (writer[otherBlocked] ?? -1) < planStep,
+              program.values[other].shape == program.values[step.output].shape else { return false }
+        // The convolution now writes the add's output.
+        let output = newValue(step.output, .blocked)
+        steps[planStep].inputs.append(otherBlocked)
+        steps[planStep].output = output
+        steps[planStep].activation = add.activation
+        steps[planStep].name += "+" + step.name
+        writer[output] = planStep
+        return true
+    }
+
+    // MARK: memory
+
+    /// Lifetimes from the plan's steps and greedy placement, largest first, as MemoryPlanner.
+    static func planMemory(_ plan: inout KernelPlan) {
+        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: plan.values.count)
+        var lastRead = [Int](repeating: -1, count: plan.values.count)
+        for (index, step) in plan.steps.enumerated() {
+            for input in step.inputs { lastRead[input] = index }
+        }
+        for (index, step) in plan.steps.enumerated() where step.output != plan.output && step.output != plan.input {
+            lifetimes[step.output] = index...max(index, lastRead[step.output])
+        }
+        let order = plan.values.indices.filter { lifetimes[$0] != nil }.sorted { a, b in
+            let sa = plan.values[a].elements, sb = plan.values[b].elements
+            return sa != sb ? sa > sb : lifetimes[a]!.lowerBound < lifetimes[b]!.lowerBound
+        }
+        var offsets = [Int?](repeating: nil, count: plan.values.count)
+        var placed: [(offset: Int, size: Int, lifetime: ClosedRange<Int>)] = []
+        var arena = 0, unshared = 0
+        for value in order {
+            let size = roundUp(plan.values[value].elements, to: MemoryPlan.alignment)
+            let lifetime = lifetimes[value]!
+            unshared += size
+            let conflicts = placed.filter { $0.lifetime.overlaps(lifetime) }.sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in conflicts {
+                if offset + size <= other.offset { break }
+                offset = max(offset, other.offset + other.size)
+            }
+            offsets[value] = offset
+            placed.append((offset, size, lifetime))
+            arena = max(arena, offset + size)
+        }
+        plan.offsets = offsets
+        plan.lifetimes = lifetimes
+        plan.arenaElements = arena
+        plan.unsharedElements = unshared
+        plan.scratchElements = plan.steps.map { scratchElements($0, plan) }.max() ?? 0
+    }
+
+    /// Per-thread scratch of a step: Winograd's transformed input and output tiles.
+    static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
+        guard case .winogradConvolution(let w) = step.kernel else { return 0 }
+        let input = plan.values[step.inputs[0]], output = plan.values[step.output]
+        let t = w.tile + 2
+        let inputBlocks = roundUp(input.shape.depth, to: channelBlock) / channelBlock
+        let outputBlocks = roundUp(output.shape.depth, to: channelBlock) / channelBlock
+        return t * t * w.tileGroup * channelBlock * (inputBlocks + outputBlocks) + 64
+    }
+}

@@ -1,0 +1,205 @@
+// Weight layouts of the fast C kernels (KernelPlan.swift). `WeightRecipe.packed(base, layout)`
+// rearranges the tensor `base` evaluates to (PyTorch's layout, row-major) into `layout`;
+// padding is zero, so padded output channels compute 0 and padded input channels add 0.
+
+public enum PackedLayout: Sendable, Equatable {
+    /// [count] → [padded], zeros after `count`.
+    case padded(count: Int, to: Int)
+    /// conv weight [K, C, KH, KW] → [⌈K/(16·nb)⌉][⌈C/16⌉][KH][KW][16 c][16·nb k]: for one group
+    /// of `outputBlocks` output blocks, each input channel and tap is one row of 16·nb outputs.
+    case directConvolution(outputs: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int, outputBlocks: Int)
+    /// conv weight [K ≤ 8, C, KH, KW] → [⌈C/16⌉][KH][KW][16 c][16 lanes] where lanes 2k and
+    /// 2k + 1 both hold output channel k: one register computes 8 channels of two adjacent
+    /// pixels (the paired kernel of a first layer with few filters).
+    case pairedConvolution(outputs: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int)
+    /// [K ≤ 8] → [16], lanes 2k and 2k + 1 = value k (the paired kernel's bias).
+    case pairedBias(count: Int)
+    /// conv weight [K, C, 3, 3] → U = G g Gᵀ for F(m x m, 3x3), t = m + 2:
+    /// [t·t][⌈K/(16·nb)⌉][⌈C/16⌉·16 c][16·nb k].
+    case winograd(outputs: Int, inputs: Int, tile: Int, outputBlocks: Int)
+    /// fc weight [OUT, IN] → [⌈OUT/tile⌉][IN′][tile]: each tile of outputs streams its weights
+    /// as one contiguous run. With `blockedInput` (the fc reads a blocked [C, H, W] volume),
+    /// IN′ = ⌈C/16⌉·H·W·16 and row ((cb·H + y)·W + x)·16 + l holds input c·H·W + y·W + x for
+    /// c = cb·16 + l (zero for padded channels).
+    case fullyConnected(outputs: Int, inputs: Int, tile: Int, blockedInput: TensorShapeLite?)
+
+    /// Floats in the packed slice.
+    public var count: Int {
+        switch self {
+        case .padded(_, let to):
+            return to
+        case .directConvolution(let k, let c, let kh, let kw, let nb):
+            return roundUp(k, to: 16 * nb) * roundUp(c, to: 16) * kh * kw
+        case .pairedConvolution(_, let c, let kh, let kw):
+            return 16 * roundUp(c, to: 16) * kh * kw
+        case .pairedBias:
+            return 16
+        case .winograd(let k, let c, let m, let nb):
+            return (m + 2) * (m + 2) * roundUp(k, to: 16 * nb) * roundUp(c, to: 16)
+        case .fullyConnected(let outputs, let inputs, let tile, let blocked):
+            let rows = blocked.map { roundUp($0.depth, to: 16) * $0.height * $0.width } ?? inputs
+            return roundUp(outputs, to: tile) * rows
+        }
+    }
+
+    /// Rearranges `values` (the base tensor, row-major).
+    func pack(_ values: [Float]) throws -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        switch self {
+        case .padded(let n, _):
+            guard values.count == n else { throw WeightPackingError("expected \(n) values to pad, found \(values.count)") }
+            for i in 0..<n { out[i] = values[i] }
+        case .directConvolution(let k, let c, let kh, let kw, let nb):
+            guard values.count == k * c * kh * kw else {
+                throw WeightPackingError("expected \(k)·\(c)·\(kh)·\(kw) convolution weights, found \(values.count)")
+            }
+            let width = 16 * nb, cb = roundUp(c, to: 16) / 16
+            values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { o in
+                    for ko in 0..<k {
+                        let group = ko / width, lane = ko % width
+                        for ci in 0..<c {
+                            let block = ci / 16, ic = ci % 16
+                            for y in 0..<kh {
+                                for x in 0..<kw {
+                                    let index = ((((group * cb + block) * kh + y) * kw + x) * 16 + ic) * width + lane
+                                    o[index] = v[((ko * c + ci) * kh + y) * kw + x]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        case .pairedConvolution(let k, let c, let kh, let kw):
+            guard values.count == k * c * kh * kw, k <= 8 else {
+                throw WeightPackingError("expected at most 8 filters of \(c)·\(kh)·\(kw) weights, found \(values.count)")
+            }
+            for ko in 0..<k {
+                for ci in 0..<c {
+                    for y in 0..<kh {
+                        for x in 0..<kw {
+                            let row = ((((ci / 16) * kh + y) * kw + x) * 16 + ci % 16) * 16
+                            let value = values[((ko * c + ci) * kh + y) * kw + x]
+                            out[row + 2 * ko] = value
+                            out[row + 2 * ko + 1] = value
+                        }
+                    }
+                }
+            }
+        case .pairedBias(let n):
+            guard values.count == n, n <= 8 else { throw WeightPackingError("expected at most 8 biases, found \(values.count)") }
+            for k in 0..<n {
+                out[2 * k] = values[k]
+                out[2 * k + 1] = values[k]
+            }
+        case .winograd(let k, let c, let m, let nb):
+            guard values.count == k * c * 9 else {
+                throw WeightPackingError("expected \(k)·\(c)·3·3 convolution weights, found \(values.count)")
+            }
+            let t = m + 2, width = 16 * nb
+            let groups = roundUp(k, to: width) / width, channels = roundUp(c, to: 16)
+            let g = WinogradMatrices.g(tile: m)
+            for ko in 0..<k {
+                let group = ko / width, lane = ko % width
+                for ci in 0..<c {
+                    // U = G w Gᵀ in double, rounded once.
+                    let base = (ko * c + ci) * 9
+                    var gw = [Double](repeating: 0, count: t * 3)
+                    for i in 0..<t {
+                        for j in 0..<3 {
+                            var sum = 0.0
+                            for l in 0..<3 { sum += g[i][l] * Double(values[base + l * 3 + j]) }
+                            gw[i * 3 + j] = sum
+                        }
+                    }
+                    for i in 0..<t {
+                        for j in 0..<t {
+                            var sum = 0.0
+                            for l in 0..<3 { sum += gw[i * 3 + l] * g[j][l] }
+                            let xi = i * t + j
+                            out[((xi * groups + group) * channels + ci) * width + lane] = Float(sum)
+                        }
+                    }
+                }
+            }
+        case .fullyConnected(let outputs, let inputs, let tile, let blocked):
+            guard values.count == outputs * inputs else {
+                throw WeightPackingError("expected \(outputs)·\(inputs) fc weights, found \(values.count)")
+            }
+            // The packed row each input index goes to.
+            var row = Array(0..<inputs)
+            var rows = inputs
+            if let shape = blocked {
+                let plane = shape.height * shape.width
+                rows = roundUp(shape.depth, to: 16) * plane
+                for ci in 0..<shape.depth {
+                    for p in 0..<plane { row[ci * plane + p] = ((ci / 16) * plane + p) * 16 + ci % 16 }
+                }
+            }
+            values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { o in
+                    for j in 0..<outputs {
+                        let base = (j / tile) * rows * tile + j % tile
+                        for i in 0..<inputs { o[base + row[i] * tile] = v[j * inputs + i] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// A [C, H, W] shape as packing needs it (Codegen's own, so the layout stays Equatable and
+/// independent of ShapeCheck's type).
+public struct TensorShapeLite: Sendable, Equatable {
+    public var depth: Int
+    public var height: Int
+    public var width: Int
+
+    public init(depth: Int, height: Int, width: Int) {
+        self.depth = depth
+        self.height = height
+        self.width = width
+    }
+}
+
+/// The transform matrices of Winograd's minimal filtering F(m, 3) (Lavin & Gray 2016) for
+/// the interpolation points 0, ±1, ±2 (m = 4) or 0, ±1 (m = 2), and ∞.
+enum WinogradMatrices {
+    /// G: (m + 2) x 3, the filter transform.
+    static func g(tile m: Int) -> [[Double]] {
+        if m == 2 {
+            return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        }
+        return [[1.0 / 4, 0, 0],
+                [-1.0 / 6, -1.0 / 6, -1.0 / 6],
+                [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                [1.0 / 24, 1.0 / 12, 1.0 / 6],
+                [1.0 / 24, -1.0 / 12, 1.0 / 6],
+                [0, 0, 1]]
+    }
+
+    /// Bᵀ: (m + 2) x (m + 2), the input transform.
+    static func bt(tile m: Int) -> [[Double]] {
+        if m == 2 {
+            return [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+        }
+        return [[4, 0, -5, 0, 1, 0],
+                [0, -4, -4, 1, 1, 0],
+                [0, 4, -4, -1, 1, 0],
+                [0, -2, -1, 2, 1, 0],
+                [0, 2, -1, -2, 1, 0],
+                [0, 4, 0, -5, 0, 1]]
+    }
+
+    /// Aᵀ: m x (m + 2), the output transform.
+    static func at(tile m: Int) -> [[Double]] {
+        if m == 2 {
+            return [[1, 1, 1, 0], [0, 1, -1, -1]]
+        }
+        return [[1, 1, 1, 1, 1, 0],
+                [0, 1, -1, 2, -2, 0],
+                [0, 1, 1, 4, 4, 0],
+                [0, 1, -1, 8, -8, 1]]
+    }
+}

@@ -1,0 +1,256 @@
+import Codegen
+import Foundation
+import Runtime
+import ShapeCheck
+
+/// `cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers]
+/// [--precise] [--weights W] [--seconds S] [--min-runs R]`: time the compiled network.
+///
+/// Weights are random (He, seed 1) unless --weights is given, the input uniform in [0, 1).
+/// After a warm-up the network runs until it has run at least R times (10) and S seconds (3);
+/// the median and minimum latency per batch, images/s and GFLOP/s (2·MACs·batch / median)
+/// are printed. --layers also times each kernel step (a -DCNNC_PROFILE build of the same
+/// code) and measures the machine's peak FMA rate on the same threads, so each step shows
+/// its GFLOP/s and share of that peak.
+enum BenchCommand {
+    static let usage = "cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers] "
+        + "[--precise] [--weights W] [--seconds S] [--min-runs R]"
+
+    static func run(_ words: [String], _ console: Console) -> Int32 {
+        var arguments = Arguments(words)
+        let batch = arguments.intOption("--batch", "-b", range: 1...65536) ?? 1
+        let threads = arguments.intOption("--threads", "-j", range: 1...1024) ?? 1
+        let backendText = arguments.option("--backend")
+        let json = arguments.flag("--json")
+        let layers = arguments.flag("--layers")
+        let precise = arguments.flag("--precise")
+        let plain = arguments.flag("--plain")
+        let weightsPath = arguments.option("--weights", "-w")
+        let secondsText = arguments.option("--seconds")
+        let minimumRuns = arguments.intOption("--min-runs", range: 1...1_000_000) ?? 10
+        let files = arguments.positional()
+
+        var problems: [String] = []
+        if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
+        var backend = Backend.c
+        if let backendText {
+            if let chosen = Backend(rawValue: backendText) { backend = chosen } else {
+                problems.append("--backend is one of \(Backend.allCases.map(\.rawValue).joined(separator: ", ")), not '\(backendText)'")
+            }
+        }
+        var seconds = 3.0
+        if let secondsText {
+            if let value = Double(secondsText), value >= 0, value.isFinite { seconds = value } else {
+                problems.append("--seconds takes a number of seconds, not '\(secondsText)'")
+            }
+        }
+        if layers && backend != .c { problems.append("--layers times the kernel steps of the c backend") }
+        if Driver.reportUsageProblems(arguments, command: "bench", usage: usage, console: console) { return ExitCode.usage }
+        if !problems.isEmpty {
+            for problem in problems { console.err("cnnc bench: \(problem)") }
+            console.err("usage: \(usage)")
+            return ExitCode.usage
+        }
+        guard let file = files.first else { return ExitCode.usage }
+        guard let network = NetworkLoader.load(file, command: "bench", console: console) else { return ExitCode.failure }
+
+        do {
+            let weights: [String: Tensor]
+            if let weightsPath {
+                weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
+            } else {
+                weights = WeightInit.weights(for: network, seed: 1).tensors
+            }
+            let input = uniformInput(network, batch: batch)
+            let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain)
+            let flops = 2.0 * Double(network.multiplyAccumulates) * Double(batch)
+
+            let times: [Double]
+            var profile: [(step: PlanStep, seconds: Double)]?
+            var peak: Double?
+            var description = backend.rawValue
+            switch backend {
+            case .reference:
+                let executor = ReferenceInterpreter(network: network, weights: weights)
+                times = try measure(seconds: seconds, minimumRuns: minimumRuns) { _ = try executor.run(input) }
+            case .c, .swift:
+                let executor = try CompiledExecutor(backend: backend, network: network, weights: weights, options: options)
+                if backend == .c {
+                    description += plain ? ", plain kernels" : (precise ? ", fast kernels, precise (no Winograd)" : ", fast kernels")
+                }
+                let prepared = try executor.prepare(input)
+                times = try measure(seconds: seconds, minimumRuns: minimumRuns) {
+                    guard prepared.run() else { throw RuntimeError("\(executor.libraryPath): the compiled network returned an error") }
+                }
+                if layers {
+                    var profiled = options
+                    profiled.profile = true
+                    let profiler = try CompiledExecutor(backend: .c, network: network, weights: weights, options: profiled)
+                    let run = try profiler.prepare(input)
+                    var samples: [[Double]] = []
+                    _ = try measure(seconds: min(seconds, 2), minimumRuns: max(3, min(minimumRuns, 10))) {
+                        guard run.run() else { throw RuntimeError("the profiled network returned an error") }
+                        if let step = run.stepSeconds() { samples.append(step) }
+                    }
+                    if let plan = profiler.program.kernelPlan, let first = samples.first {
+                        profile = plan.steps.enumerated().map { index, step in
+                            (step, median(samples.map { index < $0.count ? $0[index] : 0 }))
+                        }
+                        _ = first
+                    } else if !plain {
+                        console.err("cnnc bench: the profiled library reports no steps")
+                    }
+                    peak = try PeakFlops.measure(threads: threads, seconds: 0.5)
+                }
+            }
+
+            let sorted = times.sorted()
+            let medianTime = median(sorted), minimumTime = sorted.first ?? 0
+            let result = BenchResult(network: network.name, backend: description, batch: batch, threads: threads,
+                                     runs: times.count, medianSeconds: medianTime, minimumSeconds: minimumTime, flops: flops,
+                                     peak: peak, profile: profile)
+            console.out(json ? result.json : result.text)
+        } catch {
+            NetworkLoader.report(error, command: "bench", console: console)
+            return ExitCode.failure
+        }
+        return ExitCode.success
+    }
+
+    /// Uniform values in [0, 1), deterministic.
+    static func uniformInput(_ network: CheckedNetwork, batch: Int) -> Tensor {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let count = batch * network.input.elementCount
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            values[i] = Float(state >> 40) / Float(1 << 24)
+        }
+        return Tensor(shape: [batch] + network.input.dimensions, storage: values)
+    }
+
+    /// Seconds of each timed run: one warm-up run (two when it is fast), then runs until there
+    /// are `minimumRuns` and `seconds` have passed.
+    static func measure(seconds: Double, minimumRuns: Int, _ body: () throws -> Void) throws -> [Double] {
+        let warmStart = now()
+        try body()
+        if now() - warmStart < 0.5 { try body() }
+        var times: [Double] = []
+        let start = now()
+        while times.count < minimumRuns || now() - start < seconds {
+            let t = now()
+            try body()
+            times.append(now() - t)
+        }
+        return times
+    }
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+struct BenchResult {
+    var network: String
+    var backend: String
+    var batch: Int
+    var threads: Int
+    var runs: Int
+    var medianSeconds: Double
+    var minimumSeconds: Double
+    var flops: Double
+    var peak: Double?
+    var profile: [(step: PlanStep, seconds: Double)]?
+
+    var imagesPerSecond: Double { medianSeconds > 0 ? Double(batch) / medianSeconds : 0 }
+    var gflops: Double { medianSeconds > 0 ? flops / medianSeconds / 1e9 : 0 }
+
+    func stepGFLOPS(_ step: PlanStep, _ seconds: Double) -> Double {
+        seconds > 0 ? 2 * Double(step.macs * batch) / seconds / 1e9 : 0
+    }
+
+    var text: String {
+        func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+        var lines = [
+            "\(network): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), backend \(backend)",
+            "  \(runs) runs; per batch: median \(f(medianSeconds * 1e3, 3)) ms, min \(f(minimumSeconds * 1e3, 3)) ms",
+            "  \(f(imagesPerSecond, 1)) images/s, \(f(gflops, 1)) GFLOP/s (\(f(flops / Double(batch) / 1e9, 3)) GFLOP per image)",
+        ]
+        if let peak { lines.append("  peak \(f(peak, 1)) GFLOP/s (\(threads) thread\(threads == 1 ? "" : "s") of FMA)") }
+        if let profile {
+            let total = profile.reduce(0) { $0 + $1.seconds }
+            let nameWidth = min(48, max(5, profile.map { $0.step.name.count }.max() ?? 5))
+            lines.append("")
+            lines.append("  " + "step".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + "  kernel                ms      share   GFLOP/s  of peak")
+            for (step, seconds) in profile {
+                let name = String(step.name.prefix(nameWidth)).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let kernel = kernelName(step).padding(toLength: 18, withPad: " ", startingAt: 0)
+                var line = "  \(name)  \(kernel) \(pad(f(seconds * 1e3, 4), 9))  \(pad(f(total > 0 ? seconds / total * 100 : 0, 1), 5))%"
+                if step.macs > 0 {
+                    let g = stepGFLOPS(step, seconds)
+                    line += "  \(pad(f(g, 1), 8))"
+                    if let peak, peak > 0 { line += "  \(pad(f(g / peak * 100, 1), 6))%" }
+                }
+                lines.append(line)
+            }
+            lines.append("  " + "sum of steps".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + "  " + "".padding(toLength: 18, withPad: " ", startingAt: 0) + " \(pad(f(total * 1e3, 3), 9))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func kernelName(_ step: PlanStep) -> String { step.kernelName }
+
+    func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    var json: String {
+        func number(_ value: Double) -> String { value.isFinite ? String(format: "%.6g", value) : "null" }
+        func string(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                default:
+                    if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                }
+            }
+            return out + "\""
+        }
+        var fields = [
+            "\"network\": \(string(network))", "\"backend\": \(string(backend))", "\"batch\": \(batch)",
+            "\"threads\": \(threads)", "\"runs\": \(runs)", "\"median_ms\": \(number(medianSeconds * 1e3))",
+            "\"min_ms\": \(number(minimumSeconds * 1e3))", "\"images_per_s\": \(number(imagesPerSecond))",
+            "\"gflops\": \(number(gflops))", "\"gflop_per_image\": \(number(flops / Double(batch) / 1e9))",
+        ]
+        if let peak { fields.append("\"peak_gflops\": \(number(peak))") }
+        if let profile {
+            let steps = profile.map { step, seconds -> String in
+                var parts = ["\"name\": \(string(step.name))", "\"kernel\": \(string(kernelName(step)))",
+                             "\"ms\": \(number(seconds * 1e3))", "\"macs\": \(step.macs * batch)"]
+                if step.macs > 0 {
+                    parts.append("\"gflops\": \(number(stepGFLOPS(step, seconds)))")
+                    if let peak, peak > 0 { parts.append("\"peak_share\": \(number(stepGFLOPS(step, seconds) / peak))") }
+                }
+                return "{" + parts.joined(separator: ", ") + "}"
+            }
+            fields.append("\"layers\": [" + steps.joined(separator: ", ") + "]")
+        }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+/// The `cnnc` SwiftPM builds next to the test bundle, when it is there.
+enum BuiltExecutable {
+    static let cnnc: String? = {
+        guard let test = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = URL(fileURLWithPath: test).deletingLastPathComponent().appendingPathComponent("cnnc").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+}
+
+/// Every file cnnc writes goes to a temporary name in the same folder and is renamed over the
+/// target when complete (`writeFileAtomically`; the compiler cache has the compiler write a
+/// temporary library and renames it). These run the built `cnnc` with a file-size limit, so
+/// its write fails halfway: with SIGXFSZ ignored the write fails with EFBIG and cnnc reports
+/// it; with the default action the process is killed in the middle of writing, as a crash or
+/// a full disk would. Either way the previous file must be intact, byte for byte.
+@Suite(.enabled(if: BuiltExecutable.cnnc != nil, "the cnnc executable is not built beside the tests"))
+struct AtomicWriteTests {
+    static var cnnc: String? { BuiltExecutable.cnnc }
+
+    enum Failure {
+        /// The write fails (EFBIG) and cnnc must report it and clean up.
+        case error
+        /// The process is killed halfway through the write.
+        case killed
+    }
+
+    /// Runs cnnc with files limited to 2 KiB; its status (negative: killed by that signal) and output.
+    func runLimited(_ arguments: [String], _ failure: Failure, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // `ulimit -f` counts 512-byte blocks in dash and 1024-byte blocks in bash: 1 to 2 KiB.
+        // The signal is ignored to get the error; to get the kill its default action is restored
+        // (the test runner may ignore it, and a shell cannot undo an ignore it inherited).
+        let exec = failure == .error ? "trap '' XFSZ; exec" : "exec env --default-signal=XFSZ"
+        process.arguments = ["-c", "ulimit -f 2 && " + exec + " \"$0\" \"$@\"", Self.cnnc!] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+        return (status, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A scratch folder with a network whose weights (and outputs) are larger than the limit.
+    final class Scratch {
+        let path: String
+        init() throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-atomic-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try "input 16x16x1\nc1: conv 8 3x3 pad 1 relu\nc2: conv 8 3x3 pad 1\n".write(toFile: file("net.cnn"), atomically: true, encoding: .utf8)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+        func file(_ name: String) -> String { path + "/" + name }
+        func contents(_ name: String) -> Data? { FileManager.default.contents(atPath: file(name)) }
+        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+    }
+
+    func expectFailed(_ result: (status: Int32, output: String), _ failure: Failure, sourceLocation: SourceLocation = #_sourceLocation) {
+        switch failure {
+        case .error:
+            #expect(result.status == 1, "\(result.output)", sourceLocation: sourceLocation)
+            #expect(result.output.contains("cannot write (File too large)") || result.output.contains("File too large"),
+                    "\(result.output)", sourceLocation: sourceLocation)
+        case .killed:
+            #expect(result.status == -SIGXFSZ, "status \(result.status): \(result.output)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Leftovers: none after a reported error; at most the temporary file after a kill, never under the target's name.
+    func expectNoTemporaryFiles(_ scratch: Scratch, _ expected: [String], _ failure: Failure, sourceLocation: SourceLocation = #_sourceLocation) {
+        let stray = scratch.names.filter { !expected.contains($0) }
+        if failure == .error {
+            #expect(stray.isEmpty, "left behind: \(stray)", sourceLocation: sourceLocation)
+        } else {
+            #expect(stray.allSatisfy { $0.hasPrefix(".") && $0.contains(".tmp-") }, "left behind: \(stray)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(arguments: [Failure.error, .killed])
+    func initLeavesThePreviousWeightsIntact(_ failure: Failure) throws {
+        let scratch = try Scratch()
+        let old = Data("previous weights".utf8)
+        try old.write(to: URL(fileURLWithPath: scratch.file("w.safetensors")))
+        expectFailed(try runLimited(["init", scratch.file("net.cnn"), "-o", scratch.file("w.safetensors")], failure), failure)
+        #expect(scratch.contents("w.safetensors") == old)
+        expectNoTemporaryFiles(scratch, ["net.cnn", "w.safetensors"], failure)
+    }
+
+    @Test(arguments: [Failure.error, .killed])
+    func runLeavesThePreviousOutputIntact(_ failure: Failure) throws {
+        let scratch = try Scratch()
+        // Weights and input written without a limit; the 8 KiB output is what fails.
+        let setup = try runUnlimited(["init", scratch.file("net.cnn"), "-o", scratch.file("w.safetensors")])
+        #expect(setup.status == 0, "\(setup.output)")
+        var input = [UInt8]("P5 16 16 255\n".utf8)
+        input += (0..<256).map { UInt8($0) }
+        try Data(input).write(to: URL(fileURLWithPath: scratch.file("x.pgm")))
+        let old = Data("previous output".utf8)
+        try old.write(to: URL(fileURLWithPath: scratch.file("out.npy")))
+        let result = try runLimited(["run", scratch.file("net.cnn"), "--weights", scratch.file("w.safetensors"), "--input", scratch.file("x.pgm"),
+                                     "--backend", "reference", "--output", scratch.file("out.npy")], failure)
+        expectFailed(result, failure)
+        #expect(scratch.contents("out.npy") == old)
+        expectNoTemporaryFiles(scratch, ["net.cnn", "out.npy", "w.safetensors", "x.pgm"], failure)
+    }
+
+    @Test(arguments: [Failure.error, .killed])
+    func compileLeavesEachPreviousFileWholeOrReplacedWhole(_ failure: Failure) throws {
+        let scratch = try Scratch()
+        let out = scratch.file("out")
+        let setup = try runUnlimited(["init", scratch.file("net.cnn"), "-o", scratch.file("w.safetensors")])
+        #expect(setup.status == 0, "\(setup.output)")
+        // What an unlimited compile writes, then the previous files it must not half-overwrite.
+        let reference = scratch.file("reference")
+        let full = try runUnlimited(["compile", scratch.file("net.cnn"), "--weights", scratch.file("w.safetensors"), "-o", reference])
+        #expect(full.status == 0, "\(full.output)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
+        #expect(names == ["net.c", "net.h", "net.weights"])
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for name in names { try Data("previous \(name)".utf8).write(to: URL(fileURLWithPath: out + "/" + name)) }
+
+        expectFailed(try runLimited(["compile", scratch.file("net.cnn"), "--weights", scratch.file("w.safetensors"), "-o", out], failure), failure)
+        for name in names {
+            let now = FileManager.default.contents(atPath: out + "/" + name)
+            let new = FileManager.default.contents(atPath: reference + "/" + name)
+            #expect(now == Data("previous \(name)".utf8) || now == new, "\(name) is neither the old file nor the whole new one")
+        }
+        // The C file is larger than the limit, so it is the old one.
+        #expect(FileManager.default.contents(atPath: out + "/net.c") == Data("previous net.c".utf8))
+        let stray = try FileManager.default.contentsOfDirectory(atPath: out).filter { !names.contains($0) }
+        #expect(failure == .killed ? stray.allSatisfy { $0.contains(".tmp-") } : stray.isEmpty, "left behind: \(stray)")
+    }
+
+    /// The compiler cache: a compiler that cannot finish writing the library leaves no library
+    /// under its final name, so the next run compiles again rather than loading half a file.
+    @Test func theCompilerCacheNeverHoldsAHalfWrittenLibrary() throws {
+        let scratch = try Scratch()
+        let cache = scratch.file("cache")
+        let setup = try runUnlimited(["init", scratch.file("net.cnn"), "-o", scratch.file("w.safetensors")])
+        #expect(setup.status == 0, "\(setup.output)")
+        var input = [UInt8]("P5 16 16 255\n".utf8)
+        input += (0..<256).map { UInt8($0) }
+        try Data(input).write(to: URL(fileURLWithPath: scratch.file("x.pgm")))
+        let arguments = ["run", scratch.file("net.cnn"), "--weights", scratch.file("w.safetensors"), "--input", scratch.file("x.pgm"),
+                         "--backend", "c"]
+        let failed = try runLimited(arguments, .error, environment: ["CNNC_CACHE_DIR": cache])
+        #expect(failed.status == 1, "\(failed.output)")
+        let libraries = { ((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).filter { $0.hasSuffix(".so") } }
+        #expect(libraries().isEmpty)
+        let ok = try runUnlimited(arguments, environment: ["CNNC_CACHE_DIR": cache])
+        #expect(ok.status == 0, "\(ok.output)")
+        #expect(libraries().count == 1)
+    }
+
+    /// cnnc without a limit.
+    func runUnlimited(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.cnnc!)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,226 @@
+import Codegen
+import Foundation
+import Runtime
+import ShapeCheck
+import Testing
+
+/// The fast C kernels (KernelPlan.swift, FastCEmitter.swift) against the reference
+/// interpreter within 1e-4 · max(1, max |reference|): every conformance case, LeNet-5 and odd
+/// shapes, with Winograd on and with --precise, on one and two threads.
+@Suite struct FastKernelTests {
+    static let variants: [(String, ExecutorOptions)] = [
+        ("fast/1", ExecutorOptions(threads: 1)),
+        ("fast/2", ExecutorOptions(threads: 2)),
+        ("precise/1", ExecutorOptions(threads: 1, precise: true)),
+        ("precise/2", ExecutorOptions(threads: 2, precise: true)),
+    ]
+    static let variantNames = variants.map(\.0)
+
+    static func options(_ name: String) -> ExecutorOptions {
+        variants.first { $0.0 == name }!.1
+    }
+
+    @Test(arguments: conformanceCases, variantNames)
+    func conformance(_ name: String, _ variant: String) throws {
+        let folder = Paths.conformance.appendingPathComponent(name)
+        let modelPath = folder.appendingPathComponent("model.cnn").path
+        let net = try network(try String(contentsOfFile: modelPath, encoding: .utf8), path: modelPath)
+        let weightsPath = folder.appendingPathComponent("weights.safetensors").path
+        let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: net, path: weightsPath)
+        let input = try NPY.read(contentsOf: folder.appendingPathComponent("input.npy").path)
+        let expected = try NPY.read(contentsOf: folder.appendingPathComponent("expected.npy").path)
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.options(variant), cache: testCache)
+        let output = try executor.run(input)
+        compare(output, expected, "\(name)/\(variant) vs ONNX Runtime")
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        compare(output, reference, "\(name)/\(variant) vs the reference interpreter")
+    }
+
+    @Test(arguments: variantNames)
+    func lenet5(_ variant: String) throws {
+        try expectFastAgreement(text: try String(contentsOf: Paths.models.appendingPathComponent("lenet5.cnn"), encoding: .utf8),
+                                label: "lenet5", batch: 3, options: Self.options(variant))
+    }
+
+    /// Shapes the blocked kernels must get right: channels that are not multiples of 16,
+    /// width 1, strides, dilation, asymmetric padding, groups and depthwise (reference
+    /// kernels between blocked ones), a residual add fused into a convolution, pooling,
+    /// batchnorm that cannot be folded, LRN, concat and a planar softmax.
+    static let oddNetworks: [(String, String)] = [
+        ("channels", """
+            input 13x11x5
+            c1: conv 20 3x3 pad 1 relu
+            c2: conv 7 3x3 stride 2 pad 1 leakyrelu 0.1
+            c3: conv 33 1x1 elu
+            c4: conv 16 5x5 pad same sigmoid
+            fc 10 softmax
+            """),
+        ("width1", """
+            input 1x19x3
+            c1: conv 17 1x3 pad 1x0 relu
+            c2: conv 32 1x5 dilation 2 pad same tanh
+            p: maxpool 1x3 stride 1x2
+            gp: globalavgpool
+            fc 4
+            """),
+        ("winograd", """
+            input 25x19x64
+            c1: conv 64 3x3 pad 1 relu
+            c2: conv 96 3x3 pad 1
+            c3: conv 64 3x3 pad 1 relu
+            r: relu from c2
+            c4: conv 64 3x3 pad 1 from r
+            s: add c4 c3 relu
+            c5: conv 128 3x3 pad 1 nobias
+            bn: batchnorm
+            act: relu
+            gp: globalmaxpool
+            fc 7
+            """),
+        ("resnet_block", """
+            input 16x16x3
+            c0: conv 32 7x7 stride 2 pad 3 nobias
+            b0: batchnorm
+            r0: relu
+            m: maxpool 3x3 stride 2 pad 1
+            a1: conv 32 3x3 pad 1 nobias from m
+            ab1: batchnorm
+            ar1: relu
+            a2: conv 32 3x3 pad 1 nobias
+            ab2: batchnorm
+            o1: add ab2 m relu
+            d1: conv 64 1x1 stride 2 nobias from o1
+            db1: batchnorm
+            e1: conv 64 3x3 stride 2 pad 1 nobias from o1
+            eb1: batchnorm
+            o2: add eb1 db1 relu
+            avg: globalavgpool
+            fc 10
+            """),
+        ("groups", """
+            input 12x12x16
+            c1: conv 32 3x3 pad 1 relu
+            g: conv 32 3x3 groups 4 pad 1 relu
+            d: depthwise 3x3 pad 1 multiplier 2
+            c2: conv 24 3x3 stride 2 dilation 2 pad 2 relu
+            ap: avgpool 3x3 stride 2 pad 1
+            fc 5 softmax
+            """),
+        ("alexnet_like", """
+            input 35x35x3
+            c1: conv 48 11x11 stride 4 pad 2 relu
+            p1: maxpool 3x3 stride 2
+            n1: lrn size 5 alpha 0.0001 beta 0.75 k 2
+            c2: conv 64 5x5 pad 2 relu
+            n2: lrn size 3 alpha 0.001 beta 0.6 k 1
+            c3: conv 32 3x3 pad 1 relu from n2
+            c4: conv 32 3x3 pad 1 relu from n2
+            cat: concat c3 c4
+            c5: conv 24 1x1 relu
+            cat2: concat c5 c3
+            fc 30 relu
+            dropout 0.5
+            fc 8 softmax
+            """),
+        ("pairs", """
+            input 12x7x3
+            c1: conv 6 3x3 pad 0x1 leakyrelu 0.2
+            c2: conv 8 5x5 stride 1 relu from input
+            c3: conv 5 1x1 tanh from c1
+            m: maxpool 2x2 stride 2 from c2
+            fc 9
+            """),
+        ("planar_softmax", """
+            input 9x7x4
+            c1: conv 6 3x3 pad 1 softmax
+            c2: conv 16 4x4 pad same relu
+            c2b: conv 16 3x3 stride 2 pad same relu
+            bn: batchnorm
+            ap: avgpool 2x2 stride 2 pad 1 round ceil
+            c3: conv 16 3x3 pad 1
+            sm: softmax
+            """),
+    ]
+    static let oddNames = oddNetworks.map(\.0)
+
+    @Test(arguments: oddNames, variantNames)
+    func oddShapes(_ name: String, _ variant: String) throws {
+        let text = Self.oddNetworks.first { $0.0 == name }!.1
+        try expectFastAgreement(text: text, label: name, batch: 2, options: Self.options(variant))
+    }
+
+    /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
+    /// ResNet's residual adds fused, 3x3 layers Winograd unless precise.
+    @Test func planChoices() throws {
+        let lenet = lowerForC(try model("lenet5"))
+        let plan = try #require(lenet.kernelPlan)
+        #expect(plan.steps.filter { if case .directConvolution = $0.kernel { return true }; return false }.count == 2)
+        #expect(plan.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.pairs }; return false })
+        #expect(plan.steps.filter { if case .fullyConnected = $0.kernel { return true }; return false }.count == 3)
+        #expect(!plan.steps.contains { $0.kernel == .reference })
+
+        let resnet = try model("resnet18")
+        let fast = try #require(lowerForC(resnet).kernelPlan)
+        let adds = fast.steps.filter { $0.name.hasSuffix(".out") }
+        #expect(adds.count == 8 && adds.allSatisfy { $0.inputs.count == 2 })
+        #expect(!fast.steps.contains { $0.kernel == .reference })
+        let odd = try network(Self.oddNetworks.first { $0.0 == "winograd" }!.1)
+        let winograd = try #require(lowerForC(odd).kernelPlan)
+        #expect(winograd.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }.count == 5)
+        #expect(winograd.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
+        let precise = try #require(lowerForC(try model("vgg16"), options: .precise).kernelPlan)
+        #expect(!precise.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
+    }
+}
+
+/// `text` with WeightInit weights (seed 3) through the fast C kernels against the reference
+/// interpreter; batchnorm statistics are randomised so folding is exercised.
+func expectFastAgreement(text: String, label: String, batch: Int, options: ExecutorOptions,
+                         sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let net = try network(text, path: "\(label).cnn")
+    var weights = WeightInit.weights(for: net, seed: 3).tensors
+    var state: UInt64 = 0x1234_5678
+    func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) / Float(1 << 24)
+    }
+    for key in weights.keys.sorted() {
+        if key.hasSuffix(".running_var") || key.hasSuffix(".weight") && weights[key.replacingOccurrences(of: ".weight", with: ".running_var")] != nil {
+            weights[key]!.storage = weights[key]!.storage.map { _ in 0.5 + next() }
+        } else if key.hasSuffix(".running_mean") || key.hasSuffix(".bias") {
+            weights[key]!.storage = weights[key]!.storage.map { _ in (next() - 0.5) * 0.4 }
+        }
+    }
+    let input = randomInput(for: net, batch: batch, seed: 5)
+    let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+    let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+    compare(try executor.run(input), reference, "\(label)/threads \(options.threads)/precise \(options.precise)",
+            sourceLocation: sourceLocation)
+}
+
+/// AlexNet, VGG-16 and ResNet-18 through the fast kernels (Winograd on and --precise, one and
+/// two threads) against the reference interpreter, run once per network. Slow in a debug
+/// build: `CNNC_LARGE_TESTS=1 swift test -c release --filter LargeFastKernelTests`.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["CNNC_LARGE_TESTS"] == "1"))
+struct LargeFastKernelTests {
+    @Test(arguments: ["alexnet", "vgg16", "resnet18"])
+    func fastKernels(_ name: String) throws {
+        let net = try model(name)
+        var weights = WeightInit.weights(for: net, seed: 2).tensors
+        // Batchnorm statistics that are not the identity, so folding is exercised.
+        var state: UInt64 = 0x9E37_79B9
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
+            weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
+        }
+        let input = randomInput(for: net, batch: 2, seed: 11)
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        for (label, options) in FastKernelTests.variants {
+            let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+            compare(try executor.run(input), reference, "\(name)/\(label)")
+        }
+    }
+}

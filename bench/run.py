@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""cnnc against ONNX Runtime on the seed networks, measured alternately in one session.
+
+    bench/run.sh [--quick] [--networks lenet5,alexnet,vgg16,resnet18] [--batches 1,8]
+                 [--threads 1,2] [--rounds 2] [--seconds S] [--out bench/results.md]
+
+For every network the peer's own description is written once (`ort_bench.py NET --write`):
+model.cnn, weights.safetensors, input.npy and ONNX Runtime's expected.npy. The harness checks
+that model.cnn has the MACs and parameters of cnnc's models/NET.cnn, runs cnnc on the very
+same weights and input and compares with expected.npy, then for each batch and thread count
+alternates `ort_bench.py` and `cnnc bench --json` runs (`--rounds` of each) and takes the median
+of each side's medians. It also measures the peak FMA rate and VGG-16's direct (--precise)
+3x3 layers against it, and writes a markdown table to bench/results.md.
+
+The peer (ort_bench.py, networks.py, netbuild.py, setup.sh) lives outside this repository, in
+$CNNC_PEER or ../shared/peer; the Python environment with onnxruntime is made on first use
+with the peer's setup.sh in bench/out/venv. Nothing here runs in CI."""
+import argparse, json, os, platform, shlex, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+TARGETS = {  # (batch, threads) -> the largest cnnc/ORT ratio the issue asks for
+    ("lenet5", 1, 2): 0.33, ("alexnet", 1, 2): 1.0, ("resnet18", 1, 2): 1.0, ("vgg16", 1, 2): 0.85,
+}
+DEFAULT_TARGET = 1.1
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    log("$ " + " ".join(shlex.quote(c) for c in command))
+    return subprocess.run(command, check=True, text=True, stdout=subprocess.PIPE, **kwargs).stdout
+
+
+def last_json(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError("no JSON object in output:\n" + text)
+
+
+def find_peer():
+    for candidate in [os.environ.get("CNNC_PEER"), os.path.join(ROOT, "..", "shared", "peer"), "/work/shared/peer"]:
+        if candidate and os.path.exists(os.path.join(candidate, "ort_bench.py")):
+            return os.path.abspath(candidate)
+    log("bench: the ONNX Runtime peer (ort_bench.py, networks.py, netbuild.py, setup.sh) was not found.\n"
+        "Set CNNC_PEER to its folder (it is not part of this repository).")
+    sys.exit(1)
+
+
+def python_env(peer):
+    venv = os.path.join(OUT, "venv")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        os.makedirs(OUT, exist_ok=True)
+        run(["sh", os.path.join(peer, "setup.sh"), venv])
+    return python
+
+
+def build_cnnc():
+    explicit = os.environ.get("CNNC")
+    if explicit:
+        return explicit
+    scratch = os.path.join(ROOT, ".build-bench")
+    run(["swift", "build", "-c", "release", "--scratch-path", scratch], cwd=ROOT)
+    return os.path.join(scratch, "release", "cnnc")
+
+
+def check_totals(cnnc, path):
+    report = last_json(run([cnnc, "check", path, "--json"], stderr=subprocess.DEVNULL))
+    totals = report.get("totals", report)
+    return totals.get("macs"), totals.get("parameters")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--networks", default="lenet5,alexnet,resnet18,vgg16")
+    parser.add_argument("--batches", default="1,8")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each side per point")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per run (default 2, 1 for VGG-16 at batch 8)")
+    parser.add_argument("--quick", action="store_true", help="one round, 1 second per run")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
+        args.seconds = args.seconds or 1.0
+    started = time.time()
+
+    peer = find_peer()
+    python = python_env(peer)
+    cnnc = build_cnnc()
+    networks = [n for n in args.networks.split(",") if n]
+    batches = [int(b) for b in args.batches.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+    nets = os.path.join(OUT, "nets")
+
+    # The very networks ONNX Runtime runs, and a correctness check of cnnc on them.
+    notes = []
+    for net in networks:
+        folder = os.path.join(nets, net)
+        if not os.path.exists(os.path.join(folder, "weights.safetensors")):
+            run([python, os.path.join(peer, "ort_bench.py"), net, "--write", nets, "--seconds", "0"], cwd=peer)
+        ours = os.path.join(ROOT, "models", net + ".cnn")
+        if os.path.exists(ours):
+            theirs_totals, our_totals = check_totals(cnnc, os.path.join(folder, "model.cnn")), check_totals(cnnc, ours)
+            same = theirs_totals == our_totals
+            notes.append(f"- {net}: the peer's model.cnn has {theirs_totals[0]:,} MACs and {theirs_totals[1]:,} parameters; "
+                         f"models/{net}.cnn {'the same' if same else f'{our_totals[0]:,} and {our_totals[1]:,}'}.")
+        out = os.path.join(folder, "cnnc-output.npy")
+        run([cnnc, "run", os.path.join(folder, "model.cnn"), "--weights", os.path.join(folder, "weights.safetensors"),
+             "--input", os.path.join(folder, "input.npy"), "--output", out], stderr=subprocess.DEVNULL)
+        diff = run([python, "-c", "import numpy as np, sys; a = np.load(sys.argv[1]); b = np.load(sys.argv[2]); "
+                    "print(float(np.abs(a - b).max()), float(np.abs(b).max()))", out, os.path.join(folder, "expected.npy")])
+        error, scale = map(float, diff.split())
+        ok = error <= 1e-4 * max(1.0, scale)
+        notes.append(f"- {net}: cnnc's output on the peer's weights and input differs from ONNX Runtime's by at most "
+                     f"{error:.2g} (max |output| {scale:.3g}): {'within' if ok else 'OUTSIDE'} 1e-4·max(1, max|y|).")
+
+    rows = []
+    for net in networks:
+        folder = os.path.join(nets, net)
+        for batch in batches:
+            for thread_count in threads:
+                seconds = args.seconds or (1.0 if net == "vgg16" and batch >= 8 else 2.0)
+                min_runs = "3" if net in ("vgg16", "alexnet") and batch >= 8 else "10"
+                ort_times, cnnc_times, cnnc_runs, ort_runs = [], [], 0, 0
+                for _ in range(args.rounds):
+                    ort = last_json(run([python, os.path.join(peer, "ort_bench.py"), net, "--batch", str(batch),
+                                         "--threads", str(thread_count), "--seconds", str(seconds)], cwd=peer))
+                    ort_times.append(ort["median_ms"])
+                    ort_runs += ort["runs"]
+                    ours = last_json(run([cnnc, "bench", os.path.join(folder, "model.cnn"), "--weights",
+                                          os.path.join(folder, "weights.safetensors"), "--batch", str(batch), "--threads",
+                                          str(thread_count), "--seconds", str(seconds), "--min-runs", min_runs, "--json"],
+                                         stderr=subprocess.DEVNULL))
+                    cnnc_times.append(ours["median_ms"])
+                    cnnc_runs += ours["runs"]
+                ort_ms, cnnc_ms = median(ort_times), median(cnnc_times)
+                target = TARGETS.get((net, batch, thread_count), DEFAULT_TARGET)
+                rows.append((net, batch, thread_count, ort_ms, cnnc_ms, cnnc_ms / ort_ms, target, ort_runs, cnnc_runs))
+                log(f"{net} batch {batch} threads {thread_count}: ORT {ort_ms:.3f} ms, cnnc {cnnc_ms:.3f} ms, "
+                    f"ratio {cnnc_ms / ort_ms:.2f} (target {target})")
+
+    # Peak and VGG-16's direct 3x3 layers.
+    direct = []
+    if "vgg16" in networks:
+        for thread_count in threads:
+            report = last_json(run([cnnc, "bench", os.path.join(nets, "vgg16", "model.cnn"), "--weights",
+                                    os.path.join(nets, "vgg16", "weights.safetensors"), "--threads", str(thread_count),
+                                    "--precise", "--layers", "--json", "--seconds", "2", "--min-runs", "5"],
+                                   stderr=subprocess.DEVNULL))
+            convs = [l for l in report.get("layers", []) if l["kernel"].startswith("direct") and l["macs"] > 0]
+            dense = [l for l in convs if l["name"] != convs[0]["name"]] if convs else []  # the 3-channel first layer aside
+            flops = sum(2 * l["macs"] for l in dense)
+            seconds = sum(l["ms"] for l in dense) / 1e3
+            achieved = flops / seconds / 1e9 if seconds > 0 else 0
+            direct.append((thread_count, report.get("peak_gflops", 0), achieved, dense))
+
+    elapsed = time.time() - started
+    write_results(args, rows, direct, notes, elapsed, cnnc)
+    log(f"wrote {args.out} in {elapsed / 60:.1f} minutes")
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def write_results(args, rows, direct, notes, elapsed, cnnc):
+    command = "bench/run.sh " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    lines = [
+        "# cnnc against ONNX Runtime",
+        "",
+        f"`{command.strip()}` on {cpu_name()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"took {elapsed / 60:.1f} minutes. Each side ran {args.rounds} time(s) per point, alternately; the numbers are "
+        "the medians of each side's median latency per batch. ratio = cnnc / ONNX Runtime (below 1: cnnc is faster).",
+        "",
+        "| network | batch | threads | ONNX Runtime ms | cnnc ms | ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for net, batch, threads, ort_ms, cnnc_ms, ratio, target, _, _ in rows:
+        mark = "" if ratio <= target else " (missed)"
+        lines.append(f"| {net} | {batch} | {threads} | {ort_ms:.3f} | {cnnc_ms:.3f} | {ratio:.2f}{mark} | ≤ {target} |")
+    if direct:
+        lines += ["", "## VGG-16's 3x3 layers computed directly (`cnnc bench --precise --layers`)", "",
+                  "| threads | peak GFLOP/s (FMA loop, same run) | direct 3x3 layers GFLOP/s | share of peak |",
+                  "| ---: | ---: | ---: | ---: |"]
+        for threads, peak, achieved, _ in direct:
+            lines.append(f"| {threads} | {peak:.1f} | {achieved:.1f} | {achieved / peak * 100 if peak else 0:.0f}% |")
+        threads, peak, _, layers = direct[-1]
+        lines += ["", f"Per layer ({threads} threads):", "", "| layer | ms | GFLOP/s | share of peak |", "| --- | ---: | ---: | ---: |"]
+        for layer in layers:
+            lines.append(f"| {layer['name']} | {layer['ms']:.3f} | {layer['gflops']:.1f} | {layer['gflops'] / peak * 100 if peak else 0:.0f}% |")
+    lines += ["", "## Checks", ""] + notes + [""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
