@@ -303,6 +303,14 @@ struct FastCEmitter {
         var pixelRow: (width: Int, jump: Int)? = nil
         /// Prefetch the next output channel group's weights (`pf`) into L2 while computing.
         var prefetch: Bool = false
+        /// Reduce over input channel blocks [cb0, cb1) only (extra arguments): the sums start
+        /// from the bias when cb0 is 0, else from what `out` holds, and the epilogue runs only
+        /// when cb1 is the last block, so a caller can sweep one L1-sized slice of the weights
+        /// over many pixels before moving to the next.
+        var chunked: Bool = false
+        /// Keep the reduction over input channels rolled (CNNC_NO_UNROLL): for register
+        /// budgets that unrolling would overflow.
+        var rolled: Bool = false
         var bias: Bool
         var residual: Bool
         var outputBlockStride: Int
@@ -319,7 +327,8 @@ struct FastCEmitter {
         var accumulators: [String] = []
         for j in 0..<k.blocks { for r in 0..<k.strip { accumulators.append("a\(j)_\(r)") } }
         var s = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
-        s += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1)\n{\n"
+        s += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1"
+        s += (k.chunked ? ",\n    int cb0, int cb1" : "") + ")\n{\n"
         s += "#if defined(CNNC_SIMD)\n"
         s += "    cv16 \(accumulators.joined(separator: ", "));\n"
         s += "    int cb, ic;\n"
@@ -327,15 +336,26 @@ struct FastCEmitter {
         if !k.bias { s += "    (void)bias;\n" }
         if !k.residual { s += "    (void)res;\n" }
         if !k.prefetch { s += "    (void)pf;\n" }
+        var start = ""
         if k.bias {
-            s += "    {\n"
-            for j in 0..<k.blocks { s += "        const cv16 b\(j) = cv_load(bias + \(16 * j));\n" }
-            for j in 0..<k.blocks { s += "        " + (0..<k.strip).map { "a\(j)_\($0) = b\(j);" }.joined(separator: " ") + "\n" }
-            s += "    }\n"
+            start += "    {\n"
+            for j in 0..<k.blocks { start += "        const cv16 b\(j) = cv_load(bias + \(16 * j));\n" }
+            for j in 0..<k.blocks { start += "        " + (0..<k.strip).map { "a\(j)_\($0) = b\(j);" }.joined(separator: " ") + "\n" }
+            start += "    }\n"
         } else {
-            for j in 0..<k.blocks { s += "    " + (0..<k.strip).map { "a\(j)_\($0) = cv_zero();" }.joined(separator: " ") + "\n" }
+            for j in 0..<k.blocks { start += "    " + (0..<k.strip).map { "a\(j)_\($0) = cv_zero();" }.joined(separator: " ") + "\n" }
         }
-        s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        if k.chunked {
+            s += "    if (cb0 == 0) {\n" + start + "    } else {\n"
+            for j in 0..<k.blocks {
+                s += "        " + (0..<k.strip).map { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * 16));" }.joined(separator: " ") + "\n"
+            }
+            s += "    }\n"
+            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
+        } else {
+            s += start
+            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        }
         let channels = k.lastChannels == 16 ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
         var indent = "        "
         if let taps = k.taps {
@@ -348,6 +368,7 @@ struct FastCEmitter {
             s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
             s += indent + "const float *restrict wp = w + (size_t)cb * \(16 * width);\n"
         }
+        if k.rolled { s += indent + "CNNC_NO_UNROLL\n" }
         s += indent + "for (ic = 0; ic < \(channels); ic++) {\n"
         let inner = indent + "    "
         s += inner + "const float *restrict xi = x + ic * \(k.channelStride);\n"
@@ -364,6 +385,13 @@ struct FastCEmitter {
         s += indent + "}\n"
         if k.taps != nil { s += "            }\n        }\n" }
         s += "    }\n"
+        if k.chunked {
+            s += "    if (cb1 < \(k.inputBlocks)) {\n"
+            for j in 0..<k.blocks {
+                s += "        " + (0..<k.strip).map { "cv_store(out + \(j * k.outputBlockStride + $0 * 16), a\(j)_\($0));" }.joined(separator: " ") + "\n"
+            }
+            s += "        return;\n    }\n"
+        }
         s += "    {\n        cv16 v;\n"
         for j in 0..<k.blocks {
             for r in 0..<k.strip {
@@ -389,8 +417,14 @@ struct FastCEmitter {
         if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
         if !k.bias { s += "    (void)bias;\n" }
         if !k.residual { s += "    (void)res;\n" }
-        s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = \(k.bias ? "bias[l]" : "0.0f");\n"
-        s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        let at = "(size_t)(l / 16) * \(k.outputBlockStride) + (size_t)r * 16 + (size_t)(l % 16)"
+        if k.chunked {
+            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = cb0 > 0 ? out[\(at)] : \(k.bias ? "bias[l]" : "0.0f");\n"
+            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
+        } else {
+            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = \(k.bias ? "bias[l]" : "0.0f");\n"
+            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        }
         if let taps = k.taps {
             s += "        for (ky = ky0; ky < ky1; ky++) for (kx = kx0; kx < kx1; kx++) {\n"
             s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
@@ -409,9 +443,17 @@ struct FastCEmitter {
                         }
                     }
                 }
+
+            """
+        if k.chunked {
+            s += "    if (cb1 < \(k.inputBlocks)) {\n"
+            s += "        for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) out[\(at)] = acc[r][l];\n"
+            s += "        return;\n    }\n"
+        }
+        s += """
                 for (r = 0; r < \(k.strip); r++) {
                     for (l = 0; l < \(width); l++) {
-                        const size_t at = (size_t)(l / 16) * \(k.outputBlockStride) + (size_t)r * 16 + (size_t)(l % 16);
+                        const size_t at = \(at);
                         float v = acc[r][l];\(k.residual ? " v += res[at];" : "")\(k.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? "")
                         out[at] = v;
                     }
@@ -443,6 +485,7 @@ struct FastCEmitter {
         let OBS = OH * OW * 16, imageOut = KB * OBS
         let wGroup = CB * KH * KW * 16 * NB * 16
         let residual = step.inputs.count > 1
+        let CBC = min(CB, d.inputBlocksPerPass ?? CB)
 
         // Output columns whose every tap is inside the input: [left, right).
         let left = min(OW, (PL + SW - 1) / SW)
@@ -469,13 +512,17 @@ struct FastCEmitter {
             // Small outputs reuse each weight group for few pixels: the layer streams its
             // weights from memory, so fetch the next group's while this one computes.
             k.prefetch = OH * OW <= 28 * 28 && KBG > 1
+            k.chunked = CBC < CB
+            k.rolled = plan.options.target != .avx512
+            // A slice of the weights stays in L1: prefetching the next group's only costs loads.
+            if k.chunked { k.prefetch = false }
             return k
         }
         if d.pairs {
             return pairedConvolution(index, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
                                      channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
         }
-        if d.rows > 1 && edges.isEmpty {
+        if d.rows > 1 && edges.isEmpty && CBC == CB {
             return multiRowConvolution(index, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
                                        imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
         }
@@ -507,7 +554,11 @@ struct FastCEmitter {
                     const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
                     float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
                     const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
-                    int oy;
+                    int oy, cb0;
+                    /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over the band's pixels") */
+                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
+                    const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
+                    (void)cb1;
                     for (oy = oy0; oy < oy1; oy++) {
                         const int iy = oy * \(SH) - \(PT);
                         const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
@@ -525,7 +576,7 @@ struct FastCEmitter {
             s += """
                             for (ox = \(left); ox + \(R) <= \(left + full * R); ox += \(R))
                                 cnnc_s\(index)_r\(R)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
-                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW));
+                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
 
                 """
         }
@@ -533,7 +584,7 @@ struct FastCEmitter {
             let ox = left + full * R
             s += """
                             cnnc_s\(index)_r\(remainder)(orow + \(ox * 16), in, row + \((ox * SW - PL) * pixelStride), w, bias,
-                                rrow ? rrow + \(ox * 16) : NULL, pf, ky0, ky1, 0, \(KW));
+                                rrow ? rrow + \(ox * 16) : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
 
                 """
         }
@@ -542,12 +593,12 @@ struct FastCEmitter {
                             for (e = 0; e < \(edges.count); e++) {
                                 const int x = cnnc_s\(index)_edges[e][0];
                                 cnnc_s\(index)_r1(orow + x * 16, in, row + (ptrdiff_t)(x * \(SW) - \(PL)) * \(pixelStride), w, bias,
-                                    rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, cnnc_s\(index)_edges[e][1], cnnc_s\(index)_edges[e][2]);
+                                    rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, cnnc_s\(index)_edges[e][1], cnnc_s\(index)_edges[e][2]\(CBC < CB ? ", cb0, cb1" : ""));
                             }
 
                 """
         }
-        s += "        }\n    }\n}\n"
+        s += "        }\n        }\n    }\n}\n"
         let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
         return (s, callText)
@@ -971,55 +1022,63 @@ struct FastCEmitter {
         let OUT = fc.outputs
         let rows = plan.values[step.inputs[0]].elements
         let tiles = (OUT + TW - 1) / TW, fullTiles = OUT / TW
-        let most = 8
+        let most = f.imagesPerPass
         var s = "/* \(commentText(step.name)): fc, \(TW) outputs per tile, up to \(most) images per pass over the weights */\n"
         for images in 1...most {
+            // More images than the accumulators hold for the whole tile: one block of 16
+            // outputs per pass over the tile's rows (each block's weights are their own cache
+            // lines, so every weight byte is still read once per pass).
+            let BP = images * NB <= f.accumulators ? NB : 1
+            let perBlock = BP < NB
+            func column(_ j: Int) -> String { perBlock ? "16 * jb" : "\(16 * j)" }
             // Few images give few accumulators, each a chain of dependent FMAs: split the
             // reduction over `chains` interleaved partial sums so the FMA latency is hidden.
-            let chains = max(1, min(4, 8 / (images * NB)))
+            let chains = max(1, min(4, min(f.accumulators, 8) / (images * BP)))
             let unroll = chains
             var accumulators: [String] = []
-            for c in 0..<chains { for b in 0..<images { for j in 0..<NB { accumulators.append("a\(b)_\(j)_\(c)") } } }
+            for c in 0..<chains { for b in 0..<images { for j in 0..<BP { accumulators.append("a\(b)_\(j)_\(c)") } } }
             s += "static void cnnc_s\(index)_n\(images)(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)\n{\n"
             s += "#if defined(CNNC_SIMD)\n"
             s += "    cv16 \(accumulators.joined(separator: ", "));\n    size_t i;\n"
+            if perBlock { s += "    int jb;\n    for (jb = 0; jb < \(NB); jb++) {\n" }
             s += "    " + accumulators.map { "\($0) = cv_zero();" }.joined(separator: " ") + "\n"
             s += "    for (i = 0; i + \(unroll) <= \(rows); i += \(unroll)) {\n"
             s += "        cv16 xv;\n"
             for c in 0..<chains {
-                for j in 0..<NB { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(16 * j));\n" }
+                for j in 0..<BP { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(column(j)));\n" }
                 for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<NB).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
+                    s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<BP).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
                 }
             }
             s += "    }\n"
             if rows % unroll != 0 {
                 s += "    for (; i < \(rows); i++) {\n        cv16 xv;\n"
-                for j in 0..<NB { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(16 * j));\n" }
+                for j in 0..<BP { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(column(j)));\n" }
                 for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<NB).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
+                    s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<BP).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
                 }
                 s += "    }\n"
             }
             for c in 1..<max(chains, 1) where chains > 1 {
-                for b in 0..<images { for j in 0..<NB { s += "    a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(c));\n" } }
+                for b in 0..<images { for j in 0..<BP { s += "    a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(c));\n" } }
             }
             s += "    {\n        cv16 v;\n"
             for b in 0..<images {
-                for j in 0..<NB {
+                for j in 0..<BP {
                     var line = "        v = a\(b)_\(j)_0;"
-                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(16 * j)));" }
+                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(column(j))));" }
                     line += vectorActivation(step.activation)
-                    let target = "y + \(b * OUT + 16 * j)"
+                    let target = "y + \(b * OUT) + \(column(j))"
                     if fullTiles == tiles {
                         line += " cv_store(\(target), v);"
                     } else {
-                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(16 * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
+                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(column(j)); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
                     }
                     s += line + "\n"
                 }
             }
             s += "    }\n"
+            if perBlock { s += "    }\n" }
             if fc.bias == nil { s += "    (void)bias;\n" }
             s += """
                 #else

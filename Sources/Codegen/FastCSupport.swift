@@ -6,7 +6,7 @@ enum FastCSupport {
     /// Identifiers these definitions take at file scope.
     static let identifiers: Set<String> = [
         "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_max", "cv_min",
-        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_MAX_THREADS", "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task",
+        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_MAX_THREADS", "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task",
         "cnnc_pool", "cnnc_worker", "cnnc_pool_acquire", "cnnc_pool_release", "cnnc_parallel", "cnnc_now",
         "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN", "CNNC_PROFILE_END", "cnnc_softmax",
         "cnnc_scratch0", "cnnc_threads", "cnnc_args_t",
@@ -44,6 +44,16 @@ enum FastCSupport {
         #define CNNC_PREFETCH(p) __builtin_prefetch((p), 0, 2)
         #else
         #define CNNC_PREFETCH(p) ((void)(p))
+        #endif
+
+        /* Keeps a micro-kernel's reduction loop rolled: unrolled, its weight vectors of two
+         * steps are live at once and push AVX2's 16 registers into spills. */
+        #if defined(__clang__)
+        #define CNNC_NO_UNROLL _Pragma("clang loop unroll(disable)")
+        #elif defined(__GNUC__) && __GNUC__ >= 8
+        #define CNNC_NO_UNROLL _Pragma("GCC unroll 1")
+        #else
+        #define CNNC_NO_UNROLL
         #endif
 
         #if defined(__AVX512F__)
@@ -203,20 +213,34 @@ enum FastCSupport {
             int pending;                 /* workers yet to acknowledge the job */
             int sleepers;                /* workers asleep on `wake` */
             int active, count;
+            int next, grain;             /* the first task not yet taken; tasks taken at a time */
             cnnc_task fn;
             const cnnc_args *args;
             float *scratch[CNNC_MAX_THREADS];
             unsigned born[CNNC_MAX_THREADS];   /* the generation when each worker was started */
         } cnnc_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                        PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u } };
+                        PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u } };
 
+        /* Thread `id`'s part of the job. With atomics the threads take `grain` tasks at a time
+         * until none are left, so a thread slowed by other work on its core (a shared machine)
+         * leaves its tasks to the others; otherwise thread t takes [count·t/T, count·(t+1)/T). */
         static void cnnc_run_share(int id)
         {
             const long long count = cnnc_pool.count, active = cnnc_pool.active;
-            if (id < active) {
+            if (id >= active) return;
+        #if defined(CNNC_ATOMIC)
+            for (;;) {
+                const int begin = __atomic_fetch_add(&cnnc_pool.next, cnnc_pool.grain, __ATOMIC_RELAXED);
+                const int end = begin + cnnc_pool.grain < count ? begin + cnnc_pool.grain : (int)count;
+                if (begin >= count) break;
+                cnnc_pool.fn(cnnc_pool.args, begin, end, cnnc_pool.scratch[id]);
+            }
+        #else
+            {
                 const int begin = (int)(count * id / active), end = (int)(count * (id + 1) / active);
                 if (begin < end) cnnc_pool.fn(cnnc_pool.args, begin, end, cnnc_pool.scratch[id]);
             }
+        #endif
         }
 
         static void *cnnc_worker(void *arg)
@@ -294,7 +318,7 @@ enum FastCSupport {
             if (threads > 1) pthread_mutex_unlock(&cnnc_pool.owner);
         }
 
-        /* Runs fn on tasks [0, count): thread t takes [count·t/T, count·(t+1)/T). */
+        /* Runs fn on tasks [0, count) over `threads` threads (the caller is thread 0). */
         static void cnnc_parallel(cnnc_task fn, const cnnc_args *args, int count, int threads, float *scratch0)
         {
             if (threads > count) threads = count;
@@ -309,6 +333,9 @@ enum FastCSupport {
         #if defined(CNNC_ATOMIC)
             {
                 int spin = 0;
+                cnnc_pool.grain = count / (threads * 8) > 1 ? count / (threads * 8) : 1;
+                cnnc_pool.scratch[0] = scratch0;
+                __atomic_store_n(&cnnc_pool.next, 0, __ATOMIC_SEQ_CST);
                 __atomic_store_n(&cnnc_pool.pending, cnnc_pool.started, __ATOMIC_SEQ_CST);
                 __atomic_add_fetch(&cnnc_pool.generation, 1u, __ATOMIC_SEQ_CST);
                 if (CNNC_LOAD(cnnc_pool.sleepers) > 0) {
@@ -316,7 +343,7 @@ enum FastCSupport {
                     pthread_cond_broadcast(&cnnc_pool.wake);
                     pthread_mutex_unlock(&cnnc_pool.lock);
                 }
-                fn(args, 0, (int)((long long)count / threads), scratch0);
+                cnnc_run_share(0);
                 while (CNNC_LOAD(cnnc_pool.pending) > 0) {
                     if (++spin < CNNC_SPIN) cnnc_pause(); else sched_yield();
                 }

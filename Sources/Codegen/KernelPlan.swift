@@ -28,12 +28,61 @@ public struct KernelOptions: Sendable, Hashable {
     /// which keeps every convolution direct (only the summation order differs from the
     /// reference).
     public var winograd: Bool
+    /// The vector unit whose registers the micro-kernels are blocked for.
+    public var target: VectorTarget
 
-    public init(winograd: Bool = true) {
+    public init(winograd: Bool = true, target: VectorTarget = .avx512) {
         self.winograd = winograd
+        self.target = target
     }
 
     public static let precise = KernelOptions(winograd: false)
+}
+
+/// The vector unit the register blocking is chosen for. The emitted C is the same portable
+/// code for every target (it uses AVX-512, AVX2, NEON or plain C as it is compiled); the
+/// target only sets how many accumulators a micro-kernel keeps, so that they stay in
+/// registers: 28 16-float accumulators fill AVX-512's 32 registers, but would be 56 of
+/// AVX2's 16 and spill on every step of the reduction.
+public enum VectorTarget: String, Sendable, Hashable, CaseIterable {
+    /// 32 registers of 16 floats.
+    case avx512
+    /// 16 registers of 8 floats: a 16-float vector takes two.
+    case avx2
+    /// 32 registers of 4 floats: a 16-float vector takes four.
+    case neon
+    /// No vector unit cnnc knows: the kernels are plain loops.
+    case generic
+
+    /// Output pixels per direct-convolution micro-kernel call for `outputBlocks` blocks of 16
+    /// channels: the accumulators, leaving registers for the weights and the broadcast input.
+    public func pixelsPerCall(outputBlocks: Int) -> Int {
+        switch self {
+        case .avx512: outputBlocks == 2 ? 14 : 24
+        // 12 of 16 ymm (or 24 of 32 NEON q) registers accumulate; 2 blocks x 3 pixels or 1 x 6.
+        case .avx2, .neon, .generic: max(1, 6 / outputBlocks)
+        }
+    }
+
+    /// The bytes of weights a direct convolution sweeps over its pixels at a time, or nil to
+    /// reduce over all input channels per call (AVX-512's 14-pixel strips reuse each weight
+    /// vector enough to stream it from L2).
+    public var weightSliceBytes: Int? { self == .avx512 ? nil : 20 * 1024 }
+
+    /// Blocks of 16 output channels per direct micro-kernel call (when the layer has an even
+    /// number): AVX2 keeps 1 block x 6 pixels (12 accumulators, 2 weight registers and a
+    /// broadcast fill its 16), as 2 x 3 would need 17 and spill every step.
+    public var directOutputBlocks: Int { self == .avx512 ? 2 : 1 }
+
+    /// Winograd tiles per GEMM micro-kernel call (2 output blocks each).
+    public var winogradTilesPerCall: Int { self == .avx512 ? 6 : 3 }
+
+    /// Images an fc tile of 32 outputs serves per pass over its weights, and the 16-float
+    /// accumulators its micro-kernel may keep: more images than fit for both blocks of the
+    /// tile take one block at a time; few images split the reduction into chains (at most 8
+    /// accumulators in all).
+    public var fullyConnectedImages: Int { self == .avx512 ? 8 : 6 }
+    public var fullyConnectedAccumulators: Int { self == .avx512 ? 16 : 6 }
 }
 
 /// Channels per block of the blocked layout (one AVX-512 register of floats).
@@ -73,6 +122,10 @@ public struct DirectConvolution: Sendable, Equatable {
     /// At most 8 filters on a planar input, stride 1: each register holds the 8 channels of
     /// two adjacent pixels (lanes interleaved), and `strip` counts pixel pairs.
     public var pairs: Bool = false
+    /// Input channel blocks reduced per sweep over a band's pixels (nil: all of them in one).
+    /// With few pixels per call each weight is used by few FMAs, so the weights must come
+    /// from L1: the sweep keeps one slice of them there and partial sums in the output.
+    public var inputBlocksPerPass: Int? = nil
 }
 
 /// Winograd F(m x m, 3x3): each m x m output tile from a (m+2) x (m+2) input tile.
@@ -85,12 +138,15 @@ public struct WinogradConvolution: Sendable, Equatable {
     public var tileGroup: Int
 }
 
-/// The fully connected kernel: outputs in tiles of 16·`outputBlocks`, the weight streamed
-/// once per batch.
+/// The fully connected kernel: outputs in tiles of 16·`outputBlocks`, each tile's weights
+/// streamed once per `imagesPerPass` images.
 public struct FullyConnected: Sendable, Equatable {
     public var outputBlocks: Int
     /// The input is a blocked volume (its weights are permuted to read it as it is).
     public var blockedInput: Bool
+    public var imagesPerPass: Int = 8
+    /// 16-float accumulators the micro-kernel may keep (images x blocks x reduction chains).
+    public var accumulators: Int = 16
 }
 
 public enum PlanKernel: Sendable, Equatable {
@@ -318,7 +374,9 @@ struct KernelPlanner {
                 kernels[index] = .fullyConnected(packed)
                 let input = value(step.inputs[0], blockedInput ? .blocked : .planar)
                 let output = newValue(step.output, .planar)
-                append(.fullyConnected(FullyConnected(outputBlocks: blocks, blockedInput: blockedInput)),
+                append(.fullyConnected(FullyConnected(outputBlocks: blocks, blockedInput: blockedInput,
+                                                      imagesPerPass: options.target.fullyConnectedImages,
+                                                      accumulators: options.target.fullyConnectedAccumulators)),
                        inputs: [input], output: output, step: index, activation: fc.activation, macs: fc.inputs * fc.outputs)
                 return
             }
@@ -415,12 +473,14 @@ struct KernelPlanner {
             // Below about 20x20 outputs the transformed weights (4x the direct ones) cost more
             // to stream than the multiplications Winograd saves.
             let tilesAcross = (conv.output.width + 3) / 4, tilesDown = (conv.output.height + 3) / 4
-            winograd = WinogradConvolution(tile: 4, outputBlocks: 2, tilesPerCall: 6,
-                                           tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth))
+            let perCall = options.target.winogradTilesPerCall
+            winograd = WinogradConvolution(tile: 4, outputBlocks: 2, tilesPerCall: perCall,
+                                           tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth,
+                                                                     tilesPerCall: perCall))
         }
         let blocks: Int
         if let winograd { blocks = winograd.outputBlocks } else {
-            blocks = outputBlocks % 2 == 0 ? 2 : 1
+            blocks = outputBlocks % 2 == 0 ? options.target.directOutputBlocks : 1
         }
         // Pre-pad the input when the columns at the edges (whose taps fall partly in the
         // padding, computed one pixel at a time) are more than 1/32 of the row.
@@ -429,13 +489,13 @@ struct KernelPlanner {
         let right = max(left, lastFull < 0 ? left : min(conv.output.width, lastFull / w.strideWidth + 1))
         let edges = left + conv.output.width - right
         let prepadded = !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
-        var strip = Self.stripWidth(conv, outputBlocks: blocks)
+        let most = options.target.pixelsPerCall(outputBlocks: blocks)
+        var strip = Self.stripWidth(conv, most: most)
         // A first layer with at most 8 filters would leave most of each register's 16 lanes
         // idle: pair adjacent output pixels instead (needs an even width and no edges).
         let pairs = planarInput && winograd == nil && conv.output.depth <= 8 && w.strideWidth == 1
             && w.padLeft == 0 && w.padRight == 0 && edges == 0 && conv.output.width % 2 == 0
         var rows = 1
-        let most = blocks == 2 ? 14 : 24
         if prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), !planarInput, winograd == nil,
            conv.output.width * 2 <= most {
             rows = most / conv.output.width
@@ -463,12 +523,18 @@ struct KernelPlanner {
             let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
             packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)
         }
-        let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + 23) / 24
+        let pairMost = options.target.pixelsPerCall(outputBlocks: 1)
+        let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + pairMost - 1) / pairMost
         let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
-        return (packed, ConvChoice(direct: DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip,
-                                                             planarInput: planarInput, prepadded: prepadded, rows: rows,
-                                                             pairs: pairs),
-                                   winograd: winograd))
+        var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
+                                       prepadded: prepadded, rows: rows, pairs: pairs)
+        if let slice = options.target.weightSliceBytes, !pairs, !planarInput {
+            let bytesPerBlock = w.kernelHeight * w.kernelWidth * channelBlock * channelBlock * blocks * 4
+            let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
+            let perPass = max(1, slice / bytesPerBlock)
+            if perPass < inputBlocks { direct.inputBlocksPerPass = perPass }
+        }
+        return (packed, ConvChoice(direct: direct, winograd: winograd))
     }
 
     /// A zero-bordered copy of blocked `input` big enough that every tap of `conv` is inside it.
@@ -486,16 +552,15 @@ struct KernelPlanner {
     }
 
     /// Tiles transformed together: as many as keep the transformed input (36·C floats a tile)
-    /// within about 1.5 MB of L2, a multiple of the GEMM's 6 tiles, at most the image's tiles.
-    static func tileGroup(tiles: Int, channels: Int) -> Int {
-        let fit = max(6, min(60, 10_240 / max(channels, 1)) / 6 * 6)
+    /// within about 1.5 MB of L2, a multiple of the GEMM's tiles per call, at most the image's tiles.
+    static func tileGroup(tiles: Int, channels: Int, tilesPerCall: Int) -> Int {
+        let fit = max(6, min(60, 10_240 / max(channels, 1)) / tilesPerCall * tilesPerCall)
         return min(tiles, fit)
     }
 
-    /// Output pixels per micro-kernel call: as many as the registers hold (28 accumulators),
-    /// spread evenly over the row's interior.
-    static func stripWidth(_ conv: ConvolutionKernel, outputBlocks: Int) -> Int {
-        let most = outputBlocks == 2 ? 14 : 24
+    /// Output pixels per micro-kernel call: at most `most` (what the registers hold), spread
+    /// evenly over the row's interior.
+    static func stripWidth(_ conv: ConvolutionKernel, most: Int) -> Int {
         let interior = max(1, conv.output.width)
         let calls = (interior + most - 1) / most
         return (interior + calls - 1) / calls

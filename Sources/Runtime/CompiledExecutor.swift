@@ -50,7 +50,7 @@ public final class CompiledExecutor: NetworkExecutor {
         self.network = network
         self.options = options
         let program = backend == .c && !options.plainKernels
-            ? lowerForC(network, options: options.precise ? .precise : KernelOptions())
+            ? lowerForC(network, options: options.kernelOptions)
             : lower(network)
         self.program = program
         do {

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -210,6 +211,25 @@ func processorIdentity() -> String {
         if let line = lines.first(where: { $0.hasPrefix(key) }) { found.append(String(line)) }
     }
     return found.joined(separator: "\n")
+}
+
+extension VectorTarget {
+    /// The vector unit of this machine, which `-march=native` compiles for: from the feature
+    /// flags in /proc/cpuinfo on Linux; AArch64 always has NEON; elsewhere on x86-64, AVX2.
+    public static let host: VectorTarget = {
+        #if arch(arm64)
+        return .neon
+        #elseif arch(x86_64)
+        guard let bytes = try? readFileBytes("/proc/cpuinfo", limit: 1 << 22) else { return .avx2 }
+        let flagsLine = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        if flags.contains("avx512f") { return .avx512 }
+        if flags.contains("avx2") && flags.contains("fma") { return .avx2 }
+        return flags.isEmpty ? .avx2 : .generic
+        #else
+        return .generic
+        #endif
+    }()
 }
 
 /// `mkdir -p`.

@@ -1,3 +1,4 @@
+import Codegen
 import ShapeCheck
 
 /// Something that runs a checked network on a batch: the reference interpreter or a
@@ -25,13 +26,20 @@ public struct ExecutorOptions: Sendable {
     public var plainKernels: Bool = false
     /// Compile the C backend with -DCNNC_PROFILE, so `PreparedRun.stepSeconds()` reports each step's time.
     public var profile: Bool = false
+    /// The vector unit the fast C kernels are blocked for (this machine's unless set).
+    public var target: VectorTarget = .host
 
-    public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false) {
+    public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false,
+                target: VectorTarget = .host) {
         self.threads = threads
         self.precise = precise
         self.plainKernels = plainKernels
         self.profile = profile
+        self.target = target
     }
+
+    /// The fast C kernels' options these stand for.
+    public var kernelOptions: KernelOptions { KernelOptions(winograd: !precise, target: target) }
 }
 
 /// An executor for `network` with `weights` (already validated for it).

@@ -4,7 +4,7 @@ import Runtime
 import ShapeCheck
 
 /// `cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers]
-/// [--precise] [--weights W] [--seconds S] [--min-runs R]`: time the compiled network.
+/// [--precise] [--target T] [--weights W] [--seconds S] [--min-runs R]`: time the compiled network.
 ///
 /// Weights are random (He, seed 1) unless --weights is given, the input uniform in [0, 1).
 /// After a warm-up the network runs until it has run at least R times (10) and S seconds (3);
@@ -14,7 +14,7 @@ import ShapeCheck
 /// its GFLOP/s and share of that peak.
 enum BenchCommand {
     static let usage = "cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers] "
-        + "[--precise] [--weights W] [--seconds S] [--min-runs R]"
+        + "[--precise] [--target avx512|avx2|neon|generic] [--weights W] [--seconds S] [--min-runs R]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -28,9 +28,11 @@ enum BenchCommand {
         let weightsPath = arguments.option("--weights", "-w")
         let secondsText = arguments.option("--seconds")
         let minimumRuns = arguments.intOption("--min-runs", range: 1...1_000_000) ?? 10
+        var targetProblems: [String] = []
+        let target = arguments.vectorTarget(&targetProblems)
         let files = arguments.positional()
 
-        var problems: [String] = []
+        var problems = targetProblems
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         var backend = Backend.c
         if let backendText {
@@ -62,7 +64,7 @@ enum BenchCommand {
                 weights = WeightInit.weights(for: network, seed: 1).tensors
             }
             let input = uniformInput(network, batch: batch)
-            let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain)
+            let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain, target: target)
             let flops = 2.0 * Double(network.multiplyAccumulates) * Double(batch)
 
             let times: [Double]
@@ -76,7 +78,7 @@ enum BenchCommand {
             case .c, .swift:
                 let executor = try CompiledExecutor(backend: backend, network: network, weights: weights, options: options)
                 if backend == .c {
-                    description += plain ? ", plain kernels" : (precise ? ", fast kernels, precise (no Winograd)" : ", fast kernels")
+                    description += plain ? ", plain kernels" : ", fast kernels for \(target.rawValue)" + (precise ? ", precise (no Winograd)" : "")
                 }
                 let prepared = try executor.prepare(input)
                 times = try measure(seconds: seconds, minimumRuns: minimumRuns) {

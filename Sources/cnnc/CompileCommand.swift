@@ -8,7 +8,7 @@ import ShapeCheck
 /// weights (NAME.weights, little-endian float32, the blob NAME_run takes) or, with
 /// --embed-weights, the weights inside NAME.c. Prints what was written and the memory needed.
 enum CompileCommand {
-    static let usage = "cnnc compile FILE [--emit c|swift] [-o DIR] [--weights W] [--embed-weights] [--listing] [--precise] [--plain]"
+    static let usage = "cnnc compile FILE [--emit c|swift] [-o DIR] [--weights W] [--embed-weights] [--listing] [--precise] [--plain] [--target avx512|avx2|neon|generic]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -19,9 +19,11 @@ enum CompileCommand {
         let listing = arguments.flag("--listing")
         let precise = arguments.flag("--precise")
         let plain = arguments.flag("--plain")
+        var targetProblems: [String] = []
+        let target = arguments.vectorTarget(&targetProblems)
         let files = arguments.positional()
 
-        var problems: [String] = []
+        var problems = targetProblems
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         let language: TargetLanguage
         switch emitText ?? "c" {
@@ -43,7 +45,7 @@ enum CompileCommand {
         guard let network = NetworkLoader.load(file, command: "compile", console: console) else { return ExitCode.failure }
 
         // C gets the fast kernels (no Winograd with --precise; the reference loops with --plain).
-        let program = language == .c && !plain ? lowerForC(network, options: precise ? .precise : KernelOptions()) : lower(network)
+        let program = language == .c && !plain ? lowerForC(network, options: KernelOptions(winograd: !precise, target: target)) : lower(network)
         do {
             var packed: [Float]?
             if let weightsPath {

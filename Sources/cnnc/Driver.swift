@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 
 /// Exit codes of every command: 0 success, 1 an error in the input, 2 bad usage.
@@ -135,5 +136,16 @@ enum Driver {
         for problem in all { console.err("cnnc \(command): \(problem)") }
         console.err("usage: \(usage)")
         return true
+    }
+}
+
+extension Arguments {
+    /// `--target avx512|avx2|neon|generic`: the vector unit the fast C kernels are blocked for
+    /// (this machine's when absent).
+    mutating func vectorTarget(_ problems: inout [String]) -> VectorTarget {
+        guard let text = option("--target") else { return .host }
+        if let target = VectorTarget(rawValue: text) { return target }
+        problems.append("--target is one of \(VectorTarget.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        return .host
     }
 }

@@ -13,6 +13,10 @@ import Testing
         ("fast/2", ExecutorOptions(threads: 2)),
         ("precise/1", ExecutorOptions(threads: 1, precise: true)),
         ("precise/2", ExecutorOptions(threads: 2, precise: true)),
+        // The register blocking of the vector unit this machine does not have (AVX2's on an
+        // AVX-512 machine, AVX-512's elsewhere): both plans are checked wherever the tests run.
+        ("other-target/2", ExecutorOptions(threads: 2, target: VectorTarget.host == .avx512 ? .avx2 : .avx512)),
+        ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: VectorTarget.host == .avx512 ? .avx2 : .avx512)),
     ]
     static let variantNames = variants.map(\.0)
 
@@ -149,6 +153,21 @@ import Testing
         try expectFastAgreement(text: text, label: name, batch: 2, options: Self.options(variant))
     }
 
+    /// fc layers at a batch that takes two passes over each weight tile, with more images
+    /// than fit in one pass for both 16-output blocks of a tile (AVX2 takes them one block at
+    /// a time), output counts that leave a partial tile, a blocked and a planar input.
+    @Test(arguments: variantNames)
+    func fullyConnectedBatches(_ variant: String) throws {
+        let text = """
+            input 5x3x20
+            c1: conv 24 3x3 pad 1 relu
+            f1: fc 70 relu
+            f2: fc 45
+            f3: fc 32 sigmoid
+            """
+        try expectFastAgreement(text: text, label: "fc_batches", batch: 11, options: Self.options(variant))
+    }
+
     /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
     /// ResNet's residual adds fused, 3x3 layers Winograd unless precise.
     @Test func planChoices() throws {
@@ -170,6 +189,32 @@ import Testing
         #expect(winograd.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
         let precise = try #require(lowerForC(try model("vgg16"), options: .precise).kernelPlan)
         #expect(!precise.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
+    }
+
+    /// Each target's blocking keeps its accumulators within its registers: AVX-512 2 blocks x
+    /// 14 pixels over all input channels at once; AVX2 1 block x at most 6 pixels, sweeping
+    /// an L1-sized slice of the weights (at most 20 KiB) at a time.
+    @Test func registerBlockingPerTarget() throws {
+        let vgg = try model("vgg16")
+        func directs(_ target: VectorTarget) throws -> [DirectConvolution] {
+            let plan = try #require(lowerForC(vgg, options: KernelOptions(winograd: false, target: target)).kernelPlan)
+            return plan.steps.compactMap { if case .directConvolution(let d) = $0.kernel { return d }; return nil }
+        }
+        let wide = try directs(.avx512)
+        #expect(wide.count == 13)
+        #expect(wide.allSatisfy { $0.outputBlocks == 2 && $0.strip <= 14 && $0.inputBlocksPerPass == nil })
+        #expect(wide.contains { $0.strip == 14 })
+        let narrow = try directs(.avx2)
+        #expect(narrow.count == 13)
+        #expect(narrow.allSatisfy { $0.outputBlocks == 1 && $0.strip <= 6 })
+        // 3x3 weights of one 16-channel input block for 16 outputs: 9·16·16·4 = 9,216 bytes, two per slice.
+        #expect(narrow.dropFirst().allSatisfy { $0.inputBlocksPerPass == 2 })
+        #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
+        let winograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx2)).kernelPlan)
+        let tiles = winograd.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
+        #expect(!tiles.isEmpty && tiles.allSatisfy { $0.tilesPerCall == 3 })
+        let fc = winograd.steps.compactMap { if case .fullyConnected(let f) = $0.kernel { return f }; return nil }
+        #expect(fc.count == 3 && fc.allSatisfy { $0.imagesPerPass == 6 && $0.accumulators == 6 })
     }
 }
 
