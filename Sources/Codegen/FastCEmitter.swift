@@ -513,7 +513,8 @@ struct FastCEmitter {
             // weights from memory, so fetch the next group's while this one computes.
             k.prefetch = OH * OW <= 28 * 28 && KBG > 1
             k.chunked = CBC < CB
-            k.rolled = plan.options.target != .avx512
+            // (A first layer's few planar channels make a short loop, better unrolled.)
+            k.rolled = plan.options.target != .avx512 && C >= 16
             // A slice of the weights stays in L1: prefetching the next group's only costs loads.
             if k.chunked { k.prefetch = false }
             return k
@@ -1025,60 +1026,52 @@ struct FastCEmitter {
         let most = f.imagesPerPass
         var s = "/* \(commentText(step.name)): fc, \(TW) outputs per tile, up to \(most) images per pass over the weights */\n"
         for images in 1...most {
-            // More images than the accumulators hold for the whole tile: one block of 16
-            // outputs per pass over the tile's rows (each block's weights are their own cache
-            // lines, so every weight byte is still read once per pass).
-            let BP = images * NB <= f.accumulators ? NB : 1
-            let perBlock = BP < NB
-            func column(_ j: Int) -> String { perBlock ? "16 * jb" : "\(16 * j)" }
             // Few images give few accumulators, each a chain of dependent FMAs: split the
             // reduction over `chains` interleaved partial sums so the FMA latency is hidden.
-            let chains = max(1, min(4, min(f.accumulators, 8) / (images * BP)))
+            let chains = max(1, min(4, f.accumulators / (images * NB)))
             let unroll = chains
             var accumulators: [String] = []
-            for c in 0..<chains { for b in 0..<images { for j in 0..<BP { accumulators.append("a\(b)_\(j)_\(c)") } } }
+            for c in 0..<chains { for b in 0..<images { for j in 0..<NB { accumulators.append("a\(b)_\(j)_\(c)") } } }
             s += "static void cnnc_s\(index)_n\(images)(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)\n{\n"
             s += "#if defined(CNNC_SIMD)\n"
             s += "    cv16 \(accumulators.joined(separator: ", "));\n    size_t i;\n"
-            if perBlock { s += "    int jb;\n    for (jb = 0; jb < \(NB); jb++) {\n" }
             s += "    " + accumulators.map { "\($0) = cv_zero();" }.joined(separator: " ") + "\n"
             s += "    for (i = 0; i + \(unroll) <= \(rows); i += \(unroll)) {\n"
             s += "        cv16 xv;\n"
             for c in 0..<chains {
-                for j in 0..<BP { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(column(j)));\n" }
+                for j in 0..<NB { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(16 * j));\n" }
                 for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<BP).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
+                    s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<NB).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
                 }
             }
             s += "    }\n"
             if rows % unroll != 0 {
                 s += "    for (; i < \(rows); i++) {\n        cv16 xv;\n"
-                for j in 0..<BP { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(column(j)));\n" }
+                for j in 0..<NB { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(16 * j));\n" }
                 for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<BP).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
+                    s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<NB).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
                 }
                 s += "    }\n"
             }
             for c in 1..<max(chains, 1) where chains > 1 {
-                for b in 0..<images { for j in 0..<BP { s += "    a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(c));\n" } }
+                for b in 0..<images { for j in 0..<NB { s += "    a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(c));\n" } }
             }
             s += "    {\n        cv16 v;\n"
             for b in 0..<images {
-                for j in 0..<BP {
+                for j in 0..<NB {
                     var line = "        v = a\(b)_\(j)_0;"
-                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(column(j))));" }
+                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(16 * j)));" }
                     line += vectorActivation(step.activation)
-                    let target = "y + \(b * OUT) + \(column(j))"
+                    let target = "y + \(b * OUT + 16 * j)"
                     if fullTiles == tiles {
                         line += " cv_store(\(target), v);"
                     } else {
-                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(column(j)); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
+                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(16 * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
                     }
                     s += line + "\n"
                 }
             }
             s += "    }\n"
-            if perBlock { s += "    }\n" }
             if fc.bias == nil { s += "    (void)bias;\n" }
             s += """
                 #else

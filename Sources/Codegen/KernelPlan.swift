@@ -77,12 +77,13 @@ public enum VectorTarget: String, Sendable, Hashable, CaseIterable {
     /// Winograd tiles per GEMM micro-kernel call (2 output blocks each).
     public var winogradTilesPerCall: Int { self == .avx512 ? 6 : 3 }
 
-    /// Images an fc tile of 32 outputs serves per pass over its weights, and the 16-float
-    /// accumulators its micro-kernel may keep: more images than fit for both blocks of the
-    /// tile take one block at a time; few images split the reduction into chains (at most 8
-    /// accumulators in all).
+    /// Images an fc tile serves per pass over its weights, and the 16-float accumulators its
+    /// micro-kernel may keep when few images split the reduction into chains.
     public var fullyConnectedImages: Int { self == .avx512 ? 8 : 6 }
-    public var fullyConnectedAccumulators: Int { self == .avx512 ? 16 : 6 }
+    public var fullyConnectedAccumulators: Int { self == .avx512 ? 8 : 6 }
+    /// Blocks of 16 outputs per fc tile: AVX2's 6 images x 1 block fill its accumulators,
+    /// and a tile of one block keeps each pass reading whole, consecutive cache lines.
+    public var fullyConnectedBlocks: Int { self == .avx512 ? 2 : 1 }
 }
 
 /// Channels per block of the blocked layout (one AVX-512 register of floats).
@@ -145,8 +146,9 @@ public struct FullyConnected: Sendable, Equatable {
     /// The input is a blocked volume (its weights are permuted to read it as it is).
     public var blockedInput: Bool
     public var imagesPerPass: Int = 8
-    /// 16-float accumulators the micro-kernel may keep (images x blocks x reduction chains).
-    public var accumulators: Int = 16
+    /// 16-float accumulators the micro-kernel keeps when few images split the reduction
+    /// into chains (images x blocks x chains).
+    public var accumulators: Int = 8
 }
 
 public enum PlanKernel: Sendable, Equatable {
@@ -361,7 +363,7 @@ struct KernelPlanner {
                 let inputShape = program.values[step.inputs[0]].shape
                 let blockedInput = Self.isVolume(inputShape) && isBlockedAvailable(step.inputs[0])
                     && inputShape.elementCount == fc.inputs
-                let blocks = 2
+                let blocks = options.target.fullyConnectedBlocks
                 var packed = fc
                 let lite = blockedInput ? TensorShapeLite(depth: inputShape.depth, height: inputShape.height, width: inputShape.width) : nil
                 let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,

@@ -25,6 +25,27 @@ import Testing
         #expect(result.output.isEmpty, "\(name).c: \(result.output.prefix(3000))")
     }
 
+    /// What `cnnc compile --emit c` writes by default: the fast kernels, for either
+    /// vector target, strict at -O0 and with the host's vector unit at -O3.
+    @Test(arguments: Models.all)
+    func fastCCompilesStrictly(_ name: String) throws {
+        let net = try model(name)
+        for target in [VectorTarget.avx512, .avx2] {
+            let source = try emitC(lowerForC(net, options: KernelOptions(target: target)))
+            let result = try compileC(source)
+            #expect(result.status == 0, "\(name).c (\(target)):\n\(result.output.prefix(3000))")
+            #expect(result.output.isEmpty, "\(name).c (\(target)): \(result.output.prefix(3000))")
+        }
+    }
+
+    @Test(arguments: [[], ["-DCNNC_NO_THREADS"], ["-DCNNC_PROFILE"]])
+    func fastCCompilesOptimisedForTheHost(_ defines: [String]) throws {
+        let source = try emitC(lowerForC(try model("resnet18"), options: KernelOptions(target: .host)))
+        let result = try compileC(source, flags: ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O3", "-march=native", "-c"] + defines)
+        #expect(result.status == 0, "\(defines): \(result.output.prefix(3000))")
+        #expect(result.output.isEmpty, "\(defines): \(result.output.prefix(3000))")
+    }
+
     @Test(arguments: conformanceCases)
     func conformanceCasesCompileStrictly(_ name: String) throws {
         let path = Paths.conformance.appendingPathComponent("\(name)/model.cnn").path
