@@ -124,7 +124,7 @@ def main():
         notes.append(f"- {net}: cnnc's output on the peer's weights and input differs from ONNX Runtime's by at most "
                      f"{error:.2g} (max |output| {scale:.3g}): {'within' if ok else 'OUTSIDE'} 1e-4·max(1, max|y|).")
 
-    rows = []
+    rows, seen = [], {}
     for net in networks:
         folder = os.path.join(nets, net)
         for batch in batches:
@@ -136,12 +136,14 @@ def main():
                     ort = last_json(run([python, os.path.join(peer, "ort_bench.py"), net, "--batch", str(batch),
                                          "--threads", str(thread_count), "--seconds", str(seconds)], cwd=peer))
                     ort_times.append(ort["median_ms"])
+                    seen["ort"] = ort.get("onnxruntime", "?")
                     ort_runs += ort["runs"]
                     ours = last_json(run([cnnc, "bench", os.path.join(folder, "model.cnn"), "--weights",
                                           os.path.join(folder, "weights.safetensors"), "--batch", str(batch), "--threads",
                                           str(thread_count), "--seconds", str(seconds), "--min-runs", min_runs, "--json"],
                                          stderr=subprocess.DEVNULL))
                     cnnc_times.append(ours["median_ms"])
+                    seen["cnnc"] = ours.get("backend", "?")
                     cnnc_runs += ours["runs"]
                 ort_ms, cnnc_ms = median(ort_times), median(cnnc_times)
                 target = TARGETS.get((net, batch, thread_count), DEFAULT_TARGET)
@@ -165,7 +167,7 @@ def main():
             direct.append((thread_count, report.get("peak_gflops", 0), achieved, dense))
 
     elapsed = time.time() - started
-    write_results(args, rows, direct, notes, elapsed, cnnc)
+    write_results(args, rows, direct, notes, elapsed, seen)
     log(f"wrote {args.out} in {elapsed / 60:.1f} minutes")
 
 
@@ -176,24 +178,30 @@ def median(values):
 
 
 def cpu_name():
+    name, flags = None, set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if line.startswith("model name") and name is None:
+                    name = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = name or platform.processor() or platform.machine()
+    unit = "AVX-512" if "avx512f" in flags else ("AVX2 + FMA, no AVX-512" if "avx2" in flags else None)
+    return f"{name} ({unit})" if unit else name
 
 
-def write_results(args, rows, direct, notes, elapsed, cnnc):
+def write_results(args, rows, direct, notes, elapsed, seen):
     command = "bench/run.sh " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         "# cnnc against ONNX Runtime",
         "",
         f"`{command.strip()}` on {cpu_name()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"took {elapsed / 60:.1f} minutes. Each side ran {args.rounds} time(s) per point, alternately; the numbers are "
-        "the medians of each side's median latency per batch. ratio = cnnc / ONNX Runtime (below 1: cnnc is faster).",
+        "the medians of each side's median latency per batch. ratio = cnnc / ONNX Runtime (below 1: cnnc is faster). "
+        f"ONNX Runtime {seen.get('ort', '?')}; cnnc: {seen.get('cnnc', '?')}.",
         "",
         "| network | batch | threads | ONNX Runtime ms | cnnc ms | ratio | target |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

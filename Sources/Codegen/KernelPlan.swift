@@ -602,7 +602,7 @@ struct KernelPlanner {
 
     // MARK: memory
 
-    /// Lifetimes from the plan's steps and greedy placement, largest first, as MemoryPlanner.
+    /// Lifetimes from the plan's steps, placed as MemoryPlanner places a program's values.
     static func planMemory(_ plan: inout KernelPlan) {
         var lifetimes = [ClosedRange<Int>?](repeating: nil, count: plan.values.count)
         var lastRead = [Int](repeating: -1, count: plan.values.count)
@@ -612,27 +612,8 @@ struct KernelPlanner {
         for (index, step) in plan.steps.enumerated() where step.output != plan.output && step.output != plan.input {
             lifetimes[step.output] = index...max(index, lastRead[step.output])
         }
-        let order = plan.values.indices.filter { lifetimes[$0] != nil }.sorted { a, b in
-            let sa = plan.values[a].elements, sb = plan.values[b].elements
-            return sa != sb ? sa > sb : lifetimes[a]!.lowerBound < lifetimes[b]!.lowerBound
-        }
-        var offsets = [Int?](repeating: nil, count: plan.values.count)
-        var placed: [(offset: Int, size: Int, lifetime: ClosedRange<Int>)] = []
-        var arena = 0, unshared = 0
-        for value in order {
-            let size = roundUp(plan.values[value].elements, to: MemoryPlan.alignment)
-            let lifetime = lifetimes[value]!
-            unshared += size
-            let conflicts = placed.filter { $0.lifetime.overlaps(lifetime) }.sorted { $0.offset < $1.offset }
-            var offset = 0
-            for other in conflicts {
-                if offset + size <= other.offset { break }
-                offset = max(offset, other.offset + other.size)
-            }
-            offsets[value] = offset
-            placed.append((offset, size, lifetime))
-            arena = max(arena, offset + size)
-        }
+        let placement = MemoryPlanner.place(sizes: plan.values.map(\.elements), lifetimes: lifetimes)
+        let (offsets, arena, unshared) = (placement.offsets, placement.arena, placement.unshared)
         plan.offsets = offsets
         plan.lifetimes = lifetimes
         plan.arenaElements = arena

@@ -35,29 +35,18 @@ public struct MemoryPlan: Sendable, Equatable {
 }
 
 public enum MemoryPlanner {
-    /// Greedy placement by size, largest first, each at the lowest offset that does not
-    /// overlap a value already placed whose lifetime overlaps its own.
-    public static func plan(_ program: LoweredProgram) -> MemoryPlan {
-        let readers = program.readers()
-        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: program.values.count)
-        for (index, step) in program.steps.enumerated() where step.output != program.output && step.output != program.input {
-            let end = max(index, readers[step.output].last ?? index)
-            lifetimes[step.output] = index...end
+    /// Greedy placement by size (in floats), largest first (then earliest), each value at the
+    /// lowest offset clear of every value already placed whose lifetime overlaps its own.
+    /// Values without a lifetime get no offset. `unshared` is the sum of the aligned sizes.
+    static func place(sizes: [Int], lifetimes: [ClosedRange<Int>?]) -> (offsets: [Int?], arena: Int, unshared: Int) {
+        let order = sizes.indices.filter { lifetimes[$0] != nil }.sorted { a, b in
+            sizes[a] != sizes[b] ? sizes[a] > sizes[b] : lifetimes[a]!.lowerBound < lifetimes[b]!.lowerBound
         }
-
-        let order = program.values.indices
-            .filter { lifetimes[$0] != nil }
-            .sorted { a, b in
-                let sa = program.values[a].elementCount, sb = program.values[b].elementCount
-                return sa != sb ? sa > sb : lifetimes[a]!.lowerBound < lifetimes[b]!.lowerBound
-            }
-
-        var offsets = [Int?](repeating: nil, count: program.values.count)
+        var offsets = [Int?](repeating: nil, count: sizes.count)
         var placed: [(offset: Int, size: Int, lifetime: ClosedRange<Int>)] = []
-        var arena = 0
-        var unshared = 0
+        var arena = 0, unshared = 0
         for value in order {
-            let size = roundUp(program.values[value].elementCount, to: MemoryPlan.alignment)
+            let size = roundUp(sizes[value], to: MemoryPlan.alignment)
             let lifetime = lifetimes[value]!
             unshared += size
             let conflicts = placed.filter { $0.lifetime.overlaps(lifetime) }.sorted { $0.offset < $1.offset }
@@ -70,6 +59,21 @@ public enum MemoryPlanner {
             placed.append((offset, size, lifetime))
             arena = max(arena, offset + size)
         }
+        return (offsets, arena, unshared)
+    }
+
+    /// Greedy placement by size, largest first, each at the lowest offset that does not
+    /// overlap a value already placed whose lifetime overlaps its own.
+    public static func plan(_ program: LoweredProgram) -> MemoryPlan {
+        let readers = program.readers()
+        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: program.values.count)
+        for (index, step) in program.steps.enumerated() where step.output != program.output && step.output != program.input {
+            let end = max(index, readers[step.output].last ?? index)
+            lifetimes[step.output] = index...end
+        }
+
+        let placement = place(sizes: program.values.map(\.elementCount), lifetimes: lifetimes)
+        let (offsets, arena, unshared) = (placement.offsets, placement.arena, placement.unshared)
         return MemoryPlan(offsets: offsets, lifetimes: lifetimes, arenaElements: arena, unsharedElements: unshared,
                           naiveElements: program.naiveActivationElements, weightElements: program.weightCount)
     }
