@@ -311,15 +311,19 @@ struct FastCEmitter {
         /// Keep the reduction over input channels rolled (CNNC_NO_UNROLL): for register
         /// budgets that unrolling would overflow.
         var rolled: Bool = false
+        /// Pixel r's input is at `po[r]` (an extra argument), so a strip may run on from the
+        /// end of one output row into the next; outputs stay contiguous.
+        var flat: Bool = false
         var bias: Bool
         var residual: Bool
         var outputBlockStride: Int
         var activation: Activation?
     }
 
-    func pixelOffset(_ k: MicroKernel, _ r: Int) -> Int {
-        guard let row = k.pixelRow else { return r * k.pixelStride }
-        return (r / row.width) * row.jump + (r % row.width) * k.pixelStride
+    func pixelOffset(_ k: MicroKernel, _ r: Int) -> String {
+        if k.flat { return "o\(r)" }
+        guard let row = k.pixelRow else { return "\(r * k.pixelStride)" }
+        return "\((r / row.width) * row.jump + (r % row.width) * k.pixelStride)"
     }
 
     func microKernel(_ k: MicroKernel) -> String {
@@ -328,9 +332,10 @@ struct FastCEmitter {
         for j in 0..<k.blocks { for r in 0..<k.strip { accumulators.append("a\(j)_\(r)") } }
         var s = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
         s += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1"
-        s += (k.chunked ? ",\n    int cb0, int cb1" : "") + ")\n{\n"
+        s += (k.chunked ? ",\n    int cb0, int cb1" : "") + (k.flat ? ",\n    const ptrdiff_t *restrict po" : "") + ")\n{\n"
         s += "#if defined(CNNC_SIMD)\n"
         s += "    cv16 \(accumulators.joined(separator: ", "));\n"
+        if k.flat { s += "    const ptrdiff_t " + (0..<k.strip).map { "o\($0) = po[\($0)]" }.joined(separator: ", ") + ";\n" }
         s += "    int cb, ic;\n"
         if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
         if !k.bias { s += "    (void)bias;\n" }
@@ -437,7 +442,7 @@ struct FastCEmitter {
         s += """
                         for (ic = 0; ic < \(channels); ic++) {
                             for (r = 0; r < \(k.strip); r++) {
-                                const float xv = x[ic * \(k.channelStride) + \(k.pixelRow.map { "(r / \($0.width)) * \($0.jump) + (r % \($0.width)) * \(k.pixelStride)" } ?? "r * \(k.pixelStride)")];
+                                const float xv = x[ic * \(k.channelStride) + \(k.flat ? "po[r]" : k.pixelRow.map { "(r / \($0.width)) * \($0.jump) + (r % \($0.width)) * \(k.pixelStride)" } ?? "r * \(k.pixelStride)")];
                                 for (l = 0; l < \(width); l++) acc[r][l] += xv * wp[ic * \(width) + l];
                             }
                         }
@@ -523,6 +528,11 @@ struct FastCEmitter {
             return pairedConvolution(index, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
                                      channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
         }
+        if d.flat && edges.isEmpty {
+            return flatConvolution(index, step, d, conv, kernel: kernel, imageIn: imageIn, rowStride: rowStride,
+                                   pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
+                                   CB: CB, CBC: CBC)
+        }
         if d.rows > 1 && edges.isEmpty && CBC == CB {
             return multiRowConvolution(index, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
                                        imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
@@ -600,6 +610,65 @@ struct FastCEmitter {
                 """
         }
         s += "        }\n        }\n    }\n}\n"
+        let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
+                            res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
+        return (s, callText)
+    }
+
+    /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
+    /// in row-major order, across row ends (a row of 13 takes 6, 6 and 1 pixels with the next
+    /// row's first 5): every call but a band's last keeps the full set of accumulators.
+    func flatConvolution(_ index: Int, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
+                         kernel: (Int) -> MicroKernel, imageIn: Int, rowStride: Int, pixelStride: Int,
+                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int) -> (String, String) {
+        let OH = conv.output.height, OW = conv.output.width
+        let SH = conv.window.strideHeight, SW = conv.window.strideWidth
+        let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
+        let R = d.strip
+        let residual = step.inputs.count > 1
+        let bands = min(OH, max(1, (8 + KBG - 1) / KBG))
+        let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
+        var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
+        for strip in 1...R {
+            var k = kernel(strip)
+            k.name = "cnnc_s\(index)_f\(strip)"
+            k.flat = true
+            s += microKernel(k) + "\n"
+        }
+        s += """
+            static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
+            {
+                int t;
+                (void)scratch;
+                for (t = begin; t < end; t++) {
+                    /* output channel group outermost, so a batch reuses each group's weights */
+                    const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
+                    const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);
+                    const float *in = a->in + (size_t)n * \(imageIn);
+                    const float *w = a->w + (size_t)g * \(wGroup);
+                    const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
+                    const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
+                    float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
+                    const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
+                    ptrdiff_t po[\(R)];
+                    int p, r, cb0;
+                    (void)res;
+                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
+                        const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
+                        (void)cb1;
+                        for (p = p0; p < p1; p += \(R)) {
+                            const int count = p1 - p < \(R) ? p1 - p : \(R);
+                            for (r = 0; r < count; r++)
+                                po[r] = (ptrdiff_t)((p + r) / \(OW)) * \(SH * rowStride) + (ptrdiff_t)((p + r) % \(OW)) * \(SW * pixelStride);
+                            switch (count) {
+
+            """
+        for strip in stride(from: R, through: 1, by: -1) {
+            s += "                case \(strip): cnnc_s\(index)_f\(strip)(out + (size_t)p * 16, in, 0, w, bias, "
+            s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
+        }
+        s += "                default: break;\n                }\n            }\n        }\n    }\n}\n"
+        let work = conv.output.elementCount * conv.input.depth * KH * KW
         let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
         return (s, callText)

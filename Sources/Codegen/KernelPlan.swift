@@ -67,7 +67,7 @@ public enum VectorTarget: String, Sendable, Hashable, CaseIterable {
     /// The bytes of weights a direct convolution sweeps over its pixels at a time, or nil to
     /// reduce over all input channels per call (AVX-512's 14-pixel strips reuse each weight
     /// vector enough to stream it from L2).
-    public var weightSliceBytes: Int? { self == .avx512 ? nil : 20 * 1024 }
+    public var weightSliceBytes: Int? { self == .avx512 ? nil : 10 * 1024 }
 
     /// Blocks of 16 output channels per direct micro-kernel call (when the layer has an even
     /// number): AVX2 keeps 1 block x 6 pixels (12 accumulators, 2 weight registers and a
@@ -127,6 +127,9 @@ public struct DirectConvolution: Sendable, Equatable {
     /// With few pixels per call each weight is used by few FMAs, so the weights must come
     /// from L1: the sweep keeps one slice of them there and partial sums in the output.
     public var inputBlocksPerPass: Int? = nil
+    /// Strips run on across row ends (every tap of every pixel is inside the input), so
+    /// rows whose width is not a multiple of the strip still get full strips.
+    public var flat: Bool = false
 }
 
 /// Winograd F(m x m, 3x3): each m x m output tile from a (m+2) x (m+2) input tile.
@@ -530,6 +533,13 @@ struct KernelPlanner {
         let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
         var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
                                        prepadded: prepadded, rows: rows, pairs: pairs)
+        // Off AVX-512 a strip holds at most 6 pixels: a row of 13 would otherwise take strips
+        // of 5, 4 and 4, each too few accumulators to keep both FMA units busy.
+        if options.target != .avx512, !pairs, !planarInput, winograd == nil, rows == 1,
+           prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), conv.output.width % most != 0 {
+            direct.flat = true
+            direct.strip = most
+        }
         if let slice = options.target.weightSliceBytes, !pairs, !planarInput {
             let bytesPerBlock = w.kernelHeight * w.kernelWidth * channelBlock * channelBlock * blocks * 4
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock

@@ -192,7 +192,7 @@ import Testing
 
     /// Each target's blocking keeps its accumulators within its registers: AVX-512 2 blocks x
     /// 14 pixels over all input channels at once; AVX2 1 block x at most 6 pixels, sweeping
-    /// an L1-sized slice of the weights (at most 20 KiB) at a time.
+    /// an L1-sized slice of the weights (at most 10 KiB) at a time.
     @Test func registerBlockingPerTarget() throws {
         let vgg = try model("vgg16")
         func directs(_ target: VectorTarget) throws -> [DirectConvolution] {
@@ -206,8 +206,12 @@ import Testing
         let narrow = try directs(.avx2)
         #expect(narrow.count == 13)
         #expect(narrow.allSatisfy { $0.outputBlocks == 1 && $0.strip <= 6 })
-        // 3x3 weights of one 16-channel input block for 16 outputs: 9·16·16·4 = 9,216 bytes, two per slice.
-        #expect(narrow.dropFirst().allSatisfy { $0.inputBlocksPerPass == 2 })
+        // 3x3 weights of one 16-channel input block for 16 outputs: 9·16·16·4 = 9,216 bytes, one per slice.
+        #expect(narrow.dropFirst().allSatisfy { $0.inputBlocksPerPass == 1 })
+        // Where every tap is inside the (zero-bordered) input, strips of 6 run on across row ends.
+        let prepadded = narrow.filter(\.prepadded)
+        #expect(prepadded.count == 9 && prepadded.allSatisfy { $0.flat && $0.strip == 6 })
+        #expect(wide.filter(\.flat).isEmpty)
         #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
         let winograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx2)).kernelPlan)
         let tiles = winograd.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
