@@ -491,6 +491,7 @@ struct FastCEmitter {
         let wGroup = CB * KH * KW * 16 * NB * 16
         let residual = step.inputs.count > 1
         let CBC = min(CB, d.inputBlocksPerPass ?? CB)
+        let sweepRows = Self.sweepRows(conv, inputWidth: W, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
 
         // Output columns whose every tap is inside the input: [left, right).
         let left = min(OW, (PL + SW - 1) / SW)
@@ -565,12 +566,14 @@ struct FastCEmitter {
                     const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
                     float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
                     const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
-                    int oy, cb0;
-                    /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over the band's pixels") */
+                    int oy, cb0, ys;
+                    /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */
+                    for (ys = oy0; ys < oy1; ys += \(sweepRows)) {
+                    const int ye = ys + \(sweepRows) < oy1 ? ys + \(sweepRows) : oy1;
                     for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
                     const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
                     (void)cb1;
-                    for (oy = oy0; oy < oy1; oy++) {
+                    for (oy = ys; oy < ye; oy++) {
                         const int iy = oy * \(SH) - \(PT);
                         const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
                         int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
@@ -609,10 +612,19 @@ struct FastCEmitter {
 
                 """
         }
-        s += "        }\n        }\n    }\n}\n"
+        s += "        }\n        }\n        }\n    }\n}\n"
         let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
         return (s, callText)
+    }
+
+    /// Output rows swept by one slice of the weights before the next slice: all of them when
+    /// the reduction is not sliced, else as many as keep their partial sums and the slice's
+    /// input rows within about 160 KiB of L2 (a 224-wide row of 16 channels is 14 KiB of each).
+    static func sweepRows(_ conv: ConvolutionKernel, inputWidth: Int, outputBlocks: Int, inputBlocks: Int, perPass: Int) -> Int {
+        guard perPass < inputBlocks else { return conv.output.height }
+        let rowBytes = conv.output.width * 16 * outputBlocks * 4 + inputWidth * 16 * perPass * 4 * conv.window.strideHeight
+        return max(1, 160 * 1024 / rowBytes)
     }
 
     /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
@@ -628,6 +640,9 @@ struct FastCEmitter {
         let residual = step.inputs.count > 1
         let bands = min(OH, max(1, (8 + KBG - 1) / KBG))
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
+        let inputWidth = plan.values[step.inputs[0]].shape.width
+        let sweepRows = Self.sweepRows(conv, inputWidth: inputWidth, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
+        let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
         var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
         for strip in 1...R {
             var k = kernel(strip)
@@ -651,13 +666,16 @@ struct FastCEmitter {
                     float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
                     const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
                     ptrdiff_t po[\(R)];
-                    int p, r, cb0;
+                    int p, r, cb0, ps;
                     (void)res;
+                    /* \(sweepPixels) pixels at a time, so that their partial sums stay in L2 */
+                    for (ps = p0; ps < p1; ps += \(sweepPixels)) {
+                    const int pe = ps + \(sweepPixels) < p1 ? ps + \(sweepPixels) : p1;
                     for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
                         const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
                         (void)cb1;
-                        for (p = p0; p < p1; p += \(R)) {
-                            const int count = p1 - p < \(R) ? p1 - p : \(R);
+                        for (p = ps; p < pe; p += \(R)) {
+                            const int count = pe - p < \(R) ? pe - p : \(R);
                             for (r = 0; r < count; r++)
                                 po[r] = (ptrdiff_t)((p + r) / \(OW)) * \(SH * rowStride) + (ptrdiff_t)((p + r) % \(OW)) * \(SW * pixelStride);
                             switch (count) {
@@ -667,7 +685,7 @@ struct FastCEmitter {
             s += "                case \(strip): cnnc_s\(index)_f\(strip)(out + (size_t)p * 16, in, 0, w, bias, "
             s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
         }
-        s += "                default: break;\n                }\n            }\n        }\n    }\n}\n"
+        s += "                default: break;\n                }\n            }\n        }\n        }\n    }\n}\n"
         let work = conv.output.elementCount * conv.input.depth * KH * KW
         let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
