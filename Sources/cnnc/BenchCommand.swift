@@ -102,7 +102,7 @@ enum BenchCommand {
                     } else if !plain {
                         console.err("cnnc bench: the profiled library reports no steps")
                     }
-                    peak = try PeakFlops.measure(threads: threads, seconds: 0.5)
+                    peak = try PeakFlops.measure(threads: threads, seconds: 1.0)
                 }
             }
 
