@@ -551,21 +551,9 @@ struct FastCEmitter {
             s += "static const int cnnc_s\(index)_edges[\(edges.count)][3] = { "
             s += edges.map { "{ \($0.0), \($0.1), \($0.2) }" }.joined(separator: ", ") + " };\n\n"
         }
+        s += taskPrologue(index, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
         s += """
-            static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    /* output channel group outermost, so a batch reuses each group's weights */
-                    const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
-                    const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);
-                    const float *in = a->in + (size_t)n * \(imageIn);
-                    const float *w = a->w + (size_t)g * \(wGroup);
-                    const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
-                    const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
-                    float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
-                    const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
                     int oy, cb0, ys;
                     /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */
                     for (ys = oy0; ys < oy1; ys += \(sweepRows)) {
@@ -627,6 +615,31 @@ struct FastCEmitter {
         return max(1, 160 * 1024 / rowBytes)
     }
 
+    /// The start of a convolution's task function: task t is output channel group g (outermost,
+    /// so a batch reuses each group's weights), image n and row band `band`; `range` declares
+    /// the band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
+    /// bias, out and res for the task.
+    func taskPrologue(_ index: Int, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
+                      imageOut: Int, bias: Bool, residual: Bool) -> String {
+        """
+        static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
+        {
+            int t;
+            (void)scratch;
+            for (t = begin; t < end; t++) {
+                /* output channel group outermost, so a batch reuses each group's weights */
+                const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
+                \(range)
+                const float *in = a->in + (size_t)n * \(imageIn);
+                const float *w = a->w + (size_t)g * \(wGroup);
+                const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
+                const float *bias = \(bias ? "a->bias + g * \(NB * 16)" : "NULL");
+                float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
+                const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
+
+        """
+    }
+
     /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
     /// in row-major order, across row ends (a row of 13 takes 6, 6 and 1 pixels with the next
     /// row's first 5): every call but a band's last keeps the full set of accumulators.
@@ -650,21 +663,9 @@ struct FastCEmitter {
             k.flat = true
             s += microKernel(k) + "\n"
         }
+        s += taskPrologue(index, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
         s += """
-            static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    /* output channel group outermost, so a batch reuses each group's weights */
-                    const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
-                    const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);
-                    const float *in = a->in + (size_t)n * \(imageIn);
-                    const float *w = a->w + (size_t)g * \(wGroup);
-                    const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
-                    const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
-                    float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
-                    const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
                     ptrdiff_t po[\(R)];
                     int p, r, cb0, ps;
                     (void)res;
@@ -708,21 +709,9 @@ struct FastCEmitter {
             k.pixelRow = (OW, SH * rowStride)
             s += microKernel(k) + "\n"
         }
+        s += taskPrologue(index, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
         s += """
-            static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    /* output channel group outermost, so a batch reuses each group's weights */
-                    const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
-                    const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);
-                    const float *in = a->in + (size_t)n * \(imageIn);
-                    const float *w = a->w + (size_t)g * \(wGroup);
-                    const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
-                    const float *bias = \(conv.bias != nil ? "a->bias + g * \(NB * 16)" : "NULL");
-                    float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
-                    const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
                     int oy = oy0;
                     (void)res;
                     for (; oy + \(d.rows) <= oy1; oy += \(d.rows))
