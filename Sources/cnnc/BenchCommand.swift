@@ -28,11 +28,10 @@ enum BenchCommand {
         let weightsPath = arguments.option("--weights", "-w")
         let secondsText = arguments.option("--seconds")
         let minimumRuns = arguments.intOption("--min-runs", range: 1...1_000_000) ?? 10
-        var targetProblems: [String] = []
-        let target = arguments.vectorTarget(&targetProblems)
+        let target = arguments.vectorTarget()
         let files = arguments.positional()
 
-        var problems = targetProblems
+        var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         var backend = Backend.c
         if let backendText {

@@ -19,11 +19,10 @@ enum CompileCommand {
         let listing = arguments.flag("--listing")
         let precise = arguments.flag("--precise")
         let plain = arguments.flag("--plain")
-        var targetProblems: [String] = []
-        let target = arguments.vectorTarget(&targetProblems)
+        let target = arguments.vectorTarget()
         let files = arguments.positional()
 
-        var problems = targetProblems
+        var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         let language: TargetLanguage
         switch emitText ?? "c" {

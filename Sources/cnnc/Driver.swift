@@ -142,7 +142,7 @@ enum Driver {
 extension Arguments {
     /// `--target avx512|avx2|neon|generic`: the vector unit the fast C kernels are blocked for
     /// (this machine's when absent).
-    mutating func vectorTarget(_ problems: inout [String]) -> VectorTarget {
+    mutating func vectorTarget() -> VectorTarget {
         guard let text = option("--target") else { return .host }
         if let target = VectorTarget(rawValue: text) { return target }
         problems.append("--target is one of \(VectorTarget.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")

@@ -15,9 +15,10 @@ import Testing
         ("precise/2", ExecutorOptions(threads: 2, precise: true)),
         // The register blocking of the vector unit this machine does not have (AVX2's on an
         // AVX-512 machine, AVX-512's elsewhere): both plans are checked wherever the tests run.
-        ("other-target/2", ExecutorOptions(threads: 2, target: VectorTarget.host == .avx512 ? .avx2 : .avx512)),
-        ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: VectorTarget.host == .avx512 ? .avx2 : .avx512)),
+        ("other-target/2", ExecutorOptions(threads: 2, target: otherTarget)),
+        ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: otherTarget)),
     ]
+    static let otherTarget: VectorTarget = VectorTarget.host == .avx512 ? .avx2 : .avx512
     static let variantNames = variants.map(\.0)
 
     static func options(_ name: String) -> ExecutorOptions {
