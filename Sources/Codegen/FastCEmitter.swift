@@ -656,6 +656,10 @@ struct FastCEmitter {
         let inputWidth = plan.values[step.inputs[0]].shape.width
         let sweepRows = Self.sweepRows(conv, inputWidth: inputWidth, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
         let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
+        let prefetch = CBC < CB
+            ? nextSlicePrefetch(conv, inputHeight: plan.values[step.inputs[0]].shape.height, rowStride: rowStride, blockStride: imageIn / CB, NB: NB, CB: CB, CBC: CBC,
+                                firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
+            : (setup: "", step: "")
         var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
         for strip in 1...R {
             var k = kernel(strip)
@@ -674,9 +678,11 @@ struct FastCEmitter {
                     const int pe = ps + \(sweepPixels) < p1 ? ps + \(sweepPixels) : p1;
                     for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
                         const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
+            \(prefetch.setup)
                         (void)cb1;
                         for (p = ps; p < pe; p += \(R)) {
                             const int count = pe - p < \(R) ? pe - p : \(R);
+            \(prefetch.step)
                             for (r = 0; r < count; r++)
                                 po[r] = (ptrdiff_t)((p + r) / \(OW)) * \(SH * rowStride) + (ptrdiff_t)((p + r) % \(OW)) * \(SW * pixelStride);
                             switch (count) {
@@ -691,6 +697,30 @@ struct FastCEmitter {
         let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
         return (s, callText)
+    }
+
+    /// C that fetches the next slice of a sliced convolution while this one computes: its
+    /// weights (contiguous) and its input blocks' rows [firstRow, lastRow), a few cache lines
+    /// before each of the sweep's `calls` micro-kernel calls. Without it every slice starts
+    /// with its weights coming from memory, and the cores stall on it (most on two threads,
+    /// where they share the memory).
+    func nextSlicePrefetch(_ conv: ConvolutionKernel, inputHeight H: Int, rowStride: Int, blockStride: Int, NB: Int,
+                           CB: Int, CBC: Int, firstRow: String, lastRow: String, calls: String) -> (setup: String, step: String) {
+        let sliceFloats = conv.window.kernelHeight * conv.window.kernelWidth * 16 * NB * 16
+        let setup = """
+                        /* the next slice's weights and input rows, fetched a few lines per call */
+                        const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
+                        const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
+                        const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(sliceFloats), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
+                        const int wl = nbn * \(sliceFloats / 16), il = (r1_ - r0_) * \(rowStride / 16), calls_ = \(calls);
+                        const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
+                        int qw = 0, qb = 0, ql = 0;
+            """
+        let step = """
+                            { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
+                              for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * \(blockStride) + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
+            """
+        return (setup, step)
     }
 
     /// A convolution without edge columns whose strips are `d.rows` whole output rows.

@@ -74,8 +74,17 @@ public enum VectorTarget: String, Sendable, Hashable, CaseIterable {
     /// broadcast fill its 16), as 2 x 3 would need 17 and spill every step.
     public var directOutputBlocks: Int { self == .avx512 ? 2 : 1 }
 
-    /// Winograd tiles per GEMM micro-kernel call (2 output blocks each).
-    public var winogradTilesPerCall: Int { self == .avx512 ? 6 : 3 }
+    /// Winograd tiles per GEMM micro-kernel call, and blocks of 16 output channels per call:
+    /// the direct kernels' register blocking (AVX2's 2 x 3 would need 17 ymm and spill).
+    public var winogradTilesPerCall: Int { 6 }
+    public var winogradOutputBlocks: Int { self == .avx512 ? 2 : 1 }
+
+    /// The fewest output pixels for which Winograd beats the direct kernel. Below it the
+    /// transformed weights (4x the direct ones) cost more to stream than the multiplications
+    /// Winograd saves: on AVX-512 that was below about 20x20 (2026-11-22); on AVX2, with half
+    /// the FLOP rate to feed, 14x14 and 13x13 layers gain 1.3-1.6x and 7x7 ones lose
+    /// (`cnnc bench models/resnet18.cnn --layers`, models/alexnet.cnn, 2026-11-30).
+    public var winogradMinimumPixels: Int { self == .avx512 ? 400 : 144 }
 
     /// Images an fc tile serves per pass over its weights, and the 16-float accumulators its
     /// micro-kernel may keep when few images split the reduction into chains.
@@ -474,12 +483,11 @@ struct KernelPlanner {
         var winograd: WinogradConvolution?
         if options.winograd, !planarInput, w.kernelHeight == 3, w.kernelWidth == 3, w.strideHeight == 1, w.strideWidth == 1,
            w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
-           conv.output.width * conv.output.height >= 400, outputBlocks % 2 == 0 {
-            // Below about 20x20 outputs the transformed weights (4x the direct ones) cost more
-            // to stream than the multiplications Winograd saves.
+           conv.output.width * conv.output.height >= options.target.winogradMinimumPixels,
+           outputBlocks % options.target.winogradOutputBlocks == 0 {
             let tilesAcross = (conv.output.width + 3) / 4, tilesDown = (conv.output.height + 3) / 4
             let perCall = options.target.winogradTilesPerCall
-            winograd = WinogradConvolution(tile: 4, outputBlocks: 2, tilesPerCall: perCall,
+            winograd = WinogradConvolution(tile: 4, outputBlocks: options.target.winogradOutputBlocks, tilesPerCall: perCall,
                                            tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth,
                                                                      tilesPerCall: perCall))
         }
