@@ -298,6 +298,8 @@ struct FastCEmitter {
         var rowStep: Int
         var columnStep: Int
         var taps: (height: Int, width: Int)?
+        /// Input channel rows per tap in the packed weights (PackedLayout.directChannelRows).
+        var tapChannels: Int = 16
         /// Pixels spanning whole rows: pixel r is at row r / width, column r % width, rows
         /// `jump` floats apart in the input (outputs stay contiguous).
         var pixelRow: (width: Int, jump: Int)? = nil
@@ -368,7 +370,7 @@ struct FastCEmitter {
             s += "            for (kx = kx0; kx < kx1; kx++) {\n"
             indent = "                "
             s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
-            s += indent + "const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(16 * width);\n"
+            s += indent + "const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
         } else {
             s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
             s += indent + "const float *restrict wp = w + (size_t)cb * \(16 * width);\n"
@@ -433,7 +435,7 @@ struct FastCEmitter {
         if let taps = k.taps {
             s += "        for (ky = ky0; ky < ky1; ky++) for (kx = kx0; kx < kx1; kx++) {\n"
             s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
-            s += "            const float *wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(16 * width);\n"
+            s += "            const float *wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
         } else {
             s += "        {\n"
             s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
@@ -488,7 +490,7 @@ struct FastCEmitter {
         let rowStride = planar ? W : W * 16
         let pixelStride = planar ? 1 : 16
         let OBS = OH * OW * 16, imageOut = KB * OBS
-        let wGroup = CB * KH * KW * 16 * NB * 16
+        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * 16
         let residual = step.inputs.count > 1
         let CBC = min(CB, d.inputBlocksPerPass ?? CB)
         let sweepRows = Self.sweepRows(conv, inputWidth: W, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
@@ -515,6 +517,7 @@ struct FastCEmitter {
                                 blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
                                 rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
                                 residual: residual, outputBlockStride: OBS, activation: step.activation)
+            k.tapChannels = PackedLayout.directChannelRows(C) / CB
             // Small outputs reuse each weight group for few pixels: the layer streams its
             // weights from memory, so fetch the next group's while this one computes.
             k.prefetch = OH * OW <= 28 * 28 && KBG > 1

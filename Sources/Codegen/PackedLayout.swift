@@ -7,6 +7,8 @@ public enum PackedLayout: Sendable, Equatable {
     case padded(count: Int, to: Int)
     /// conv weight [K, C, KH, KW] → [⌈K/(16·nb)⌉][⌈C/16⌉][KH][KW][16 c][16·nb k]: for one group
     /// of `outputBlocks` output blocks, each input channel and tap is one row of 16·nb outputs.
+    /// Fewer than 16 input channels (a first layer's 3) get C rows per tap, not 16: padded
+    /// taps 1 KiB apart would all fall in a few sets of L1 and evict one another.
     case directConvolution(outputs: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int, outputBlocks: Int)
     /// conv weight [K ≤ 8, C, KH, KW] → [⌈C/16⌉][KH][KW][16 c][16 lanes] where lanes 2k and
     /// 2k + 1 both hold output channel k: one register computes 8 channels of two adjacent
@@ -23,13 +25,17 @@ public enum PackedLayout: Sendable, Equatable {
     /// c = cb·16 + l (zero for padded channels).
     case fullyConnected(outputs: Int, inputs: Int, tile: Int, blockedInput: TensorShapeLite?)
 
+    /// Input channel rows per tap of a direct convolution's weights, over all its blocks:
+    /// C itself below 16 (one block, no padding), else C rounded up to blocks of 16.
+    public static func directChannelRows(_ inputs: Int) -> Int { inputs < 16 ? inputs : roundUp(inputs, to: 16) }
+
     /// Floats in the packed slice.
     public var count: Int {
         switch self {
         case .padded(_, let to):
             return to
         case .directConvolution(let k, let c, let kh, let kw, let nb):
-            return roundUp(k, to: 16 * nb) * roundUp(c, to: 16) * kh * kw
+            return roundUp(k, to: 16 * nb) * Self.directChannelRows(c) * kh * kw
         case .pairedConvolution(_, let c, let kh, let kw):
             return 16 * roundUp(c, to: 16) * kh * kw
         case .pairedBias:
@@ -53,7 +59,7 @@ public enum PackedLayout: Sendable, Equatable {
             guard values.count == k * c * kh * kw else {
                 throw WeightPackingError("expected \(k)·\(c)·\(kh)·\(kw) convolution weights, found \(values.count)")
             }
-            let width = 16 * nb, cb = roundUp(c, to: 16) / 16
+            let width = 16 * nb, cb = roundUp(c, to: 16) / 16, rows = Self.directChannelRows(c) / cb
             values.withUnsafeBufferPointer { v in
                 out.withUnsafeMutableBufferPointer { o in
                     for ko in 0..<k {
@@ -62,7 +68,7 @@ public enum PackedLayout: Sendable, Equatable {
                             let block = ci / 16, ic = ci % 16
                             for y in 0..<kh {
                                 for x in 0..<kw {
-                                    let index = ((((group * cb + block) * kh + y) * kw + x) * 16 + ic) * width + lane
+                                    let index = ((((group * cb + block) * kh + y) * kw + x) * rows + ic) * width + lane
                                     o[index] = v[((ko * c + ci) * kh + y) * kw + x]
                                 }
                             }
