@@ -68,6 +68,16 @@ import Testing
             gp: globalavgpool
             fc 4
             """),
+        // 5x5 and 7x7 taps whose one input block of weights overflows an AVX2 slice (25 and
+        // 49 KiB against 10), a partial last input block and a fused add.
+        ("large_taps", """
+            input 13x11x40
+            c1: conv 48 5x5 pad 2 relu
+            c2: conv 48 5x5 pad 2 from c1
+            s: add c2 c1 relu
+            c3: conv 32 7x7 pad 3 tanh
+            fc 5
+            """),
         ("winograd", """
             input 25x19x64
             c1: conv 64 3x3 pad 1 relu
