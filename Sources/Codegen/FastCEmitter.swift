@@ -533,9 +533,9 @@ struct FastCEmitter {
                                      channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
         }
         if d.flat && edges.isEmpty {
-            return flatConvolution(index, step, d, conv, kernel: kernel, imageIn: imageIn, rowStride: rowStride,
+            return flatConvolution(index, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
                                    pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
-                                   CB: CB, CBC: CBC)
+                                   CB: CB, CBC: CBC, sweepRows: sweepRows)
         }
         if d.rows > 1 && edges.isEmpty && CBC == CB {
             return multiRowConvolution(index, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
@@ -546,8 +546,7 @@ struct FastCEmitter {
         if remainder > 0 { strips.insert(remainder) }
         if !edges.isEmpty { strips.insert(1) }
 
-        let work = conv.output.elementCount * C * KH * KW
-        let bands = min(OH, max(1, (8 + KBG - 1) / KBG))
+        let bands = Self.rowBands(rows: OH, groups: KBG)
         var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
@@ -604,9 +603,19 @@ struct FastCEmitter {
                 """
         }
         s += "        }\n        }\n        }\n    }\n}\n"
-        let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
-                            res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
-        return (s, callText)
+        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
+    }
+
+    /// Row bands per image of a direct convolution: enough for about 8 tasks per image
+    /// together with its output channel groups.
+    static func rowBands(rows: Int, groups: Int) -> Int { min(rows, max(1, (8 + groups - 1) / groups)) }
+
+    /// The call of a direct convolution's task function over `tasksPerImage` tasks an image,
+    /// on the pool's threads when the layer has enough multiply-adds to share.
+    func directCall(_ index: Int, _ step: PlanStep, _ conv: ConvolutionKernel, tasksPerImage: Int) -> String {
+        let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
+        return call(index, step, tasks: "batch * \(tasksPerImage)", work: work, threshold: Self.convThreshold,
+                    res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
     }
 
     /// Output rows swept by one slice of the weights before the next slice: all of them when
@@ -647,20 +656,19 @@ struct FastCEmitter {
     /// in row-major order, across row ends (a row of 13 takes 6, 6 and 1 pixels with the next
     /// row's first 5): every call but a band's last keeps the full set of accumulators.
     func flatConvolution(_ index: Int, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
-                         kernel: (Int) -> MicroKernel, imageIn: Int, rowStride: Int, pixelStride: Int,
-                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int) -> (String, String) {
+                         kernel: (Int) -> MicroKernel, H: Int, imageIn: Int, rowStride: Int, pixelStride: Int,
+                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int,
+                         sweepRows: Int) -> (String, String) {
         let OH = conv.output.height, OW = conv.output.width
         let SH = conv.window.strideHeight, SW = conv.window.strideWidth
         let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
         let R = d.strip
         let residual = step.inputs.count > 1
-        let bands = min(OH, max(1, (8 + KBG - 1) / KBG))
+        let bands = Self.rowBands(rows: OH, groups: KBG)
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
-        let inputWidth = plan.values[step.inputs[0]].shape.width
-        let sweepRows = Self.sweepRows(conv, inputWidth: inputWidth, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
         let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
         let prefetch = CBC < CB
-            ? nextSlicePrefetch(conv, inputHeight: plan.values[step.inputs[0]].shape.height, rowStride: rowStride, blockStride: imageIn / CB, NB: NB, CB: CB, CBC: CBC,
+            ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: imageIn / CB, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
                                 firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
             : (setup: "", step: "")
         var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
@@ -696,26 +704,21 @@ struct FastCEmitter {
             s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
         }
         s += "                default: break;\n                }\n            }\n        }\n        }\n    }\n}\n"
-        let work = conv.output.elementCount * conv.input.depth * KH * KW
-        let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
-                            res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
-        return (s, callText)
+        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
     }
 
     /// C that fetches the next slice of a sliced convolution while this one computes: its
-    /// weights (contiguous) and its input blocks' rows [firstRow, lastRow), a few cache lines
-    /// before each of the sweep's `calls` micro-kernel calls. Without it every slice starts
-    /// with its weights coming from memory, and the cores stall on it (most on two threads,
-    /// where they share the memory).
-    func nextSlicePrefetch(_ conv: ConvolutionKernel, inputHeight H: Int, rowStride: Int, blockStride: Int, NB: Int,
+    /// weights (contiguous, `blockWeights` floats an input block) and its input blocks' rows
+    /// [firstRow, lastRow), a few cache lines before each of the sweep's `calls` micro-kernel
+    /// calls, so a slice does not start by waiting for its weights from memory.
+    func nextSlicePrefetch(inputHeight H: Int, rowStride: Int, blockStride: Int, blockWeights: Int,
                            CB: Int, CBC: Int, firstRow: String, lastRow: String, calls: String) -> (setup: String, step: String) {
-        let sliceFloats = conv.window.kernelHeight * conv.window.kernelWidth * 16 * NB * 16
         let setup = """
                         /* the next slice's weights and input rows, fetched a few lines per call */
                         const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
                         const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
-                        const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(sliceFloats), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
-                        const int wl = nbn * \(sliceFloats / 16), il = (r1_ - r0_) * \(rowStride / 16), calls_ = \(calls);
+                        const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(blockWeights), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
+                        const int wl = nbn * \(blockWeights / 16), il = (r1_ - r0_) * \(rowStride / 16), calls_ = \(calls);
                         const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
                         int qw = 0, qb = 0, ql = 0;
             """
@@ -734,7 +737,7 @@ struct FastCEmitter {
         let SH = conv.window.strideHeight, PT = d.prepadded ? 0 : conv.window.padTop
         let residual = step.inputs.count > 1
         precondition(PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
-        let bands = min((OH + d.rows - 1) / d.rows, max(1, (8 + KBG - 1) / KBG))
+        let bands = Self.rowBands(rows: (OH + d.rows - 1) / d.rows, groups: KBG)
         var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
         for rows in 1...d.rows {
             var k = kernel(rows * OW)
@@ -759,10 +762,7 @@ struct FastCEmitter {
         }
         s += "        default: break;\n        }\n    }\n}\n"
         _ = H; _ = W
-        let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
-        let callText = call(index, step, tasks: "batch * \(KBG * bands)", work: work, threshold: Self.convThreshold,
-                            res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
-        return (s, callText)
+        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
     }
 
     /// A first layer with at most 8 filters, stride 1, planar input: register r holds the

@@ -630,8 +630,7 @@ struct KernelPlanner {
         for (index, step) in plan.steps.enumerated() where step.output != plan.output && step.output != plan.input {
             lifetimes[step.output] = index...max(index, lastRead[step.output])
         }
-        let placement = MemoryPlanner.place(sizes: plan.values.map(\.elements), lifetimes: lifetimes)
-        let (offsets, arena, unshared) = (placement.offsets, placement.arena, placement.unshared)
+        let (offsets, arena, unshared) = MemoryPlanner.place(sizes: plan.values.map(\.elements), lifetimes: lifetimes)
         plan.offsets = offsets
         plan.lifetimes = lifetimes
         plan.arenaElements = arena

@@ -72,8 +72,7 @@ public enum MemoryPlanner {
             lifetimes[step.output] = index...end
         }
 
-        let placement = place(sizes: program.values.map(\.elementCount), lifetimes: lifetimes)
-        let (offsets, arena, unshared) = (placement.offsets, placement.arena, placement.unshared)
+        let (offsets, arena, unshared) = place(sizes: program.values.map(\.elementCount), lifetimes: lifetimes)
         return MemoryPlan(offsets: offsets, lifetimes: lifetimes, arenaElements: arena, unsharedElements: unshared,
                           naiveElements: program.naiveActivationElements, weightElements: program.weightCount)
     }

@@ -225,12 +225,14 @@ import Testing
         #expect(wide.filter(\.flat).isEmpty)
         #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
         let winograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx2)).kernelPlan)
-        let tiles = winograd.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
+        func winogradSteps(_ plan: KernelPlan) -> [WinogradConvolution] {
+            plan.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
+        }
         // Winograd's GEMM has the direct kernels' blocking: 1 block x 6 tiles on AVX2, 2 x 6 on
         // AVX-512; on AVX2 it also takes VGG's 14x14 layers (not 7x7 ones: see winogradMinimumPixels).
+        let tiles = winogradSteps(winograd)
         #expect(tiles.count == 12 && tiles.allSatisfy { $0.tilesPerCall == 6 && $0.outputBlocks == 1 })
-        let wideWinograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx512)).kernelPlan)
-        let wideTiles = wideWinograd.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
+        let wideTiles = winogradSteps(try #require(lowerForC(vgg, options: KernelOptions(target: .avx512)).kernelPlan))
         #expect(wideTiles.count == 9 && wideTiles.allSatisfy { $0.tilesPerCall == 6 && $0.outputBlocks == 2 })
         let fc = winograd.steps.compactMap { if case .fullyConnected(let f) = $0.kernel { return f }; return nil }
         #expect(fc.count == 3 && fc.allSatisfy { $0.imagesPerPass == 6 && $0.outputBlocks == 1 })
