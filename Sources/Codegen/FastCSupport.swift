@@ -6,7 +6,7 @@ enum FastCSupport {
     /// Identifiers these definitions take at file scope.
     static let identifiers: Set<String> = [
         "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_max", "cv_min",
-        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_MAX_THREADS", "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task",
+        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_UNROLL2", "CNNC_MAX_THREADS", "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task",
         "cnnc_pool", "cnnc_worker", "cnnc_pool_acquire", "cnnc_pool_release", "cnnc_parallel", "cnnc_now",
         "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN", "CNNC_PROFILE_END", "cnnc_softmax",
         "cnnc_scratch0", "cnnc_threads", "cnnc_args_t",
@@ -46,14 +46,17 @@ enum FastCSupport {
         #define CNNC_PREFETCH(p) ((void)(p))
         #endif
 
-        /* Keeps a micro-kernel's reduction loop rolled: unrolled, its weight vectors of two
-         * steps are live at once and push AVX2's 16 registers into spills. */
+        /* A micro-kernel's reduction loop rolled, or two steps a trip: unrolled whole, the
+         * weight vectors of several steps are live at once and overflow the registers. */
         #if defined(__clang__)
         #define CNNC_NO_UNROLL _Pragma("clang loop unroll(disable)")
+        #define CNNC_UNROLL2 _Pragma("clang loop unroll_count(2)")
         #elif defined(__GNUC__) && __GNUC__ >= 8
         #define CNNC_NO_UNROLL _Pragma("GCC unroll 1")
+        #define CNNC_UNROLL2 _Pragma("GCC unroll 2")
         #else
         #define CNNC_NO_UNROLL
+        #define CNNC_UNROLL2
         #endif
 
         #if defined(__AVX512F__)

@@ -237,6 +237,22 @@ import Testing
         let fc = winograd.steps.compactMap { if case .fullyConnected(let f) = $0.kernel { return f }; return nil }
         #expect(fc.count == 3 && fc.allSatisfy { $0.imagesPerPass == 6 && $0.outputBlocks == 1 })
     }
+
+    /// The direct kernels' reduction over input channels: two steps a trip on AVX2, rolled on
+    /// NEON (whose unrolled steps would overflow its 32 registers), the compiler's on AVX-512.
+    @Test func reductionUnrollPerTarget() throws {
+        let vgg = try model("vgg16")
+        func loops(_ target: VectorTarget) throws -> (pairs: Int, rolled: Int) {
+            let text = try emitC(lowerForC(vgg, options: KernelOptions(winograd: false, target: target))).implementation.contents
+            let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (lines.filter { $0 == "CNNC_UNROLL2" }.count, lines.filter { $0 == "CNNC_NO_UNROLL" }.count)
+        }
+        let avx2 = try loops(.avx2), neon = try loops(.neon), avx512 = try loops(.avx512)
+        // The 12 3x3 layers after the planar first one, each with strips of several widths.
+        #expect(avx2.pairs >= 12 && avx2.rolled == 0, "\(avx2)")
+        #expect(neon.rolled == avx2.pairs && neon.pairs == 0, "\(neon)")
+        #expect(avx512 == (0, 0), "\(avx512)")
+    }
 }
 
 /// `text` with WeightInit weights (seed 3) through the fast C kernels against the reference
