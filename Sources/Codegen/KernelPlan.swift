@@ -549,8 +549,10 @@ struct KernelPlanner {
             direct.strip = most
         }
         if let slice = options.target.weightSliceBytes, !pairs, !planarInput {
-            let bytesPerBlock = w.kernelHeight * w.kernelWidth * channelBlock * channelBlock * blocks * 4
+            // One input block's weights for one output group, as PackedLayout packs them.
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
+            let rowsPerBlock = PackedLayout.directChannelRows(inputs) / inputBlocks
+            let bytesPerBlock = w.kernelHeight * w.kernelWidth * rowsPerBlock * channelBlock * blocks * 4
             let perPass = max(1, slice / bytesPerBlock)
             if perPass < inputBlocks { direct.inputBlocksPerPass = perPass }
         }
