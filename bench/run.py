@@ -204,7 +204,7 @@ def write_results(args, rows, direct, notes, elapsed, seen):
     lines = [
         "# cnnc against ONNX Runtime",
         "",
-        f"`{command.strip()}` on {cpu_name()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"`{command.strip()}` on {cpu_name()}, {os.cpu_count()} CPUs, finished {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"took {elapsed / 60:.1f} minutes. Each side ran {args.rounds} time(s) per point, alternately; the numbers are "
         "the medians of each side's median latency per batch. ratio = cnnc / ONNX Runtime (below 1: cnnc is faster). "
         f"ONNX Runtime {seen.get('ort', '?')}; cnnc: {seen.get('cnnc', '?')}.",
