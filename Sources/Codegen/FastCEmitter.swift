@@ -921,7 +921,7 @@ struct FastCEmitter {
         let C = conv.input.depth, H = conv.input.height, W = conv.input.width
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let PT = conv.window.padTop, PL = conv.window.padLeft
-        let m = wg.tile, t = m + 2, T2 = t * t
+        let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t
         let CB = (C + 15) / 16, KB = (K + 15) / 16, NB = wg.outputBlocks, KBG = KB / NB
         let TX = (OW + m - 1) / m, TY = (OH + m - 1) / m, tilesPerImage = TX * TY
         let TG = wg.tileGroup
@@ -929,7 +929,7 @@ struct FastCEmitter {
         let residual = step.inputs.count > 1
         // Scratch: V [t·t][CB][TG][16], then M [t·t][NB][TG][16].
         let vSize = T2 * CB * TG * 16
-        let bt = WinogradMatrices.bt(tile: m), at = WinogradMatrices.at(tile: m)
+        let bt = WinogradMatrices.bt(tile: m, taps: r), at = WinogradMatrices.at(tile: m, taps: r)
         let R = min(wg.tilesPerCall, TG)
 
         func gemm(_ strip: Int) -> MicroKernel {
@@ -941,7 +941,7 @@ struct FastCEmitter {
         // Groups hold TG tiles except possibly the last one of the batch.
         for count in 1...TG where count % R != 0 { strips.insert(count % R) }
 
-        var s = "/* \(commentText(step.name)): Winograd F(\(m)x\(m), 3x3), \(TG) tiles per group */\n"
+        var s = "/* \(commentText(step.name)): Winograd F(\(m)x\(m), \(r)x\(r)), \(TG) tiles per group */\n"
         for strip in strips.sorted() { s += microKernel(gemm(strip)) + "\n" }
 
         // Input transform of one tile and one channel block: d (t x t vectors) → V.
@@ -1125,7 +1125,7 @@ struct FastCEmitter {
 
             """
         let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(Self.winogradChunks(KBG, tilesPerImage: tilesPerImage, group: TG))"
-        let work = conv.output.elementCount * C * 9
+        let work = conv.output.elementCount * C * r * r
         let callText = call(index, step, tasks: groups, work: work, threshold: Self.convThreshold,
                             res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
         return (s, callText)

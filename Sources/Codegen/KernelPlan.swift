@@ -24,7 +24,8 @@ import ShapeCheck
 
 /// What the fast C kernels may do.
 public struct KernelOptions: Sendable, Hashable {
-    /// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where it pays; off with --precise,
+    /// Winograd F(4x4, 3x3) and F(2x2, 5x5) for 3x3 and 5x5 stride-1 convolutions where it
+    /// pays; off with --precise,
     /// which keeps every convolution direct (only the summation order differs from the
     /// reference).
     public var winograd: Bool
@@ -141,9 +142,12 @@ public struct DirectConvolution: Sendable, Equatable {
     public var flat: Bool = false
 }
 
-/// Winograd F(m x m, 3x3): each m x m output tile from a (m+2) x (m+2) input tile.
+/// Winograd F(m x m, r x r): each m x m output tile from a (m+r-1) x (m+r-1) input tile;
+/// F(4x4, 3x3) and F(2x2, 5x5), both 6x6.
 public struct WinogradConvolution: Sendable, Equatable {
     public var tile: Int
+    /// The filter's size r (3 or 5).
+    public var taps: Int = 3
     /// Output blocks of 16 per GEMM micro-kernel call and tiles per call.
     public var outputBlocks: Int
     public var tilesPerCall: Int
@@ -232,7 +236,7 @@ extension PlanStep {
         switch kernel {
         case .reference: "reference"
         case .directConvolution(let d): d.pairs ? "paired 8x\(2 * d.strip)" : "direct \(d.outputBlocks * channelBlock)x\(d.strip)"
-        case .winogradConvolution(let w): "winograd F(\(w.tile),3)"
+        case .winogradConvolution(let w): "winograd F(\(w.tile),\(w.taps))"
         case .fullyConnected(let f): "fc \(f.outputBlocks * channelBlock)"
         case .blocked: "blocked"
         case .toBlocked: "to-blocked"
@@ -481,13 +485,20 @@ struct KernelPlanner {
         let outputBlocks = roundUp(conv.output.depth, to: channelBlock) / channelBlock
         let w = conv.window
         var winograd: WinogradConvolution?
-        if options.winograd, !planarInput, w.kernelHeight == 3, w.kernelWidth == 3, w.strideHeight == 1, w.strideWidth == 1,
+        // Per tile and channel pair, F(4x4, 3x3) multiplies 36 times where the direct kernel
+        // does 144, F(2x2, 5x5) 36 times for 100; their transformed weights are 4x and 1.44x
+        // the direct ones.
+        let winogradTile = [3: 4, 5: 2][w.kernelHeight]
+        if options.winograd, !planarInput, let winogradTile, w.kernelWidth == w.kernelHeight,
+           w.strideHeight == 1, w.strideWidth == 1,
            w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
            conv.output.width * conv.output.height >= options.target.winogradMinimumPixels,
            outputBlocks % options.target.winogradOutputBlocks == 0 {
-            let tilesAcross = (conv.output.width + 3) / 4, tilesDown = (conv.output.height + 3) / 4
+            let m = winogradTile
+            let tilesAcross = (conv.output.width + m - 1) / m, tilesDown = (conv.output.height + m - 1) / m
             let perCall = options.target.winogradTilesPerCall
-            winograd = WinogradConvolution(tile: 4, outputBlocks: options.target.winogradOutputBlocks, tilesPerCall: perCall,
+            winograd = WinogradConvolution(tile: m, taps: w.kernelHeight, outputBlocks: options.target.winogradOutputBlocks,
+                                           tilesPerCall: perCall,
                                            tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth,
                                                                      tilesPerCall: perCall))
         }
@@ -517,7 +528,7 @@ struct KernelPlanner {
         var packed = conv
         let inputs = conv.input.depth
         if let winograd {
-            let layout = PackedLayout.winograd(outputs: conv.output.depth, inputs: inputs, tile: winograd.tile,
+            let layout = PackedLayout.winograd(outputs: conv.output.depth, inputs: inputs, tile: winograd.tile, taps: winograd.taps,
                                                outputBlocks: blocks)
             packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
         } else if pairs {
@@ -644,7 +655,7 @@ struct KernelPlanner {
     static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
         guard case .winogradConvolution(let w) = step.kernel else { return 0 }
         let input = plan.values[step.inputs[0]], output = plan.values[step.output]
-        let t = w.tile + 2
+        let t = w.tile + w.taps - 1
         let inputBlocks = roundUp(input.shape.depth, to: channelBlock) / channelBlock
         let outputBlocks = roundUp(output.shape.depth, to: channelBlock) / channelBlock
         return t * t * w.tileGroup * channelBlock * (inputBlocks + outputBlocks) + 64

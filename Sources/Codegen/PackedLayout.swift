@@ -16,9 +16,9 @@ public enum PackedLayout: Sendable, Equatable {
     case pairedConvolution(outputs: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int)
     /// [K ≤ 8] → [16], lanes 2k and 2k + 1 = value k (the paired kernel's bias).
     case pairedBias(count: Int)
-    /// conv weight [K, C, 3, 3] → U = G g Gᵀ for F(m x m, 3x3), t = m + 2:
+    /// conv weight [K, C, r, r] → U = G g Gᵀ for F(m x m, r x r), t = m + r - 1:
     /// [t·t][⌈K/(16·nb)⌉][⌈C/16⌉·16 c][16·nb k].
-    case winograd(outputs: Int, inputs: Int, tile: Int, outputBlocks: Int)
+    case winograd(outputs: Int, inputs: Int, tile: Int, taps: Int, outputBlocks: Int)
     /// fc weight [OUT, IN] → [⌈OUT/tile⌉][IN′][tile]: each tile of outputs streams its weights
     /// as one contiguous run. With `blockedInput` (the fc reads a blocked [C, H, W] volume),
     /// IN′ = ⌈C/16⌉·H·W·16 and row ((cb·H + y)·W + x)·16 + l holds input c·H·W + y·W + x for
@@ -40,8 +40,8 @@ public enum PackedLayout: Sendable, Equatable {
             return 16 * roundUp(c, to: 16) * kh * kw
         case .pairedBias:
             return 16
-        case .winograd(let k, let c, let m, let nb):
-            return (m + 2) * (m + 2) * roundUp(k, to: 16 * nb) * roundUp(c, to: 16)
+        case .winograd(let k, let c, let m, let r, let nb):
+            return (m + r - 1) * (m + r - 1) * roundUp(k, to: 16 * nb) * roundUp(c, to: 16)
         case .fullyConnected(let outputs, let inputs, let tile, let blocked):
             let rows = blocked.map { roundUp($0.depth, to: 16) * $0.height * $0.width } ?? inputs
             return roundUp(outputs, to: tile) * rows
@@ -98,30 +98,30 @@ public enum PackedLayout: Sendable, Equatable {
                 out[2 * k] = values[k]
                 out[2 * k + 1] = values[k]
             }
-        case .winograd(let k, let c, let m, let nb):
-            guard values.count == k * c * 9 else {
-                throw WeightPackingError("expected \(k)·\(c)·3·3 convolution weights, found \(values.count)")
+        case .winograd(let k, let c, let m, let r, let nb):
+            guard values.count == k * c * r * r else {
+                throw WeightPackingError("expected \(k)·\(c)·\(r)·\(r) convolution weights, found \(values.count)")
             }
-            let t = m + 2, width = 16 * nb
+            let t = m + r - 1, width = 16 * nb
             let groups = roundUp(k, to: width) / width, channels = roundUp(c, to: 16)
-            let g = WinogradMatrices.g(tile: m)
+            let g = WinogradMatrices.g(tile: m, taps: r)
             for ko in 0..<k {
                 let group = ko / width, lane = ko % width
                 for ci in 0..<c {
                     // U = G w Gᵀ in double, rounded once.
-                    let base = (ko * c + ci) * 9
-                    var gw = [Double](repeating: 0, count: t * 3)
+                    let base = (ko * c + ci) * r * r
+                    var gw = [Double](repeating: 0, count: t * r)
                     for i in 0..<t {
-                        for j in 0..<3 {
+                        for j in 0..<r {
                             var sum = 0.0
-                            for l in 0..<3 { sum += g[i][l] * Double(values[base + l * 3 + j]) }
-                            gw[i * 3 + j] = sum
+                            for l in 0..<r { sum += g[i][l] * Double(values[base + l * r + j]) }
+                            gw[i * r + j] = sum
                         }
                     }
                     for i in 0..<t {
                         for j in 0..<t {
                             var sum = 0.0
-                            for l in 0..<3 { sum += gw[i * 3 + l] * g[j][l] }
+                            for l in 0..<r { sum += gw[i * r + l] * g[j][l] }
                             let xi = i * t + j
                             out[((xi * groups + group) * channels + ci) * width + lane] = Float(sum)
                         }
@@ -169,27 +169,34 @@ public struct TensorShapeLite: Sendable, Equatable {
     }
 }
 
-/// The transform matrices of Winograd's minimal filtering F(m, 3) (Lavin & Gray 2016) for
-/// the interpolation points 0, ±1, ±2 (m = 4) or 0, ±1 (m = 2), and ∞.
+/// The transform matrices of Winograd's minimal filtering F(m, r) (Lavin & Gray 2016): F(4, 3)
+/// and F(2, 5) on the interpolation points 0, ±1, ±2 and ∞ (6x6 tiles, the same Bᵀ), F(2, 3)
+/// on 0, ±1 and ∞.
 enum WinogradMatrices {
-    /// G: (m + 2) x 3, the filter transform.
-    static func g(tile m: Int) -> [[Double]] {
-        if m == 2 {
+    /// The finite points of the 6-point transforms, and 1 / Π_{q≠p}(p − q) for each (the
+    /// Lagrange denominators, which G carries).
+    static let points: [Double] = [0, 1, -1, 2, -2]
+    static let scales: [Double] = [1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24]
+
+    static func power(_ p: Double, _ k: Int) -> Double { (0..<k).reduce(1.0) { product, _ in product * p } }
+
+    /// G: (m + r - 1) x r, the filter transform: row p is scale_p·(1, p, p², …), the last
+    /// (the point ∞) picks the filter's last tap.
+    static func g(tile m: Int, taps r: Int = 3) -> [[Double]] {
+        if m == 2 && r == 3 {
             return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
         }
-        return [[1.0 / 4, 0, 0],
-                [-1.0 / 6, -1.0 / 6, -1.0 / 6],
-                [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                [1.0 / 24, 1.0 / 12, 1.0 / 6],
-                [1.0 / 24, -1.0 / 12, 1.0 / 6],
-                [0, 0, 1]]
+        precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
+        return zip(points, scales).map { p, f in (0..<r).map { f * power(p, $0) } }
+            + [(0..<r).map { $0 == r - 1 ? 1 : 0 }]
     }
 
-    /// Bᵀ: (m + 2) x (m + 2), the input transform.
-    static func bt(tile m: Int) -> [[Double]] {
-        if m == 2 {
+    /// Bᵀ: (m + r - 1) x (m + r - 1), the input transform; it depends only on the points.
+    static func bt(tile m: Int, taps r: Int = 3) -> [[Double]] {
+        if m == 2 && r == 3 {
             return [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
         }
+        precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
         return [[4, 0, -5, 0, 1, 0],
                 [0, -4, -4, 1, 1, 0],
                 [0, 4, -4, -1, 1, 0],
@@ -198,14 +205,13 @@ enum WinogradMatrices {
                 [0, 4, 0, -5, 0, 1]]
     }
 
-    /// Aᵀ: m x (m + 2), the output transform.
-    static func at(tile m: Int) -> [[Double]] {
-        if m == 2 {
+    /// Aᵀ: m x (m + r - 1), the output transform: row k is (p^k for each point), with the
+    /// point ∞ in the last row only.
+    static func at(tile m: Int, taps r: Int = 3) -> [[Double]] {
+        if m == 2 && r == 3 {
             return [[1, 1, 1, 0], [0, 1, -1, -1]]
         }
-        return [[1, 1, 1, 1, 1, 0],
-                [0, 1, -1, 2, -2, 0],
-                [0, 1, 1, 4, 4, 0],
-                [0, 1, -1, 8, -8, 1]]
+        precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
+        return (0..<m).map { k in points.map { power($0, k) } + [k == m - 1 ? 1 : 0] }
     }
 }

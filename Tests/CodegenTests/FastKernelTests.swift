@@ -92,6 +92,20 @@ import Testing
             gp: globalmaxpool
             fc 7
             """),
+        // F(2x2, 5x5): bias and none, a batchnorm after, a fused add, and a last layer whose
+        // 19x21 output leaves half tiles at the edges (and falls below AVX-512's threshold).
+        ("winograd5", """
+            input 21x23x64
+            c1: conv 64 5x5 pad 2 relu
+            c2: conv 96 5x5 pad 2 nobias
+            bn: batchnorm
+            r: relu
+            c3: conv 64 5x5 pad 2
+            s: add c3 c1 relu
+            c4: conv 64 5x5 pad 1 tanh
+            gp: globalavgpool
+            fc 6
+            """),
         ("resnet_block", """
             input 16x16x3
             c0: conv 32 7x7 stride 2 pad 3 nobias
@@ -179,7 +193,7 @@ import Testing
     }
 
     /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
-    /// ResNet's residual adds fused, 3x3 layers Winograd unless precise.
+    /// ResNet's residual adds fused, 3x3 and 5x5 layers Winograd unless precise.
     @Test func planChoices() throws {
         let lenet = lowerForC(try model("lenet5"))
         let plan = try #require(lenet.kernelPlan)
@@ -197,6 +211,13 @@ import Testing
         let winograd = try #require(lowerForC(odd).kernelPlan)
         #expect(winograd.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }.count == 5)
         #expect(winograd.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
+        let odd5 = try network(Self.oddNetworks.first { $0.0 == "winograd5" }!.1)
+        for target in [VectorTarget.avx2, .avx512] {
+            let plan = try #require(lowerForC(odd5, options: KernelOptions(target: target)).kernelPlan)
+            let fives = plan.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
+            #expect(fives.count == (target == .avx2 ? 4 : 3) && fives.allSatisfy { $0.tile == 2 && $0.taps == 5 }, "\(target): \(fives)")
+            #expect(plan.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
+        }
         let precise = try #require(lowerForC(try model("vgg16"), options: .precise).kernelPlan)
         #expect(!precise.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
     }
