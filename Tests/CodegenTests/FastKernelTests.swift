@@ -255,6 +255,10 @@ import Testing
         #expect(tiles.count == 12 && tiles.allSatisfy { $0.tilesPerCall == 6 && $0.outputBlocks == 1 })
         let wideTiles = winogradSteps(try #require(lowerForC(vgg, options: KernelOptions(target: .avx512)).kernelPlan))
         #expect(wideTiles.count == 9 && wideTiles.allSatisfy { $0.tilesPerCall == 6 && $0.outputBlocks == 2 })
+        // 56x56 outputs are 196 tiles: groups of 54, 54, 54 and 34, not 60, 60, 60 and 16, which
+        // leave one thread the small group while the other does two large ones.
+        let resnet = winogradSteps(try #require(lowerForC(try model("resnet18"), options: KernelOptions(target: .avx2)).kernelPlan))
+        #expect(resnet.first?.tileGroup == 54, "\(resnet)")
         let fc = winograd.steps.compactMap { if case .fullyConnected(let f) = $0.kernel { return f }; return nil }
         #expect(fc.count == 3 && fc.allSatisfy { $0.imagesPerPass == 6 && $0.outputBlocks == 1 })
     }
