@@ -528,8 +528,9 @@ struct FastCEmitter {
             k.prefetch = OH * OW <= 28 * 28 && KBG > 1
             k.chunked = CBC < CB
             // Unrolled whole, a step's weight vectors overlap the next one's and spill off AVX-512.
-            // AVX2 (15 of 16 ymm busy) takes two steps a trip: half the loop's counting, and
-            // 8-10% faster than rolled on VGG-16's 3x3 layers; NEON (29 of 32 q) stays rolled.
+            // AVX2 (15 of 16 ymm busy) takes two steps a trip: half the loop's counting, and 7%
+            // faster than rolled on two threads (VGG-16's features.12, batch 1, cold weights);
+            // NEON (29 of 32 q) stays rolled.
             // A first layer's few planar channels make a short loop, better unrolled.
             if C >= 16 {
                 switch plan.options.target {

@@ -25,9 +25,8 @@ import ShapeCheck
 /// What the fast C kernels may do.
 public struct KernelOptions: Sendable, Hashable {
     /// Winograd F(4x4, 3x3) and F(2x2, 5x5) for 3x3 and 5x5 stride-1 convolutions where it
-    /// pays; off with --precise,
-    /// which keeps every convolution direct (only the summation order differs from the
-    /// reference).
+    /// pays; off with --precise, which keeps every convolution direct (only the summation
+    /// order differs from the reference).
     public var winograd: Bool
     /// The vector unit whose registers the micro-kernels are blocked for.
     public var target: VectorTarget
