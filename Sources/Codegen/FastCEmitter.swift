@@ -298,7 +298,8 @@ struct FastCEmitter {
         var rowStep: Int
         var columnStep: Int
         var taps: (height: Int, width: Int)?
-        /// Input channel rows per tap in the packed weights (PackedLayout.directChannelRows).
+        /// Input channel rows per tap of one input block in the packed weights
+        /// (PackedLayout.directBlockRows).
         var tapChannels: Int = 16
         /// Pixels spanning whole rows: pixel r is at row r / width, column r % width, rows
         /// `jump` floats apart in the input (outputs stay contiguous).
@@ -522,7 +523,7 @@ struct FastCEmitter {
                                 blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
                                 rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
                                 residual: residual, outputBlockStride: OBS, activation: step.activation)
-            k.tapChannels = PackedLayout.directChannelRows(C) / CB
+            k.tapChannels = PackedLayout.directBlockRows(C)
             // Small outputs reuse each weight group for few pixels: the layer streams its
             // weights from memory, so fetch the next group's while this one computes.
             k.prefetch = OH * OW <= 28 * 28 && KBG > 1
@@ -618,18 +619,19 @@ struct FastCEmitter {
                 """
         }
         s += "        }\n        }\n        }\n    }\n}\n"
-        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
+        return (s, convolutionCall(index, step, conv, tasks: "batch * \(KBG * bands)"))
     }
 
     /// Row bands per image of a direct convolution: enough for about 8 tasks per image
     /// together with its output channel groups.
     static func rowBands(rows: Int, groups: Int) -> Int { min(rows, max(1, (8 + groups - 1) / groups)) }
 
-    /// The call of a direct convolution's task function over `tasksPerImage` tasks an image,
-    /// on the pool's threads when the layer has enough multiply-adds to share.
-    func directCall(_ index: Int, _ step: PlanStep, _ conv: ConvolutionKernel, tasksPerImage: Int) -> String {
+    /// The call of a convolution's task function (direct, paired or Winograd) over `tasks`, on
+    /// the pool's threads when the layer has enough multiply-adds to share; a second input is
+    /// the residual its epilogue adds.
+    func convolutionCall(_ index: Int, _ step: PlanStep, _ conv: ConvolutionKernel, tasks: String) -> String {
         let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
-        return call(index, step, tasks: "batch * \(tasksPerImage)", work: work, threshold: Self.convThreshold,
+        return call(index, step, tasks: tasks, work: work, threshold: Self.convThreshold,
                     res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
     }
 
@@ -719,7 +721,7 @@ struct FastCEmitter {
             s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
         }
         s += "                default: break;\n                }\n            }\n        }\n        }\n    }\n}\n"
-        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
+        return (s, convolutionCall(index, step, conv, tasks: "batch * \(KBG * bands)"))
     }
 
     /// C that fetches the next slice of a sliced convolution while this one computes: its
@@ -777,7 +779,7 @@ struct FastCEmitter {
         }
         s += "        default: break;\n        }\n    }\n}\n"
         _ = H; _ = W
-        return (s, directCall(index, step, conv, tasksPerImage: KBG * bands))
+        return (s, convolutionCall(index, step, conv, tasks: "batch * \(KBG * bands)"))
     }
 
     /// A first layer with at most 8 filters, stride 1, planar input: register r holds the
@@ -858,10 +860,7 @@ struct FastCEmitter {
         }
         s += "        }\n    }\n}\n"
         _ = W
-        let work = conv.output.elementCount * C * KH * KW
-        let callText = call(index, step, tasks: "batch * \(bands)", work: work, threshold: Self.convThreshold,
-                            w: weight(conv.weight), bias: weight(conv.bias))
-        return (s, callText)
+        return (s, convolutionCall(index, step, conv, tasks: "batch * \(bands)"))
     }
 
     // MARK: pad
@@ -1126,10 +1125,7 @@ struct FastCEmitter {
 
             """
         let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(Self.winogradChunks(KBG, tilesPerImage: tilesPerImage, group: TG))"
-        let work = conv.output.elementCount * C * r * r
-        let callText = call(index, step, tasks: groups, work: work, threshold: Self.convThreshold,
-                            res: residual ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
-        return (s, callText)
+        return (s, convolutionCall(index, step, conv, tasks: groups))
     }
 
     /// Output channel groups are split over this many tasks per tile group when a batch of one

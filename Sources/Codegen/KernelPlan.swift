@@ -561,8 +561,7 @@ struct KernelPlanner {
         if let slice = options.target.weightSliceBytes, !pairs, !planarInput {
             // One input block's weights for one output group, as PackedLayout packs them.
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
-            let rowsPerBlock = PackedLayout.directChannelRows(inputs) / inputBlocks
-            let bytesPerBlock = w.kernelHeight * w.kernelWidth * rowsPerBlock * channelBlock * blocks * 4
+            let bytesPerBlock = w.kernelHeight * w.kernelWidth * PackedLayout.directBlockRows(inputs) * channelBlock * blocks * 4
             let perPass = max(1, slice / bytesPerBlock)
             if perPass < inputBlocks { direct.inputBlocksPerPass = perPass }
         }

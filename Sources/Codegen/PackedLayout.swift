@@ -29,6 +29,9 @@ public enum PackedLayout: Sendable, Equatable {
     /// C itself below 16 (one block, no padding), else C rounded up to blocks of 16.
     public static func directChannelRows(_ inputs: Int) -> Int { inputs < 16 ? inputs : roundUp(inputs, to: 16) }
 
+    /// Of those, the rows of one input block of 16 channels (C itself below 16, else 16).
+    public static func directBlockRows(_ inputs: Int) -> Int { directChannelRows(inputs) / (roundUp(inputs, to: 16) / 16) }
+
     /// Floats in the packed slice.
     public var count: Int {
         switch self {
@@ -59,7 +62,7 @@ public enum PackedLayout: Sendable, Equatable {
             guard values.count == k * c * kh * kw else {
                 throw WeightPackingError("expected \(k)·\(c)·\(kh)·\(kw) convolution weights, found \(values.count)")
             }
-            let width = 16 * nb, cb = roundUp(c, to: 16) / 16, rows = Self.directChannelRows(c) / cb
+            let width = 16 * nb, cb = roundUp(c, to: 16) / 16, rows = Self.directBlockRows(c)
             values.withUnsafeBufferPointer { v in
                 out.withUnsafeMutableBufferPointer { o in
                     for ko in 0..<k {
