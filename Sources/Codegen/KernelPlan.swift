@@ -551,10 +551,13 @@ struct KernelPlanner {
         let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
         var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
                                        prepadded: prepadded, rows: rows, pairs: pairs)
-        // Off AVX-512 a strip holds at most 6 pixels: a row of 13 would otherwise take strips
-        // of 5, 4 and 4, each too few accumulators to keep both FMA units busy.
+        // Off AVX-512 a strip holds at most 6 pixels, and a row that does not divide into
+        // strips of 4 to 6 leaves a short one whose few accumulators idle the FMA units (a row
+        // of 7: 4 and 3). Such rows run strips on across row ends, paying for six pixel offsets
+        // per call where a row's strip has constant ones.
         if options.target != .avx512, !pairs, !planarInput, winograd == nil, rows == 1,
-           prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), conv.output.width % most != 0 {
+           prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0),
+           Self.rowStripCost(width: conv.output.width, strip: strip) * 100 > conv.output.width * 106 {
             direct.flat = true
             direct.strip = most
         }
@@ -590,6 +593,17 @@ struct KernelPlanner {
         let fit = max(6, min(60, 10_240 / max(channels, 1)) / tilesPerCall * tilesPerCall)
         let groups = (tiles + fit - 1) / fit
         return min(tiles, fit, roundUp((tiles + groups - 1) / groups, to: tilesPerCall))
+    }
+
+    /// A row of `width` pixels in strips of `strip` and a shorter last one, in pixels of work: a
+    /// strip of s < 4 pixels (2s accumulators of 8 lanes, fewer than the 8 chains that cover the
+    /// FMA latency on two units) takes as long as one of 4. The flat strips cost about 6% more
+    /// a pixel: measured on AVX2, whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers,
+    /// ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the
+    /// same, 7-wide ones 3-8% slower (cost 8 for 7 pixels).
+    static func rowStripCost(width: Int, strip: Int) -> Int {
+        let strip = max(1, strip), remainder = width % strip
+        return width / strip * max(strip, 4) + (remainder > 0 ? max(remainder, 4) : 0)
     }
 
     /// Output pixels per micro-kernel call: at most `most` (what the registers hold), spread

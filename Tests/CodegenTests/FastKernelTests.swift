@@ -240,10 +240,20 @@ import Testing
         #expect(narrow.allSatisfy { $0.outputBlocks == 1 && $0.strip <= 6 })
         // 3x3 weights of one 16-channel input block for 16 outputs: 9·16·16·4 = 9,216 bytes, one per slice.
         #expect(narrow.dropFirst().allSatisfy { $0.inputBlocksPerPass == 1 })
-        // Where every tap is inside the (zero-bordered) input, strips of 6 run on across row ends.
+        // VGG's zero-bordered 56-, 28- and 14-wide rows take whole-row strips (6 x 9 + 2, 6 x 4 + 4,
+        // 5 + 5 + 4); a 13- or 7-wide row (5 + 5 + 3, 4 + 3) runs strips of 6 on across row ends.
         let prepadded = narrow.filter(\.prepadded)
-        #expect(prepadded.count == 9 && prepadded.allSatisfy { $0.flat && $0.strip == 6 })
+        #expect(prepadded.count == 9 && prepadded.allSatisfy { !$0.flat && $0.strip >= 5 })
         #expect(wide.filter(\.flat).isEmpty)
+        for (name, widths) in [("alexnet", [13]), ("resnet18", [7])] {
+            let plan = try #require(lowerForC(try model(name), options: KernelOptions(winograd: false, target: .avx2)).kernelPlan)
+            let flat = plan.steps.compactMap { step -> Int? in
+                guard case .directConvolution(let d) = step.kernel, d.flat else { return nil }
+                #expect(d.strip == 6)
+                return plan.values[step.output].shape.width
+            }
+            #expect(!flat.isEmpty && Set(flat) == Set(widths), "\(name): \(flat)")
+        }
         #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
         let winograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx2)).kernelPlan)
         func winogradSteps(_ plan: KernelPlan) -> [WinogradConvolution] {
