@@ -482,7 +482,7 @@ struct FastCEmitter {
         let C = conv.input.depth
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, SW = w.strideWidth
+        let KH = w.kernelHeight, KW = w.kernelWidth, SW = w.strideWidth
         let DH = w.dilationHeight, DW = w.dilationWidth
         // A prepadded input is the padded copy: no padding left to apply.
         let inputShape = plan.values[step.inputs[0]].shape
@@ -580,16 +580,10 @@ struct FastCEmitter {
                     const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
                     (void)cb1;
                     for (oy = ys; oy < ye; oy++) {
-                        const int iy = oy * \(SH) - \(PT);
-                        const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
-                        int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
-                        const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
-                        float *orow = out + (size_t)oy * \(OW * 16);
+            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
                         const float *rrow = res ? res + (size_t)oy * \(OW * 16) : NULL;
                         int ox, e;
                         (void)ox; (void)e; (void)rrow;
-                        if (ky1 > \(KH)) ky1 = \(KH);
-                        if (ky1 < ky0) ky1 = ky0;
 
             """
         if full > 0 {
@@ -620,6 +614,23 @@ struct FastCEmitter {
         }
         s += "        }\n        }\n        }\n    }\n}\n"
         return (s, convolutionCall(index, step, conv, tasks: "batch * \(KBG * bands)"))
+    }
+
+    /// C for output row oy of `conv` in a direct convolution's row loop: its first input row
+    /// iy (negative in the top padding `PT`, 0 on a zero-bordered copy), the filter rows
+    /// [ky0, ky1) that fall inside the input's `H` rows, the input row's offset `row` and the
+    /// output row `orow`.
+    static func rowTaps(_ conv: ConvolutionKernel, padTop PT: Int, inputHeight H: Int, rowStride: Int) -> String {
+        let SH = conv.window.strideHeight, DH = conv.window.dilationHeight
+        return """
+                        const int iy = oy * \(SH) - \(PT);
+                        const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
+                        int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
+                        const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
+                        float *orow = out + (size_t)oy * \(conv.output.width * 16);
+                        if (ky1 > \(conv.window.kernelHeight)) ky1 = \(conv.window.kernelHeight);
+                        if (ky1 < ky0) ky1 = ky0;
+            """
     }
 
     /// Row bands per image of a direct convolution: enough for about 8 tasks per image
@@ -789,7 +800,7 @@ struct FastCEmitter {
                            imageIn: Int, blockStride: Int, channelStride: Int, rowStride: Int, imageOut: Int, CB: Int) -> (String, String) {
         let C = conv.input.depth, OH = conv.output.height, OW = conv.output.width
         let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, DH = w.dilationHeight, DW = w.dilationWidth
+        let KH = w.kernelHeight, KW = w.kernelWidth, DH = w.dilationHeight, DW = w.dilationWidth
         let PT = w.padTop
         let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
         let full = pairsPerRow / R, remainder = pairsPerRow - full * R
@@ -843,13 +854,7 @@ struct FastCEmitter {
                     int oy, ox;
                     (void)ox;
                     for (oy = oy0; oy < oy1; oy++) {
-                        const int iy = oy * \(SH) - \(PT);
-                        const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
-                        int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
-                        const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
-                        float *orow = out + (size_t)oy * \(OW * 16);
-                        if (ky1 > \(KH)) ky1 = \(KH);
-                        if (ky1 < ky0) ky1 = ky0;
+            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
 
             """
         if full > 0 {

@@ -195,7 +195,7 @@ import Testing
     /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
     /// ResNet's residual adds fused, 3x3 and 5x5 layers Winograd unless precise.
     @Test func planChoices() throws {
-        let lenet = lowerForC(try model("lenet5"))
+        let lenet = lowerForC(try model("lenet5"), options: KernelOptions(target: .avx512))
         let plan = try #require(lenet.kernelPlan)
         #expect(plan.steps.filter { if case .directConvolution = $0.kernel { return true }; return false }.count == 2)
         #expect(plan.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.pairs }; return false })
@@ -203,12 +203,12 @@ import Testing
         #expect(!plan.steps.contains { $0.kernel == .reference })
 
         let resnet = try model("resnet18")
-        let fast = try #require(lowerForC(resnet).kernelPlan)
+        let fast = try #require(lowerForC(resnet, options: KernelOptions(target: .avx512)).kernelPlan)
         let adds = fast.steps.filter { $0.name.hasSuffix(".out") }
         #expect(adds.count == 8 && adds.allSatisfy { $0.inputs.count == 2 })
         #expect(!fast.steps.contains { $0.kernel == .reference })
         let odd = try network(Self.oddNetworks.first { $0.0 == "winograd" }!.1)
-        let winograd = try #require(lowerForC(odd).kernelPlan)
+        let winograd = try #require(lowerForC(odd, options: KernelOptions(target: .avx512)).kernelPlan)
         #expect(winograd.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }.count == 5)
         #expect(winograd.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
         let odd5 = try network(Self.oddNetworks.first { $0.0 == "winograd5" }!.1)
@@ -218,7 +218,7 @@ import Testing
             #expect(fives.count == (target == .avx2 ? 4 : 3) && fives.allSatisfy { $0.tile == 2 && $0.taps == 5 }, "\(target): \(fives)")
             #expect(plan.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
         }
-        let precise = try #require(lowerForC(try model("vgg16"), options: .precise).kernelPlan)
+        let precise = try #require(lowerForC(try model("vgg16"), options: KernelOptions(winograd: false, target: .avx512)).kernelPlan)
         #expect(!precise.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
     }
 
