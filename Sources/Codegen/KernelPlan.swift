@@ -559,7 +559,7 @@ struct KernelPlanner {
         // per call where a row's strip has constant ones.
         if options.target != .avx512, !pairs, !planarInput, winograd == nil, rows == 1,
            prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0),
-           Self.rowStripCost(width: conv.output.width, strip: strip) * 100 > conv.output.width * 106 {
+           Self.stripsAcrossRowsPay(width: conv.output.width, strip: strip) {
             direct.flat = true
             direct.strip = most
         }
@@ -597,15 +597,17 @@ struct KernelPlanner {
         return min(tiles, fit, roundUp((tiles + groups - 1) / groups, to: tilesPerCall))
     }
 
-    /// A row of `width` pixels in strips of `strip` and a shorter last one, in pixels of work: a
-    /// strip of s < 4 pixels (2s accumulators of 8 lanes, fewer than the 8 chains that cover the
-    /// FMA latency on two units) takes as long as one of 4. The flat strips cost about 6% more
-    /// a pixel: measured on AVX2, whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers,
-    /// ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the
-    /// same, 7-wide ones 3-8% slower (cost 8 for 7 pixels).
-    static func rowStripCost(width: Int, strip: Int) -> Int {
+    /// Whether strips running on across row ends beat a row of `width` pixels in strips of
+    /// `strip` and a shorter last one. The row's work in pixels counts a strip of s < 4 pixels
+    /// (2s accumulators of 8 lanes, fewer than the 8 chains that cover the FMA latency on two
+    /// units) as one of 4; strips across rows cost about 6% more a pixel. Measured on AVX2,
+    /// whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers, ResNet-18's 56-wide and
+    /// AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the same, 7-wide ones 3-8%
+    /// slower (work 8 for 7 pixels).
+    static func stripsAcrossRowsPay(width: Int, strip: Int) -> Bool {
         let strip = max(1, strip), remainder = width % strip
-        return width / strip * max(strip, 4) + (remainder > 0 ? max(remainder, 4) : 0)
+        let rowWork = width / strip * max(strip, 4) + (remainder > 0 ? max(remainder, 4) : 0)
+        return rowWork * 100 > width * 106
     }
 
     /// Output pixels per micro-kernel call: at most `most` (what the registers hold), spread
