@@ -200,16 +200,32 @@ public enum PeakFlops {
 
     /// GFLOP/s of `threads` threads together, the best of five windows of `seconds` / 5.
     public static func measure(threads: Int, seconds: Double = 0.5, cache: CompilerCache = .standard) throws -> Double {
+        let meter = try PeakMeter(cache: cache)
+        // The best of five windows: other work on a shared machine can only lower the rate.
+        return (0..<5).map { _ in meter.rate(threads: threads, seconds: seconds / 5) }.max() ?? 0
+    }
+}
+
+/// The peak FMA loop loaded once, so that short windows of it can be run between other
+/// measurements: on a shared machine whose clock wanders, a rate is comparable with the
+/// peak only when both were sampled over the same stretch of time.
+public struct PeakMeter {
+    let function: PeakFlops.MeasureFunction
+
+    public init(cache: CompilerCache = .standard) throws {
         let compiler = try Compiler.c()
-        let (path, _) = try cache.library(source: source, name: "cnnc_peak", compiler: compiler)
+        let (path, _) = try cache.library(source: PeakFlops.source, name: "cnnc_peak", compiler: compiler)
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw RuntimeError("\(path): cannot load the peak benchmark")
         }
         guard let symbol = dlsym(handle, "cnnc_peak_gflops") else {
             throw RuntimeError("\(path): no cnnc_peak_gflops")
         }
-        let function = unsafeBitCast(symbol, to: MeasureFunction.self)
-        // The best of five windows: other work on a shared machine can only lower the rate.
-        return (0..<5).map { _ in function(seconds / 5, Int32(threads)) }.max() ?? 0
+        function = unsafeBitCast(symbol, to: PeakFlops.MeasureFunction.self)
+    }
+
+    /// GFLOP/s of `threads` threads running the loop together for about `seconds`.
+    public func rate(threads: Int, seconds: Double) -> Double {
+        function(seconds, Int32(threads))
     }
 }

@@ -10,8 +10,9 @@ import ShapeCheck
 /// After a warm-up the network runs until it has run at least R times (10) and S seconds (3);
 /// the median and minimum latency per batch, images/s and GFLOP/s (2·MACs·batch / median)
 /// are printed. --layers also times each kernel step (a -DCNNC_PROFILE build of the same
-/// code) and measures the machine's peak FMA rate on the same threads, so each step shows
-/// its GFLOP/s and share of that peak.
+/// code) and, after each profiled run, the machine's peak FMA rate on the same threads, so
+/// each step shows its GFLOP/s (median over the runs) and share of that peak (the median
+/// of the windows).
 enum BenchCommand {
     static let usage = "cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers] "
         + "[--precise] [--target avx512|avx2|neon|generic] [--weights W] [--seconds S] [--min-runs R]"
@@ -68,7 +69,7 @@ enum BenchCommand {
 
             let times: [Double]
             var profile: [(step: PlanStep, seconds: Double)]?
-            var peak: Double?
+            var peak: Double?, peakBest: Double?, peakWindows = 0
             var description = backend.rawValue
             switch backend {
             case .reference:
@@ -88,20 +89,18 @@ enum BenchCommand {
                     profiled.profile = true
                     let profiler = try CompiledExecutor(backend: .c, network: network, weights: weights, options: profiled)
                     let run = try profiler.prepare(input)
-                    var samples: [[Double]] = []
-                    _ = try measure(seconds: min(seconds, 2), minimumRuns: max(3, min(minimumRuns, 10))) {
-                        guard run.run() else { throw RuntimeError("the profiled network returned an error") }
-                        if let step = run.stepSeconds() { samples.append(step) }
-                    }
-                    if let plan = profiler.program.kernelPlan, let first = samples.first {
+                    let paired = try profileBesidePeak(run, meter: try PeakMeter(), threads: threads,
+                                                       seconds: min(seconds, 3), minimumRuns: max(5, min(minimumRuns, 10)))
+                    if let plan = profiler.program.kernelPlan, !paired.steps.isEmpty {
                         profile = plan.steps.enumerated().map { index, step in
-                            (step, median(samples.map { index < $0.count ? $0[index] : 0 }))
+                            (step, median(paired.steps.map { index < $0.count ? $0[index] : 0 }))
                         }
-                        _ = first
                     } else if !plain {
                         console.err("cnnc bench: the profiled library reports no steps")
                     }
-                    peak = try PeakFlops.measure(threads: threads, seconds: 1.0)
+                    peak = median(paired.windows)
+                    peakBest = paired.windows.max()
+                    peakWindows = paired.windows.count
                 }
             }
 
@@ -109,7 +108,7 @@ enum BenchCommand {
             let medianTime = median(sorted), minimumTime = sorted.first ?? 0
             let result = BenchResult(network: network.name, backend: description, batch: batch, threads: threads,
                                      runs: times.count, medianSeconds: medianTime, minimumSeconds: minimumTime, flops: flops,
-                                     peak: peak, profile: profile)
+                                     peak: peak, peakBest: peakBest, peakWindows: peakWindows, profile: profile)
             console.out(json ? result.json : result.text)
         } catch {
             NetworkLoader.report(error, command: "bench", console: console)
@@ -148,6 +147,28 @@ enum BenchCommand {
         return times
     }
 
+    /// Each step's seconds in profiled runs (after a warm-up), each run followed by a window of
+    /// the peak FMA loop as long as the run (0.05–0.2 s), until there are `minimumRuns` and
+    /// `seconds` have passed. The clock of a shared machine wanders by 10% and more over
+    /// seconds; alternating the two samples both over the same stretch of time.
+    static func profileBesidePeak(_ run: PreparedRun, meter: PeakMeter, threads: Int, seconds: Double,
+                                  minimumRuns: Int) throws -> (steps: [[Double]], windows: [Double]) {
+        func once() throws -> (steps: [Double]?, seconds: Double) {
+            let start = now()
+            guard run.run() else { throw RuntimeError("the profiled network returned an error") }
+            return (run.stepSeconds(), now() - start)
+        }
+        if try once().seconds < 0.5 { _ = try once() }
+        var steps: [[Double]] = [], windows: [Double] = []
+        let start = now()
+        while windows.count < minimumRuns || now() - start < seconds {
+            let (times, elapsed) = try once()
+            if let times { steps.append(times) }
+            windows.append(meter.rate(threads: threads, seconds: min(max(elapsed, 0.05), 0.2)))
+        }
+        return (steps, windows)
+    }
+
     static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
@@ -171,7 +192,10 @@ struct BenchResult {
     var medianSeconds: Double
     var minimumSeconds: Double
     var flops: Double
+    /// The median of the peak FMA loop's windows, one after each profiled run; their best.
     var peak: Double?
+    var peakBest: Double?
+    var peakWindows = 0
     var profile: [(step: PlanStep, seconds: Double)]?
 
     var imagesPerSecond: Double { medianSeconds > 0 ? Double(batch) / medianSeconds : 0 }
@@ -188,7 +212,12 @@ struct BenchResult {
             "  \(runs) runs; per batch: median \(f(medianSeconds * 1e3, 3)) ms, min \(f(minimumSeconds * 1e3, 3)) ms",
             "  \(f(imagesPerSecond, 1)) images/s, \(f(gflops, 1)) GFLOP/s (\(f(flops / Double(batch) / 1e9, 3)) GFLOP per image)",
         ]
-        if let peak { lines.append("  peak \(f(peak, 1)) GFLOP/s (\(threads) thread\(threads == 1 ? "" : "s") of FMA)") }
+        if let peak {
+            var line = "  peak \(f(peak, 1)) GFLOP/s (\(threads) thread\(threads == 1 ? "" : "s") of FMA: the median of \(peakWindows) "
+                + "window\(peakWindows == 1 ? "" : "s"), one after each profiled run"
+            if let peakBest { line += "; best \(f(peakBest, 1))" }
+            lines.append(line + ")")
+        }
         if let profile {
             let total = profile.reduce(0) { $0 + $1.seconds }
             let nameWidth = min(48, max(5, profile.map { $0.step.name.count }.max() ?? 5))
@@ -240,6 +269,8 @@ struct BenchResult {
             "\"gflops\": \(number(gflops))", "\"gflop_per_image\": \(number(flops / Double(batch) / 1e9))",
         ]
         if let peak { fields.append("\"peak_gflops\": \(number(peak))") }
+        if let peakBest { fields.append("\"peak_best_gflops\": \(number(peakBest))") }
+        if peak != nil { fields.append("\"peak_windows\": \(peakWindows)") }
         if let profile {
             let steps = profile.map { step, seconds -> String in
                 var parts = ["\"name\": \(string(step.name))", "\"kernel\": \(string(kernelName(step)))",

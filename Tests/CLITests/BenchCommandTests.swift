@@ -44,7 +44,16 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
         let layers = try #require(object["layers"] as? [[String: Any]])
         #expect(layers.count >= 7)
-        #expect((object["peak_gflops"] as? Double ?? 0) > 0)
+        // The peak is the median of windows run between the profiled runs (at least 5), so
+        // it is at most their best, and each step's share is measured against it.
+        let peak = try #require(object["peak_gflops"] as? Double)
+        let best = try #require(object["peak_best_gflops"] as? Double)
+        #expect(peak > 0 && best >= peak)
+        #expect((object["peak_windows"] as? Int ?? 0) >= 5)
+        for layer in layers where (layer["macs"] as? Int ?? 0) > 0 {
+            let gflops = try #require(layer["gflops"] as? Double), share = try #require(layer["peak_share"] as? Double)
+            #expect(abs(share - gflops / peak) <= 1e-4 * share, "\(layer)")
+        }
     }
 
     @Test func otherBackendsRun() {
