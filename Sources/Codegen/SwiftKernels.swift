@@ -181,10 +181,13 @@ enum SwiftKernel: String, CaseIterable, Comparable {
                                     for oy in rows {
                                         let xr = xc + (oy * s.strideHeight + yOffset) * s.inWidth
                                         let yr = yk + oy * s.outWidth
+                                        // &+ and &*: an index that may trap on overflow keeps the
+                                        // optimizer from vectorizing the loop (the range above
+                                        // already keeps every index inside the row).
                                         if s.strideWidth == 1 {
-                                            for ox in columns { yr[ox] += w * xr[ox + xOffset] }
+                                            for ox in columns { yr[ox] += w * xr[ox &+ xOffset] }
                                         } else {
-                                            for ox in columns { yr[ox] += w * xr[ox * s.strideWidth + xOffset] }
+                                            for ox in columns { yr[ox] += w * xr[ox &* s.strideWidth &+ xOffset] }
                                         }
                                     }
                                 }

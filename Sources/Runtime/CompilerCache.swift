@@ -56,7 +56,10 @@ public struct Compiler: Sendable {
         guard let path = findExecutable(name) else {
             throw RuntimeError("no Swift compiler found: put swiftc on PATH or set SWIFTC (the --backend swift needs one)")
         }
-        return Compiler(language: .swift, path: path, leadingArguments: [], flags: ["-O", "-emit-library", "-parse-as-library"])
+        // -target-cpu native: the vector unit of this machine (AVX2 or AVX-512 instead of SSE2),
+        // as -march=native for the C backend.
+        return Compiler(language: .swift, path: path, leadingArguments: [],
+                        flags: ["-O", "-target-cpu", "native", "-emit-library", "-parse-as-library"])
     }
 
     /// The compiler's identity for the cache key: its resolved path, size and modification
@@ -129,9 +132,10 @@ public struct CompilerCache: Sendable {
     public func key(source: String, compiler: Compiler, extraFlags: [String]) -> String {
         var bytes: [UInt8] = []
         let flags = compiler.leadingArguments + compiler.flags + extraFlags
-        // -march=native code is only valid on this kind of processor; a cache folder shared
-        // between machines must not hand it to another.
-        let processor = flags.contains("-march=native") ? processorIdentity() : ""
+        // Code for the native processor is only valid on this kind of processor; a cache folder
+        // shared between machines must not hand it to another.
+        let native = flags.contains("-march=native") || zip(flags, flags.dropFirst()).contains { $0 == ("-target-cpu", "native") }
+        let processor = native ? processorIdentity() : ""
         for part in [compiler.language.rawValue, compiler.path, compiler.identity(memoDirectory: directory), processor]
             + flags + [source] {
             bytes += Array(part.utf8)
