@@ -499,7 +499,7 @@ struct FastCEmitter {
         let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * 16
         let residual = step.inputs.count > 1
         let CBC = min(CB, d.inputBlocksPerPass ?? CB)
-        let sweepRows = Self.sweepRows(conv, inputWidth: W, outputBlocks: NB, inputBlocks: CB, perPass: CBC)
+        let sweepRows = CBC < CB ? d.sweepRows ?? OH : OH
 
         // Output columns whose every tap is inside the input: [left, right).
         let left = min(OW, (PL + SW - 1) / SW)
@@ -644,15 +644,6 @@ struct FastCEmitter {
         let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
         return call(index, step, tasks: tasks, work: work, threshold: Self.convThreshold,
                     res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
-    }
-
-    /// Output rows swept by one slice of the weights before the next slice: all of them when
-    /// the reduction is not sliced, else as many as keep their partial sums and the slice's
-    /// input rows within about 160 KiB of L2 (a 224-wide row of 16 channels is 14 KiB of each).
-    static func sweepRows(_ conv: ConvolutionKernel, inputWidth: Int, outputBlocks: Int, inputBlocks: Int, perPass: Int) -> Int {
-        guard perPass < inputBlocks else { return conv.output.height }
-        let rowBytes = conv.output.width * 16 * outputBlocks * 4 + inputWidth * 16 * perPass * 4 * conv.window.strideHeight
-        return max(1, 160 * 1024 / rowBytes)
     }
 
     /// The start of a convolution's task function: task t is output channel group g (outermost,

@@ -138,6 +138,11 @@ public struct DirectConvolution: Sendable, Equatable {
     /// With few pixels per call each weight is used by few FMAs, so the weights must come
     /// from L1: the sweep keeps one slice of them there and partial sums in the output.
     public var inputBlocksPerPass: Int? = nil
+    /// Output rows swept by one slice of the weights before the next slice (with
+    /// `inputBlocksPerPass`; nil: all of them): as many as keep their partial sums and the
+    /// slice's input rows within about 160 KiB of L2 (a 224-wide row of 16 channels is 14 KiB
+    /// of each).
+    public var sweepRows: Int? = nil
     /// Strips run on across row ends (every tap of every pixel is inside the input), so
     /// rows whose width is not a multiple of the strip still get full strips.
     public var flat: Bool = false
@@ -568,7 +573,13 @@ struct KernelPlanner {
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
             let bytesPerBlock = w.kernelHeight * w.kernelWidth * PackedLayout.directBlockRows(inputs) * channelBlock * blocks * 4
             let perPass = max(1, slice / bytesPerBlock)
-            if perPass < inputBlocks { direct.inputBlocksPerPass = perPass }
+            if perPass < inputBlocks {
+                direct.inputBlocksPerPass = perPass
+                // The input the kernel reads: the zero-bordered copy when there is one.
+                let inputWidth = prepadded ? Self.paddedWidth(conv) : conv.input.width
+                let rowBytes = (conv.output.width * blocks + inputWidth * perPass * w.strideHeight) * channelBlock * 4
+                direct.sweepRows = max(1, 160 * 1024 / rowBytes)
+            }
         }
         return (packed, ConvChoice(direct: direct, winograd: winograd))
     }
@@ -577,7 +588,7 @@ struct KernelPlanner {
     mutating func padded(_ input: Int, _ conv: ConvolutionKernel, index: Int) -> Int {
         let w = conv.window
         let height = max(conv.input.height + w.padTop, (conv.output.height - 1) * w.strideHeight + (w.kernelHeight - 1) * w.dilationHeight + 1)
-        let width = max(conv.input.width + w.padLeft, (conv.output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth + 1)
+        let width = Self.paddedWidth(conv)
         values.append(PlanValue(source: values[input].source,
                                 shape: .volume(width: width, height: height, depth: conv.input.depth), layout: .blocked))
         let id = values.count - 1
@@ -585,6 +596,12 @@ struct KernelPlanner {
                               activation: nil, name: program.steps[index].name + " (pad)", macs: 0))
         writer[id] = steps.count - 1
         return id
+    }
+
+    /// The width of `padded`'s copy: the left padding and every column a tap reads.
+    static func paddedWidth(_ conv: ConvolutionKernel) -> Int {
+        let w = conv.window
+        return max(conv.input.width + w.padLeft, (conv.output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth + 1)
     }
 
     /// Tiles transformed together: as many as keep the transformed input (36·C floats a tile)

@@ -240,6 +240,12 @@ import Testing
         #expect(narrow.allSatisfy { $0.outputBlocks == 1 && $0.strip <= 6 })
         // 3x3 weights of one 16-channel input block for 16 outputs: 9·16·16·4 = 9,216 bytes, one per slice.
         #expect(narrow.dropFirst().allSatisfy { $0.inputBlocksPerPass == 1 })
+        // Each slice sweeps as many rows as keep their partial sums and its input rows within
+        // 160 KiB: 224-wide conv2 160 KiB / ((224 + 224) · 64 B) = 5 rows,
+        // 14-wide conv13 (16-wide copy) 85, which is all 14 rows; unsliced layers sweep them all.
+        #expect(narrow.dropFirst().first?.sweepRows == 5)
+        #expect(narrow.last?.sweepRows == 85)
+        #expect(narrow.first?.sweepRows == nil && wide.allSatisfy { $0.sweepRows == nil })
         // VGG's zero-bordered 56-, 28- and 14-wide rows take whole-row strips (6 x 9 + 2, 6 x 4 + 4,
         // 5 + 5 + 4); a 13- or 7-wide row (5 + 5 + 3, 4 + 3) runs strips of 6 on across row ends.
         let prepadded = narrow.filter(\.prepadded)
