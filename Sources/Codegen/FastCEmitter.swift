@@ -509,7 +509,7 @@ struct FastCEmitter {
         right = max(right, left)
         let interior = right - left
         let R = max(1, min(d.strip, interior))
-        let full = interior / R, remainder = interior - full * R
+        let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: R)
         var edges: [(Int, Int, Int)] = []
         for ox in Array(0..<left) + Array(right..<OW) {
             let ix = ox * SW - PL
@@ -558,12 +558,12 @@ struct FastCEmitter {
                                        imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
         }
         var strips = Set<Int>()
-        if full > 0 { strips.insert(R) }
-        if remainder > 0 { strips.insert(remainder) }
+        if full > 0 { strips.insert(P) }
+        if short > 0 { strips.insert(P - 1) }
         if !edges.isEmpty { strips.insert(1) }
 
         let bands = Self.rowBands(rows: OH, groups: KBG)
-        var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call */\n"
+        var s = "/* \(commentText(step.name)): direct convolution, \(NB * 16) output channels x \(P) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
             s += "static const int cnnc_s\(index)_edges[\(edges.count)][3] = { "
@@ -588,17 +588,18 @@ struct FastCEmitter {
             """
         if full > 0 {
             s += """
-                            for (ox = \(left); ox + \(R) <= \(left + full * R); ox += \(R))
-                                cnnc_s\(index)_r\(R)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                            for (ox = \(left); ox + \(P) <= \(left + full * P); ox += \(P))
+                                cnnc_s\(index)_r\(P)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
                                     rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
 
                 """
         }
-        if remainder > 0 {
-            let ox = left + full * R
+        if short > 0 {
+            let start = left + full * P
             s += """
-                            cnnc_s\(index)_r\(remainder)(orow + \(ox * 16), in, row + \((ox * SW - PL) * pixelStride), w, bias,
-                                rrow ? rrow + \(ox * 16) : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
+                            for (ox = \(start); ox + \(P - 1) <= \(start + short * (P - 1)); ox += \(P - 1))
+                                cnnc_s\(index)_r\(P - 1)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
 
                 """
         }

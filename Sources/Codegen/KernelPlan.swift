@@ -146,6 +146,17 @@ public struct DirectConvolution: Sendable, Equatable {
     /// Strips run on across row ends (every tap of every pixel is inside the input), so
     /// rows whose width is not a multiple of the strip still get full strips.
     public var flat: Bool = false
+
+    /// A row of `width` pixels in the fewest calls of at most `strip` pixels, as even as they
+    /// go: `wide` strips of `pixels` and `narrow` of `pixels` − 1 (56 in strips of at most 6:
+    /// 6 x 6 + 4 x 5 rather than 9 x 6 + 2, whose 2-pixel strip keeps fewer accumulators than
+    /// the FMA latency needs; 11 in at most 5: 4 + 4 + 3).
+    public static func rowStrips(width: Int, strip: Int) -> (pixels: Int, wide: Int, narrow: Int) {
+        guard width > 0 else { return (max(1, strip), 0, 0) }
+        let calls = (width + max(1, strip) - 1) / max(1, strip)
+        let base = width / calls, extra = width % calls
+        return extra == 0 ? (base, calls, 0) : (base + 1, extra, calls - extra)
+    }
 }
 
 /// Winograd F(m x m, r x r): each m x m output tile from a (m+r-1) x (m+r-1) input tile;
@@ -614,16 +625,17 @@ struct KernelPlanner {
         return min(tiles, fit, roundUp((tiles + groups - 1) / groups, to: tilesPerCall))
     }
 
-    /// Whether strips running on across row ends beat a row of `width` pixels in strips of
-    /// `strip` and a shorter last one. The row's work in pixels counts a strip of s < 4 pixels
-    /// (2s accumulators of 8 lanes, fewer than the 8 chains that cover the FMA latency on two
-    /// units) as one of 4; strips across rows cost about 6% more a pixel. Measured on AVX2,
-    /// whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers, ResNet-18's 56-wide and
-    /// AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the same, 7-wide ones 3-8%
-    /// slower (work 8 for 7 pixels).
+    /// Whether strips running on across row ends beat a row of `width` pixels in
+    /// `DirectConvolution.rowStrips`.
+    /// The row's work in pixels counts a strip of s < 4 pixels (2s accumulators of 8 lanes,
+    /// fewer than the 8 chains that cover the FMA latency on two units) as one of 4; strips
+    /// across rows cost about 6% more a pixel. Measured on AVX2 (with a short last strip
+    /// instead of even ones), whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers,
+    /// ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the
+    /// same, 7-wide ones 3-8% slower (work 8 for 7 pixels: 4 + 3).
     static func stripsAcrossRowsPay(width: Int, strip: Int) -> Bool {
-        let strip = max(1, strip), remainder = width % strip
-        let rowWork = width / strip * max(strip, 4) + (remainder > 0 ? max(remainder, 4) : 0)
+        let (pixels, wide, narrow) = DirectConvolution.rowStrips(width: width, strip: strip)
+        let rowWork = wide * max(pixels, 4) + narrow * max(pixels - 1, 4)
         return rowWork * 100 > width * 106
     }
 

@@ -246,20 +246,34 @@ import Testing
         #expect(narrow.dropFirst().first?.sweepRows == 5)
         #expect(narrow.last?.sweepRows == 85)
         #expect(narrow.first?.sweepRows == nil && wide.allSatisfy { $0.sweepRows == nil })
-        // VGG's zero-bordered 56-, 28- and 14-wide rows take whole-row strips (6 x 9 + 2, 6 x 4 + 4,
-        // 5 + 5 + 4); a 13- or 7-wide row (5 + 5 + 3, 4 + 3) runs strips of 6 on across row ends.
+        // VGG's zero-bordered 56-, 28- and 14-wide rows and AlexNet's 13-wide ones take whole-row
+        // strips in the fewest calls, as even as they go; a 7-wide row (4 + 3, a strip of 3 pixels
+        // keeps 6 accumulators, fewer than the FMA latency needs) runs strips of 6 on across row ends.
+        for (width, strip, expected) in [(56, 6, (6, 6, 4)),     // 6 x 6 + 4 x 5, not 9 x 6 + 2
+                                         (28, 6, (6, 3, 2)), (14, 5, (5, 2, 1)),
+                                         (13, 5, (5, 1, 2)),     // 5 + 4 + 4, not 5 + 5 + 3
+                                         (11, 5, (4, 2, 1)),     // 4 + 4 + 3, not 5 + 5 + 1
+                                         (7, 4, (4, 1, 1)), (12, 6, (6, 2, 0)), (3, 6, (3, 1, 0))] {
+            let split = DirectConvolution.rowStrips(width: width, strip: strip)
+            #expect(split == expected, "\(width) in strips of at most \(strip): \(split)")
+            #expect(split.pixels * split.wide + (split.pixels - 1) * split.narrow == width && split.pixels <= strip)
+        }
         let prepadded = narrow.filter(\.prepadded)
         #expect(prepadded.count == 9 && prepadded.allSatisfy { !$0.flat && $0.strip >= 5 })
         #expect(wide.filter(\.flat).isEmpty)
-        for (name, widths) in [("alexnet", [13]), ("resnet18", [7])] {
+        for (name, widths) in [("alexnet", Set<Int>()), ("resnet18", [7])] {
             let plan = try #require(lowerForC(try model(name), options: KernelOptions(winograd: false, target: .avx2)).kernelPlan)
             let flat = plan.steps.compactMap { step -> Int? in
                 guard case .directConvolution(let d) = step.kernel, d.flat else { return nil }
                 #expect(d.strip == 6)
                 return plan.values[step.output].shape.width
             }
-            #expect(!flat.isEmpty && Set(flat) == Set(widths), "\(name): \(flat)")
+            #expect(Set(flat) == widths, "\(name): \(flat)")
         }
+        // The odd shapes keep the flat path under test against the reference (`channels`: 7-wide layers).
+        let channels = try network(Self.oddNetworks.first { $0.0 == "channels" }!.1)
+        let channelsPlan = try #require(lowerForC(channels, options: KernelOptions(target: .avx2)).kernelPlan)
+        #expect(channelsPlan.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.flat }; return false })
         #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
         let winograd = try #require(lowerForC(vgg, options: KernelOptions(target: .avx2)).kernelPlan)
         func winogradSteps(_ plan: KernelPlan) -> [WinogradConvolution] {
