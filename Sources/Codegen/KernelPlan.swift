@@ -626,13 +626,13 @@ struct KernelPlanner {
     }
 
     /// Whether strips running on across row ends beat a row of `width` pixels in
-    /// `DirectConvolution.rowStrips`.
-    /// The row's work in pixels counts a strip of s < 4 pixels (2s accumulators of 8 lanes,
-    /// fewer than the 8 chains that cover the FMA latency on two units) as one of 4; strips
-    /// across rows cost about 6% more a pixel. Measured on AVX2 (with a short last strip
-    /// instead of even ones), whole-row strips ran VGG-16's 56- and 28-wide 3x3 layers,
-    /// ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13- and 14-wide ones the
-    /// same, 7-wide ones 3-8% slower (work 8 for 7 pixels: 4 + 3).
+    /// `DirectConvolution.rowStrips`. The row's work in pixels counts a strip of s < 4 pixels
+    /// (2s accumulators of 8 lanes, fewer than the 8 chains that cover the FMA latency on two
+    /// units) as one of 4; strips across rows cost about 6% more a pixel. Measured on AVX2
+    /// with a short last strip instead of even ones, whole-row strips ran VGG-16's 56- and
+    /// 28-wide 3x3 layers, ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13-
+    /// and 14-wide ones the same, 7-wide ones 3-8% slower (work 8 for 7 pixels: 4 + 3); with
+    /// even strips, AlexNet's 13-wide ones (5 + 4 + 4) 3-7% faster than across rows.
     static func stripsAcrossRowsPay(width: Int, strip: Int) -> Bool {
         let (pixels, wide, narrow) = DirectConvolution.rowStrips(width: width, strip: strip)
         let rowWork = wide * max(pixels, 4) + narrow * max(pixels - 1, 4)

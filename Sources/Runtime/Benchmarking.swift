@@ -75,8 +75,8 @@ extension CompiledExecutor {
 }
 
 /// The machine's peak float32 multiply-add rate: a C loop of independent FMA chains (AVX-512,
-/// AVX2 or plain C, whatever -march=native offers), compiled through the cache and run on
-/// `threads` threads at once for about `seconds`.
+/// AVX2 or plain C, whatever -march=native offers), compiled through the cache and run by a
+/// `PeakMeter` on `threads` threads at once for about `seconds`.
 public enum PeakFlops {
     public typealias MeasureFunction = @convention(c) (Double, Int32) -> Double
 
@@ -197,13 +197,6 @@ public enum PeakFlops {
             return total / 1e9;
         }
         """
-
-    /// GFLOP/s of `threads` threads together, the best of five windows of `seconds` / 5.
-    public static func measure(threads: Int, seconds: Double = 0.5, cache: CompilerCache = .standard) throws -> Double {
-        let meter = try PeakMeter(cache: cache)
-        // The best of five windows: other work on a shared machine can only lower the rate.
-        return (0..<5).map { _ in meter.rate(threads: threads, seconds: seconds / 5) }.max() ?? 0
-    }
 }
 
 /// The peak FMA loop loaded once, so that short windows of it can be run between other
