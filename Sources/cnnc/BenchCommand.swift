@@ -147,10 +147,12 @@ enum BenchCommand {
         return times
     }
 
-    /// Each step's seconds in profiled runs (after a warm-up), each run followed by a window of
-    /// the peak FMA loop as long as the run (0.05–0.2 s), until there are `minimumRuns` and
-    /// `seconds` have passed. The clock of a shared machine wanders by 10% and more over
-    /// seconds; alternating the two samples both over the same stretch of time.
+    /// Each step's seconds in profiled runs, each run followed by a window of the peak FMA loop
+    /// as long as the run (0.05–0.2 s), until there are `minimumRuns` and `seconds` have passed.
+    /// The clock of a shared machine wanders by 10% and more over seconds; alternating the two
+    /// samples both over the same stretch of time. An untimed run before each timed one wakes
+    /// the pool's threads and refills the caches after the window (LeNet-5's steps took 2.6
+    /// times as long in all when timed right after one).
     static func profileBesidePeak(_ run: PreparedRun, meter: PeakMeter, threads: Int, seconds: Double,
                                   minimumRuns: Int) throws -> (steps: [[Double]], windows: [Double]) {
         func once() throws -> (steps: [Double]?, seconds: Double) {
@@ -158,10 +160,10 @@ enum BenchCommand {
             guard run.run() else { throw RuntimeError("the profiled network returned an error") }
             return (run.stepSeconds(), now() - start)
         }
-        if try once().seconds < 0.5 { _ = try once() }
         var steps: [[Double]] = [], windows: [Double] = []
         let start = now()
         while windows.count < minimumRuns || now() - start < seconds {
+            _ = try once()
             let (times, elapsed) = try once()
             if let times { steps.append(times) }
             windows.append(meter.rate(threads: threads, seconds: min(max(elapsed, 0.05), 0.2)))
@@ -220,7 +222,7 @@ struct BenchResult {
         }
         if let profile {
             let total = profile.reduce(0) { $0 + $1.seconds }
-            let nameWidth = min(48, max(5, profile.map { $0.step.name.count }.max() ?? 5))
+            let nameWidth = min(48, max(12, profile.map { $0.step.name.count }.max() ?? 12))   // 12: "sum of steps"
             lines.append("")
             lines.append("  " + "step".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 + "  kernel                ms      share   GFLOP/s  of peak")
