@@ -499,7 +499,7 @@ struct FastCEmitter {
         let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * 16
         let residual = step.inputs.count > 1
         let CBC = min(CB, d.inputBlocksPerPass ?? CB)
-        let sweepRows = CBC < CB ? d.sweepRows ?? OH : OH
+        let sweepRows = d.sweepRows ?? OH
 
         // Output columns whose every tap is inside the input: [left, right).
         let left = min(OW, (PL + SW - 1) / SW)
@@ -508,8 +508,7 @@ struct FastCEmitter {
         right = lastFull < 0 ? left : min(OW, lastFull / SW + 1)
         right = max(right, left)
         let interior = right - left
-        let R = max(1, min(d.strip, interior))
-        let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: R)
+        let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
         var edges: [(Int, Int, Int)] = []
         for ox in Array(0..<left) + Array(right..<OW) {
             let ix = ox * SW - PL
@@ -586,22 +585,16 @@ struct FastCEmitter {
                         (void)ox; (void)e; (void)rrow;
 
             """
-        if full > 0 {
+        // The row's strips of P pixels, then those of P − 1.
+        var start = left
+        for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
             s += """
-                            for (ox = \(left); ox + \(P) <= \(left + full * P); ox += \(P))
-                                cnnc_s\(index)_r\(P)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                            for (ox = \(start); ox + \(pixels) <= \(start + count * pixels); ox += \(pixels))
+                                cnnc_s\(index)_r\(pixels)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
                                     rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
 
                 """
-        }
-        if short > 0 {
-            let start = left + full * P
-            s += """
-                            for (ox = \(start); ox + \(P - 1) <= \(start + short * (P - 1)); ox += \(P - 1))
-                                cnnc_s\(index)_r\(P - 1)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
-                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
-
-                """
+            start += count * pixels
         }
         if !edges.isEmpty {
             s += """

@@ -75,10 +75,13 @@ extension CompiledExecutor {
 }
 
 /// The machine's peak float32 multiply-add rate: a C loop of independent FMA chains (AVX-512,
-/// AVX2 or plain C, whatever -march=native offers), compiled through the cache and run by a
-/// `PeakMeter` on `threads` threads at once for about `seconds`.
-public enum PeakFlops {
-    public typealias MeasureFunction = @convention(c) (Double, Int32) -> Double
+/// AVX2 or plain C, whatever -march=native offers), compiled through the cache and loaded
+/// once, so that short windows of it can be run between other measurements: on a shared
+/// machine whose clock wanders, a rate is comparable with the peak only when both were
+/// sampled over the same stretch of time.
+public struct PeakMeter {
+    typealias MeasureFunction = @convention(c) (Double, Int32) -> Double
+    let function: MeasureFunction
 
     static let source = """
         /* cnnc peak: independent FMA chains on every thread; returns GFLOP/s over all threads. */
@@ -197,24 +200,17 @@ public enum PeakFlops {
             return total / 1e9;
         }
         """
-}
-
-/// The peak FMA loop loaded once, so that short windows of it can be run between other
-/// measurements: on a shared machine whose clock wanders, a rate is comparable with the
-/// peak only when both were sampled over the same stretch of time.
-public struct PeakMeter {
-    let function: PeakFlops.MeasureFunction
 
     public init(cache: CompilerCache = .standard) throws {
         let compiler = try Compiler.c()
-        let (path, _) = try cache.library(source: PeakFlops.source, name: "cnnc_peak", compiler: compiler)
+        let (path, _) = try cache.library(source: Self.source, name: "cnnc_peak", compiler: compiler)
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw RuntimeError("\(path): cannot load the peak benchmark")
         }
         guard let symbol = dlsym(handle, "cnnc_peak_gflops") else {
             throw RuntimeError("\(path): no cnnc_peak_gflops")
         }
-        function = unsafeBitCast(symbol, to: PeakFlops.MeasureFunction.self)
+        function = unsafeBitCast(symbol, to: MeasureFunction.self)
     }
 
     /// GFLOP/s of `threads` threads running the loop together for about `seconds`.
