@@ -73,14 +73,15 @@ enum CKernel: String, CaseIterable, Comparable {
                 size_t i;
                 int c, p;
                 switch (act) {
+                /* Tested `< 0` so that a NaN takes the identity branch and stays NaN (PyTorch). */
                 case K_RELU:
-                    for (i = 0; i < count; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+                    for (i = 0; i < count; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i];
                     break;
                 case K_LEAKY_RELU:
-                    for (i = 0; i < count; i++) y[i] = y[i] > 0.0f ? y[i] : alpha * y[i];
+                    for (i = 0; i < count; i++) y[i] = y[i] < 0.0f ? alpha * y[i] : y[i];
                     break;
                 case K_ELU:
-                    for (i = 0; i < count; i++) y[i] = y[i] > 0.0f ? y[i] : alpha * expm1f(y[i]);
+                    for (i = 0; i < count; i++) y[i] = y[i] < 0.0f ? alpha * expm1f(y[i]) : y[i];
                     break;
                 case K_SIGMOID:
                     for (i = 0; i < count; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
@@ -224,7 +225,8 @@ enum CKernel: String, CaseIterable, Comparable {
             """
         case .maxPool: """
             /* out[n, c, oy, ox] = max over ky, kx of in[n, c, oy*SH - PT + ky*DH, ox*SW - PL + kx*DW],
-             * over the cells inside the input only (a padded cell is never picked).
+             * over the cells inside the input only (a padded cell is never picked); a NaN in
+             * the window gives NaN, as PyTorch's max_pool2d (once m is NaN, nothing replaces it).
              * in [N, C, H, W], out [N, C, OH, OW]. */
             static void k_maxpool(float *restrict out, const float *restrict in, int batch, const k_pool_shape *s)
             {
@@ -243,7 +245,8 @@ enum CKernel: String, CaseIterable, Comparable {
                                 if (iy < 0 || iy >= H) continue;
                                 for (kx = 0; kx < s->k_w; kx++) {
                                     const int ix = ox * s->stride_w - s->pad_left + kx * s->dilation_w;
-                                    if (ix >= 0 && ix < W && x[iy * W + ix] > m) m = x[iy * W + ix];
+                                    if (ix < 0 || ix >= W) continue;
+                                    if (x[iy * W + ix] > m || isnan(x[iy * W + ix])) m = x[iy * W + ix];
                                 }
                             }
                             y[oy * OW + ox] = m;
@@ -286,7 +289,7 @@ enum CKernel: String, CaseIterable, Comparable {
             }
             """
         case .globalMaxPool: """
-            /* out[n, c] = max over p of in[n, c, p]. in [N, C, P], out [N, C]. */
+            /* out[n, c] = max over p of in[n, c, p], NaN if any is (PyTorch). in [N, C, P], out [N, C]. */
             static void k_global_maxpool(float *restrict out, const float *restrict in, int batch, int channels, int spatial)
             {
                 const size_t planes = (size_t)batch * channels;
@@ -295,7 +298,7 @@ enum CKernel: String, CaseIterable, Comparable {
                 for (plane = 0; plane < planes; plane++) {
                     const float *x = in + plane * spatial;
                     float m = x[0];
-                    for (p = 1; p < spatial; p++) m = x[p] > m ? x[p] : m;
+                    for (p = 1; p < spatial; p++) m = x[p] > m || isnan(x[p]) ? x[p] : m;
                     out[plane] = m;
                 }
             }

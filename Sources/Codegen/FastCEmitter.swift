@@ -259,23 +259,25 @@ struct FastCEmitter {
 
     // MARK: activations
 
-    /// Statements applying `activation` to the cv16 `v`.
+    /// Statements applying `activation` to the cv16 `v`. `v` is cv_max's second operand, the
+    /// one it returns when either is NaN, so a NaN stays NaN (PyTorch) at no cost.
     func vectorActivation(_ activation: Activation?, _ v: String = "v") -> String {
         switch activation {
         case nil, .softmax?: return ""
-        case .relu?: return " \(v) = cv_max(\(v), cv_zero());"
+        case .relu?: return " \(v) = cv_max(cv_zero(), \(v));"
         case .leakyRelu(let alpha)?:
-            return " \(v) = cv_add(cv_max(\(v), cv_zero()), cv_mul(cv_set1(\(cFloat(Float(alpha)))), cv_min(\(v), cv_zero())));"
+            return " \(v) = cv_add(cv_max(cv_zero(), \(v)), cv_mul(cv_set1(\(cFloat(Float(alpha)))), cv_min(\(v), cv_zero())));"
         case .elu?, .sigmoid?, .tanh?:
             return " { float t_[16]; int l_; cv_store(t_, \(v)); for (l_ = 0; l_ < 16; l_++) t_[l_] = \(scalarActivation(activation!, "t_[l_]")); \(v) = cv_load(t_); }"
         }
     }
 
+    /// Tested `< 0` so that a NaN takes the identity branch and stays NaN.
     func scalarActivation(_ activation: Activation, _ x: String) -> String {
         switch activation {
-        case .relu: "(\(x) > 0.0f ? \(x) : 0.0f)"
-        case .leakyRelu(let a): "(\(x) > 0.0f ? \(x) : \(cFloat(Float(a))) * \(x))"
-        case .elu(let a): "(\(x) > 0.0f ? \(x) : \(cFloat(Float(a))) * expm1f(\(x)))"
+        case .relu: "(\(x) < 0.0f ? 0.0f : \(x))"
+        case .leakyRelu(let a): "(\(x) < 0.0f ? \(cFloat(Float(a))) * \(x) : \(x))"
+        case .elu(let a): "(\(x) < 0.0f ? \(cFloat(Float(a))) * expm1f(\(x)) : \(x))"
         case .sigmoid: "(1.0f / (1.0f + expf(-\(x))))"
         case .tanh: "tanhf(\(x))"
         case .softmax: x
@@ -1313,7 +1315,7 @@ struct FastCEmitter {
                         taps.append("cv_load(x + ((size_t)(oy * \(w.strideHeight) + \(ky * w.dilationHeight)) * \(W) + (size_t)(ox * \(w.strideWidth) + \(kx * w.dilationWidth))) * 16)")
                     }
                 }
-                let expression = taps.dropFirst().reduce(taps[0]) { "cv_max(\($0), \($1))" }
+                let expression = taps.dropFirst().reduce(taps[0]) { "cv_max_nan(\($0), \($1))" }
                 s += "                cv_store(y + ox * 16, \(expression));\n"
             } else if pool.kind == .max {
                 s += """
@@ -1323,7 +1325,7 @@ struct FastCEmitter {
                                     if (iy < 0 || iy >= \(H)) continue;
                                     for (kx = 0; kx < \(w.kernelWidth); kx++) {
                                         ix = ox * \(w.strideWidth) - \(w.padLeft) + kx * \(w.dilationWidth);
-                                        if (ix >= 0 && ix < \(W)) m = cv_max(m, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
+                                        if (ix >= 0 && ix < \(W)) m = cv_max_nan(m, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
                                     }
                                 }
                                 cv_store(y + ox * 16, m);
@@ -1360,7 +1362,7 @@ struct FastCEmitter {
                         const float *x = a->in + ((size_t)n * \(CB) + (size_t)cb) * \(P * 16);
                         float r[16];
                         cv16 acc = cv_load(x);
-                        for (p = 1; p < \(P); p++) acc = \(pool.kind == .max ? "cv_max" : "cv_add")(acc, cv_load(x + (size_t)p * 16));
+                        for (p = 1; p < \(P); p++) acc = \(pool.kind == .max ? "cv_max_nan" : "cv_add")(acc, cv_load(x + (size_t)p * 16));
                         \(pool.kind == .max ? "" : "acc = cv_div(acc, cv_set1((float)\(P)));")
                         cv_store(r, acc);
                         for (l = 0; l < 16 && cb * 16 + l < \(C); l++) a->out[(size_t)n * \(C) + (size_t)(cb * 16 + l)] = r[l];

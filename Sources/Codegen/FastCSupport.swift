@@ -5,7 +5,7 @@
 enum FastCSupport {
     /// Identifiers these definitions take at file scope.
     static let identifiers: Set<String> = [
-        "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_max", "cv_min",
+        "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_max", "cv_max_nan", "cv_min",
         "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_UNROLL2", "CNNC_MAX_THREADS", "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task",
         "cnnc_pool", "cnnc_worker", "cnnc_pool_acquire", "cnnc_pool_release", "cnnc_parallel", "cnnc_now",
         "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN", "CNNC_PROFILE_END", "cnnc_softmax",
@@ -33,7 +33,10 @@ enum FastCSupport {
         """
 
     static let vectors = """
-        /* ---- 16 floats: one AVX-512 register, two AVX2 ones, four NEON ones, or plain C ---- */
+        /* ---- 16 floats: one AVX-512 register, two AVX2 ones, four NEON ones, or plain C ----
+         * cv_max(a, b) and cv_min(a, b) return b where either is NaN (x86 and plain C; NEON
+         * returns NaN), so an operand that may be NaN goes second; cv_max_nan is NaN where
+         * either is (max pooling's NaN, as PyTorch's). */
         #if defined(__GNUC__)
         #define CNNC_INLINE static inline __attribute__((always_inline, unused))
         #else
@@ -73,6 +76,8 @@ enum FastCSupport {
         CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { return _mm512_mul_ps(a, b); }
         CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { return _mm512_div_ps(a, b); }
         CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return _mm512_max_ps(a, b); }
+        /* a where a is NaN, else max(a, b), which is b where b is NaN. */
+        CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { return _mm512_mask_max_ps(a, _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), a, b); }
         CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return _mm512_min_ps(a, b); }
         CNNC_INLINE cv16 cv_sqrt(cv16 a) { return _mm512_sqrt_ps(a); }
         /* p[0] in the even lanes, p[1] in the odd ones. */
@@ -99,6 +104,12 @@ enum FastCSupport {
         CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { return cv_pair(_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)); }
         CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { return cv_pair(_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)); }
         CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return cv_pair(_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)); }
+        /* max(a, b) OR the unordered compare, whose all-ones lanes (either is NaN) are a NaN. */
+        CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b)
+        {
+            return cv_pair(_mm256_or_ps(_mm256_max_ps(a.lo, b.lo), _mm256_cmp_ps(a.lo, b.lo, _CMP_UNORD_Q)),
+                           _mm256_or_ps(_mm256_max_ps(a.hi, b.hi), _mm256_cmp_ps(a.hi, b.hi, _CMP_UNORD_Q)));
+        }
         CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return cv_pair(_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi)); }
         CNNC_INLINE cv16 cv_sqrt(cv16 a) { return cv_pair(_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)); }
         CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; __m256 h; memcpy(&d, p, sizeof d); h = _mm256_castpd_ps(_mm256_set1_pd(d)); return cv_pair(h, h); }
@@ -124,6 +135,7 @@ enum FastCSupport {
         CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { CV_EACH(vmulq_f32(a.q[i], b.q[i])); }
         CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { CV_EACH(vdivq_f32(a.q[i], b.q[i])); }
         CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
+        CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
         CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(vminq_f32(a.q[i], b.q[i])); }
         CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(vsqrtq_f32(a.q[i])); }
         CNNC_INLINE cv16 cv_bcast2(const float *p) { const float32x2_t h = vld1_f32(p); CV_EACH(vcombine_f32(h, h)); }
@@ -150,6 +162,7 @@ enum FastCSupport {
         CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { CV_EACH(a.f[i] * b.f[i]); }
         CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { CV_EACH(a.f[i] / b.f[i]); }
         CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] ? a.f[i] : b.f[i]); }
+        CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] || isnan(a.f[i]) ? a.f[i] : b.f[i]); }
         CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(a.f[i] < b.f[i] ? a.f[i] : b.f[i]); }
         CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(sqrtf(a.f[i])); }
         CNNC_INLINE cv16 cv_bcast2(const float *p) { CV_EACH(p[i & 1]); }

@@ -121,12 +121,13 @@ enum SwiftKernel: String, CaseIterable, Comparable {
                 switch activation {
                 case .identity:
                     break
+                // Tested `< 0` so that a NaN takes the identity branch and stays NaN (PyTorch).
                 case .relu:
-                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : 0 }
+                    for i in 0..<count { y[i] = y[i] < 0 ? 0 : y[i] }
                 case .leakyRelu(let alpha):
-                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : alpha * y[i] }
+                    for i in 0..<count { y[i] = y[i] < 0 ? alpha * y[i] : y[i] }
                 case .elu(let alpha):
-                    for i in 0..<count { y[i] = y[i] > 0 ? y[i] : alpha * expm1f(y[i]) }
+                    for i in 0..<count { y[i] = y[i] < 0 ? alpha * expm1f(y[i]) : y[i] }
                 case .sigmoid:
                     for i in 0..<count { y[i] = 1 / (1 + expf(-y[i])) }
                 case .tanh:
@@ -217,7 +218,8 @@ enum SwiftKernel: String, CaseIterable, Comparable {
             }
             """
         case .maxPool: """
-            /// out[n, c, oy, ox] = the largest input cell under the window; padded cells are never picked.
+            /// out[n, c, oy, ox] = the largest input cell under the window; padded cells are never
+            /// picked, and a NaN under the window gives NaN (PyTorch's max_pool2d).
             static func maxPool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: Pooling) {
                 for plane in 0..<(batch * s.channels) {
                     let x = input + plane * s.inHeight * s.inWidth
@@ -230,9 +232,9 @@ enum SwiftKernel: String, CaseIterable, Comparable {
                                 guard iy >= 0 && iy < s.inHeight else { continue }
                                 for kx in 0..<s.kernelWidth {
                                     let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
-                                    if ix >= 0 && ix < s.inWidth && x[iy * s.inWidth + ix] > largest {
-                                        largest = x[iy * s.inWidth + ix]
-                                    }
+                                    guard ix >= 0 && ix < s.inWidth else { continue }
+                                    let value = x[iy * s.inWidth + ix]
+                                    if value > largest || value.isNaN { largest = value }
                                 }
                             }
                             y[oy * s.outWidth + ox] = largest
@@ -267,12 +269,12 @@ enum SwiftKernel: String, CaseIterable, Comparable {
             }
             """
         case .globalMaxPool: """
-            /// out[n, c] = max over the positions of in[n, c].
+            /// out[n, c] = max over the positions of in[n, c], NaN if any is (PyTorch).
             static func globalMaxPool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: GlobalPooling) {
                 for plane in 0..<(batch * s.channels) {
                     let x = input + plane * s.spatial
                     var largest = x[0]
-                    for p in 1..<Swift.max(s.spatial, 1) { largest = x[p] > largest ? x[p] : largest }
+                    for p in 1..<Swift.max(s.spatial, 1) where x[p] > largest || x[p].isNaN { largest = x[p] }
                     output[plane] = largest
                 }
             }

@@ -69,6 +69,13 @@ public enum NetPBM {
         for (c, s) in stds.enumerated() where !(s > 0) {
             throw fail("std\((std?.count ?? 1) == 1 ? "" : "[\(c)]") is \(s); expected a positive number")
         }
+        // A pixel is in [0, 1], so (x − mean)/std is largest in magnitude at 0 or 1.
+        for (c, s) in stds.enumerated() {
+            if let x = [Float(0), 1].first(where: { !(($0 - means[c]) / s).isFinite }) {
+                let channel = std?.count == 1 && channels > 1 ? " for channel \(c)" : ""
+                throw fail("std\((std?.count ?? 1) == 1 ? "" : "[\(c)]") is \(s); (\(x) − \(means[c]))/\(s) overflows float32\(channel)")
+            }
+        }
         let range = Float(maxval)
 
         func location(_ sample: Int) -> String {

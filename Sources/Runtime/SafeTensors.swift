@@ -195,9 +195,10 @@ public struct WeightFile: Sendable {
     }
 
     /// Checks keys and shapes against what the network needs: every missing key, every extra
-    /// key, every wrong shape — all listed in ONE error whose message has one line per problem
-    /// (each line starts with the path), each naming the key, the shape found and the shape
-    /// expected. Returns exactly the tensors the network uses.
+    /// key, every wrong shape, every batchnorm `running_var` with a value below 0 — all listed
+    /// in ONE error whose message has one line per problem (each line starts with the path),
+    /// each naming the key and the shape found and expected (or the index and the value).
+    /// Returns exactly the tensors the network uses.
     public func validated(for network: CheckedNetwork, path: String) throws -> [String: Tensor] {
         var problems: [String] = []
         var result: [String: Tensor] = [:]
@@ -210,6 +211,13 @@ public struct WeightFile: Sendable {
             }
             if tensor.shape != parameter.shape {
                 problems.append("\(path): tensor '\(key)' has shape \(formatShape(tensor.shape)), expected \(formatShape(parameter.shape))")
+                continue
+            }
+            // A variance is never negative; below −eps, sqrt(var + eps) makes its channel all NaN.
+            if parameter.name == "running_var", let bad = tensor.storage.firstIndex(where: { !($0 >= 0) }) {
+                let others = tensor.storage[(bad + 1)...].filter { !($0 >= 0) }.count
+                problems.append("\(path): tensor '\(key)' has value \(tensor.storage[bad]) at index \(bad); a variance must be ≥ 0"
+                    + (others > 0 ? " (and \(others) more)" : ""))
                 continue
             }
             result[key] = tensor

@@ -33,7 +33,7 @@ enum RunCommand {
         }
         let mean = parseList(meanText, option: "--mean", problems: &problems)
         let std = parseList(stdText, option: "--std", problems: &problems)
-        if let std, std.contains(where: { $0 <= 0 }) { problems.append("--std values must be positive") }
+        if let std { problems += normalizationProblems(mean: mean ?? [0], std: std) }
         if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) {
             problems.append("--mean and --std apply to PGM/PPM images, not to .npy input")
         }
@@ -69,6 +69,28 @@ enum RunCommand {
             return nil
         }
         return values
+    }
+
+    /// A std of 0 or below, or one so small that (x − mean)/std overflows float32 for a pixel
+    /// x in [0, 1] (the network would see ±inf and answer NaN), naming the channel.
+    static func normalizationProblems(mean: [Float], std: [Float]) -> [String] {
+        let channels = max(mean.count, std.count)
+        func text(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e7 ? String(Int(v)) : "\(v)" }
+        var problems: [String] = []
+        for c in 0..<channels {
+            let m = mean[mean.count == 1 ? 0 : c], s = std[std.count == 1 ? 0 : c]
+            let option = std.count == 1 ? "--std is \(text(s))" : "--std for channel \(c) is \(text(s))"
+            let channel = channels > 1 && std.count == 1 ? "for channel \(c), " : ""
+            if !(s > 0) {
+                problems.append("\(option); a standard deviation must be above 0")
+                if std.count == 1 { break }
+            } else if let x = [Float(0), 1].first(where: { !(($0 - m) / s).isFinite }) {
+                problems.append("\(option): \(channel)(\(text(x)) − \(m < 0 ? "(\(text(m)))" : text(m)))/\(text(s)) overflows float32, "
+                    + "so the normalized input would be infinite and the output NaN")
+                if std.count == 1 { break }
+            }
+        }
+        return problems
     }
 
     private static func isNumPy(_ path: String) -> Bool { path.lowercased().hasSuffix(".npy") }
@@ -109,24 +131,34 @@ enum RunCommand {
             let rankWidth = String(k).count, classWidth = String(max(perImage - 1, 0)).count
             for image in 0..<batch {
                 let scores = output.storage[(image * perImage)..<((image + 1) * perImage)]
-                // Highest first; ties by class index so the order is stable.
-                let ranked = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                // Highest first, NaN above everything (as torch.topk ranks it); ties by class
+                // index, so the order is stable.
+                func above(_ a: Float, _ b: Float) -> Bool { a.isNaN ? !b.isNaN : !b.isNaN && a > b }
+                let ranked = scores.indices.sorted { above(scores[$0], scores[$1]) || !above(scores[$1], scores[$0]) && $0 < $1 }
                 console.out("image \(image): top \(k) of \(perImage) classes")
                 for (rank, index) in ranked.prefix(k).enumerated() {
                     let r = String(rank + 1).padding(toLength: rankWidth, withPad: " ", startingAt: 0)
                     let c = String(index - scores.startIndex).padding(toLength: classWidth, withPad: " ", startingAt: 0)
-                    console.out("  #\(r)  class \(c)   \(String(format: "%.4f", scores[index]))")
+                    console.out("  #\(r)  class \(c)   \(formatScore(scores[index]))")
                 }
             }
         } else {
             console.out("output \(output.shapeDescription) (\(network.output) per image, batch of \(batch))")
             for image in 0..<batch {
                 let values = output.storage[(image * perImage)..<((image + 1) * perImage)]
-                let low = values.min() ?? 0, high = values.max() ?? 0
+                let numbers = values.filter { !$0.isNaN }, nans = values.count - numbers.count
+                let low = numbers.min() ?? .nan, high = numbers.max() ?? .nan
                 let mean = values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
-                console.out("image \(image): min \(String(format: "%.4f", low))  max \(String(format: "%.4f", high))  "
-                    + "mean \(String(format: "%.4f", mean))")
+                console.out("image \(image): min \(formatScore(low))  max \(formatScore(high))  "
+                    + "mean \(formatScore(Float(mean)))" + (nans > 0 ? "  (\(nans) of \(values.count) NaN)" : ""))
             }
         }
     }
+}
+
+/// Four decimals, and `nan`, `inf`, `-inf` spelled the same on every platform (printf gives `-nan`).
+func formatScore(_ value: Float) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    return String(format: "%.4f", value)
 }

@@ -292,3 +292,75 @@ private final class RunScratch {
         #expect(lines.last?.contains("and 11 more problems") == true)
     }
 }
+
+/// Options and weights that would make every output NaN are errors naming the option or the
+/// tensor and the channel or index (issue 14).
+@Suite struct RunCommandNaNTests {
+    @Test(arguments: [
+        (["--std", "0"], "--std is 0; a standard deviation must be above 0"),
+        (["--std", "1,-1,1"], "--std for channel 1 is -1; a standard deviation must be above 0"),
+        (["--std", "1e-39"], "--std is 1e-39: (1 − 0)/1e-39 overflows float32, so the normalized input would be infinite and the output NaN"),
+        (["--mean", "0,0.5,0", "--std", "1,1,1e-39"],
+         "--std for channel 2 is 1e-39: (1 − 0)/1e-39 overflows float32, so the normalized input would be infinite and the output NaN"),
+        (["--mean", "0,-5e30,0", "--std", "1e-10"],
+         "--std is 1e-10: for channel 1, (0 − (-5e+30))/1e-10 overflows float32, so the normalized input would be infinite and the output NaN"),
+    ])
+    func stdThatMakesTheInputInfiniteIsAUsageError(_ options: [String], _ message: String) {
+        let result = runCnnc(["run", "m.cnn", "--weights", "w", "--input", "x.ppm"] + options)
+        #expect(result.code == 2, "\(options): \(result.err)")
+        #expect(result.err.hasPrefix("cnnc run: \(message)\n"), "\(result.err)")
+        #expect(result.err.contains("usage: cnnc run"))
+    }
+
+    @Test func aSmallStdThatFitsRuns() throws {
+        let scratch = try RunScratch()
+        let model = try scratch.lenet5()
+        let weights = scratch.path("w.safetensors")
+        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference",
+                              "--mean", "0.5", "--std", "1e-30"])
+        #expect(result.code == 0, "\(result.err)")
+    }
+
+    @Test func negativeRunningVarianceIsNamed() throws {
+        let scratch = try RunScratch()
+        let model = scratch.path("bn.cnn")
+        try "input 32x32x1\nc1: conv 8 3x3 nobias\nbn1: batchnorm\nr: relu\nfc 3\n".write(toFile: model, atomically: true, encoding: .utf8)
+        let weights = scratch.path("w.safetensors")
+        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        var file = try WeightFile.read(contentsOf: weights)
+        file.tensors["bn1.running_var"]!.storage[3] = -0.5
+        try file.write(to: weights)
+        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
+        #expect(result.code == 1)
+        #expect(result.err == "cnnc run: \(weights): tensor 'bn1.running_var' has value -0.5 at index 3; a variance must be ≥ 0\n",
+                "\(result.err)")
+    }
+
+    /// A NaN score prints as `nan` on every platform (printf's `-nan` is not), ranks first as
+    /// torch.topk ranks it, and a volume's summary counts its NaNs.
+    @Test func nanScoresArePrintedAndRanked() throws {
+        let scratch = try RunScratch()
+        let model = try scratch.lenet5()
+        let weights = scratch.path("w.safetensors"), input = scratch.path("x.npy")
+        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        try NPY.write(Tensor(shape: [1, 1, 32, 32], repeating: 3.4e38), to: input)
+        let result = runCnnc(["run", model, "--weights", weights, "--input", input, "--backend", "reference", "--top", "3"])
+        #expect(result.code == 0, "\(result.err)")
+        let scores = result.out.split(separator: "\n").filter { $0.hasPrefix("  #") }
+        #expect(scores.count == 3 && scores.allSatisfy { $0.hasSuffix("   nan") }, "\(result.out)")
+
+        let volume = scratch.path("v.cnn")
+        // 2x − 2x + x: NaN where x is 3e38 (±inf summed), x elsewhere.
+        try "input 2x1x1\np: conv 1 1x1 nobias\nm: conv 1 1x1 nobias from input\ns: add p m input\n"
+            .write(toFile: volume, atomically: true, encoding: .utf8)
+        #expect(runCnnc(["init", volume, "-o", weights]).code == 0)
+        var file = try WeightFile.read(contentsOf: weights)
+        file.tensors["p.weight"]!.storage = [2]
+        file.tensors["m.weight"]!.storage = [-2]
+        try file.write(to: weights)
+        try NPY.write(Tensor(shape: [1, 1, 1, 2], storage: [3e38, 1]), to: input)
+        let summary = runCnnc(["run", volume, "--weights", weights, "--input", input, "--backend", "reference"])
+        #expect(summary.out.contains("mean nan  (1 of 2 NaN)"), "\(summary.out)")
+    }
+}
