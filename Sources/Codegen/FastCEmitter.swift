@@ -792,11 +792,12 @@ struct FastCEmitter {
         let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
         let full = pairsPerRow / R, remainder = pairsPerRow - full * R
         let bias = conv.bias != nil
+        let residual = step.inputs.count > 1
         func kernel(_ strip: Int) -> String {
             let accumulators = (0..<strip).map { "a\($0)" }
             let channels = C - (CB - 1) * 16 == 16 ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * 16) : 16)")
             var s = "static void cnnc_s\(index)_p\(strip)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
-            s += "    const float *restrict bias, int ky0, int ky1)\n{\n"
+            s += "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)\n{\n"
             s += "    cv16 \(accumulators.joined(separator: ", "));\n    int cb, ky, kx, ic;\n"
             if bias {
                 s += "    { const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }\n"
@@ -816,8 +817,16 @@ struct FastCEmitter {
                 """
             for r in 0..<strip { s += "                    a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r));\n" }
             s += "                }\n            }\n        }\n    }\n    {\n        cv16 v;\n"
-            for r in 0..<strip {
+            for r in 0..<strip where !residual {
                 s += "        v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), v);\n"
+            }
+            // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
+            for r in 0..<strip where residual {
+                s += "        cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), a\(r));\n"
+                for p in [2 * r, 2 * r + 1] {
+                    s += "        v = cv_add(cv_load(out + \(p * 16)), cv_load(res + \(p * 16)));" + vectorActivation(step.activation)
+                        + " cv_store(out + \(p * 16), v);\n"
+                }
             }
             s += "    }\n}\n"
             return s
@@ -844,11 +853,13 @@ struct FastCEmitter {
             \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
 
             """
+        if residual { s += "            const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * 16);\n" }
+        let res = { (ox: String) in residual ? " rrow + \(ox)," : "" }
         if full > 0 {
-            s += "            for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) cnnc_s\(index)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"), ky0, ky1);\n"
+            s += "            for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) cnnc_s\(index)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"),\(res("ox * 16")) ky0, ky1);\n"
         }
         if remainder > 0 {
-            s += "            cnnc_s\(index)_p\(remainder)(orow + \(2 * full * R * 16), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"), ky0, ky1);\n"
+            s += "            cnnc_s\(index)_p\(remainder)(orow + \(2 * full * R * 16), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * 16)")) ky0, ky1);\n"
         }
         s += "        }\n    }\n}\n"
         _ = W
