@@ -966,6 +966,12 @@ struct FastCEmitter {
             outputTransform += "                " + linearCombination(at, inputs: (0..<t).map { p[i * t + $0] }, outputs: (0..<m).map { y[i * m + $0] }) + "\n"
         }
 
+        // A tile of the group and each of its output blocks (for the output transform and its fallback).
+        let outTile = """
+                                const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
+                                for (j = 0; j < \(NB); j++) {
+                                    const int kb = g * \(NB) + j;
+            """
         // The input transform of one tile of one channel block, and the output transform of
         // one tile of one output block, as functions (vector code, or loops without CNNC_SIMD).
         let matrixText = { (m: [[Double]]) in m.map { "{ " + $0.map { cFloat(Float($0)) }.joined(separator: ", ") + " }" }.joined(separator: ", ") }
@@ -1025,8 +1031,9 @@ struct FastCEmitter {
             #endif
             }
 
-            /* out = act(Aᵀ M A + bias + residual) for the \(m)x\(m) outputs at (oy0, ox0) of one output block. */
-            static void cnnc_s\(index)_out(const float *restrict mm, float *restrict o, const float *restrict rs,
+            /* out = act(Aᵀ M A + bias + residual) for the \(m)x\(m) outputs at (oy0, ox0) of one output block;
+               returns 0 in each lane, or NaN where the sum of its Aᵀ M A + bias is not finite (the caller then redoes the tile). */
+            static cv16 cnnc_s\(index)_out(const float *restrict mm, float *restrict o, const float *restrict rs,
                                       const float *restrict bias, int oy0, int ox0)
             {
             #if defined(CNNC_SIMD)
@@ -1034,26 +1041,29 @@ struct FastCEmitter {
                 cv16 \(d.joined(separator: ", "));
                 cv16 \(p.joined(separator: ", "));
                 cv16 \(y.joined(separator: ", "));
-                cv16 ys[\(m * m)];
+                cv16 ys[\(m * m)], bad;
                 int i, j;
 
             """
         s += "    " + (0..<T2).map { "d\($0) = cv_load(mm + \($0 * NB * TG * 16));" }.joined(separator: " ") + "\n"
         s += outputTransform.replacingOccurrences(of: "                ", with: "    ")
         s += "    " + (0..<(m * m)).map { "ys[\($0)] = y\($0);" }.joined(separator: " ") + "\n"
+        s += "    bad = cv_zero();\n"
         s += """
                 for (i = 0; i < \(m) && oy0 + i < \(OH); i++) {
                     for (j = 0; j < \(m) && ox0 + j < \(OW); j++) {
                         const size_t at = ((size_t)(oy0 + i) * \(OW) + (size_t)(ox0 + j)) * 16;
                         cv16 v = cv_add(ys[i * \(m) + j], b);
+                        bad = cv_add(bad, v);
                         if (rs) v = cv_add(v, cv_load(rs + at));
                        \(vectorActivation(step.activation))
                         cv_store(o + at, v);
                     }
                 }
+                return cv_mul(bad, cv_zero());   /* 0, or NaN where a sum was not finite */
             #else
                 static const float at_[\(m)][\(t)] = { \(matrixText(at)) };
-                float pp[\(m)][\(t)][16];
+                float pp[\(m)][\(t)][16], bad = 0.0f;
                 int i, j, k, l;
                 for (i = 0; i < \(m); i++) for (j = 0; j < \(t); j++) for (l = 0; l < 16; l++) {
                     float sum = 0.0f;
@@ -1066,14 +1076,18 @@ struct FastCEmitter {
                         for (l = 0; l < 16; l++) {
                             float v = bias ? bias[l] : 0.0f;
                             for (k = 0; k < \(t); k++) v += pp[i][k][l] * at_[j][k];
+                            bad += v * 0.0f;
                             if (rs) v += rs[at + l];
                             \(step.activation.map { $0 == .softmax ? "" : "v = \(scalarActivation($0, "v"));" } ?? "")
                             o[at + l] = v;
                         }
                     }
                 }
+                return cv_set1(bad);
             #endif
             }
+
+            \(winogradFallback(index, step, wg, conv))
 
             static void cnnc_s\(index)(const cnnc_args *a, int begin, int end, float *scratch)
             {
@@ -1089,6 +1103,7 @@ struct FastCEmitter {
                     const int first = group * \(TG);
                     const int count = total - first < \(TG) ? total - first : \(TG);
                     int tile, cb, g, xi, r, j;
+                    cv16 bad[\(TG)], any;   /* per tile: 0, or NaN in a lane where a result is not finite */
                     for (tile = 0; tile < count; tile++) {
                         const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
                         for (cb = 0; cb < \(CB); cb++)
@@ -1112,14 +1127,26 @@ struct FastCEmitter {
                             default: break;
                             }
                         }
+                        any = cv_zero();
                         for (tile = 0; tile < count; tile++) {
-                            const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
-                            for (j = 0; j < \(NB); j++) {
-                                const int kb = g * \(NB) + j;
-                                cnnc_s\(index)_out(M + ((size_t)j * \(TG) + (size_t)tile) * 16,
+            \(outTile)
+                                const cv16 f = cnnc_s\(index)_out(M + ((size_t)j * \(TG) + (size_t)tile) * 16,
                                     a->out + (size_t)n * \(imageOut) + (size_t)kb * \(OBS),
                                     \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)" : "NULL"),
                                     \(conv.bias != nil ? "a->bias + kb * 16" : "NULL"), ty * \(m), tx * \(m));
+                                bad[tile] = j ? cv_add(bad[tile], f) : f;
+                            }
+                            any = cv_add(any, bad[tile]);
+                        }
+                        /* a tile whose result is not finite again, as a direct convolution (WinogradFallback.swift) */
+                        if (cnnc_s\(index)_nonfinite(any)) {
+                            for (tile = 0; tile < count; tile++) {
+                                if (!cnnc_s\(index)_nonfinite(bad[tile])) continue;
+            \(outTile)
+                                    cnnc_s\(index)_direct(a->in + (size_t)n * \(imageIn), a->w, a->out + (size_t)n * \(imageOut) + (size_t)kb * \(OBS),
+                                        \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)" : "NULL"),
+                                        \(conv.bias != nil ? "a->bias + kb * 16" : "NULL"), kb, ty * \(m), tx * \(m));
+                                }
                             }
                         }
                     }

@@ -178,6 +178,128 @@ import Testing
         try expectFastAgreement(text: text, label: name, batch: 2, options: Self.options(variant))
     }
 
+    /// A residual add fused into the paired first-layer kernel (at most 8 filters on the planar
+    /// input, stride 1, no padding, even output width), whose epilogue once dropped it.
+    static let pairedResiduals: [(String, String)] = [
+        ("pairadd", """
+            input 8x8x3
+            a: conv 4 3x3 from input
+            b: conv 4 3x3 from input
+            s: add a b
+            """),
+        ("pairadd8_relu", """
+            input 8x8x3
+            a: conv 8 3x3 from input
+            b: conv 8 3x3 from input
+            s: add a b relu
+            """),
+        ("pairadd_ba", """
+            input 8x8x3
+            a: conv 4 3x3 nobias from input
+            b: conv 4 3x3 from input
+            s: add b a
+            """),
+        // Each add fused into the paired convolution that runs last; then a blocked layer.
+        ("pairadd_chain", """
+            input 10x12x3
+            a: conv 6 3x3 from input
+            b: conv 6 3x3 from input
+            s: add a b relu
+            c: conv 6 3x3 from input
+            t: add c s leakyrelu 0.1
+            d: conv 16 3x3 pad 1 relu
+            """),
+        // 14 pairs a row: two strips of 5 and one of 4 on AVX2, one of 14 on AVX-512.
+        ("pairadd5x5", """
+            input 32x32x3
+            a: conv 8 5x5 from input
+            b: conv 8 5x5 from input
+            s: add a b tanh
+            """),
+    ]
+    static let pairedResidualNames = pairedResiduals.map(\.0)
+
+    @Test(arguments: pairedResidualNames, variantNames)
+    func pairedResidual(_ name: String, _ variant: String) throws {
+        let text = Self.pairedResiduals.first { $0.0 == name }!.1
+        let options = Self.options(variant)
+        // The add is fused into a paired convolution (a second input), not run on its own.
+        let plan = try #require(lowerForC(try network(text), options: options.kernelOptions).kernelPlan)
+        #expect(plan.steps.contains { step in
+            if case .directConvolution(let d) = step.kernel { return d.pairs && step.inputs.count == 2 }
+            return false
+        }, "\(name): \(plan.listing)")
+        try expectFastAgreement(text: text, label: name, batch: 2, options: options)
+    }
+
+    /// Winograd's transforms amplify their inputs (Bᵀ d B by up to 100): at 1e37, whose direct
+    /// convolution is finite, they overflowed and every output was NaN. Tiles whose result is
+    /// not finite are recomputed directly (WinogradFallback.swift), with the residual and the
+    /// activation of a fused add.
+    static let largeInputs: [(String, String)] = [
+        ("f43", """
+            input 20x20x64
+            c: conv 64 3x3 pad 1
+            """),
+        ("f25", """
+            input 20x20x64
+            c: conv 64 5x5 pad 2
+            """),
+        ("f43_residual", """
+            input 20x20x64
+            c1: conv 64 3x3 pad 1 from input
+            c2: conv 64 3x3 pad 1 nobias from input
+            s: add c2 c1 relu
+            """),
+    ]
+    static let largeInputNames = largeInputs.map(\.0)
+
+    @Test(arguments: largeInputNames, variantNames)
+    func winogradLargeInputs(_ name: String, _ variant: String) throws {
+        let text = Self.largeInputs.first { $0.0 == name }!.1
+        let options = Self.options(variant)
+        let net = try network(text)
+        let plan = try #require(lowerForC(net, options: options.kernelOptions).kernelPlan)
+        let winograd = plan.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }
+        #expect(winograd.isEmpty == options.precise, "\(name)/\(variant): \(plan.listing)")
+        let weights = WeightInit.weights(for: net, seed: 1).tensors
+        let input = Tensor(shape: [2] + net.input.dimensions, storage: [Float](repeating: 1e37, count: 2 * net.input.elementCount))
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        #expect(reference.storage.allSatisfy(\.isFinite) && (reference.storage.map(abs).max() ?? 0) > 1e36)
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+        compare(try executor.run(input), reference, "\(name)/\(variant) at 1e37")
+    }
+
+    /// inf and NaN in the input give inf and NaN where the reference interpreter gives them
+    /// (the direct convolution's reach, not a whole Winograd tile), and the same values elsewhere.
+    @Test(arguments: ["f43", "f25"], variantNames)
+    func winogradNonFiniteInputs(_ name: String, _ variant: String) throws {
+        let net = try network(Self.largeInputs.first { $0.0 == name }!.1)
+        let weights = WeightInit.weights(for: net, seed: 1).tensors
+        var input = randomInput(for: net, batch: 2, seed: 7)
+        let plane = 20 * 20
+        // Image 0: +inf inside a tile, -inf where two tiles' windows overlap, NaN at a corner;
+        // image 1: inf and -inf reaching the same outputs (NaN there), a NaN on the bottom edge.
+        for (image, channel, y, x, value) in [(0, 3, 5, 6, Float.infinity), (0, 40, 12, 3, -Float.infinity),
+                                              (0, 63, 0, 19, Float.nan), (1, 0, 9, 9, Float.infinity),
+                                              (1, 1, 9, 10, -Float.infinity), (1, 17, 19, 8, Float.nan)] {
+            input.storage[((image * 64 + channel) * plane) + y * 20 + x] = value
+        }
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.options(variant), cache: testCache)
+        let output = try executor.run(input)
+        let finite = reference.storage.filter(\.isFinite)
+        #expect(finite.count < reference.storage.count && finite.count > reference.storage.count / 2)
+        let tolerance = 1e-4 * max(1, finite.map(abs).max() ?? 0)
+        var mismatches: [String] = []
+        for i in reference.storage.indices {
+            let (o, r) = (output.storage[i], reference.storage[i])
+            let same = r.isNaN ? o.isNaN : r.isInfinite ? o == r : o.isFinite && abs(o - r) <= tolerance
+            if !same { mismatches.append("element \(i): \(o), expected \(r)") }
+        }
+        #expect(mismatches.count == 0, "\(name)/\(variant): \(mismatches.prefix(5))")
+    }
+
     /// fc layers at a batch that takes two passes over each weight tile, output counts that
     /// leave a partial tile, a blocked and a planar input.
     @Test(arguments: variantNames)
