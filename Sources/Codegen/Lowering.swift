@@ -229,7 +229,10 @@ public enum Passes {
                   source != result.output,
                   result.readers()[source] == [index],
                   let producer = result.producers()[source],
-                  result.steps[producer].kernel.acceptsActivation
+                  result.steps[producer].kernel.acceptsActivation,
+                  // Not across a flatten: the fused step would write the vector's value in the
+                  // volume's blocked layout (`conv; flatten; relu` overran its arena slot).
+                  result.values[source].shape == result.values[result.steps[index].output].shape
             else { continue }
             result.steps[producer].kernel = result.steps[producer].kernel.withActivation(activation.activation)
             result.steps[producer].layers += result.steps[index].layers
