@@ -7,6 +7,7 @@ let package = Package(
     name: "cnnc",
     products: [
         .executable(name: "cnnc", targets: ["cnnc"]),
+        .executable(name: "cnnc-fuzz-networks", targets: ["FuzzNetworks"]),
     ],
     targets: [
         .target(name: "Parser"),
@@ -16,9 +17,13 @@ let package = Package(
         // generated code is tested against); compiled backends run Codegen's output.
         .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck"]),
         .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
+        // Random valid networks, every backend against the reference, failures shrunk
+        // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.
+        .target(name: "NetworkFuzz", dependencies: ["ShapeCheck", "Codegen", "Runtime"]),
+        .executableTarget(name: "FuzzNetworks", dependencies: ["NetworkFuzz", "Codegen", "Runtime"]),
         .testTarget(name: "ParserTests", dependencies: ["Parser"]),
         .testTarget(name: "ShapeCheckTests", dependencies: ["ShapeCheck", "Parser"]),
-        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck"]),
+        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck", "NetworkFuzz"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck"]),
         .testTarget(name: "CLITests", dependencies: ["cnnc"]),
     ]
