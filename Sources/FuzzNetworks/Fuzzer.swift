@@ -58,7 +58,7 @@ final class Fuzzer: @unchecked Sendable {
             lock.lock(); let seed = nextSeed; nextSeed += 1; lock.unlock()
             let spec = generator.network(seed: seed)
             let result = runChild(spec.fuzzCase, variants: nil)
-            let net = spec.checked!
+            guard let net = spec.checked else { continue }    // the generator returns only networks that check
             lock.lock()
             networks += 1
             backendRuns += result.runs
@@ -126,6 +126,8 @@ final class Fuzzer: @unchecked Sendable {
             return (0, [Problem(kind: .hang, variant: variants?.first, text: "hung: no answer in \(Int(childTimeout)) s")])
         }
         process.waitUntilExit()
+        // A child that crashed left its compile cache behind (cnnc-fuzz-cache-PID, see main.swift).
+        try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "cnnc-fuzz-cache-\(process.processIdentifier)")
         let output = String(decoding: box.data, as: UTF8.self)
         var runs = 0, problems: [Problem] = []
         for line in output.split(separator: "\n") {

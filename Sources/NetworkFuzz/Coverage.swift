@@ -14,7 +14,7 @@ public enum Coverage {
             "batchnorm", "batchnorm:eps", "batchnorm:vector", "lrn", "lrn:options",
             "pad:numeric", "pad:rectangular", "pad:same", "pad:valid", "pad:asymmetric",
             "from", "from:input", "inputs:several", "add:2", "add:3", "add:4", "concat:2", "concat:3",
-            "add:activation", "concat:activation", "branches:unequal", "nan",
+            "add:activation", "concat:activation", "branches:unequal", "nan", "operand:repeated",
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
             "leakyrelu:alpha", "elu:alpha",
         ]
@@ -57,8 +57,8 @@ public enum Coverage {
             switch layer.op {
             case .activation(let a):
                 f.insert("\(a.keyword):layer")
-            case .add(let s): f.insert("add:\(s.count)")
-            case .concat(let s): f.insert("concat:\(min(s.count, 3))")
+            case .add(let s): f.insert("add:\(min(s.count, 4))"); if Set(s).count < s.count { f.insert("operand:repeated") }
+            case .concat(let s): f.insert("concat:\(min(s.count, 3))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }
             case .batchNorm(let eps): f.insert("batchnorm"); if eps != nil { f.insert("batchnorm:eps") }
             case .dropout: f.insert("dropout")

@@ -15,7 +15,7 @@ public struct NetworkGenerator: Sendable {
 
         /// Small enough that the debug-build reference runs a network in milliseconds.
         public static let tests = Limits(maxLayers: 8, maxMACs: 3_000_000, maxActivations: 400_000, maxSide: 64)
-        /// For the release-build fuzzer: Winograd-sized layers fit.
+        /// For the release-build fuzzer: two wide Winograd-sized layers fit.
         public static let fuzz = Limits(maxLayers: 12, maxMACs: 100_000_000, maxActivations: 3_000_000, maxSide: 64)
 
         public init(maxLayers: Int, maxMACs: Int, maxActivations: Int, maxSide: Int) {
@@ -171,6 +171,8 @@ public struct NetworkGenerator: Sendable {
             spec.layers.append(branch)
             operands.append(branch.name!)
         }
+        // The same value twice (`add a a`, `concat a b a`): valid, and the reference once crashed on it.
+        if random.chance(0.08) { operands.append(random.pick(operands)) }
         random.shuffle(&operands)
         let layer = LayerSpec(name: random.chance(0.8) ? "l\(spec.layers.count)" : nil,
                               op: isAdd ? .add(operands) : .concat(operands),

@@ -55,12 +55,9 @@ public struct ReferenceInterpreter: NetworkExecutor {
         for (i, layer) in network.layers.enumerated() {
             // Take each input out of `values` at its last use, so an in-place operation
             // (an activation, batchnorm, dropout, flatten) owns its buffer and does not copy it.
-            var inputs: [ReferenceActivations] = []
-            for input in layer.inputs {
-                let slot = Self.slot(input)
-                inputs.append(values[slot]!)
-                if lastUse[slot] == i { values[slot] = nil }
-            }
+            // All inputs first, then the releases: `add a a` names one value twice.
+            var inputs = layer.inputs.map { values[Self.slot($0)]! }
+            for input in layer.inputs where lastUse[Self.slot(input)] == i { values[Self.slot(input)] = nil }
             var output = compute(layer, &inputs, batch: batch)
             if let activation = layer.activation { Reference.activate(&output, activation) }
             precondition(output.depth == layer.output.depth && output.height == layer.output.height
