@@ -81,9 +81,15 @@ struct CEmitter {
         if let embeddedWeights, embeddedWeights.count != program.weightCount {
             throw EmitError("\(embeddedWeights.count) embedded weights given, the program needs \(program.weightCount)")
         }
-        let header = EmittedFile(name: "\(prefix).h", contents: emitHeader(embedded: embeddedWeights != nil))
-        let implementation = EmittedFile(name: "\(prefix).c", contents: emitImplementation(embeddedWeights: embeddedWeights))
-        return CSource(symbolPrefix: prefix, header: header, implementation: implementation)
+        let (header, hash) = sealHeader(emitHeader(embedded: embeddedWeights != nil))
+        let implementation = emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
+        return CSource(symbolPrefix: prefix, header: EmittedFile(name: "\(prefix).h", contents: header),
+                       implementation: EmittedFile(name: "\(prefix).c", contents: implementation))
+    }
+
+    /// The header with its hash (HeaderSeal.swift), defined after the include guard's #define.
+    func sealHeader(_ header: String) -> (String, UInt64) {
+        HeaderSeal.seal(header, prefix: prefix, after: "#define CNNC_\(macroPrefix)_H")
     }
 
     // MARK: header
@@ -148,7 +154,7 @@ struct CEmitter {
 
     // MARK: implementation
 
-    func emitImplementation(embeddedWeights: [Float]?) -> String {
+    func emitImplementation(embeddedWeights: [Float]?, headerHash: UInt64) -> String {
         var kernels = Set<CKernel>()
         for step in program.steps { kernels.formUnion(Self.kernels(for: step.kernel)) }
         var closed = kernels
@@ -181,20 +187,20 @@ struct CEmitter {
             #include <string.h>
 
             #include "\(prefix).h"
-
+            \(HeaderSeal.check(prefix: prefix, hash: headerHash))
             """
         for kernel in closed.sorted() {
             out += "\n" + kernel.source + "\n"
         }
 
-        // The constants of each step.
+        // The constants of the calls, one definition for all the steps that share them.
+        var shared = SharedDefinitions(names: names)
         var calls: [String] = []
-        out += "\n/* The layers: each call's constants. */\n"
         for step in program.steps {
-            let (definitions, call) = emitStep(step, pointer: pointer, names: &names)
-            out += "\n" + definitions
+            let call = emitStep(step, pointer: { pointer[$0] }, shared: &shared)
             calls.append("    /* \(commentText(step.name)): \(describe(step)) */\n    \(call)")
         }
+        out += "\n/* The layers' constants, one for all the layers of the same shape. */\n" + shared.text
 
         out += """
 
@@ -273,11 +279,17 @@ struct CEmitter {
         }
     }
 
-    /// The `static const` constants of a step and the call that runs it.
-    func emitStep(_ step: Step, pointer: [String], names: inout IdentifierTable) -> (String, String) {
-        let out = pointer[step.output]
-        let ins = step.inputs.map { pointer[$0] }
-        let comment = "/* \(commentText(step.name)): \(describe(step)) */\n"
+    /// The call that runs a step; its `static const` constants go to `shared`, one definition
+    /// for all the steps whose constants (and their comment, the shapes) are the same.
+    func emitStep(_ step: Step, pointer: (Int) -> String, shared: inout SharedDefinitions) -> String {
+        let out = pointer(step.output)
+        let ins = step.inputs.map(pointer)
+        let comment = "/* \(describe(step)) */\n"
+        let P = SharedDefinitions.placeholder
+        func define(_ body: String, _ kind: String) -> String {
+            shared.define(body + "\n", comment: comment) { $0.make(kind + "_shape") }
+        }
+        func local(_ suffix: String) -> String { shared.names.make(step.layers[0] + suffix) }
         func weight(_ ref: WeightRef?) -> String {
             guard let ref else { return "NULL" }
             return "weights + \(ref.offset)"
@@ -289,96 +301,74 @@ struct CEmitter {
 
         switch step.kernel {
         case .convolution(let k):
-            let shape = names.make(step.layers[0] + "_shape")
             let w = k.window
-            let definition = comment + """
-                static const k_conv_shape \(shape) = {
+            let shape = define("""
+                static const k_conv_shape \(P) = {
                     .in_c = \(k.input.depth), .in_h = \(k.input.height), .in_w = \(k.input.width),
                     .out_c = \(k.output.depth), .out_h = \(k.output.height), .out_w = \(k.output.width),
                     .k_h = \(w.kernelHeight), .k_w = \(w.kernelWidth), .stride_h = \(w.strideHeight), .stride_w = \(w.strideWidth),
                     .dilation_h = \(w.dilationHeight), .dilation_w = \(w.dilationWidth), .pad_top = \(w.padTop), .pad_left = \(w.padLeft),
                     .groups = \(k.groups), \(activation(k.activation))
                 };
-
-                """
-            return (definition, "k_conv2d(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));")
+                """, "conv")
+            return "k_conv2d(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));"
         case .fullyConnected(let k):
-            let shape = names.make(step.layers[0] + "_shape")
-            let definition = comment + """
-                static const k_fc_shape \(shape) = { .inputs = \(k.inputs), .outputs = \(k.outputs), \(activation(k.activation)) };
-
-                """
-            return (definition, "k_fc(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));")
+            let shape = define("static const k_fc_shape \(P) = { .inputs = \(k.inputs), .outputs = \(k.outputs), \(activation(k.activation)) };", "fc")
+            return "k_fc(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));"
         case .pooling(let k):
-            let shape = names.make(step.layers[0] + "_shape")
             let w = k.window
-            let definition = comment + """
-                static const k_pool_shape \(shape) = {
+            let shape = define("""
+                static const k_pool_shape \(P) = {
                     .channels = \(k.input.depth), .in_h = \(k.input.height), .in_w = \(k.input.width), .out_h = \(k.output.height), .out_w = \(k.output.width),
                     .k_h = \(w.kernelHeight), .k_w = \(w.kernelWidth), .stride_h = \(w.strideHeight), .stride_w = \(w.strideWidth),
                     .dilation_h = \(w.dilationHeight), .dilation_w = \(w.dilationWidth),
                     .pad_top = \(w.padTop), .pad_left = \(w.padLeft), .pad_bottom = \(w.padBottom), .pad_right = \(w.padRight)
                 };
-
-                """
+                """, "pool")
             let function = k.kind == .max ? "k_maxpool" : "k_avgpool"
-            return (definition, "\(function)(\(out), \(ins[0]), batch, &\(shape));")
+            return "\(function)(\(out), \(ins[0]), batch, &\(shape));"
         case .globalPooling(let k):
             let function = k.kind == .max ? "k_global_maxpool" : "k_global_avgpool"
-            return ("", "\(function)(\(out), \(ins[0]), batch, \(k.channels), \(k.spatial));")
+            return "\(function)(\(out), \(ins[0]), batch, \(k.channels), \(k.spatial));"
         case .batchNorm(let k):
-            let shape = names.make(step.layers[0] + "_shape")
-            let definition = comment + """
-                static const k_batchnorm_shape \(shape) = { .channels = \(k.channels), .spatial = \(k.spatial), \(activation(k.activation)) };
-
-                """
-            return (definition, "k_batchnorm(\(out), \(ins[0]), \(weight(k.scale)), \(weight(k.shift)), batch, &\(shape));")
+            let shape = define("static const k_batchnorm_shape \(P) = { .channels = \(k.channels), .spatial = \(k.spatial), \(activation(k.activation)) };", "batchnorm")
+            return "k_batchnorm(\(out), \(ins[0]), \(weight(k.scale)), \(weight(k.shift)), batch, &\(shape));"
         case .localResponseNorm(let k):
-            let shape = names.make(step.layers[0] + "_shape")
             let p = k.parameters
-            let definition = comment + """
-                static const k_lrn_shape \(shape) = {
+            let shape = define("""
+                static const k_lrn_shape \(P) = {
                     .channels = \(k.channels), .spatial = \(k.spatial), .size = \(p.size),
                     .alpha = \(cFloat(Float(p.alpha))), .beta = \(cFloat(Float(p.beta))), .k = \(cFloat(Float(p.k)))
                 };
-
-                """
-            return (definition, "k_lrn(\(out), \(ins[0]), batch, &\(shape));")
+                """, "lrn")
+            return "k_lrn(\(out), \(ins[0]), batch, &\(shape));"
         case .activation(let k):
-            let shape = names.make(step.layers[0] + "_shape")
-            let definition = comment + """
-                static const k_activation_shape \(shape) = { .channels = \(k.channels), .spatial = \(k.spatial), \(activation(k.activation)) };
-
-                """
-            return (definition, "k_activation(\(out), \(ins[0]), batch, &\(shape));")
+            let shape = define("static const k_activation_shape \(P) = { .channels = \(k.channels), .spatial = \(k.spatial), \(activation(k.activation)) };", "activation")
+            return "k_activation(\(out), \(ins[0]), batch, &\(shape));"
         case .add(let k):
-            let shape = names.make(step.layers[0] + "_shape")
-            let inputs = names.make(step.layers[0] + "_inputs")
             let value = program.values[step.output].shape
-            let definition = comment + """
-                static const k_add_shape \(shape) = {
+            precondition(k.elements == value.elementCount)
+            let shape = define("""
+                static const k_add_shape \(P) = {
                     .inputs = \(ins.count), .channels = \(value.depth), .spatial = \(value.width * value.height), \(activation(k.activation))
                 };
-
-                """
-            precondition(k.elements == value.elementCount)
-            return (definition, "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
-                        + "        k_add(\(out), \(inputs), batch, &\(shape));\n    }")
+                """, "add")
+            let inputs = local("_inputs")
+            return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
+                + "        k_add(\(out), \(inputs), batch, &\(shape));\n    }"
         case .concat(let k):
-            let shape = names.make(step.layers[0] + "_shape")
-            let channels = names.make(step.layers[0] + "_channels")
-            let inputs = names.make(step.layers[0] + "_inputs")
-            let definition = comment + """
-                static const int \(channels)[] = { \(k.inputChannels.map(String.init).joined(separator: ", ")) };
-                static const k_concat_shape \(shape) = {
+            let channels = shared.define("static const int \(P)[] = { \(k.inputChannels.map(String.init).joined(separator: ", ")) };\n",
+                                         comment: "/* channels of each input of \(describe(step)) */\n") { $0.make("concat_channels") }
+            let shape = define("""
+                static const k_concat_shape \(P) = {
                     .inputs = \(ins.count), .channels = \(channels), .spatial = \(k.spatial), \(activation(k.activation))
                 };
-
-                """
-            return (definition, "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
-                        + "        k_concat(\(out), \(inputs), batch, &\(shape));\n    }")
+                """, "concat")
+            let inputs = local("_inputs")
+            return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
+                + "        k_concat(\(out), \(inputs), batch, &\(shape));\n    }"
         case .copy(let elements):
-            return ("", "k_copy(\(out), \(ins[0]), batch, \(elements));")
+            return "k_copy(\(out), \(ins[0]), batch, \(elements));"
         case .identity:
             preconditionFailure("identity steps are removed before emission")
         }

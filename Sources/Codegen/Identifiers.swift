@@ -34,6 +34,7 @@ let swiftKeywords: Set<String> = [
 public struct IdentifierTable: Sendable {
     public let language: TargetLanguage
     private var used: Set<String>
+    private var nextSuffix: [String: Int] = [:]
 
     /// `reserved`: names the generated code uses itself; no identifier handed out equals one.
     public init(language: TargetLanguage, reserved: Set<String> = []) {
@@ -45,11 +46,13 @@ public struct IdentifierTable: Sendable {
     public mutating func make(_ name: String) -> String {
         let base = IdentifierTable.sanitize(name, for: language)
         var candidate = base
-        var counter = 2
+        // Start where the last clash of this base stopped, so n equal names take O(n).
+        var counter = nextSuffix[base] ?? 2
         while used.contains(candidate) {
             candidate = "\(base)_\(counter)"
             counter += 1
         }
+        if candidate != base { nextSuffix[base] = counter }
         used.insert(candidate)
         return candidate
     }

@@ -56,7 +56,7 @@ struct SwiftEmitter {
         let sortedKernels = kernels.sorted()
 
         // Layer constants live in `enum Layers`, buffer pointers are locals of `run`.
-        var layerNames = IdentifierTable(language: .swift)
+        let layerNames = IdentifierTable(language: .swift)
         var localNames = IdentifierTable(language: .swift, reserved: ["weights", "workspace", "input", "output", "batch"])
         var pointer = [String](repeating: "", count: program.values.count)
         pointer[program.input] = "input"
@@ -65,11 +65,10 @@ struct SwiftEmitter {
             pointer[step.output] = localNames.make(IdentifierTable.camelCase(program.values[step.output].name, upperFirst: false) + "Out")
         }
 
-        var layerConstants: [String] = []
+        var shared = SharedDefinitions(names: layerNames)
         var calls: [String] = []
         for step in program.steps {
-            let (constant, call) = emitStep(step, pointer: pointer, names: &layerNames)
-            if let constant { layerConstants.append(constant) }
+            let call = emitStep(step, pointer: pointer, shared: &shared)
             calls.append("        // \(commentText(step.name)): \(describeStep(step, program: program))\n        \(call)")
         }
 
@@ -154,9 +153,8 @@ struct SwiftEmitter {
         }
         out += "\n" + calls.joined(separator: "\n") + "\n    }\n"
 
-        out += "\n    /// Each layer's constants.\n    enum Layers {\n"
-        out += layerConstants.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map { "        " + $0 }.joined(separator: "\n") }
-            .joined(separator: "\n")
+        out += "\n    /// The layers' constants, one for all the layers of the same shape.\n    enum Layers {"
+        out += indent(shared.text, by: 8)
         out += "\n    }\n"
 
         var declarations: [String] = []
@@ -231,24 +229,26 @@ struct SwiftEmitter {
         }
     }
 
-    /// A step's `static let` in `enum Layers` (if it has constants) and its call.
-    func emitStep(_ step: Step, pointer: [String], names: inout IdentifierTable) -> (String?, String) {
+    /// A step's call; its constants go to `enum Layers` through `shared`, one `static let` for
+    /// all the steps whose constants (and their comment, the shapes) are the same.
+    func emitStep(_ step: Step, pointer: [String], shared: inout SharedDefinitions) -> String {
         let out = pointer[step.output]
         let ins = step.inputs.map { pointer[$0] }
-        func constant() -> String {
-            names.make(IdentifierTable.camelCase(step.layers[0], upperFirst: false))
+        let doc = "/// \(describeStep(step, program: program))\n"
+        let P = SharedDefinitions.placeholder
+        func define(_ constant: String, _ kind: String) -> String {
+            shared.define(constant, comment: doc) { $0.make(kind) }
         }
         func weight(_ ref: WeightRef?) -> String {
             guard let ref else { return "nil" }
             return "weights + \(ref.offset)"
         }
-        let doc = "/// \(commentText(step.name)): \(describeStep(step, program: program))\n"
 
         switch step.kernel {
         case .convolution(let k):
-            let name = constant(), w = k.window
-            return (doc + """
-                static let \(name) = Convolution(
+            let w = k.window
+            let name = define("""
+                static let \(P) = Convolution(
                     inChannels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width),
                     outChannels: \(k.output.depth), outHeight: \(k.output.height), outWidth: \(k.output.width),
                     kernelHeight: \(w.kernelHeight), kernelWidth: \(w.kernelWidth),
@@ -256,56 +256,56 @@ struct SwiftEmitter {
                     dilationHeight: \(w.dilationHeight), dilationWidth: \(w.dilationWidth),
                     padTop: \(w.padTop), padLeft: \(w.padLeft),
                     groups: \(k.groups), activation: \(swiftActivation(k.activation)))
-                """,
-                "Kernels.convolution(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))")
+                """, "convolution")
+            return "Kernels.convolution(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .fullyConnected(let k):
-            let name = constant()
-            return (doc + "static let \(name) = FullyConnected(inputs: \(k.inputs), outputs: \(k.outputs), activation: \(swiftActivation(k.activation)))",
-                    "Kernels.fullyConnected(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = FullyConnected(inputs: \(k.inputs), outputs: \(k.outputs), activation: \(swiftActivation(k.activation)))",
+                              "fullyConnected")
+            return "Kernels.fullyConnected(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .pooling(let k):
-            let name = constant(), w = k.window
+            let w = k.window
             let function = k.kind == .max ? "maxPool" : "averagePool"
-            return (doc + """
-                static let \(name) = Pooling(
+            let name = define("""
+                static let \(P) = Pooling(
                     channels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width),
                     outHeight: \(k.output.height), outWidth: \(k.output.width),
                     kernelHeight: \(w.kernelHeight), kernelWidth: \(w.kernelWidth),
                     strideHeight: \(w.strideHeight), strideWidth: \(w.strideWidth),
                     dilationHeight: \(w.dilationHeight), dilationWidth: \(w.dilationWidth),
                     padTop: \(w.padTop), padLeft: \(w.padLeft), padBottom: \(w.padBottom), padRight: \(w.padRight))
-                """,
-                "Kernels.\(function)(\(out), \(ins[0]), batch: batch, Layers.\(name))")
+                """, "pooling")
+            return "Kernels.\(function)(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .globalPooling(let k):
-            let name = constant()
             let function = k.kind == .max ? "globalMaxPool" : "globalAveragePool"
-            return (doc + "static let \(name) = GlobalPooling(channels: \(k.channels), spatial: \(k.spatial))",
-                    "Kernels.\(function)(\(out), \(ins[0]), batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = GlobalPooling(channels: \(k.channels), spatial: \(k.spatial))", "globalPooling")
+            return "Kernels.\(function)(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .batchNorm(let k):
-            let name = constant()
-            return (doc + "static let \(name) = Elementwise(channels: \(k.channels), spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))",
-                    "Kernels.batchNorm(\(out), \(ins[0]), scale: \(weight(k.scale)), shift: \(weight(k.shift)), batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = Elementwise(channels: \(k.channels), spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))",
+                              "batchNorm")
+            return "Kernels.batchNorm(\(out), \(ins[0]), scale: \(weight(k.scale)), shift: \(weight(k.shift)), batch: batch, Layers.\(name))"
         case .localResponseNorm(let k):
-            let name = constant(), p = k.parameters
-            return (doc + "static let \(name) = LocalResponseNorm(channels: \(k.channels), spatial: \(k.spatial), size: \(p.size), "
-                        + "alpha: \(swiftFloat(Float(p.alpha))), beta: \(swiftFloat(Float(p.beta))), k: \(swiftFloat(Float(p.k))))",
-                    "Kernels.localResponseNorm(\(out), \(ins[0]), batch: batch, Layers.\(name))")
+            let p = k.parameters
+            let name = define("static let \(P) = LocalResponseNorm(channels: \(k.channels), spatial: \(k.spatial), size: \(p.size), "
+                              + "alpha: \(swiftFloat(Float(p.alpha))), beta: \(swiftFloat(Float(p.beta))), k: \(swiftFloat(Float(p.k))))",
+                              "localResponseNorm")
+            return "Kernels.localResponseNorm(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .activation(let k):
-            let name = constant()
-            return (doc + "static let \(name) = Elementwise(channels: \(k.channels), spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))",
-                    "Kernels.activation(\(out), \(ins[0]), batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = Elementwise(channels: \(k.channels), spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))",
+                              "activation")
+            return "Kernels.activation(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .add(let k):
-            let name = constant(), shape = program.values[step.output].shape
+            let shape = program.values[step.output].shape
             let inputs = ins.map { "UnsafePointer(\($0))" }.joined(separator: ", ")
-            return (doc + "static let \(name) = Sum(channels: \(shape.depth), spatial: \(shape.width * shape.height), activation: \(swiftActivation(k.activation)))",
-                    "Kernels.add(\(out), [\(inputs)], batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = Sum(channels: \(shape.depth), spatial: \(shape.width * shape.height), activation: \(swiftActivation(k.activation)))",
+                              "sum")
+            return "Kernels.add(\(out), [\(inputs)], batch: batch, Layers.\(name))"
         case .concat(let k):
-            let name = constant()
             let inputs = ins.map { "UnsafePointer(\($0))" }.joined(separator: ", ")
-            return (doc + "static let \(name) = Concatenation(channels: [\(k.inputChannels.map(String.init).joined(separator: ", "))], "
-                        + "spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))",
-                    "Kernels.concat(\(out), [\(inputs)], batch: batch, Layers.\(name))")
+            let name = define("static let \(P) = Concatenation(channels: [\(k.inputChannels.map(String.init).joined(separator: ", "))], "
+                              + "spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))", "concatenation")
+            return "Kernels.concat(\(out), [\(inputs)], batch: batch, Layers.\(name))"
         case .copy(let elements):
-            return (nil, "Kernels.copy(\(out), \(ins[0]), count: batch * \(elements))")
+            return "Kernels.copy(\(out), \(ins[0]), count: batch * \(elements))"
         case .identity:
             preconditionFailure("identity steps are removed before emission")
         }

@@ -40,7 +40,7 @@ extension FastCEmitter {
     /// C for the Winograd step's slow path: `_nonfinite` tests a flag from the output transform,
     /// and `_direct` computes the m x m outputs at (oy0, ox0) of output block kb directly, in
     /// double as the reference interpreter does, then adds the residual and applies the activation.
-    func winogradFallback(_ index: Int, _ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) -> String {
+    func winogradFallback(_ fn: String, _ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) -> String {
         let C = conv.input.depth, H = conv.input.height, W = conv.input.width
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let PT = conv.window.padTop, PL = conv.window.padLeft
@@ -52,7 +52,7 @@ extension FastCEmitter {
         let lText = l.map { "{ " + $0.map { "\($0)" }.joined(separator: ", ") + " }" }.joined(separator: ", ")
         let activation = step.activation.map { $0 == .softmax ? "" : "v = \(scalarActivation($0, "v"));" } ?? ""
         return """
-            static int cnnc_s\(index)_nonfinite(cv16 flag)
+            static int \(fn)_nonfinite(cv16 flag)
             {
                 float f[16];
                 int l, any = 0;
@@ -66,7 +66,7 @@ extension FastCEmitter {
             #if defined(__GNUC__)
             __attribute__((cold, noinline))   /* off the hot path: a call only where a result is not finite */
             #endif
-            static void cnnc_s\(index)_direct(const float *restrict x, const float *restrict u, float *restrict o,
+            static void \(fn)_direct(const float *restrict x, const float *restrict u, float *restrict o,
                                          const float *restrict rs, const float *restrict bias, int kb, int oy0, int ox0)
             {
                 static const double lt[\(r)][\(t)] = { \(lText) };

@@ -83,4 +83,29 @@ struct LargeNetworkTests {
     func swiftBackend(_ name: String) throws {
         try expectAgreement(model: name, backend: .swift)
     }
+
+    /// 3,000 `fc 16 relu` layers (#15): under 20 MB of C (40 MB before layers shared their
+    /// kernel; 10,000 were 125 MB and clang never finished), and it runs as the reference does.
+    /// Each layer's weight is a permutation and its bias small and positive, so the signal
+    /// neither dies in the relus nor grows, and a layer reading another's weights would show.
+    @Test func threeThousandEqualLayers() throws {
+        let net = try network("network deep\ninput 16\n" + String(repeating: "fc 16 relu\n", count: 3_000))
+        let source = try emitC(lowerForC(net, options: KernelOptions(target: .host)))
+        let bytes = source.implementation.contents.utf8.count + source.header.contents.utf8.count
+        #expect(bytes < 20_000_000, "\(bytes) bytes of C")
+        var weights: [String: Tensor] = [:]
+        for (index, layer) in net.layers.enumerated() {
+            let shift = 1 + index % 15, flip = index % 7
+            var weight = [Float](repeating: 0, count: 256)
+            for row in 0..<16 { weight[row * 16 + ((row * 5 + shift) ^ flip) % 16] = 1 }
+            weights["\(layer.name).weight"] = Tensor(shape: [16, 16], storage: weight)
+            weights["\(layer.name).bias"] = Tensor(shape: [16], storage: (0..<16).map { Float(($0 * 7 + index) % 11) * 1e-4 })
+        }
+        let input = randomInput(for: net, batch: 3, seed: 2)
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        #expect(reference.storage.filter { $0 > 0.01 }.count > 8, "the signal died: \(reference.storage.prefix(16))")
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, cache: testCache)
+        compare(try executor.run(input), reference, "3,000 fc 16 relu")
+    }
+
 }

@@ -1,0 +1,394 @@
+import ShapeCheck
+
+// The fast C backend's direct convolutions: row strips with edge columns, strips across rows,
+// strips of whole rows, and the paired kernel of a planar first layer with few filters.
+
+extension FastCEmitter {
+    // MARK: direct convolution
+
+    func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
+        let C = conv.input.depth
+        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
+        let w = conv.window
+        let KH = w.kernelHeight, KW = w.kernelWidth, SW = w.strideWidth
+        let DH = w.dilationHeight, DW = w.dilationWidth
+        // A prepadded input is the padded copy: no padding left to apply.
+        let inputShape = plan.values[step.inputs[0]].shape
+        let H = inputShape.height, W = inputShape.width
+        let PT = d.prepadded ? 0 : w.padTop, PL = d.prepadded ? 0 : w.padLeft
+        let CB = (C + 15) / 16, KB = (K + 15) / 16, NB = d.outputBlocks, KBG = KB / NB
+        let planar = d.planarInput
+        let imageIn = planar ? C * H * W : CB * H * W * 16
+        let blockStride = planar ? 16 * H * W : H * W * 16
+        let channelStride = planar ? H * W : 1
+        let rowStride = planar ? W : W * 16
+        let pixelStride = planar ? 1 : 16
+        let OBS = OH * OW * 16, imageOut = KB * OBS
+        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * 16
+        let residual = step.inputs.count > 1
+        let CBC = min(CB, d.inputBlocksPerPass ?? CB)
+        let sweepRows = d.sweepRows ?? OH
+
+        // Output columns whose every tap is inside the input: [left, right).
+        let left = min(OW, (PL + SW - 1) / SW)
+        var right = OW
+        let lastFull = W - 1 + PL - (KW - 1) * DW
+        right = lastFull < 0 ? left : min(OW, lastFull / SW + 1)
+        right = max(right, left)
+        let interior = right - left
+        let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
+        var edges: [(Int, Int, Int)] = []
+        for ox in Array(0..<left) + Array(right..<OW) {
+            let ix = ox * SW - PL
+            let kx0 = ix < 0 ? (-ix + DW - 1) / DW : 0
+            let kx1 = W - ix <= 0 ? 0 : min(KW, (W - ix + DW - 1) / DW)
+            edges.append((ox, kx0, max(kx0, kx1)))
+        }
+
+        func kernel(_ strip: Int) -> MicroKernel {
+            var k = MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * 16,
+                                blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
+                                rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
+                                residual: residual, outputBlockStride: OBS, activation: step.activation)
+            k.tapChannels = PackedLayout.directBlockRows(C)
+            // Small outputs reuse each weight group for few pixels: the layer streams its
+            // weights from memory, so fetch the next group's while this one computes.
+            k.prefetch = OH * OW <= 28 * 28 && KBG > 1
+            k.chunked = CBC < CB
+            // Unrolled whole, a step's weight vectors overlap the next one's and spill off AVX-512.
+            // AVX2 (15 of 16 ymm busy) takes two steps a trip: half the loop's counting, and 7%
+            // faster than rolled on two threads (VGG-16's features.12, batch 1, cold weights);
+            // NEON (29 of 32 q) stays rolled.
+            // A first layer's few planar channels make a short loop, better unrolled.
+            if C >= 16 {
+                switch plan.options.target {
+                case .avx512: k.reductionUnroll = nil
+                case .avx2: k.reductionUnroll = 2
+                case .neon, .generic: k.reductionUnroll = 1
+                }
+            }
+            // A slice of the weights stays in L1: prefetching the next group's only costs loads.
+            if k.chunked { k.prefetch = false }
+            return k
+        }
+        if d.pairs {
+            return pairedConvolution(fn, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
+                                     channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
+        }
+        if d.flat && edges.isEmpty {
+            return flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
+                                   pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
+                                   CB: CB, CBC: CBC, sweepRows: sweepRows)
+        }
+        if d.rows > 1 && edges.isEmpty && CBC == CB {
+            return multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
+                                       imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
+        }
+        var strips = Set<Int>()
+        if full > 0 { strips.insert(P) }
+        if short > 0 { strips.insert(P - 1) }
+        if !edges.isEmpty { strips.insert(1) }
+
+        let bands = Self.rowBands(rows: OH, groups: KBG)
+        var s = "/* direct convolution, \(NB * 16) output channels x \(P) pixels per micro-kernel call */\n"
+        for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
+        if !edges.isEmpty {
+            s += "static const int \(fn)_edges[\(edges.count)][3] = { "
+            s += edges.map { "{ \($0.0), \($0.1), \($0.2) }" }.joined(separator: ", ") + " };\n\n"
+        }
+        s += taskPrologue(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
+        s += """
+                    int oy, cb0, ys;
+                    /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */
+                    for (ys = oy0; ys < oy1; ys += \(sweepRows)) {
+                    const int ye = ys + \(sweepRows) < oy1 ? ys + \(sweepRows) : oy1;
+                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
+                    const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
+                    (void)cb1;
+                    for (oy = ys; oy < ye; oy++) {
+            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
+                        const float *rrow = res ? res + (size_t)oy * \(OW * 16) : NULL;
+                        int ox, e;
+                        (void)ox; (void)e; (void)rrow;
+
+            """
+        // The row's strips of P pixels, then those of P − 1.
+        var start = left
+        for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
+            s += """
+                            for (ox = \(start); ox + \(pixels) <= \(start + count * pixels); ox += \(pixels))
+                                \(fn)_r\(pixels)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
+
+                """
+            start += count * pixels
+        }
+        if !edges.isEmpty {
+            s += """
+                            for (e = 0; e < \(edges.count); e++) {
+                                const int x = \(fn)_edges[e][0];
+                                \(fn)_r1(orow + x * 16, in, row + (ptrdiff_t)(x * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                                    rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, \(fn)_edges[e][1], \(fn)_edges[e][2]\(CBC < CB ? ", cb0, cb1" : ""));
+                            }
+
+                """
+        }
+        s += "        }\n        }\n        }\n    }\n}\n"
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+    }
+
+    /// C for output row oy of `conv` in a direct convolution's row loop: its first input row
+    /// iy (negative in the top padding `PT`, 0 on a zero-bordered copy), the filter rows
+    /// [ky0, ky1) that fall inside the input's `H` rows, the input row's offset `row` and the
+    /// output row `orow`.
+    static func rowTaps(_ conv: ConvolutionKernel, padTop PT: Int, inputHeight H: Int, rowStride: Int) -> String {
+        let SH = conv.window.strideHeight, DH = conv.window.dilationHeight
+        return """
+                        const int iy = oy * \(SH) - \(PT);
+                        const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
+                        int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
+                        const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
+                        float *orow = out + (size_t)oy * \(conv.output.width * 16);
+                        if (ky1 > \(conv.window.kernelHeight)) ky1 = \(conv.window.kernelHeight);
+                        if (ky1 < ky0) ky1 = ky0;
+            """
+    }
+
+    /// Row bands per image of a direct convolution: enough for about 8 tasks per image
+    /// together with its output channel groups.
+    static func rowBands(rows: Int, groups: Int) -> Int { min(rows, max(1, (8 + groups - 1) / groups)) }
+
+    /// The call of a convolution's task function (direct, paired or Winograd) over `tasks`, on
+    /// the pool's threads when the layer has enough multiply-adds to share; a second input is
+    /// the residual its epilogue adds.
+    func convolutionCall(_ fn: String, _ step: PlanStep, _ conv: ConvolutionKernel, tasks: String) -> String {
+        let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
+        return call(fn, step, tasks: tasks, work: work, threshold: Self.convThreshold,
+                    res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
+    }
+
+    /// The start of a convolution's task function: task t is output channel group g (outermost,
+    /// so a batch reuses each group's weights), image n and row band `band`; `range` declares
+    /// the band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
+    /// bias, out and res for the task.
+    func taskPrologue(_ fn: String, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
+                      imageOut: Int, bias: Bool, residual: Bool) -> String {
+        """
+        static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
+        {
+            int t;
+            (void)scratch;
+            for (t = begin; t < end; t++) {
+                /* output channel group outermost, so a batch reuses each group's weights */
+                const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
+                \(range)
+                const float *in = a->in + (size_t)n * \(imageIn);
+                const float *w = a->w + (size_t)g * \(wGroup);
+                const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
+                const float *bias = \(bias ? "a->bias + g * \(NB * 16)" : "NULL");
+                float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
+                const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
+
+        """
+    }
+
+    /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
+    /// in row-major order, across row ends (a row of 13 takes 6, 6 and 1 pixels with the next
+    /// row's first 5): every call but a band's last keeps the full set of accumulators.
+    func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
+                         kernel: (Int) -> MicroKernel, H: Int, imageIn: Int, rowStride: Int, pixelStride: Int,
+                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int,
+                         sweepRows: Int) -> (String, String) {
+        let OH = conv.output.height, OW = conv.output.width
+        let SH = conv.window.strideHeight, SW = conv.window.strideWidth
+        let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
+        let R = d.strip
+        let residual = step.inputs.count > 1
+        let bands = Self.rowBands(rows: OH, groups: KBG)
+        let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
+        let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
+        let prefetch = CBC < CB
+            ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: imageIn / CB, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
+                                firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
+            : (setup: "", step: "")
+        var s = "/* direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
+        for strip in 1...R {
+            var k = kernel(strip)
+            k.name = "\(fn)_f\(strip)"
+            k.flat = true
+            s += microKernel(k) + "\n"
+        }
+        s += taskPrologue(fn, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
+        s += """
+                    ptrdiff_t po[\(R)];
+                    int p, r, cb0, ps;
+                    (void)res;
+                    /* \(sweepPixels) pixels at a time, so that their partial sums stay in L2 */
+                    for (ps = p0; ps < p1; ps += \(sweepPixels)) {
+                    const int pe = ps + \(sweepPixels) < p1 ? ps + \(sweepPixels) : p1;
+                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
+                        const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
+            \(prefetch.setup)
+                        (void)cb1;
+                        for (p = ps; p < pe; p += \(R)) {
+                            const int count = pe - p < \(R) ? pe - p : \(R);
+            \(prefetch.step)
+                            for (r = 0; r < count; r++)
+                                po[r] = (ptrdiff_t)((p + r) / \(OW)) * \(SH * rowStride) + (ptrdiff_t)((p + r) % \(OW)) * \(SW * pixelStride);
+                            switch (count) {
+
+            """
+        for strip in stride(from: R, through: 1, by: -1) {
+            s += "                case \(strip): \(fn)_f\(strip)(out + (size_t)p * 16, in, 0, w, bias, "
+            s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
+        }
+        s += "                default: break;\n                }\n            }\n        }\n        }\n    }\n}\n"
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+    }
+
+    /// C that fetches the next slice of a sliced convolution while this one computes: its
+    /// weights (contiguous, `blockWeights` floats an input block) and its input blocks' rows
+    /// [firstRow, lastRow), a few cache lines before each of the sweep's `calls` micro-kernel
+    /// calls, so a slice does not start by waiting for its weights from memory.
+    func nextSlicePrefetch(inputHeight H: Int, rowStride: Int, blockStride: Int, blockWeights: Int,
+                           CB: Int, CBC: Int, firstRow: String, lastRow: String, calls: String) -> (setup: String, step: String) {
+        let setup = """
+                        /* the next slice's weights and input rows, fetched a few lines per call */
+                        const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
+                        const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
+                        const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(blockWeights), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
+                        const int wl = nbn * \(blockWeights / 16), il = (r1_ - r0_) * \(rowStride / 16), calls_ = \(calls);
+                        const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
+                        int qw = 0, qb = 0, ql = 0;
+            """
+        let step = """
+                            { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
+                              for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * \(blockStride) + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
+            """
+        return (setup, step)
+    }
+
+    /// A convolution without edge columns whose strips are `d.rows` whole output rows.
+    func multiRowConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
+                             kernel: (Int) -> MicroKernel, H: Int, W: Int, imageIn: Int, rowStride: Int,
+                             imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int) -> (String, String) {
+        let OH = conv.output.height, OW = conv.output.width
+        let SH = conv.window.strideHeight, PT = d.prepadded ? 0 : conv.window.padTop
+        let residual = step.inputs.count > 1
+        precondition(PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
+        let bands = Self.rowBands(rows: (OH + d.rows - 1) / d.rows, groups: KBG)
+        var s = "/* direct convolution, \(NB * 16) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
+        for rows in 1...d.rows {
+            var k = kernel(rows * OW)
+            k.name = "\(fn)_rows\(rows)"
+            k.pixelRow = (OW, SH * rowStride)
+            s += microKernel(k) + "\n"
+        }
+        s += taskPrologue(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
+                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
+        s += """
+                    int oy = oy0;
+                    (void)res;
+                    for (; oy + \(d.rows) <= oy1; oy += \(d.rows))
+                        \(fn)_rows\(d.rows)(out + (size_t)oy * \(OW * 16), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias,
+                            \(residual ? "res + (size_t)oy * \(OW * 16)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));
+                    switch (oy1 - oy) {
+
+            """
+        for rows in 1..<d.rows {
+            s += "        case \(rows): \(fn)_rows\(rows)(out + (size_t)oy * \(OW * 16), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias, "
+            s += "\(residual ? "res + (size_t)oy * \(OW * 16)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth)); break;\n"
+        }
+        s += "        default: break;\n        }\n    }\n}\n"
+        _ = H; _ = W
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+    }
+
+    /// A first layer with at most 8 filters, stride 1, planar input: register r holds the
+    /// 8 channels of pixels 2r and 2r + 1 of the strip (weights and bias packed interleaved,
+    /// PackedLayout.pairedConvolution), and the epilogue splits them into two blocked pixels.
+    func pairedConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel, H: Int, W: Int,
+                           imageIn: Int, blockStride: Int, channelStride: Int, rowStride: Int, imageOut: Int, CB: Int) -> (String, String) {
+        let C = conv.input.depth, OH = conv.output.height, OW = conv.output.width
+        let w = conv.window
+        let KH = w.kernelHeight, KW = w.kernelWidth, DH = w.dilationHeight, DW = w.dilationWidth
+        let PT = w.padTop
+        let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
+        let full = pairsPerRow / R, remainder = pairsPerRow - full * R
+        let bias = conv.bias != nil
+        let residual = step.inputs.count > 1
+        func kernel(_ strip: Int) -> String {
+            let accumulators = (0..<strip).map { "a\($0)" }
+            let channels = C - (CB - 1) * 16 == 16 ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * 16) : 16)")
+            var s = "static void \(fn)_p\(strip)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
+            s += "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)\n{\n"
+            s += "    cv16 \(accumulators.joined(separator: ", "));\n    int cb, ky, kx, ic;\n"
+            if bias {
+                s += "    { const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }\n"
+            } else {
+                s += "    (void)bias;\n    " + accumulators.map { "\($0) = cv_zero();" }.joined(separator: " ") + "\n"
+            }
+            s += """
+                    for (cb = 0; cb < \(CB); cb++) {
+                        for (ky = ky0; ky < ky1; ky++) {
+                            for (kx = 0; kx < \(KW); kx++) {
+                                const float *restrict x = in + (off + (ptrdiff_t)cb * \(blockStride) + (ptrdiff_t)ky * \(DH * rowStride) + (ptrdiff_t)kx * \(DW));
+                                const float *restrict wp = w + ((size_t)(cb * \(KH) + ky) * \(KW) + (size_t)kx) * 256;
+                                for (ic = 0; ic < \(channels); ic++) {
+                                    const float *restrict xi = x + ic * \(channelStride);
+                                    const cv16 w0 = cv_load(wp + ic * 16);
+
+                """
+            for r in 0..<strip { s += "                    a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r));\n" }
+            s += "                }\n            }\n        }\n    }\n    {\n        cv16 v;\n"
+            for r in 0..<strip where !residual {
+                s += "        v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), v);\n"
+            }
+            // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
+            for r in 0..<strip where residual {
+                s += "        cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), a\(r));\n"
+                for p in [2 * r, 2 * r + 1] {
+                    s += "        v = cv_add(cv_load(out + \(p * 16)), cv_load(res + \(p * 16)));" + vectorActivation(step.activation)
+                        + " cv_store(out + \(p * 16), v);\n"
+                }
+            }
+            s += "    }\n}\n"
+            return s
+        }
+        var s = "/* direct convolution of a planar input, 8 channels x 2 pixels per register, \(R) pairs per call */\n"
+        var strips = Set<Int>()
+        if full > 0 { strips.insert(R) }
+        if remainder > 0 { strips.insert(remainder) }
+        for strip in strips.sorted() { s += kernel(strip) + "\n" }
+        let bands = min(OH, 8)
+        s += """
+            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
+            {
+                int t;
+                (void)scratch;
+                for (t = begin; t < end; t++) {
+                    const int n = t / \(bands), band = t % \(bands);
+                    const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);
+                    const float *in = a->in + (size_t)n * \(imageIn);
+                    float *out = a->out + (size_t)n * \(imageOut);
+                    int oy, ox;
+                    (void)ox;
+                    for (oy = oy0; oy < oy1; oy++) {
+            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
+
+            """
+        if residual { s += "            const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * 16);\n" }
+        let res = { (ox: String) in residual ? " rrow + \(ox)," : "" }
+        if full > 0 {
+            s += "            for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) \(fn)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"),\(res("ox * 16")) ky0, ky1);\n"
+        }
+        if remainder > 0 {
+            s += "            \(fn)_p\(remainder)(orow + \(2 * full * R * 16), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * 16)")) ky0, ky1);\n"
+        }
+        s += "        }\n    }\n}\n"
+        _ = W
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(bands)"))
+    }
+}

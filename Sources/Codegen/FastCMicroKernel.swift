@@ -1,0 +1,227 @@
+import ShapeCheck
+
+// The fast C backend's register-blocked micro-kernel (a strip of pixels x blocks of 16 output
+// channels, unrolled, with a plain-loop fallback) and the epilogue activations every kernel uses.
+
+extension FastCEmitter {
+    // MARK: activations
+
+    /// Statements applying `activation` to the cv16 `v`. `v` is cv_max's second operand, the
+    /// one it returns when either is NaN, so a NaN stays NaN (PyTorch) at no cost.
+    func vectorActivation(_ activation: Activation?, _ v: String = "v") -> String {
+        switch activation {
+        case nil, .softmax?: return ""
+        case .relu?: return " \(v) = cv_max(cv_zero(), \(v));"
+        case .leakyRelu(let alpha)?:
+            return " \(v) = cv_add(cv_max(cv_zero(), \(v)), cv_mul(cv_set1(\(cFloat(Float(alpha)))), cv_min(\(v), cv_zero())));"
+        case .elu?, .sigmoid?, .tanh?:
+            return " { float t_[16]; int l_; cv_store(t_, \(v)); for (l_ = 0; l_ < 16; l_++) t_[l_] = \(scalarActivation(activation!, "t_[l_]")); \(v) = cv_load(t_); }"
+        }
+    }
+
+    /// Tested `< 0` so that a NaN takes the identity branch and stays NaN.
+    func scalarActivation(_ activation: Activation, _ x: String) -> String {
+        switch activation {
+        case .relu: "(\(x) < 0.0f ? 0.0f : \(x))"
+        case .leakyRelu(let a): "(\(x) < 0.0f ? \(cFloat(Float(a))) * \(x) : \(x))"
+        case .elu(let a): "(\(x) < 0.0f ? \(cFloat(Float(a))) * expm1f(\(x)) : \(x))"
+        case .sigmoid: "(1.0f / (1.0f + expf(-\(x))))"
+        case .tanh: "tanhf(\(x))"
+        case .softmax: x
+        }
+    }
+
+    // MARK: micro-kernel
+
+    /// A register-blocked kernel: `strip` pixels x `blocks` blocks of 16 output channels,
+    /// reducing over input channel blocks (and kernel taps when `taps` is set).
+    struct MicroKernel {
+        var name: String
+        var strip: Int
+        var blocks: Int
+        var inputBlocks: Int
+        var lastChannels: Int
+        var blockStride: Int
+        var channelStride: Int
+        var pixelStride: Int
+        var rowStep: Int
+        var columnStep: Int
+        var taps: (height: Int, width: Int)?
+        /// Input channel rows per tap of one input block in the packed weights
+        /// (PackedLayout.directBlockRows).
+        var tapChannels: Int = 16
+        /// Pixels spanning whole rows: pixel r is at row r / width, column r % width, rows
+        /// `jump` floats apart in the input (outputs stay contiguous).
+        var pixelRow: (width: Int, jump: Int)? = nil
+        /// Prefetch the next output channel group's weights (`pf`) into L2 while computing.
+        var prefetch: Bool = false
+        /// Reduce over input channel blocks [cb0, cb1) only (extra arguments): the sums start
+        /// from the bias when cb0 is 0, else from what `out` holds, and the epilogue runs only
+        /// when cb1 is the last block, so a caller can sweep one L1-sized slice of the weights
+        /// over many pixels before moving to the next.
+        var chunked: Bool = false
+        /// How many steps of the reduction over input channels one trip of its loop takes:
+        /// 1 keeps it rolled (CNNC_NO_UNROLL), 2 takes two (CNNC_UNROLL2), nil leaves it to
+        /// the compiler, which unrolls it whole.
+        var reductionUnroll: Int? = nil
+        /// Pixel r's input is at `po[r]` (an extra argument), so a strip may run on from the
+        /// end of one output row into the next; outputs stay contiguous.
+        var flat: Bool = false
+        var bias: Bool
+        var residual: Bool
+        var outputBlockStride: Int
+        var activation: Activation?
+    }
+
+    func pixelOffset(_ k: MicroKernel, _ r: Int) -> String {
+        if k.flat { return "o\(r)" }
+        guard let row = k.pixelRow else { return "\(r * k.pixelStride)" }
+        return "\((r / row.width) * row.jump + (r % row.width) * k.pixelStride)"
+    }
+
+    func microKernel(_ k: MicroKernel) -> String {
+        let width = 16 * k.blocks
+        var accumulators: [String] = []
+        for j in 0..<k.blocks { for r in 0..<k.strip { accumulators.append("a\(j)_\(r)") } }
+        var s = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
+        s += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1"
+        s += (k.chunked ? ",\n    int cb0, int cb1" : "") + (k.flat ? ",\n    const ptrdiff_t *restrict po" : "") + ")\n{\n"
+        s += "#if defined(CNNC_SIMD)\n"
+        s += "    cv16 \(accumulators.joined(separator: ", "));\n"
+        if k.flat { s += "    const ptrdiff_t " + (0..<k.strip).map { "o\($0) = po[\($0)]" }.joined(separator: ", ") + ";\n" }
+        s += "    int cb, ic;\n"
+        if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
+        if !k.bias { s += "    (void)bias;\n" }
+        if !k.residual { s += "    (void)res;\n" }
+        if !k.prefetch { s += "    (void)pf;\n" }
+        var start = ""
+        if k.bias {
+            start += "    {\n"
+            for j in 0..<k.blocks { start += "        const cv16 b\(j) = cv_load(bias + \(16 * j));\n" }
+            for j in 0..<k.blocks { start += "        " + (0..<k.strip).map { "a\(j)_\($0) = b\(j);" }.joined(separator: " ") + "\n" }
+            start += "    }\n"
+        } else {
+            for j in 0..<k.blocks { start += "    " + (0..<k.strip).map { "a\(j)_\($0) = cv_zero();" }.joined(separator: " ") + "\n" }
+        }
+        if k.chunked {
+            s += "    if (cb0 == 0) {\n" + start + "    } else {\n"
+            for j in 0..<k.blocks {
+                s += "        " + (0..<k.strip).map { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * 16));" }.joined(separator: " ") + "\n"
+            }
+            s += "    }\n"
+            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
+        } else {
+            s += start
+            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        }
+        let channels = k.lastChannels == 16 ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
+        var indent = "        "
+        if let taps = k.taps {
+            s += "        for (ky = ky0; ky < ky1; ky++) {\n"
+            s += "            for (kx = kx0; kx < kx1; kx++) {\n"
+            indent = "                "
+            s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
+            s += indent + "const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
+        } else {
+            s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
+            s += indent + "const float *restrict wp = w + (size_t)cb * \(16 * width);\n"
+        }
+        switch k.reductionUnroll {
+        case 1?: s += indent + "CNNC_NO_UNROLL\n"
+        case 2?: s += indent + "CNNC_UNROLL2\n"
+        default: break
+        }
+        s += indent + "for (ic = 0; ic < \(channels); ic++) {\n"
+        let inner = indent + "    "
+        s += inner + "const float *restrict xi = x + ic * \(k.channelStride);\n"
+        s += inner + "cv16 xv;\n"
+        if k.prefetch {
+            for line in 0..<k.blocks { s += inner + "CNNC_PREFETCH(pf + (wp - w) + ic * \(width) + \(16 * line));\n" }
+        }
+        for j in 0..<k.blocks { s += inner + "const cv16 w\(j) = cv_load(wp + ic * \(width) + \(16 * j));\n" }
+        for r in 0..<k.strip {
+            var line = inner + "xv = cv_set1(xi[\(pixelOffset(k, r))]);"
+            for j in 0..<k.blocks { line += " a\(j)_\(r) = cv_fma(xv, w\(j), a\(j)_\(r));" }
+            s += line + "\n"
+        }
+        s += indent + "}\n"
+        if k.taps != nil { s += "            }\n        }\n" }
+        s += "    }\n"
+        if k.chunked {
+            s += "    if (cb1 < \(k.inputBlocks)) {\n"
+            for j in 0..<k.blocks {
+                s += "        " + (0..<k.strip).map { "cv_store(out + \(j * k.outputBlockStride + $0 * 16), a\(j)_\($0));" }.joined(separator: " ") + "\n"
+            }
+            s += "        return;\n    }\n"
+        }
+        s += "    {\n        cv16 v;\n"
+        for j in 0..<k.blocks {
+            for r in 0..<k.strip {
+                let offset = j * k.outputBlockStride + r * 16
+                var line = "        v = a\(j)_\(r);"
+                if k.residual { line += " v = cv_add(v, cv_load(res + \(offset)));" }
+                line += vectorActivation(k.activation)
+                line += " cv_store(out + \(offset), v);"
+                s += line + "\n"
+            }
+        }
+        s += "    }\n"
+        s += "#else\n" + scalarMicroKernel(k) + "#endif\n}\n"
+        return s
+    }
+
+    /// The same kernel as plain loops, for compilers without a vector unit cnnc knows (the
+    /// unrolled form takes a plain C compiler minutes).
+    func scalarMicroKernel(_ k: MicroKernel) -> String {
+        let width = 16 * k.blocks
+        let channels = k.lastChannels == 16 ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
+        var s = "    float acc[\(k.strip)][\(width)];\n    int r, l, cb, ic;\n    (void)pf;\n"
+        if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
+        if !k.bias { s += "    (void)bias;\n" }
+        if !k.residual { s += "    (void)res;\n" }
+        let at = "(size_t)(l / 16) * \(k.outputBlockStride) + (size_t)r * 16 + (size_t)(l % 16)"
+        if k.chunked {
+            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = cb0 > 0 ? out[\(at)] : \(k.bias ? "bias[l]" : "0.0f");\n"
+            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
+        } else {
+            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = \(k.bias ? "bias[l]" : "0.0f");\n"
+            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
+        }
+        if let taps = k.taps {
+            s += "        for (ky = ky0; ky < ky1; ky++) for (kx = kx0; kx < kx1; kx++) {\n"
+            s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
+            s += "            const float *wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
+        } else {
+            s += "        {\n"
+            s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
+            s += "            const float *wp = w + (size_t)cb * \(16 * width);\n"
+        }
+        s += """
+                        for (ic = 0; ic < \(channels); ic++) {
+                            for (r = 0; r < \(k.strip); r++) {
+                                const float xv = x[ic * \(k.channelStride) + \(k.flat ? "po[r]" : k.pixelRow.map { "(r / \($0.width)) * \($0.jump) + (r % \($0.width)) * \(k.pixelStride)" } ?? "r * \(k.pixelStride)")];
+                                for (l = 0; l < \(width); l++) acc[r][l] += xv * wp[ic * \(width) + l];
+                            }
+                        }
+                    }
+                }
+
+            """
+        if k.chunked {
+            s += "    if (cb1 < \(k.inputBlocks)) {\n"
+            s += "        for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) out[\(at)] = acc[r][l];\n"
+            s += "        return;\n    }\n"
+        }
+        s += """
+                for (r = 0; r < \(k.strip); r++) {
+                    for (l = 0; l < \(width); l++) {
+                        const size_t at = \(at);
+                        float v = acc[r][l];\(k.residual ? " v += res[at];" : "")\(k.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? "")
+                        out[at] = v;
+                    }
+                }
+
+            """
+        return s
+    }
+}
