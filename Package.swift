@@ -15,7 +15,9 @@ let package = Package(
         .target(name: "Codegen", dependencies: ["ShapeCheck"]),
         // The reference interpreter runs the checked network itself (it is the oracle the
         // generated code is tested against); compiled backends run Codegen's output.
-        .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck"]),
+        // fork + exec of every child process, in C for PR_SET_PDEATHSIG (ChildProcess.swift).
+        .target(name: "ChildProcessSupport"),
+        .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck", "ChildProcessSupport"]),
         .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
         // Random valid networks, every backend against the reference, failures shrunk
         // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.

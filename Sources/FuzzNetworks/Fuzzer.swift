@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import NetworkFuzz
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,32 +104,29 @@ final class Fuzzer: @unchecked Sendable {
     /// a crash, a hang, or output that cannot be read).
     func runChild(_ fuzzCase: FuzzCase, variants: [String]?) -> (runs: Int, problems: [Problem]) {
         let file = NSTemporaryDirectory() + "cnnc-fuzz-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).cnn"
-        defer { try? FileManager.default.removeItem(atPath: file) }
+        SignalCleanup.registerTemporary(file)
+        defer {
+            try? FileManager.default.removeItem(atPath: file)
+            SignalCleanup.unregisterTemporary(file)
+        }
         do { try fuzzCase.file.write(toFile: file, atomically: true, encoding: .utf8) } catch {
             return (0, [Problem(kind: .other, variant: nil, text: "cannot write \(file): \(error)")])
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path),
-           let found = Bundle.main.executablePath { process.executableURL = URL(fileURLWithPath: found) }
-        process.arguments = ["case", file] + (variants.map { ["--variants", $0.joined(separator: ",")] } ?? [])
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (0, [Problem(kind: .other, variant: nil, text: "cannot start a child: \(error)")]) }
-        let finished = DispatchSemaphore(value: 0)
-        let box = OutputBox()
-        DispatchQueue.global().async { box.data = pipe.fileHandleForReading.readDataToEndOfFile(); finished.signal() }
-        if finished.wait(timeout: .now() + childTimeout) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-            process.waitUntilExit()
+        var executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        if !FileManager.default.isExecutableFile(atPath: executable), let found = Bundle.main.executablePath { executable = found }
+        let arguments = ["case", file] + (variants.map { ["--variants", $0.joined(separator: ",")] } ?? [])
+        // The shared runner: its own process group (killed whole on a timeout or a signal to
+        // the fuzzer) and SIGKILL when the fuzzer dies.
+        let result: ChildResult
+        do { result = try Runtime.runChild(executable, arguments, timeout: childTimeout) } catch {
+            return (0, [Problem(kind: .other, variant: nil, text: "cannot start a child: \(error)")])
+        }
+        // A child that crashed left its compile cache behind (cnnc-fuzz-cache-PID, see main.swift).
+        try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "cnnc-fuzz-cache-\(result.pid)")
+        if result.termination == .timedOut {
             return (0, [Problem(kind: .hang, variant: variants?.first, text: "hung: no answer in \(Int(childTimeout)) s")])
         }
-        process.waitUntilExit()
-        // A child that crashed left its compile cache behind (cnnc-fuzz-cache-PID, see main.swift).
-        try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "cnnc-fuzz-cache-\(process.processIdentifier)")
-        let output = String(decoding: box.data, as: UTF8.self)
+        let output = result.output
         var runs = 0, problems: [Problem] = []
         for line in output.split(separator: "\n") {
             if line.hasPrefix("runs "), let n = Int(line.dropFirst(5)) { runs = n }
@@ -137,17 +135,14 @@ final class Fuzzer: @unchecked Sendable {
                 problems.append(Problem(kind: .disagreement, variant: words.count > 1 ? words[1] : nil, text: words.dropFirst().joined(separator: " ")))
             }
         }
-        if process.terminationReason == .uncaughtSignal {
-            problems.append(Problem(kind: .crash, variant: variants?.first, text: "the child died of signal \(process.terminationStatus): \(firstLine(output))"))
-        } else if process.terminationStatus != 0 {
-            problems.append(Problem(kind: .other, variant: variants?.first, text: "the child exited \(process.terminationStatus): \(firstLine(output))"))
+        if case .signaled(let signal) = result.termination {
+            problems.append(Problem(kind: .crash, variant: variants?.first, text: "the child died of signal \(signal): \(firstLine(output))"))
+        } else if let status = result.status, status != 0 {
+            problems.append(Problem(kind: .other, variant: variants?.first, text: "the child exited \(status): \(firstLine(output))"))
         }
         return (runs, problems)
     }
 }
-
-/// What a child printed, filled in by the reader thread.
-final class OutputBox: @unchecked Sendable { var data = Data() }
 
 /// The first line with something on it (a crash's reason: `free(): invalid pointer`).
 func firstLine(_ text: String) -> String {

@@ -25,6 +25,8 @@ func fail(_ message: String) -> Never {
 }
 
 func main() {
+    // A signal to the fuzzer reaches each child's process group, and a child's to its compilers.
+    SignalCleanup.install()
     var arguments = Array(CommandLine.arguments.dropFirst())
     func option(_ name: String) -> String? {
         guard let i = arguments.firstIndex(of: name) else { return nil }
@@ -78,6 +80,7 @@ func main() {
             }
         }
         let cacheFolder = NSTemporaryDirectory() + "cnnc-fuzz-cache-\(getpid())"
+        SignalCleanup.registerTemporary(cacheFolder)
         defer { try? FileManager.default.removeItem(atPath: cacheFolder) }
         let runner = DifferentialRunner(variants: variants, cache: CompilerCache(directory: cacheFolder))
         let found = runner.run(fuzzCase)
