@@ -16,27 +16,37 @@ public final class PreparedRun {
     private let inputCount: Int
     private let outputCount: Int
 
-    init(executor: CompiledExecutor, input tensor: Tensor) {
+    /// The buffers come from posix_memalign, so memory that is not there is an error, not a trap.
+    init(executor: CompiledExecutor, input tensor: Tensor) throws {
         self.executor = executor
         batch = tensor.shape[0]
-        let bytes = max(executor.workspaceSize(Int32(batch)), 64)
-        workspace = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        memset(workspace, 0, bytes)
+        let images = "\(batch) image\(batch == 1 ? "" : "s")"
+        let bytes = max(executor.workspaceBytes(batch: batch), 64)
         inputCount = tensor.storage.count
         outputCount = batch * executor.network.output.elementCount
-        let inputBuffer = UnsafeMutablePointer<Float>.allocate(capacity: max(inputCount, 1))
-        tensor.storage.withUnsafeBufferPointer { source in
-            inputBuffer.initialize(from: source.baseAddress!, count: source.count)
+        let workspace = try allocateAligned(bytes, for: "the workspace of \(images)")
+        let input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer
+        do {
+            input = try allocateAligned(4 * inputCount, for: "the input of \(images)")
+            do { output = try allocateAligned(4 * outputCount, for: "the output of \(images)") } catch { free(input); throw error }
+        } catch {
+            free(workspace)
+            throw error
         }
-        input = inputBuffer
-        output = .allocate(capacity: max(outputCount, 1))
-        output.initialize(repeating: 0, count: max(outputCount, 1))
+        memset(workspace, 0, bytes)
+        self.workspace = workspace
+        self.input = input.bindMemory(to: Float.self, capacity: max(inputCount, 16))
+        self.output = output.bindMemory(to: Float.self, capacity: max(outputCount, 16))
+        tensor.storage.withUnsafeBufferPointer { source in
+            self.input.initialize(from: source.baseAddress!, count: source.count)
+        }
+        self.output.initialize(repeating: 0, count: max(outputCount, 1))
     }
 
     deinit {
-        workspace.deallocate()
-        input.deallocate()
-        output.deallocate()
+        free(workspace)
+        free(input)
+        free(output)
     }
 
     /// One run; false when the generated code reports an error.
@@ -70,7 +80,7 @@ extension CompiledExecutor {
             throw RuntimeError("input has shape \(input.shapeDescription), but network '\(network.name)' expects [N, "
                 + dimensions.map(String.init).joined(separator: ", ") + "]")
         }
-        return PreparedRun(executor: self, input: input)
+        return try PreparedRun(executor: self, input: input)
     }
 }
 

@@ -112,31 +112,40 @@ public final class CompiledExecutor: NetworkExecutor {
         source.implementation.contents.replacing("#include \"\(source.header.name)\"\n", with: source.header.contents)
     }
 
-    public func run(_ input: Tensor) throws -> Tensor {
+    public func checkInput(_ input: Tensor) throws {
         let dimensions = network.input.dimensions
         guard input.shape.count == dimensions.count + 1, Array(input.shape.dropFirst()) == dimensions else {
             let expected = "[" + (["N"] + dimensions.map(String.init)).joined(separator: ", ") + "]"
             throw RuntimeError("input has shape \(input.shapeDescription), but network '\(network.name)' expects \(expected)")
         }
-        let batch = input.shape[0]
-        let outputShape = [batch] + network.output.dimensions
-        guard batch > 0 else { return Tensor(shape: outputShape) }
-        guard batch <= Int(Int32.max) else { throw RuntimeError("a batch of \(batch) is more than the compiled code takes") }
+    }
 
-        let bytes = workspaceSize(Int32(batch))
-        let workspace = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
-        defer { workspace.deallocate() }
+    /// The generated code's NAME_workspace_size; past Int32 images (which it cannot take), as
+    /// much as the budget can never hold.
+    public func workspaceBytes(batch: Int) -> Int {
+        guard batch <= Int(Int32.max) else { return Int.max }
+        return workspaceSize(Int32(max(batch, 0)))
+    }
+
+    /// The least common multiple of the fast fc kernels' images per pass (1 without them).
+    public var batchGranule: Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        return program.kernelPlan?.steps.reduce(1) { granule, step in
+            guard case .fullyConnected(let fc) = step.kernel, fc.imagesPerPass > 1 else { return granule }
+            return granule / gcd(granule, fc.imagesPerPass) * fc.imagesPerPass
+        } ?? 1
+    }
+
+    public func runPiece(_ input: UnsafeBufferPointer<Float>, batch: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+        guard batch <= Int(Int32.max) else { throw RuntimeError("a batch of \(batch) is more than the compiled code takes") }
+        let bytes = workspaceBytes(batch: batch)
+        let workspace = try allocateAligned(bytes, for: "the workspace of \(batch) image\(batch == 1 ? "" : "s")")
+        defer { free(workspace) }
         let floats = workspace.bindMemory(to: Float.self, capacity: max(bytes, 64) / MemoryLayout<Float>.size)
-        var output = [Float](repeating: 0, count: outputShape.reduce(1, *))
         let status = packedWeights.withUnsafeBufferPointer { weights in
-            input.storage.withUnsafeBufferPointer { x in
-                output.withUnsafeMutableBufferPointer { y in
-                    call(weights.baseAddress, floats, x.baseAddress, y.baseAddress, Int32(batch))
-                }
-            }
+            call(weights.baseAddress, floats, input.baseAddress, output.baseAddress, Int32(batch))
         }
         guard status == 0 else { throw RuntimeError("\(libraryPath): the compiled network returned \(status)") }
-        return Tensor(shape: outputShape, storage: output)
     }
 
     /// One run of the loaded function: threaded when the library has `NAME_run_threads`.

@@ -3,13 +3,88 @@
 public enum NPY {
     public static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
+    /// The longest header read: NumPy writes well under 1 KiB (and itself refuses over 10,000 bytes).
+    public static let headerLimit = 1 << 20
+
     public static func read(contentsOf path: String) throws -> Tensor {
-        try parse(readFileBytes(path), path: path)
+        try read(InputFile(path))
+    }
+
+    /// Reads the preamble and header first, then only the bytes the header's shape needs (and
+    /// one more, to tell a longer file), so `/dev/zero` or an endless FIFO stops early.
+    /// `checkShape` sees the shape before the data is read (a caller's "not the network's" error).
+    public static func read(_ file: InputFile, checkShape: (([Int]) throws -> Void)? = nil) throws -> Tensor {
+        let path = file.path
+        try file.fill(to: 12)
+        let bytes = file.bytes
+        guard !file.atEnd, bytes.starts(with: magic), [1, 2, 3].contains(bytes[6]), bytes[7] == 0 else {
+            return try parse(file.bytes, path: path)  // the preamble's own error, or a tiny file
+        }
+        let headerStart = bytes[6] == 1 ? 10 : 12
+        let headerLength = bytes[6] == 1 ? Int(bytes.loadLE16(at: 8)) : Int(bytes.loadLE32(at: 8))
+        if headerLength > headerLimit {
+            throw RuntimeError("\(path): header length \(headerLength) is more than the \(headerLimit) bytes a .npy header may have")
+        }
+        try file.fill(to: headerStart + headerLength)
+        if file.atEnd { return try parse(file.bytes, path: path) }
+        let found = try header(file.bytes, path: path)
+        try checkShape?(found.shape)
+        let total = found.dataStart + found.needed
+        if let size = file.regularSize, size > total {
+            throw RuntimeError("\(path): \(size - total) bytes of extra data after the array (shape \(pythonShape(found.shape)) "
+                + "of '\(found.descr)' needs \(found.needed) bytes, found \(size - found.dataStart))")
+        }
+        try file.fill(to: total + 1)
+        if file.bytes.count > total {
+            throw RuntimeError("\(path): more data after the array than shape \(pythonShape(found.shape)) of '\(found.descr)' "
+                + "needs (\(found.needed) bytes); stopped reading there")
+        }
+        // After the read, so that a truncated file reports that rather than a claim's size.
+        if file.bytes.count == total {
+            try requireMemory(found.count.multipliedReportingOverflow(by: 4).partialValue, for: "the \(found.count) values of \(path)")
+        }
+        return try parse(file.bytes, path: path)
+    }
+
+    /// What the header says: the shape, the element type and where the data starts.
+    struct Header {
+        var shape: [Int]
+        var descr: String
+        var type: ElementType
+        var dataStart: Int
+        var count: Int
+        var needed: Int
     }
 
     /// Accepts '<f4', and '<f8' / '<f2' converted to Float; shapes of rank 1 to 4, C order.
     /// NaN and infinity are errors.
     public static func parse(_ bytes: [UInt8], path: String) throws -> Tensor {
+        func fail(_ message: String) -> RuntimeError { RuntimeError("\(path): \(message)") }
+        let found = try header(bytes, path: path)
+        let (shape, descr, needed, count, type, dataStart) = (found.shape, found.descr, found.needed, found.count, found.type, found.dataStart)
+        let shown = pythonShape(shape)
+        let present = bytes.count - dataStart
+        if present < needed {
+            throw fail("data is truncated: shape \(shown) of '\(descr)' needs \(needed) bytes, found \(present)")
+        }
+        if present > needed {
+            throw fail("\(present - needed) bytes of extra data after the array (shape \(shown) of '\(descr)' needs \(needed) bytes, found \(present))")
+        }
+        switch convertElements(bytes, offset: dataStart, count: count, type: type) {
+        case .success(let values):
+            return Tensor(shape: shape, storage: values)
+        case .failure(let box):
+            switch box.problem {
+            case .nonFinite(let index, let value):
+                throw fail("non-finite value (\(nonFiniteName(value))) at index \(index) (element \(formatShape(multiIndex(index, in: shape))))")
+            case .outOfRange(let index, let value):
+                throw fail("value \(value) at index \(index) (element \(formatShape(multiIndex(index, in: shape)))) is outside the Float32 range")
+            }
+        }
+    }
+
+    /// The preamble and header of `bytes` (which must hold all of the header), checked.
+    static func header(_ bytes: [UInt8], path: String) throws -> Header {
         func fail(_ message: String) -> RuntimeError { RuntimeError("\(path): \(message)") }
 
         if bytes.isEmpty { throw fail("file is empty") }
@@ -114,25 +189,7 @@ public enum NPY {
         if overflow {
             throw fail("shape \(shown) needs more bytes than can be counted")
         }
-        let dataStart = headerStart + headerLength
-        let present = bytes.count - dataStart
-        if present < needed {
-            throw fail("data is truncated: shape \(shown) of '\(descr)' needs \(needed) bytes, found \(present)")
-        }
-        if present > needed {
-            throw fail("\(present - needed) bytes of extra data after the array (shape \(shown) of '\(descr)' needs \(needed) bytes, found \(present))")
-        }
-        switch convertElements(bytes, offset: dataStart, count: count, type: type) {
-        case .success(let values):
-            return Tensor(shape: shape, storage: values)
-        case .failure(let box):
-            switch box.problem {
-            case .nonFinite(let index, let value):
-                throw fail("non-finite value (\(nonFiniteName(value))) at index \(index) (element \(formatShape(multiIndex(index, in: shape))))")
-            case .outOfRange(let index, let value):
-                throw fail("value \(value) at index \(index) (element \(formatShape(multiIndex(index, in: shape)))) is outside the Float32 range")
-            }
-        }
+        return Header(shape: shape, descr: descr, type: type, dataStart: headerStart + headerLength, count: count, needed: needed)
     }
 
     /// Version 1.0, '<f4', C order, laid out as NumPy's `np.save` lays it out (so files are
@@ -161,9 +218,9 @@ public enum NPY {
         return out
     }
 
-    /// Writes `serialized(tensor)` atomically.
+    /// Writes `serialized(tensor)` through `OutputWriter` (atomic for a file, through for a device).
     public static func write(_ tensor: Tensor, to path: String) throws {
-        try writeFileAtomically(serialized(tensor), to: path)
+        try OutputWriter.write([OutputFile(path: path, bytes: serialized(tensor))])
     }
 }
 

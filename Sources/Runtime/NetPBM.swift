@@ -7,61 +7,65 @@ public enum NetPBM {
     /// (x - mean[c]) / std[c] per channel if given (a single value applies to all channels).
     /// Returns shape [D, H, W] with D = 1 (PGM) or 3 (PPM).
     public static func read(contentsOf path: String, mean: [Float]? = nil, std: [Float]? = nil) throws -> Tensor {
-        try parse(readFileBytes(path), path: path, mean: mean, std: std)
+        try read(InputFile(path), mean: mean, std: std)
+    }
+
+    /// The longest header (comments included) read before the pixels.
+    public static let headerLimit = 1 << 16
+    /// A plain (P2/P3) sample takes at most this many bytes with its whitespace, for the read bound.
+    public static let plainBytesPerSample = 32
+
+    /// Reads the header from a bounded prefix, then at most the bytes its size allows (the
+    /// raster of a P5/P6, `plainBytesPerSample` a sample for P2/P3) and one more, so
+    /// `/dev/zero` or an endless FIFO stops early. `checkShape` sees [D, H, W] before the pixels.
+    public static func read(_ file: InputFile, mean: [Float]? = nil, std: [Float]? = nil,
+                            checkShape: (([Int]) throws -> Void)? = nil) throws -> Tensor {
+        let path = file.path
+        var found: Header?
+        for prefix in [512, headerLimit] {
+            try file.fill(to: prefix)
+            if file.atEnd { return try parse(file.bytes, path: path, mean: mean, std: std) }
+            found = try header(file.bytes, path: path, complete: false)
+            if found != nil { break }
+        }
+        guard let found else { throw RuntimeError("\(path): the header is longer than \(headerLimit) bytes (not a PGM/PPM image?)") }
+        try checkShape?([found.channels, found.height, found.width])
+        let samples = found.width * found.height * found.channels
+        let bytesPerSample = found.maxval > 255 ? 2 : 1
+        let total = found.binary ? found.position + 1 + samples * bytesPerSample
+            : found.position + samples * plainBytesPerSample + headerLimit
+        let layout = "\(found.width)x\(found.height), \(plural(found.channels, "channel")), "
+            + (found.binary ? "\(plural(bytesPerSample, "byte")) per sample" : "plain text")
+        if found.binary, let size = file.regularSize, size > total {
+            throw RuntimeError("\(path): \(plural(size - total, "byte")) of extra data after the pixels "
+                + "(expected \(plural(samples * bytesPerSample, "byte")): \(layout))")
+        }
+        try file.fill(to: total + 1)
+        if file.bytes.count > total {
+            throw RuntimeError("\(path): more data than a \(layout) image can take (\(total) bytes); stopped reading there")
+        }
+        try requireMemory(samples * 4, for: "the \(samples) samples of \(path)")
+        return try parse(file.bytes, path: path, mean: mean, std: std)
+    }
+
+    /// What a header says, and the offset just after maxval.
+    struct Header {
+        var channels: Int
+        var binary: Bool
+        var width: Int
+        var height: Int
+        var maxval: Int
+        var position: Int
     }
 
     public static func parse(_ bytes: [UInt8], path: String, mean: [Float]? = nil, std: [Float]? = nil) throws -> Tensor {
         func fail(_ message: String) -> RuntimeError { RuntimeError("\(path): \(message)") }
-
-        if bytes.isEmpty { throw fail("file is empty") }
-        let magicText = bytes.prefix(2).map(describeByte).joined(separator: " ")
-        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P") else {
-            throw fail("not a PGM/PPM file (it starts with \(magicText); expected P2, P3, P5 or P6)")
-        }
-        let channels: Int
-        let binary: Bool
-        switch bytes[1] {
-        case UInt8(ascii: "2"): (channels, binary) = (1, false)
-        case UInt8(ascii: "3"): (channels, binary) = (3, false)
-        case UInt8(ascii: "5"): (channels, binary) = (1, true)
-        case UInt8(ascii: "6"): (channels, binary) = (3, true)
-        case UInt8(ascii: "1"), UInt8(ascii: "4"):
-            throw fail("P\(Character(Unicode.Scalar(bytes[1]))) (PBM bitmap) is not supported; expected P2, P3, P5 or P6")
-        case UInt8(ascii: "7"):
-            throw fail("P7 (PAM) is not supported; expected P2, P3, P5 or P6")
-        default:
-            throw fail("not a PGM/PPM file (it starts with \(magicText); expected P2, P3, P5 or P6)")
-        }
-        let magic = "P" + String(Character(Unicode.Scalar(bytes[1])))
-
-        var scanner = Scanner(bytes: bytes, position: 2)
-        if let c = scanner.current, !isWhitespace(c), c != UInt8(ascii: "#") {
-            throw fail("expected whitespace after the magic number \(magic), found \(describeByte(c))")
-        }
-
-        func headerNumber(_ name: String) throws -> Int {
-            scanner.skipWhitespaceAndComments()
-            guard let token = scanner.token() else { throw fail("header ends before the \(name)") }
-            guard let value = decimalValue(token) else {
-                throw fail("\(name) is '\(printable(token))'; expected a decimal integer")
-            }
-            if name == "maxval" {
-                if value < 1 || value > 65535 { throw fail("maxval is \(printable(token)); expected 1 to 65535") }
-            } else {
-                if value == 0 { throw fail("\(name) is 0; expected at least 1") }
-                if value >= 1_000_000_000 { throw fail("\(name) \(printable(token)) is too large") }
-            }
-            return value
-        }
-        let width = try headerNumber("width")
-        let height = try headerNumber("height")
+        let found = try header(bytes, path: path, complete: true)!
+        let (channels, binary, width, height, maxval) = (found.channels, found.binary, found.width, found.height, found.maxval)
         let planeSize = width * height  // both below 1e9: cannot overflow
         let samples = planeSize * channels
         let channelText = channels == 1 ? "1 channel" : "\(channels) channels"
-        if samples > sampleLimit {
-            throw fail("image of \(width)x\(height) with \(channelText) has \(samples) samples; the limit is \(sampleLimit)")
-        }
-        let maxval = try headerNumber("maxval")
+        var scanner = Scanner(bytes: bytes, position: found.position)
 
         // Per-channel affine map from raw sample to output: (v / maxval - mean) / std.
         let means = try normalization(mean, name: "mean", channels: channels, default: 0, path: path)
@@ -151,6 +155,72 @@ public enum NetPBM {
         }
         return Tensor(shape: [channels, height, width], storage: storage)
     }
+
+    /// The header of `bytes`; when `complete` is false (`bytes` is a prefix of the file), nil
+    /// if the prefix ends before the header does.
+    static func header(_ bytes: [UInt8], path: String, complete: Bool) throws -> Header? {
+        func fail(_ message: String) -> RuntimeError { RuntimeError("\(path): \(message)") }
+
+        if bytes.isEmpty { throw fail("file is empty") }
+        let magicText = bytes.prefix(2).map(describeByte).joined(separator: " ")
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P") else {
+            throw fail("not a PGM/PPM file (it starts with \(magicText); expected P2, P3, P5 or P6)")
+        }
+        let channels: Int
+        let binary: Bool
+        switch bytes[1] {
+        case UInt8(ascii: "2"): (channels, binary) = (1, false)
+        case UInt8(ascii: "3"): (channels, binary) = (3, false)
+        case UInt8(ascii: "5"): (channels, binary) = (1, true)
+        case UInt8(ascii: "6"): (channels, binary) = (3, true)
+        case UInt8(ascii: "1"), UInt8(ascii: "4"):
+            throw fail("P\(Character(Unicode.Scalar(bytes[1]))) (PBM bitmap) is not supported; expected P2, P3, P5 or P6")
+        case UInt8(ascii: "7"):
+            throw fail("P7 (PAM) is not supported; expected P2, P3, P5 or P6")
+        default:
+            throw fail("not a PGM/PPM file (it starts with \(magicText); expected P2, P3, P5 or P6)")
+        }
+        let magic = "P" + String(Character(Unicode.Scalar(bytes[1])))
+
+        var scanner = Scanner(bytes: bytes, position: 2)
+        if let c = scanner.current, !isWhitespace(c), c != UInt8(ascii: "#") {
+            throw fail("expected whitespace after the magic number \(magic), found \(describeByte(c))")
+        }
+
+        struct Incomplete: Error {}
+        func headerNumber(_ name: String) throws -> Int {
+            scanner.skipWhitespaceAndComments()
+            let token = scanner.token()
+            // In a prefix, a number that reaches its end may go on in the rest of the file.
+            if !complete && scanner.position >= bytes.count { throw Incomplete() }
+            guard let token else { throw fail("header ends before the \(name)") }
+            guard let value = decimalValue(token) else {
+                throw fail("\(name) is '\(printable(token))'; expected a decimal integer")
+            }
+            if name == "maxval" {
+                if value < 1 || value > 65535 { throw fail("maxval is \(printable(token)); expected 1 to 65535") }
+            } else {
+                if value == 0 { throw fail("\(name) is 0; expected at least 1") }
+                if value >= 1_000_000_000 { throw fail("\(name) \(printable(token)) is too large") }
+            }
+            return value
+        }
+        do {
+        let width = try headerNumber("width")
+        let height = try headerNumber("height")
+        let planeSize = width * height  // both below 1e9: cannot overflow
+        let samples = planeSize * channels
+        let channelText = channels == 1 ? "1 channel" : "\(channels) channels"
+        if samples > sampleLimit {
+            throw fail("image of \(width)x\(height) with \(channelText) has \(samples) samples; the limit is \(sampleLimit)")
+        }
+        let maxval = try headerNumber("maxval")
+        return Header(channels: channels, binary: binary, width: width, height: height, maxval: maxval, position: scanner.position)
+        } catch is Incomplete {
+            return nil
+        }
+    }
+
 
     private static func normalization(_ values: [Float]?, name: String, channels: Int, default fill: Float, path: String) throws -> [Float] {
         guard let values else { return [Float](repeating: fill, count: channels) }

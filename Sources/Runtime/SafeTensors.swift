@@ -14,8 +14,33 @@ public struct WeightFile: Sendable {
     /// The largest header accepted: real headers are kilobytes; anything near this is hostile.
     public static let headerLimit = 100_000_000
 
+    /// Reads the 8-byte length, then the header, then only as far as the furthest data_offsets
+    /// end the header claims, so `/dev/zero` or an endless FIFO stops early (bytes past that
+    /// end are not read: no tensor can use them).
     public static func read(contentsOf path: String) throws -> WeightFile {
-        try parse(readFileBytes(path), path: path)
+        let file = try InputFile(path)
+        try file.fill(to: 8)
+        guard !file.atEnd, file.bytes.count == 8, file.bytes.loadLE64(at: 0) <= UInt64(headerLimit) else {
+            return try parse(file.bytes, path: path)  // too short, or a length parse refuses
+        }
+        let dataStart = 8 + Int(file.bytes.loadLE64(at: 0))
+        try file.fill(to: dataStart)
+        if file.atEnd { return try parse(file.bytes, path: path) }
+        var reader = JSONReader(bytes: file.bytes[8..<dataStart])
+        guard case .success(.object(let entries)) = reader.parseDocumentResult() else {
+            return try parse(file.bytes, path: path)  // the header's own error
+        }
+        var end = 0
+        for (key, value) in entries where key != "__metadata__" {
+            guard case .object(let fields) = value,
+                  case .array(let offsets)? = fields.first(where: { $0.key == "data_offsets" })?.value else { continue }
+            for case .integer(let offset) in offsets { end = max(end, offset) }
+        }
+        let (total, overflow) = dataStart.addingReportingOverflow(end)
+        if overflow { return try parse(file.bytes, path: path) }
+        try requireMemory(end, for: "the \(end) bytes of tensor data of \(path)")
+        try file.fill(to: total)
+        return try parse(file.bytes, path: path)
     }
 
     public static func parse(_ bytes: [UInt8], path: String) throws -> WeightFile {
@@ -189,9 +214,9 @@ public struct WeightFile: Sendable {
         return out
     }
 
-    /// Writes `serialized()` atomically.
+    /// Writes `serialized()` through `OutputWriter` (atomic for a file, through for a device).
     public func write(to path: String) throws {
-        try writeFileAtomically(serialized(), to: path)
+        try OutputWriter.write([OutputFile(path: path, bytes: serialized())])
     }
 
     /// Checks keys and shapes against what the network needs: every missing key, every extra

@@ -6,6 +6,21 @@ import Darwin
 import ShapeCheck
 
 public enum WeightInit {
+    /// Refuses, before anything is allocated, a network whose float32 parameters exceed the
+    /// memory budget (`init` of `fc 100000` on a large input), naming the numbers; then checks
+    /// the memory can be had, so an allocation failure is this error and not a trap.
+    public static func checkMemory(for network: CheckedNetwork, budget: MemoryBudget) throws {
+        let count = network.trainableParameters.addingReportingOverflow(network.nonTrainableParameters).partialValue
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        if overflow || bytes > budget.bytes {
+            throw RuntimeError("network '\(network.name)' has \(CheckReport.grouped(count)) parameters "
+                + "(\(overflow ? "more than can be counted" : MemoryBudget.describe(bytes)) as float32), more than the "
+                + "memory budget of \(MemoryBudget.describe(budget.bytes))"
+                + (budget.fromEnvironment ? " from \(MemoryBudget.variable)" : "; set \(MemoryBudget.variable) to change"))
+        }
+        try requireMemory(bytes, for: "the \(CheckReport.grouped(count)) parameters of network '\(network.name)'")
+    }
+
     /// He/Kaiming-normal weights (std = sqrt(2 / fan_in), fan_in = product of shape[1...]) for
     /// conv and fc weights, zero biases, batchnorm weight 1 / bias 0 / running_mean 0 /
     /// running_var 1. Deterministic for a seed: each tensor draws from its own stream, seeded

@@ -42,8 +42,8 @@ enum BenchCommand {
         }
         var seconds = 3.0
         if let secondsText {
-            if let value = Double(secondsText), value >= 0, value.isFinite { seconds = value } else {
-                problems.append("--seconds takes a number of seconds, not '\(secondsText)'")
+            if let value = Double(secondsText), value >= 0, value <= maximumSeconds { seconds = value } else {
+                problems.append("--seconds takes a number of seconds from 0 to \(Int(maximumSeconds)), not '\(secondsText)'")
             }
         }
         if layers && backend != .c { problems.append("--layers times the kernel steps of the c backend") }
@@ -57,13 +57,14 @@ enum BenchCommand {
         guard let network = NetworkLoader.load(file, command: "bench", console: console) else { return ExitCode.failure }
 
         do {
+            let budget = try MemoryBudget.current()
             let weights: [String: Tensor]
             if let weightsPath {
                 weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
             } else {
+                try WeightInit.checkMemory(for: network, budget: budget)
                 weights = WeightInit.weights(for: network, seed: 1).tensors
             }
-            let input = uniformInput(network, batch: batch)
             let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain, target: target)
             let flops = 2.0 * Double(network.multiplyAccumulates) * Double(batch)
 
@@ -74,14 +75,20 @@ enum BenchCommand {
             switch backend {
             case .reference:
                 let executor = ReferenceInterpreter(network: network, weights: weights)
-                times = try measure(seconds: seconds, minimumRuns: minimumRuns) { _ = try executor.run(input) }
+                try checkMemory(executor, batch: batch, budget: budget)
+                let input = try uniformInput(network, batch: batch)
+                times = try measure(seconds: seconds, minimumRuns: minimumRuns, console: console) {
+                    _ = try executor.run(input, budget: MemoryBudget(bytes: Int.max))
+                }
             case .c, .swift:
                 let executor = try CompiledExecutor(backend: backend, network: network, weights: weights, options: options)
                 if backend == .c {
                     description += plain ? ", plain kernels" : ", fast kernels for \(target.rawValue)" + (precise ? ", precise (no Winograd)" : "")
                 }
+                try checkMemory(executor, batch: batch, budget: budget)
+                let input = try uniformInput(network, batch: batch)
                 let prepared = try executor.prepare(input)
-                times = try measure(seconds: seconds, minimumRuns: minimumRuns) {
+                times = try measure(seconds: seconds, minimumRuns: minimumRuns, console: console) {
                     guard prepared.run() else { throw RuntimeError("\(executor.libraryPath): the compiled network returned an error") }
                 }
                 if layers {
@@ -117,11 +124,29 @@ enum BenchCommand {
         return ExitCode.success
     }
 
+    /// The most seconds `--seconds` takes, and the most a measurement runs whatever `--min-runs`
+    /// asks (a slow network times a million runs would take days).
+    static let maximumSeconds = 3600.0
+
+    /// A batch is timed whole, so its workspace, input and output must fit the memory budget
+    /// together; beyond it the OOM killer (or a trap under `ulimit -v`) would end the run.
+    static func checkMemory(_ executor: NetworkExecutor, batch: Int, budget: MemoryBudget) throws {
+        let network = executor.network
+        let parts = [("workspace", executor.workspaceBytes(batch: batch)),
+                     ("input", 4 * batch * network.input.elementCount), ("output", 4 * batch * network.output.elementCount)]
+        let total = parts.reduce(0) { $0.addingReportingOverflow($1.1).partialValue }
+        guard total > budget.bytes else { return }
+        let detail = parts.map { "\($0.0) \(MemoryBudget.describe($0.1))" }.joined(separator: ", ")
+        throw RuntimeError("a batch of \(batch) needs \(MemoryBudget.describe(total)) (\(detail)), more than the "
+            + "memory budget of \(MemoryBudget.describe(budget.bytes)); use a smaller --batch"
+            + (budget.fromEnvironment ? " or raise \(MemoryBudget.variable)" : " or set \(MemoryBudget.variable)"))
+    }
+
     /// Uniform values in [0, 1), deterministic.
-    static func uniformInput(_ network: CheckedNetwork, batch: Int) -> Tensor {
+    static func uniformInput(_ network: CheckedNetwork, batch: Int) throws -> Tensor {
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
         let count = batch * network.input.elementCount
-        var values = [Float](repeating: 0, count: count)
+        var values = try zeroFloats(count, for: "the input of \(batch) image\(batch == 1 ? "" : "s")")
         for i in 0..<count {
             state ^= state << 13
             state ^= state >> 7
@@ -132,17 +157,23 @@ enum BenchCommand {
     }
 
     /// Seconds of each timed run: one warm-up run (two when it is fast), then runs until there
-    /// are `minimumRuns` and `seconds` have passed.
-    static func measure(seconds: Double, minimumRuns: Int, _ body: () throws -> Void) throws -> [Double] {
+    /// are `minimumRuns` and `seconds` have passed — or, with fewer runs, `limit` seconds have
+    /// (said on stderr); at least one run is timed.
+    static func measure(seconds: Double, minimumRuns: Int, limit: Double = maximumSeconds, console: Console? = nil,
+                        _ body: () throws -> Void) throws -> [Double] {
         let warmStart = now()
         try body()
         if now() - warmStart < 0.5 { try body() }
         var times: [Double] = []
         let start = now()
-        while times.count < minimumRuns || now() - start < seconds {
+        repeat {
             let t = now()
             try body()
             times.append(now() - t)
+        } while (times.count < minimumRuns || now() - start < seconds) && now() - start < limit
+        if times.count < minimumRuns {
+            console?.err("cnnc bench: stopped after \(times.count) of the \(minimumRuns) runs --min-runs asks for: "
+                + "a measurement takes at most \(Int(limit)) seconds")
         }
         return times
     }

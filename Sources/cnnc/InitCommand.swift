@@ -21,19 +21,34 @@ enum InitCommand {
                 problems.append("--seed takes a whole number from 0 to \(UInt64.max), not '\(seedText)'")
             }
         }
+        if let output {
+            if let problem = OutputPaths.fileOptionProblem(output, option: "-o") { problems.append(problem) }
+            if files.count == 1, let problem = OutputPaths.conflict(output: output, label: "-o \(output)",
+                                                                     inputs: [("network file", files[0])]) {
+                problems.append(problem)
+            }
+        }
         if Driver.reportUsageProblems(arguments, problems, command: "init", usage: usage, console: console) { return ExitCode.usage }
         guard let output, let file = files.first else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "init", console: console) else { return ExitCode.failure }
+        do {  // refuse a network too large for memory before allocating its weights
+            try WeightInit.checkMemory(for: network, budget: MemoryBudget.current())
+        } catch {
+            NetworkLoader.report(error, command: "init", console: console)
+            return ExitCode.failure
+        }
         let weights = WeightInit.weights(for: network, seed: seed)
+        // The size is what was written: a device or FIFO reports none.
+        let bytes = weights.serialized()
         do {
-            try weights.write(to: output)
+            try OutputWriter.write([OutputFile(path: output, bytes: bytes)])
         } catch {
             NetworkLoader.report(error, command: "init", console: console)
             return ExitCode.failure
         }
         let parameters = weights.tensors.values.reduce(0) { $0 + $1.elementCount }
-        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let size = bytes.count
         console.out("wrote \(output): \(weights.tensors.count) tensor\(weights.tensors.count == 1 ? "" : "s"), "
             + "\(CheckReport.grouped(parameters)) parameters, \(CheckReport.grouped(size)) bytes (seed \(seed))")
         return ExitCode.success
@@ -42,12 +57,16 @@ enum InitCommand {
 
 /// What `init` and `run` share: reading and checking the network file, reporting errors.
 enum NetworkLoader {
+    /// A network file's most bytes, as `check` reads (20,000 layers take under 1 MiB), so
+    /// `/dev/zero` stops there.
+    static let sourceLimit = 64 << 20
+
     /// Reads and checks `path`, printing its diagnostics to stderr; nil when it has errors
     /// (or cannot be read).
     static func load(_ path: String, command: String, console: Console) -> CheckedNetwork? {
         let bytes: [UInt8]
         do {
-            bytes = try readFileBytes(path)
+            bytes = try readFileBytes(path, limit: NetworkLoader.sourceLimit)
         } catch {
             report(error, command: command, console: console)
             return nil

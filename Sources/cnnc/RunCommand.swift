@@ -37,16 +37,27 @@ enum RunCommand {
         if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) {
             problems.append("--mean and --std apply to PGM/PPM images, not to .npy input")
         }
+        if let outputPath {
+            if let problem = OutputPaths.fileOptionProblem(outputPath, option: "--output") { problems.append(problem) }
+            let inputs: [OutputPaths.Input] = files.prefix(1).map { ("network file", $0) }
+                + [weightsPath.map { ("weights file", $0) }, inputPath.map { ("input file", $0) }].compactMap { $0 }
+            if let problem = OutputPaths.conflict(output: outputPath, label: "--output \(outputPath)", inputs: inputs) {
+                problems.append(problem)
+            }
+        }
         if Driver.reportUsageProblems(arguments, problems, command: "run", usage: usage, console: console) { return ExitCode.usage }
         guard let file = files.first, let weightsPath, let inputPath else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
         do {
+            let budget = try MemoryBudget.current()
             let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
             let executor = try makeExecutor(backend: backend, network: network, weights: weights,
                                             options: ExecutorOptions(threads: threads ?? 1, precise: precise))
-            let output = try executor.run(input)
+            let result = try executor.run(input, budget: budget)
+            let output = result.output
+            if let split = result.splitDescription { console.out(split) }
             printResult(output, network: network, top: top ?? 5, console: console)
             if let outputPath {
                 try NPY.write(output, to: outputPath)
@@ -96,31 +107,43 @@ enum RunCommand {
     private static func isNumPy(_ path: String) -> Bool { path.lowercased().hasSuffix(".npy") }
 
     /// The input as a batch: [N, D, H, W] (or [N, K]). A single image gets a batch of one;
-    /// anything whose size is not the network's is an error naming both — never resized.
+    /// anything whose size is not the network's is an error naming both — never resized. The
+    /// first bytes decide the format, and the shape is checked from the header before the
+    /// data is read, so no more is read than the network can take.
     static func readInput(_ path: String, for network: CheckedNetwork, mean: [Float]?, std: [Float]?) throws -> Tensor {
         let expected = network.input.dimensions
-        let bytes = try readFileBytes(path)
-        if bytes.starts(with: NPY.magic) || isNumPy(path) {
-            var tensor = try NPY.parse(bytes, path: path)
-            if tensor.shape == expected {
-                tensor.shape = [1] + expected
-            } else if !(tensor.shape.count == expected.count + 1 && Array(tensor.shape.dropFirst()) == expected
-                        && tensor.shape[0] >= 1) {
-                let dims = expected.map(String.init).joined(separator: ", ")
-                throw RuntimeError("\(path): input has shape \(tensor.shapeDescription), but network '\(network.name)' "
-                    + "expects [\(dims)] or a batch [N, \(dims)] (input \(network.input)); inputs are never resized")
+        let file = try InputFile(path)
+        try file.fill(to: NPY.magic.count)
+        if file.bytes.starts(with: NPY.magic) || isNumPy(path) {
+            func fits(_ shape: [Int]) -> Bool {
+                shape == expected || shape.count == expected.count + 1 && Array(shape.dropFirst()) == expected && shape[0] >= 1
             }
+            func check(_ shape: [Int]) throws {
+                guard fits(shape) else {
+                    let dims = expected.map(String.init).joined(separator: ", ")
+                    throw RuntimeError("\(path): input has shape \(formatShape(shape)), but network '\(network.name)' "
+                        + "expects [\(dims)] or a batch [N, \(dims)] (input \(network.input)); inputs are never resized")
+                }
+            }
+            var tensor = try NPY.read(file, checkShape: check)
+            try check(tensor.shape)
+            if tensor.shape == expected { tensor.shape = [1] + expected }
             return tensor
         }
-        var image = try NetPBM.parse(bytes, path: path, mean: mean, std: std)
-        guard image.shape == expected else {
-            let found = image.shape.count == 3 ? "\(image.shape[2])x\(image.shape[1])x\(image.shape[0])" : image.shapeDescription
-            throw RuntimeError("\(path): image is \(found) (width x height x depth) but network '\(network.name)' "
-                + "expects \(network.input); images are never resized")
+        func check(_ shape: [Int]) throws {
+            guard shape == expected else {
+                let found = shape.count == 3 ? "\(shape[2])x\(shape[1])x\(shape[0])" : formatShape(shape)
+                throw RuntimeError("\(path): image is \(found) (width x height x depth) but network '\(network.name)' "
+                    + "expects \(network.input); images are never resized")
+            }
         }
+        var image = try NetPBM.read(file, mean: mean, std: std, checkShape: check)
+        try check(image.shape)
         image.shape = [1] + expected
         return image
     }
+
+    private static func formatShape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
     /// Top-K classes per image for a vector output; shape and min/max/mean for a volume.
     static func printResult(_ output: Tensor, network: CheckedNetwork, top: Int, console: Console) {

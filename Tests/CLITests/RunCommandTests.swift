@@ -300,6 +300,7 @@ private final class RunScratch {
         (["--std", "0"], "--std is 0; a standard deviation must be above 0"),
         (["--std", "1,-1,1"], "--std for channel 1 is -1; a standard deviation must be above 0"),
         (["--std", "1e-39"], "--std is 1e-39: (1 − 0)/1e-39 overflows float32, so the normalized input would be infinite and the output NaN"),
+        (["--std", "1e-45"], "--std is 1e-45: (1 − 0)/1e-45 overflows float32, so the normalized input would be infinite and the output NaN"),
         (["--mean", "0,0.5,0", "--std", "1,1,1e-39"],
          "--std for channel 2 is 1e-39: (1 − 0)/1e-39 overflows float32, so the normalized input would be infinite and the output NaN"),
         (["--mean", "0,-5e30,0", "--std", "1e-10"],

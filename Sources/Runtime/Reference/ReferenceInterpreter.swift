@@ -37,20 +37,37 @@ public struct ReferenceInterpreter: NetworkExecutor {
         "[" + (["N"] + network.input.dimensions.map(String.init)).joined(separator: ", ") + "]"
     }
 
-    /// Runs a batch. `input` is [N, D, H, W] (or [N, K] for a vector input); the result is
-    /// [N, D, H, W] or [N, K]. A wrong-shaped input is a RuntimeError naming both shapes.
-    public func run(_ input: Tensor) throws -> Tensor {
+    /// `input` must be [N, D, H, W] (or [N, K] for a vector input) with N ≥ 1.
+    public func checkInput(_ input: Tensor) throws {
         let expected = network.input.dimensions
         guard input.shape.count == expected.count + 1, Array(input.shape.dropFirst()) == expected,
               input.shape[0] >= 1 else {
             throw RuntimeError("input has shape \(input.shapeDescription) but network '\(network.name)' "
                 + "expects \(expectedInputDescription) (input \(network.input))")
         }
-        let batch = input.shape[0]
+    }
+
+    /// At most the input and every layer's output at once (a layer's output is released after
+    /// its last reader, so usually far less), in float32, per image.
+    public func workspaceBytes(batch: Int) -> Int {
+        let perImage = network.layers.reduce(network.input.elementCount) { $0 + $1.output.elementCount }
+        return perImage.multipliedReportingOverflow(by: 4 * max(batch, 0)).partialValue
+    }
+
+    public func runPiece(_ input: UnsafeBufferPointer<Float>, batch: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+        // Swift arrays trap when memory runs out; check the piece's upper bound can be had first.
+        try requireMemory(workspaceBytes(batch: batch), for: "the reference interpreter's activations of \(batch) image\(batch == 1 ? "" : "s")")
+        let result = evaluate(Array(input), batch: batch)
+        precondition(result.count == output.count, "output of \(result.count) values for \(output.count)")
+        _ = output.update(fromContentsOf: result)
+    }
+
+    /// The network on `batch` images of `data`; the output's storage.
+    private func evaluate(_ data: [Float], batch: Int) -> [Float] {
         let shape = network.input
         var values = [ReferenceActivations?](repeating: nil, count: network.layers.count + 1)
         values[0] = ReferenceActivations(batch: batch, depth: shape.depth, height: shape.height, width: shape.width,
-                                data: input.storage)
+                                data: data)
 
         for (i, layer) in network.layers.enumerated() {
             // Take each input out of `values` at its last use, so an in-place operation
@@ -66,9 +83,7 @@ public struct ReferenceInterpreter: NetworkExecutor {
             // An output nobody reads (the checker warns about it) is dropped at once.
             if lastUse[i + 1] >= 0 { values[i + 1] = output }
         }
-
-        let result = values[network.layers.count]!
-        return Tensor(shape: [batch] + network.output.dimensions, storage: result.data)
+        return values[network.layers.count]!.data
     }
 
     private static func slot(_ input: LayerInput) -> Int {
