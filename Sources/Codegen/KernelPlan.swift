@@ -232,17 +232,6 @@ public struct KernelPlan: Sendable, Equatable {
     /// Floats of scratch each thread needs (Winograd's transformed tiles).
     public var scratchElements: Int = 0
 
-    /// One line per step, for `cnnc compile --listing` and tests.
-    public var listing: String {
-        var lines: [String] = []
-        for step in steps {
-            let ins = step.inputs.map { "p\($0)" }.joined(separator: ", ")
-            let value = values[step.output]
-            lines.append("  p\(step.output) \(value.layout.rawValue) \(value.shape) = \(kernelName(step))(\(ins))  ; \(step.name)")
-        }
-        return lines.joined(separator: "\n")
-    }
-
     /// `direct 16x14`, `winograd F(4,3)`, `fc 32`, `blocked`, `reference`, `to-blocked`.
     public func kernelName(_ step: PlanStep) -> String { step.kernelName }
 }

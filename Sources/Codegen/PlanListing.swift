@@ -1,0 +1,49 @@
+// The kernel plan as text, for `cnnc compile --listing` and the plan snapshots
+// (Tests/Snapshots/plan): every field of every step's schedule, so that a changed
+// scheduling decision changes the text.
+
+extension KernelPlan {
+    /// Per step, the step's line and an indented line with its whole schedule; then the arena.
+    public var listing: String {
+        var lines: [String] = []
+        for step in steps {
+            let ins = step.inputs.map { "p\($0)" }.joined(separator: ", ")
+            let value = values[step.output]
+            lines.append("  p\(step.output) \(value.layout.rawValue) \(value.shape) = \(kernelName(step))(\(ins))  ; \(step.name)")
+            var facts = step.scheduleFields
+            facts.append("activation \(step.activation.map { "\($0)" } ?? "none")")
+            facts.append("macs \(step.macs)")
+            let offset = step.output < offsets.count ? offsets[step.output] : nil
+            facts.append("at \(offset.map(String.init) ?? (step.output == output ? "output" : "none"))")
+            lines.append("      " + facts.joined(separator: ", "))
+        }
+        lines.append("  arena \(arenaElements) floats/image (unshared \(unsharedElements)), scratch \(scratchElements) floats/thread;"
+                     + " winograd \(options.winograd ? "on" : "off"), target \(options.target.rawValue)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension PlanStep {
+    /// Every field of the step's kernel, named as in the plan types.
+    var scheduleFields: [String] {
+        func flag(_ b: Bool) -> String { b ? "yes" : "no" }
+        func all(_ n: Int?) -> String { n.map(String.init) ?? "all" }
+        switch kernel {
+        case .reference, .blocked, .toBlocked, .toPlanar:
+            return []
+        case .directConvolution(let d):
+            let variant = d.pairs ? "paired" : d.flat ? "flat" : d.rows > 1 ? "whole rows" : "row strips"
+            return ["variant \(variant)", "outputBlocks \(d.outputBlocks)", "strip \(d.strip)", "rows \(d.rows)",
+                    "planarInput \(flag(d.planarInput))", "prepadded \(flag(d.prepadded))", "pairs \(flag(d.pairs))",
+                    "flat \(flag(d.flat))", "inputBlocksPerPass \(all(d.inputBlocksPerPass))", "sweepRows \(all(d.sweepRows))"]
+        case .winogradConvolution(let w):
+            return ["tile \(w.tile)", "taps \(w.taps)", "outputBlocks \(w.outputBlocks)", "tilesPerCall \(w.tilesPerCall)",
+                    "tileGroup \(w.tileGroup)"]
+        case .fullyConnected(let f):
+            return ["outputBlocks \(f.outputBlocks)", "blockedInput \(flag(f.blockedInput))", "imagesPerPass \(f.imagesPerPass)",
+                    "accumulators \(f.accumulators)"]
+        case .pad(let top, let left):
+            return ["top \(top)", "left \(left)"]
+        }
+    }
+}
