@@ -12,7 +12,8 @@ let package = Package(
     targets: [
         .target(name: "Parser"),
         .target(name: "ShapeCheck", dependencies: ["Parser"]),
-        .target(name: "Codegen", dependencies: ["ShapeCheck"]),
+        // C/ holds the fixed C as .c/.h files, embedded by tools/embed_c.py, not compiled.
+        .target(name: "Codegen", dependencies: ["ShapeCheck"], exclude: ["C"]),
         // The reference interpreter runs the checked network itself (it is the oracle the
         // generated code is tested against); compiled backends run Codegen's output.
         // fork + exec of every child process, in C for PR_SET_PDEATHSIG (ChildProcess.swift).

@@ -7,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-/// Every branch of the fast C's vector header (FastCSupport.swift) compiled warning-free with
+/// Every branch of the fast C's vector header (Sources/Codegen/C/cnnc_vector.h) compiled warning-free with
 /// the toolchain's clang, each for the code blocked for its target: the executor only ever
 /// builds the host's branch with -march=native, so the others would rot unseen.
 @Suite struct VectorBranchTests {

@@ -1,0 +1,148 @@
+/* cnnc_vector.h: the fast C's 16-float vector type and its operations.
+ * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
+ * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
+ * first marker is not embedded and only lets clang check this file alone. */
+#include <math.h>
+#include <string.h>
+
+/* cnnc-embed: vectors */
+/* ---- 16 floats: one AVX-512 register, two AVX2 ones, four NEON ones, or plain C ----
+ * cv_max(a, b) and cv_min(a, b) return b where either is NaN (x86 and plain C; NEON
+ * returns NaN), so an operand that may be NaN goes second; cv_max_nan is NaN where
+ * either is (max pooling's NaN, as PyTorch's). */
+#if defined(__GNUC__)
+#define CNNC_INLINE static inline __attribute__((always_inline, unused))
+#else
+#define CNNC_INLINE static inline
+#endif
+
+#if defined(__GNUC__)
+#define CNNC_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#else
+#define CNNC_PREFETCH(p) ((void)(p))
+#endif
+
+/* A micro-kernel's reduction loop rolled, or two steps a trip: unrolled whole, the
+ * weight vectors of several steps are live at once and overflow the registers. */
+#if defined(__clang__)
+#define CNNC_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#define CNNC_UNROLL2 _Pragma("clang loop unroll_count(2)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define CNNC_NO_UNROLL _Pragma("GCC unroll 1")
+#define CNNC_UNROLL2 _Pragma("GCC unroll 2")
+#else
+#define CNNC_NO_UNROLL
+#define CNNC_UNROLL2
+#endif
+
+#if defined(__AVX512F__)
+#define CNNC_SIMD 1
+#include <immintrin.h>
+typedef __m512 cv16;
+CNNC_INLINE cv16 cv_load(const float *p) { return _mm512_loadu_ps(p); }
+CNNC_INLINE void cv_store(float *p, cv16 v) { _mm512_storeu_ps(p, v); }
+CNNC_INLINE cv16 cv_set1(float x) { return _mm512_set1_ps(x); }
+CNNC_INLINE cv16 cv_zero(void) { return _mm512_setzero_ps(); }
+CNNC_INLINE cv16 cv_fma(cv16 a, cv16 b, cv16 c) { return _mm512_fmadd_ps(a, b, c); }
+CNNC_INLINE cv16 cv_add(cv16 a, cv16 b) { return _mm512_add_ps(a, b); }
+CNNC_INLINE cv16 cv_sub(cv16 a, cv16 b) { return _mm512_sub_ps(a, b); }
+CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { return _mm512_mul_ps(a, b); }
+CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { return _mm512_div_ps(a, b); }
+CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return _mm512_max_ps(a, b); }
+/* a where a is NaN, else max(a, b), which is b where b is NaN. */
+CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { return _mm512_mask_max_ps(a, _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), a, b); }
+CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return _mm512_min_ps(a, b); }
+CNNC_INLINE cv16 cv_sqrt(cv16 a) { return _mm512_sqrt_ps(a); }
+/* p[0] in the even lanes, p[1] in the odd ones. */
+CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; memcpy(&d, p, sizeof d); return _mm512_castpd_ps(_mm512_set1_pd(d)); }
+/* The even lanes of v to p0[0..7], the odd ones to p1[0..7]; lanes 8..15 of both zero. */
+CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
+{
+    const __m512 t = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), v);
+    _mm512_storeu_ps(p0, _mm512_maskz_mov_ps(0x00FF, t));
+    _mm512_storeu_ps(p1, _mm512_maskz_mov_ps(0x00FF, _mm512_shuffle_f32x4(t, t, 0xEE)));
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+#define CNNC_SIMD 1
+#include <immintrin.h>
+typedef struct { __m256 lo, hi; } cv16;
+CNNC_INLINE cv16 cv_pair(__m256 lo, __m256 hi) { cv16 r; r.lo = lo; r.hi = hi; return r; }
+CNNC_INLINE cv16 cv_load(const float *p) { return cv_pair(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)); }
+CNNC_INLINE void cv_store(float *p, cv16 v) { _mm256_storeu_ps(p, v.lo); _mm256_storeu_ps(p + 8, v.hi); }
+CNNC_INLINE cv16 cv_set1(float x) { return cv_pair(_mm256_set1_ps(x), _mm256_set1_ps(x)); }
+CNNC_INLINE cv16 cv_zero(void) { return cv_pair(_mm256_setzero_ps(), _mm256_setzero_ps()); }
+CNNC_INLINE cv16 cv_fma(cv16 a, cv16 b, cv16 c) { return cv_pair(_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)); }
+CNNC_INLINE cv16 cv_add(cv16 a, cv16 b) { return cv_pair(_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)); }
+CNNC_INLINE cv16 cv_sub(cv16 a, cv16 b) { return cv_pair(_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)); }
+CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { return cv_pair(_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)); }
+CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { return cv_pair(_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)); }
+CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return cv_pair(_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)); }
+/* max(a, b) OR the unordered compare, whose all-ones lanes (either is NaN) are a NaN. */
+CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b)
+{
+    return cv_pair(_mm256_or_ps(_mm256_max_ps(a.lo, b.lo), _mm256_cmp_ps(a.lo, b.lo, _CMP_UNORD_Q)),
+                   _mm256_or_ps(_mm256_max_ps(a.hi, b.hi), _mm256_cmp_ps(a.hi, b.hi, _CMP_UNORD_Q)));
+}
+CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return cv_pair(_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi)); }
+CNNC_INLINE cv16 cv_sqrt(cv16 a) { return cv_pair(_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)); }
+CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; __m256 h; memcpy(&d, p, sizeof d); h = _mm256_castpd_ps(_mm256_set1_pd(d)); return cv_pair(h, h); }
+CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
+{
+    float t[16];
+    int l;
+    cv_store(t, v);
+    for (l = 0; l < 8; l++) { p0[l] = t[2 * l]; p1[l] = t[2 * l + 1]; p0[l + 8] = 0.0f; p1[l + 8] = 0.0f; }
+}
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#define CNNC_SIMD 1
+#include <arm_neon.h>
+typedef struct { float32x4_t q[4]; } cv16;
+#define CV_EACH(expr) cv16 r; int i; for (i = 0; i < 4; i++) r.q[i] = (expr); return r
+CNNC_INLINE cv16 cv_load(const float *p) { CV_EACH(vld1q_f32(p + 4 * i)); }
+CNNC_INLINE void cv_store(float *p, cv16 v) { int i; for (i = 0; i < 4; i++) vst1q_f32(p + 4 * i, v.q[i]); }
+CNNC_INLINE cv16 cv_set1(float x) { CV_EACH(vdupq_n_f32(x)); }
+CNNC_INLINE cv16 cv_zero(void) { CV_EACH(vdupq_n_f32(0.0f)); }
+CNNC_INLINE cv16 cv_fma(cv16 a, cv16 b, cv16 c) { CV_EACH(vfmaq_f32(c.q[i], a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_add(cv16 a, cv16 b) { CV_EACH(vaddq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_sub(cv16 a, cv16 b) { CV_EACH(vsubq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { CV_EACH(vmulq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { CV_EACH(vdivq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(vminq_f32(a.q[i], b.q[i])); }
+CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(vsqrtq_f32(a.q[i])); }
+CNNC_INLINE cv16 cv_bcast2(const float *p) { const float32x2_t h = vld1_f32(p); CV_EACH(vcombine_f32(h, h)); }
+#undef CV_EACH
+CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
+{
+    float t[16];
+    int l;
+    cv_store(t, v);
+    for (l = 0; l < 8; l++) { p0[l] = t[2 * l]; p1[l] = t[2 * l + 1]; p0[l + 8] = 0.0f; p1[l + 8] = 0.0f; }
+}
+#else
+/* Plain C: 16 floats in a struct; the compiler vectorises what it can. Without
+ * CNNC_SIMD the register-blocked kernels are emitted as plain loops instead. */
+typedef struct { float f[16]; } cv16;
+#define CV_EACH(expr) cv16 r; int i; for (i = 0; i < 16; i++) r.f[i] = (expr); return r
+CNNC_INLINE cv16 cv_load(const float *p) { CV_EACH(p[i]); }
+CNNC_INLINE void cv_store(float *p, cv16 v) { int i; for (i = 0; i < 16; i++) p[i] = v.f[i]; }
+CNNC_INLINE cv16 cv_set1(float x) { CV_EACH(x); }
+CNNC_INLINE cv16 cv_zero(void) { CV_EACH(0.0f); }
+CNNC_INLINE cv16 cv_fma(cv16 a, cv16 b, cv16 c) { CV_EACH(a.f[i] * b.f[i] + c.f[i]); }
+CNNC_INLINE cv16 cv_add(cv16 a, cv16 b) { CV_EACH(a.f[i] + b.f[i]); }
+CNNC_INLINE cv16 cv_sub(cv16 a, cv16 b) { CV_EACH(a.f[i] - b.f[i]); }
+CNNC_INLINE cv16 cv_mul(cv16 a, cv16 b) { CV_EACH(a.f[i] * b.f[i]); }
+CNNC_INLINE cv16 cv_div(cv16 a, cv16 b) { CV_EACH(a.f[i] / b.f[i]); }
+CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] ? a.f[i] : b.f[i]); }
+CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] || isnan(a.f[i]) ? a.f[i] : b.f[i]); }
+CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(a.f[i] < b.f[i] ? a.f[i] : b.f[i]); }
+CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(sqrtf(a.f[i])); }
+CNNC_INLINE cv16 cv_bcast2(const float *p) { CV_EACH(p[i & 1]); }
+#undef CV_EACH
+CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
+{
+    int l;
+    for (l = 0; l < 8; l++) { p0[l] = v.f[2 * l]; p1[l] = v.f[2 * l + 1]; p0[l + 8] = 0.0f; p1[l + 8] = 0.0f; }
+}
+#endif
