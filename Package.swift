@@ -24,10 +24,14 @@ let package = Package(
         // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.
         .target(name: "NetworkFuzz", dependencies: ["ShapeCheck", "Codegen", "Runtime"]),
         .executableTarget(name: "FuzzNetworks", dependencies: ["NetworkFuzz", "Codegen", "Runtime"]),
-        .testTarget(name: "ParserTests", dependencies: ["Parser"]),
-        .testTarget(name: "ShapeCheckTests", dependencies: ["ShapeCheck", "Parser"]),
-        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck", "NetworkFuzz"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck"]),
-        .testTarget(name: "CLITests", dependencies: ["cnnc"]),
+        // What the test targets share (paths, snapshots, the process runner, seeded generators,
+        // the conformance cases): Foundation and Testing only, so any test target can use it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ParserTests", dependencies: ["Parser", "TestSupport"]),
+        .testTarget(name: "ShapeCheckTests", dependencies: ["ShapeCheck", "Parser", "TestSupport"]),
+        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck", "NetworkFuzz", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cnnc", "TestSupport"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )

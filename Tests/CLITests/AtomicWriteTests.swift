@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 
-/// The `cnnc` SwiftPM builds next to the test bundle, when it is there.
-enum BuiltExecutable {
-    static let cnnc: String? = {
-        guard let test = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = URL(fileURLWithPath: test).deletingLastPathComponent().appendingPathComponent("cnnc").path
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
-}
-
 /// Every file cnnc writes goes to a temporary name (`.cnnc-PID-RANDOM.tmp`) in the same folder
 /// and is renamed over the target when complete (`OutputWriter`; the compiler cache has the
 /// compiler write a temporary library and renames it). These run the built `cnnc` with a file-size limit, so
@@ -29,36 +20,19 @@ struct AtomicWriteTests {
 
     /// Runs cnnc with files limited to 2 KiB; its status (negative: killed by that signal) and output.
     func runLimited(_ arguments: [String], _ failure: Failure, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         // `ulimit -f` counts 512-byte blocks in dash and 1024-byte blocks in bash: 1 to 2 KiB.
         // The signal is ignored to get the error; to get the kill its default action is restored
         // (the test runner may ignore it, and a shell cannot undo an ignore it inherited).
         let exec = failure == .error ? "trap '' XFSZ; exec" : "exec env --default-signal=XFSZ"
-        process.arguments = ["-c", "ulimit -f 2 && " + exec + " \"$0\" \"$@\"", Self.cnnc!] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
-        return (status, String(decoding: data, as: UTF8.self))
+        return try shell("/bin/sh", ["-c", "ulimit -f 2 && " + exec + " \"$0\" \"$@\"", Self.cnnc!] + arguments, environment: environment)
     }
 
     /// A scratch folder with a network whose weights (and outputs) are larger than the limit.
-    final class Scratch {
-        let path: String
+    final class Scratch: ScratchFolder {
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-atomic-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try "input 16x16x1\nc1: conv 8 3x3 pad 1 relu\nc2: conv 8 3x3 pad 1\n".write(toFile: file("net.cnn"), atomically: true, encoding: .utf8)
+            try super.init("atomic")
+            try write("net.cnn", "input 16x16x1\nc1: conv 8 3x3 pad 1 relu\nc2: conv 8 3x3 pad 1\n")
         }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func file(_ name: String) -> String { path + "/" + name }
-        func contents(_ name: String) -> Data? { FileManager.default.contents(atPath: file(name)) }
-        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
     }
 
     func expectFailed(_ result: (status: Int32, output: String), _ failure: Failure, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -74,7 +48,7 @@ struct AtomicWriteTests {
 
     /// Leftovers: none after a reported error; at most the temporary file after a kill, never under the target's name.
     func expectNoTemporaryFiles(_ scratch: Scratch, _ expected: [String], _ failure: Failure, sourceLocation: SourceLocation = #_sourceLocation) {
-        let stray = scratch.names.filter { !expected.contains($0) }
+        let stray = scratch.names().filter { !expected.contains($0) }
         if failure == .error {
             #expect(stray.isEmpty, "left behind: \(stray)", sourceLocation: sourceLocation)
         } else {
@@ -166,16 +140,6 @@ struct AtomicWriteTests {
 
     /// cnnc without a limit.
     func runUnlimited(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.cnnc!)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try shell(Self.cnnc!, arguments, environment: environment)
     }
 }

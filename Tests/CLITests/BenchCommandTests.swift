@@ -5,19 +5,10 @@ import Testing
 /// `cnnc bench`: what it prints and its usage errors (its timings are not tested; speed is
 /// measured by bench/run.sh, not by the tests).
 @Suite struct BenchCommandTests {
-    private static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private static let lenet = root.appendingPathComponent("models/lenet5.cnn").path
+    private static let lenet = Paths.models.appendingPathComponent("lenet5.cnn").path
 
     private func bench(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
-        final class Capture: @unchecked Sendable {
-            var out = ""
-            var err = ""
-        }
-        let capture = Capture()
-        let console = Console(writeOut: { capture.out += $0 }, writeErr: { capture.err += $0 }, colour: false)
-        let code = Driver.run(["bench"] + arguments, console: console)
-        return (code, capture.out, capture.err)
+        runDriver(arguments, prefix: ["bench"])
     }
 
     @Test func jsonHasTheSpecFields() throws {

@@ -2,20 +2,6 @@ import Foundation
 import Testing
 @testable import cnnc
 
-/// Runs the driver in-process with a console that captures what it prints.
-func runCNNC(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
-    final class Capture: @unchecked Sendable {
-        var out = ""
-        var err = ""
-    }
-    let capture = Capture()
-    let console = Console(writeOut: { capture.out += $0 }, writeErr: { capture.err += $0 }, colour: false)
-    let status = Driver.run(arguments, console: console)
-    return (status, capture.out, capture.err)
-}
-
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -26,7 +12,7 @@ func temporaryFile(_ name: String, _ contents: String) throws -> String {
 
 struct CheckCommandTests {
     @Test func checksAModelAndExitsZero() {
-        let result = runCNNC(["check", packageRoot.appendingPathComponent("models/lenet5.cnn").path])
+        let result = runCNNC(["check", Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path])
         #expect(result.status == 0)
         #expect(result.out.contains("trainable parameters         61,706"))
         #expect(result.err.isEmpty)

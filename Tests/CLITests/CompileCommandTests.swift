@@ -11,7 +11,7 @@ struct CompileCommandTests {
 
     @Test func writesHeaderSourceAndPackedWeightsAndReportsMemory() throws {
         let dir = try folder()
-        let model = packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        let model = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
         #expect(runCNNC(["init", model, "-o", "\(dir)/w.safetensors", "--seed", "2"]).status == 0)
         let result = runCNNC(["compile", model, "--emit", "c", "-o", dir, "--weights", "\(dir)/w.safetensors"])
         #expect(result.status == 0, "\(result.err)")
@@ -25,7 +25,7 @@ struct CompileCommandTests {
 
     @Test func swiftEmitsOneFile() throws {
         let dir = try folder()
-        let result = runCNNC(["compile", packageRoot.appendingPathComponent("models/digits.cnn").path, "--emit", "swift", "-o", dir])
+        let result = runCNNC(["compile", Paths.packageRoot.appendingPathComponent("models/digits.cnn").path, "--emit", "swift", "-o", dir])
         #expect(result.status == 0, "\(result.err)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(files == ["digits.swift"])
@@ -33,7 +33,7 @@ struct CompileCommandTests {
 
     @Test func usageErrorsExitTwoAndBadNetworksExitOne() throws {
         let dir = try folder()
-        let model = packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        let model = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
         #expect(runCNNC(["compile", model, "--embed-weights", "-o", dir]).status == 2)
         #expect(runCNNC(["compile", model, "--emit", "fortran", "-o", dir]).status == 2)
         let broken = try temporaryFile("broken.cnn", "input 8x8x1\nconv 2 9x9\n")
@@ -45,8 +45,8 @@ struct CompileCommandTests {
 
     @Test func wrongWeightsAreAnErrorAndWriteNothing() throws {
         let dir = try folder()
-        let lenet = packageRoot.appendingPathComponent("models/lenet5.cnn").path
-        let digits = packageRoot.appendingPathComponent("models/digits.cnn").path
+        let lenet = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        let digits = Paths.packageRoot.appendingPathComponent("models/digits.cnn").path
         #expect(runCNNC(["init", digits, "-o", "\(dir)/digits.safetensors"]).status == 0)
         let out = "\(dir)/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -9,19 +9,14 @@ import Glibc
 @Suite(.enabled(if: BuiltExecutable.cnnc != nil, "the cnnc executable is not built beside the tests"))
 struct CompilerCacheCLITests {
     /// A folder with a small network, its weights and an input.
-    final class Scratch {
-        let path: String
+    final class Scratch: ScratchFolder {
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-cache-cli-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try super.init("cache-cli")
             // LeNet-5: its C library is about 29 KB, which 20,000 bytes cuts through.
-            let lenet = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/lenet5.cnn")
+            let lenet = Paths.models.appendingPathComponent("lenet5.cnn")
             try FileManager.default.copyItem(atPath: lenet.path, toPath: file("net.cnn"))
             try Data("P5 32 32 255\n".utf8 + (0..<1024).map { UInt8($0 % 256) }).write(to: URL(fileURLWithPath: file("x.pgm")))
         }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func file(_ name: String) -> String { path + "/" + name }
-        func names(_ folder: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: file(folder))) ?? []).sorted() }
 
         /// A shell script standing in for the compiler: answers `--version`, records its PID,
         /// then runs `body` with the output path in $OUT.
@@ -48,25 +43,12 @@ struct CompilerCacheCLITests {
     /// signal at its default action (the test runner may ignore some, and an ignored signal is
     /// inherited and kept).
     func start(_ arguments: [String], in directory: String, environment: [String: String?]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--default-signal=INT,TERM,HUP", BuiltExecutable.cnnc!] + arguments
-        var variables = ProcessInfo.processInfo.environment
-        for (name, value) in environment { variables[name] = value }
-        process.environment = variables
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        return (process, pipe)
+        try startProcess("/usr/bin/env", ["--default-signal=INT,TERM,HUP", BuiltExecutable.cnnc!] + arguments,
+                         in: directory, environment: environment)
     }
 
     func run(_ arguments: [String], in directory: String, environment: [String: String?]) throws -> (status: Int32, output: String) {
-        let (process, pipe) = try start(arguments, in: directory, environment: environment)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        finish(try start(arguments, in: directory, environment: environment))
     }
 
     func runNetwork(_ scratch: Scratch, backend: String = "c", environment: [String: String?]) throws -> (status: Int32, output: String) {

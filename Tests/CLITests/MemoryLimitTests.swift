@@ -8,50 +8,20 @@ import Testing
 /// with a message, never a signal. These run the built cnnc, under `ulimit -v` where it matters.
 @Suite(.serialized, .enabled(if: BuiltExecutable.cnnc != nil, "the cnnc executable is not built beside the tests"))
 struct MemoryLimitTests {
-    final class Scratch {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-memory-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func file(_ name: String) -> String { path + "/" + name }
-
-        func write(_ name: String, _ text: String) throws -> String {
-            try text.write(toFile: file(name), atomically: true, encoding: .utf8)
-            return file(name)
-        }
+    final class Scratch: ScratchFolder {
+        init() throws { try super.init("memory") }
     }
 
-    static let lenet = """
-        network lenet
-        input 32x32x1
-        c1: conv 6 5x5 relu
-        s2: maxpool 2x2 stride 2
-        c3: conv 16 5x5 relu
-        s4: maxpool 2x2 stride 2
-        f5: fc 120 relu
-        f6: fc 84 relu
-        out: fc 10 softmax
-        """
+    static let lenet = Networks.lenet5(named: "lenet")
 
     /// cnnc under `ulimit -v KIB` (none when nil): its status (negative: killed by that signal)
     /// and everything it printed.
     func cnnc(_ arguments: [String], virtualKiB: Int? = nil, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let limit = virtualKiB.map { "ulimit -v \($0) && " } ?? ""
-        process.arguments = ["-c", limit + "exec \"$0\" \"$@\"", BuiltExecutable.cnnc!] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != MemoryBudget.variable }
-            .merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
-        return (status, String(decoding: data, as: UTF8.self))
+        // The tests' own budget is removed; what `environment` sets wins.
+        var variables: [String: String?] = [MemoryBudget.variable: nil]
+        for (name, value) in environment { variables[name] = value }
+        return try shell("/bin/sh", ["-c", limit + "exec \"$0\" \"$@\"", BuiltExecutable.cnnc!] + arguments, environment: variables)
     }
 
     /// LeNet-5 on 4,000 images under a 300,000 KiB address-space limit: whole, the workspace
@@ -142,22 +112,10 @@ struct MemoryLimitTests {
     }
 }
 
-/// Runs the driver in-process, capturing what it prints.
-private func driver(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
-    final class Capture: @unchecked Sendable {
-        var out = ""
-        var err = ""
-    }
-    let capture = Capture()
-    let console = Console(writeOut: { capture.out += $0 }, writeErr: { capture.err += $0 }, colour: false)
-    let code = Driver.run(arguments, console: console)
-    return (code, capture.out, capture.err)
-}
-
 @Suite struct BenchBoundsTests {
     @Test(arguments: ["1e300", "3601", "-1", "inf", "nan"])
     func secondsOutsideZeroToAnHourAreAUsageError(_ seconds: String) {
-        let result = driver(["bench", "net.cnn", "--seconds", seconds])
+        let result = runDriver(["bench", "net.cnn", "--seconds", seconds])
         #expect(result.code == 2)
         #expect(result.err == "cnnc bench: --seconds takes a number of seconds from 0 to 3600, not '\(seconds)'\nusage: \(BenchCommand.usage)\n")
     }

@@ -7,19 +7,10 @@ import Testing
 /// and files compile did not write. Runs as root in CI, where replacing /dev/null would break
 /// the machine: every device test checks the device is still one afterwards.
 @Suite struct OutputFileTests {
-    final class Scratch {
-        let path: String
+    final class Scratch: ScratchFolder {
         init(network: String = "network net\ninput 4x4x1\nc: conv 2 3x3\nfc 3\n") throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-out-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try network.write(toFile: file("net.cnn"), atomically: true, encoding: .utf8)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func file(_ name: String) -> String { path + "/" + name }
-        func contents(_ name: String) -> Data? { FileManager.default.contents(atPath: file(name)) }
-        func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: file(name))) }
-        func names(_ sub: String = "") -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: sub.isEmpty ? path : file(sub))) ?? []).sorted()
+            try super.init("out")
+            try write("net.cnn", network)
         }
         /// Weights and a matching .npy input for `net.cnn`.
         func weightsAndInput() throws -> (weights: String, input: String) {

@@ -3,33 +3,8 @@ import Runtime
 import Testing
 @testable import cnnc
 
-/// Runs the driver in-process, capturing what it prints.
-private func runCnnc(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
-    final class Capture: @unchecked Sendable {
-        var out = ""
-        var err = ""
-    }
-    let capture = Capture()
-    let console = Console(writeOut: { capture.out += $0 }, writeErr: { capture.err += $0 }, colour: false)
-    let code = Driver.run(arguments, console: console)
-    return (code, capture.out, capture.err)
-}
-
-private let runTestsPackageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// The spec's LeNet-5, used when models/lenet5.cnn is not in the tree.
-private let lenet5Text = """
-    network lenet5
-    input 32x32x1
-    c1: conv 6 5x5 relu
-    s2: maxpool 2x2 stride 2
-    c3: conv 16 5x5 relu
-    s4: maxpool 2x2 stride 2
-    f5: fc 120 relu
-    f6: fc 84 relu
-    out: fc 10 softmax
-    """
+private let lenet5Text = Networks.lenet5(named: "lenet5")
 
 /// A fresh temporary folder per test, removed at the end.
 private final class RunScratch {
@@ -43,7 +18,7 @@ private final class RunScratch {
 
     /// models/lenet5.cnn, or the spec's text when the model is not there yet.
     func lenet5() throws -> String {
-        let model = runTestsPackageRoot.appendingPathComponent("models/lenet5.cnn").path
+        let model = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
         if FileManager.default.fileExists(atPath: model) { return model }
         try lenet5Text.write(toFile: path("lenet5.cnn"), atomically: true, encoding: .utf8)
         return path("lenet5.cnn")
@@ -70,13 +45,13 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        let initResult = runCnnc(["init", model, "-o", weights])
+        let initResult = runDriver(["init", model, "-o", weights])
         #expect(initResult.code == 0, "\(initResult.err)")
         #expect(initResult.out.contains("10 tensors"))
         #expect(initResult.out.contains("61,706 parameters"))
 
         let output = scratch.path("out.npy")
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(),
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(),
                            "--backend", "reference", "--output", output])
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.contains("top 5 of 10 classes"))
@@ -94,9 +69,9 @@ private final class RunScratch {
     @Test func initIsDeterministicForASeed() throws {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
-        #expect(runCnnc(["init", model, "-o", scratch.path("a.safetensors"), "--seed", "3"]).code == 0)
-        #expect(runCnnc(["init", model, "-o", scratch.path("b.safetensors"), "--seed", "3"]).code == 0)
-        #expect(runCnnc(["init", model, "-o", scratch.path("c.safetensors")]).code == 0)
+        #expect(runDriver(["init", model, "-o", scratch.path("a.safetensors"), "--seed", "3"]).code == 0)
+        #expect(runDriver(["init", model, "-o", scratch.path("b.safetensors"), "--seed", "3"]).code == 0)
+        #expect(runDriver(["init", model, "-o", scratch.path("c.safetensors")]).code == 0)
         let a = try Data(contentsOf: URL(fileURLWithPath: scratch.path("a.safetensors")))
         let b = try Data(contentsOf: URL(fileURLWithPath: scratch.path("b.safetensors")))
         let c = try Data(contentsOf: URL(fileURLWithPath: scratch.path("c.safetensors")))
@@ -108,10 +83,10 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         let batch = Tensor(shape: [2, 1, 32, 32], storage: (0..<(2 * 32 * 32)).map { Float($0 % 7) / 7 })
         try NPY.write(batch, to: scratch.path("batch.npy"))
-        let result = runCnnc(["run", model, "--weights", weights, "--input", scratch.path("batch.npy"),
+        let result = runDriver(["run", model, "--weights", weights, "--input", scratch.path("batch.npy"),
                            "--backend", "reference", "--top", "20"])
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.contains("image 0: top 10 of 10 classes"))
@@ -120,8 +95,8 @@ private final class RunScratch {
     }
 
     @Test func volumeOutputPrintsShapeAndStatistics() throws {
-        let folder = runTestsPackageRoot.appendingPathComponent("Tests/Fixtures/conformance/lecture_5x5")
-        let result = runCnnc(["run", folder.appendingPathComponent("model.cnn").path,
+        let folder = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/conformance/lecture_5x5")
+        let result = runDriver(["run", folder.appendingPathComponent("model.cnn").path,
                            "--weights", folder.appendingPathComponent("weights.safetensors").path,
                            "--input", folder.appendingPathComponent("input.npy").path, "--backend", "reference"])
         #expect(result.code == 0, "\(result.err)")
@@ -136,11 +111,11 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         var file = try WeightFile.read(contentsOf: weights)
         change(&file)
         try file.write(to: weights)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
         return (result.code, result.out, result.err, weights)
     }
 
@@ -176,11 +151,11 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: weights)))
         change(&bytes)
         try Data(bytes).write(to: URL(fileURLWithPath: weights))
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
         return (result.code, result.err, weights)
     }
 
@@ -203,9 +178,9 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         let image = try scratch.digit(size: 28)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", image, "--backend", "reference"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", image, "--backend", "reference"])
         #expect(result.code == 1)
         expectOneLineError(result.err, [image, "28x28x1", "32x32x1"])
     }
@@ -214,9 +189,9 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         try NPY.write(Tensor(shape: [2, 3, 32, 32]), to: scratch.path("x.npy"))
-        let result = runCnnc(["run", model, "--weights", weights, "--input", scratch.path("x.npy"), "--backend", "reference"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", scratch.path("x.npy"), "--backend", "reference"])
         #expect(result.code == 1)
         expectOneLineError(result.err, [scratch.path("x.npy"), "[2, 3, 32, 32]", "[1, 32, 32]"])
     }
@@ -225,21 +200,21 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         let output = scratch.path("out.npy")
         let before = Data("keep me".utf8)
         try before.write(to: URL(fileURLWithPath: output))
 
         // A bad input, then bad weights: neither may touch the output.
         let small = try scratch.digit(size: 28)
-        let badInput = runCnnc(["run", model, "--weights", weights, "--input", small, "--backend", "reference", "--output", output])
+        let badInput = runDriver(["run", model, "--weights", weights, "--input", small, "--backend", "reference", "--output", output])
         #expect(badInput.code == 1)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == before)
 
         var file = try WeightFile.read(contentsOf: weights)
         file.tensors["out.weight"] = nil
         try file.write(to: weights)
-        let badWeights = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference",
+        let badWeights = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference",
                                "--output", output])
         #expect(badWeights.code == 1)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == before)
@@ -248,7 +223,7 @@ private final class RunScratch {
     @Test func missingFilesAreOneLineErrors() throws {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
-        let result = runCnnc(["run", model, "--weights", scratch.path("nope.safetensors"), "--input", scratch.path("nope.npy"),
+        let result = runDriver(["run", model, "--weights", scratch.path("nope.safetensors"), "--input", scratch.path("nope.npy"),
                            "--backend", "reference"])
         #expect(result.code == 1)
         expectOneLineError(result.err, [scratch.path("nope.safetensors")])
@@ -267,7 +242,7 @@ private final class RunScratch {
         ["init", "m.cnn", "-o", "w.safetensors", "--seed", "-1"],
     ])
     func badUsageExitsWithTwo(_ arguments: [String]) {
-        let result = runCnnc(arguments)
+        let result = runDriver(arguments)
         #expect(result.code == 2, "\(arguments): \(result.err)")
         #expect(result.err.contains("usage: cnnc \(arguments[0])"))
     }
@@ -282,8 +257,8 @@ private final class RunScratch {
         try "input 32x32x1\na: conv 4 3x3\nb: conv 4 3x3\nc: conv 4 3x3\nd: conv 4 3x3\ne: conv 4 3x3\nf: fc 3"
             .write(toFile: other, atomically: true, encoding: .utf8)
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", other, "-o", weights]).code == 0)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
+        #expect(runDriver(["init", other, "-o", weights]).code == 0)
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
         #expect(result.code == 1)
         let lines = result.err.split(separator: "\n")
         #expect(lines.count == 12)
@@ -307,7 +282,7 @@ private final class RunScratch {
          "--std is 1e-10: for channel 1, (0 − (-5e+30))/1e-10 overflows float32, so the normalized input would be infinite and the output NaN"),
     ])
     func stdThatMakesTheInputInfiniteIsAUsageError(_ options: [String], _ message: String) {
-        let result = runCnnc(["run", "m.cnn", "--weights", "w", "--input", "x.ppm"] + options)
+        let result = runDriver(["run", "m.cnn", "--weights", "w", "--input", "x.ppm"] + options)
         #expect(result.code == 2, "\(options): \(result.err)")
         #expect(result.err.hasPrefix("cnnc run: \(message)\n"), "\(result.err)")
         #expect(result.err.contains("usage: cnnc run"))
@@ -317,8 +292,8 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference",
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference",
                               "--mean", "0.5", "--std", "1e-30"])
         #expect(result.code == 0, "\(result.err)")
     }
@@ -328,11 +303,11 @@ private final class RunScratch {
         let model = scratch.path("bn.cnn")
         try "input 32x32x1\nc1: conv 8 3x3 nobias\nbn1: batchnorm\nr: relu\nfc 3\n".write(toFile: model, atomically: true, encoding: .utf8)
         let weights = scratch.path("w.safetensors")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         var file = try WeightFile.read(contentsOf: weights)
         file.tensors["bn1.running_var"]!.storage[3] = -0.5
         try file.write(to: weights)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", try scratch.digit(), "--backend", "reference"])
         #expect(result.code == 1)
         #expect(result.err == "cnnc run: \(weights): tensor 'bn1.running_var' has value -0.5 at index 3; a variance must be ≥ 0\n",
                 "\(result.err)")
@@ -344,9 +319,9 @@ private final class RunScratch {
         let scratch = try RunScratch()
         let model = try scratch.lenet5()
         let weights = scratch.path("w.safetensors"), input = scratch.path("x.npy")
-        #expect(runCnnc(["init", model, "-o", weights]).code == 0)
+        #expect(runDriver(["init", model, "-o", weights]).code == 0)
         try NPY.write(Tensor(shape: [1, 1, 32, 32], repeating: 3.4e38), to: input)
-        let result = runCnnc(["run", model, "--weights", weights, "--input", input, "--backend", "reference", "--top", "3"])
+        let result = runDriver(["run", model, "--weights", weights, "--input", input, "--backend", "reference", "--top", "3"])
         #expect(result.code == 0, "\(result.err)")
         let scores = result.out.split(separator: "\n").filter { $0.hasPrefix("  #") }
         #expect(scores.count == 3 && scores.allSatisfy { $0.hasSuffix("   nan") }, "\(result.out)")
@@ -355,13 +330,13 @@ private final class RunScratch {
         // 2x − 2x + x: NaN where x is 3e38 (±inf summed), x elsewhere.
         try "input 2x1x1\np: conv 1 1x1 nobias\nm: conv 1 1x1 nobias from input\ns: add p m input\n"
             .write(toFile: volume, atomically: true, encoding: .utf8)
-        #expect(runCnnc(["init", volume, "-o", weights]).code == 0)
+        #expect(runDriver(["init", volume, "-o", weights]).code == 0)
         var file = try WeightFile.read(contentsOf: weights)
         file.tensors["p.weight"]!.storage = [2]
         file.tensors["m.weight"]!.storage = [-2]
         try file.write(to: weights)
         try NPY.write(Tensor(shape: [1, 1, 1, 2], storage: [3e38, 1]), to: input)
-        let summary = runCnnc(["run", volume, "--weights", weights, "--input", input, "--backend", "reference"])
+        let summary = runDriver(["run", volume, "--weights", weights, "--input", input, "--backend", "reference"])
         #expect(summary.out.contains("mean nan  (1 of 2 NaN)"), "\(summary.out)")
     }
 }

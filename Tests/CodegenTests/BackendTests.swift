@@ -10,23 +10,12 @@ import Testing
     static let backends: [Backend] = [.c, .swift]
 
     @Test func everyConformanceFolderIsListed() throws {
-        let folders = try FileManager.default.contentsOfDirectory(atPath: Paths.conformance.path).filter { name in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: Paths.conformance.appendingPathComponent(name).path,
-                                                  isDirectory: &isDirectory) && isDirectory.boolValue
-        }
-        #expect(Set(folders) == Set(conformanceCases))
+        #expect(try Conformance.folders() == Set(Conformance.cases))
     }
 
-    @Test(arguments: conformanceCases, backends)
+    @Test(arguments: Conformance.cases, backends)
     func conformance(_ name: String, _ backend: Backend) throws {
-        let folder = Paths.conformance.appendingPathComponent(name)
-        let modelPath = folder.appendingPathComponent("model.cnn").path
-        let net = try network(try String(contentsOfFile: modelPath, encoding: .utf8), path: modelPath)
-        let weightsPath = folder.appendingPathComponent("weights.safetensors").path
-        let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: net, path: weightsPath)
-        let input = try NPY.read(contentsOf: folder.appendingPathComponent("input.npy").path)
-        let expected = try NPY.read(contentsOf: folder.appendingPathComponent("expected.npy").path)
+        let (net, weights, input, expected) = try conformanceCase(name)
 
         let executor = try CompiledExecutor(backend: backend, network: net, weights: weights, cache: testCache)
         let output = try executor.run(input)

@@ -34,7 +34,7 @@ import Testing
         for target in VectorTarget.allCases {
             for precise in Self.precision {
                 let plan = try #require(lowerForC(net, options: Self.options(target, precise: precise)).kernelPlan)
-                try assertCodegenSnapshot(plan.listing + "\n", named: "plan/\(Self.label(name, target, precise: precise)).txt")
+                try assertSnapshot(plan.listing + "\n", named: "plan/\(Self.label(name, target, precise: precise)).txt")
             }
         }
     }
@@ -44,7 +44,7 @@ import Testing
         let expected = Set(Self.models.flatMap { name in
             VectorTarget.allCases.flatMap { target in Self.precision.map { Self.label(name, target, precise: $0) + ".txt" } }
         })
-        let folder = snapshotRoot.appendingPathComponent("plan").path
+        let folder = Paths.snapshots.appendingPathComponent("plan").path
         let present = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
         #expect(present.subtracting(expected).sorted() == [], "stale snapshots in Tests/Snapshots/plan")
     }
@@ -88,43 +88,12 @@ import Testing
                 }
             }
         }
-        try assertCodegenSnapshot(lines.joined(separator: "\n") + "\n", named: "emitted/manifest.txt")
+        try assertSnapshot(lines.joined(separator: "\n") + "\n", named: "emitted/manifest.txt")
     }
 
     func assertFiles(_ files: [EmittedFile], prefix: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         for file in files {
-            try assertCodegenSnapshot(file.contents, named: "emitted/\(prefix)\(file.name)", sourceLocation: sourceLocation)
+            try assertSnapshot(file.contents, named: "emitted/\(prefix)\(file.name)", sourceLocation: sourceLocation)
         }
-    }
-}
-
-// A copy of ShapeCheckTests/Support.swift's assertSnapshot (the test targets share no code
-// yet): to move into the TestSupport target of issue #16.
-let snapshotRoot = Paths.packageRoot.appendingPathComponent("Tests/Snapshots")
-
-/// Compares text with a file under Tests/Snapshots; `RECORD_SNAPSHOTS=1 swift test` rewrites
-/// the files (and fails, so a recording run is never mistaken for a passing one).
-func assertCodegenSnapshot(_ actual: String, named name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-    let url = snapshotRoot.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try actual.write(to: url, atomically: true, encoding: .utf8)
-        Issue.record("recorded snapshot \(name); run again without RECORD_SNAPSHOTS", sourceLocation: sourceLocation)
-        return
-    }
-    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        Issue.record("no snapshot \(name); record it with RECORD_SNAPSHOTS=1 swift test", sourceLocation: sourceLocation)
-        return
-    }
-    if expected != actual {
-        let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-        let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        let line = zip(a, e).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, e.count)
-        Issue.record("""
-            snapshot \(name) differs at line \(line + 1):
-              expected: \(line < e.count ? String(e[line]) : "<end>")
-              actual:   \(line < a.count ? String(a[line]) : "<end>")
-            re-record with RECORD_SNAPSHOTS=1 if the change is intended
-            """, sourceLocation: sourceLocation)
     }
 }

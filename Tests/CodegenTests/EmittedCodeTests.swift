@@ -46,7 +46,7 @@ import Testing
         #expect(result.output.isEmpty, "\(defines): \(result.output.prefix(3000))")
     }
 
-    @Test(arguments: conformanceCases)
+    @Test(arguments: Conformance.cases)
     func conformanceCasesCompileStrictly(_ name: String) throws {
         let path = Paths.conformance.appendingPathComponent("\(name)/model.cnn").path
         let source = try emitC(lower(try network(try String(contentsOfFile: path, encoding: .utf8), path: path)))

@@ -25,15 +25,9 @@ import Testing
         variants.first { $0.0 == name }!.1
     }
 
-    @Test(arguments: conformanceCases, variantNames)
+    @Test(arguments: Conformance.cases, variantNames)
     func conformance(_ name: String, _ variant: String) throws {
-        let folder = Paths.conformance.appendingPathComponent(name)
-        let modelPath = folder.appendingPathComponent("model.cnn").path
-        let net = try network(try String(contentsOfFile: modelPath, encoding: .utf8), path: modelPath)
-        let weightsPath = folder.appendingPathComponent("weights.safetensors").path
-        let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: net, path: weightsPath)
-        let input = try NPY.read(contentsOf: folder.appendingPathComponent("input.npy").path)
-        let expected = try NPY.read(contentsOf: folder.appendingPathComponent("expected.npy").path)
+        let (net, weights, input, expected) = try conformanceCase(name)
         let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.options(variant), cache: testCache)
         let output = try executor.run(input)
         compare(output, expected, "\(name)/\(variant) vs ONNX Runtime")
@@ -438,11 +432,8 @@ func expectFastAgreement(text: String, label: String, batch: Int, options: Execu
                          sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let net = try network(text, path: "\(label).cnn")
     var weights = WeightInit.weights(for: net, seed: 3).tensors
-    var state: UInt64 = 0x1234_5678
-    func next() -> Float {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(state >> 40) / Float(1 << 24)
-    }
+    var generator = LCG(seed: 0x1234_5678)
+    func next() -> Float { generator.unit() }
     for key in weights.keys.sorted() {
         if key.hasSuffix(".running_var") || key.hasSuffix(".weight") && weights[key.replacingOccurrences(of: ".weight", with: ".running_var")] != nil {
             weights[key]!.storage = weights[key]!.storage.map { _ in 0.5 + next() }
@@ -467,11 +458,8 @@ struct LargeFastKernelTests {
         let net = try model(name)
         var weights = WeightInit.weights(for: net, seed: 2).tensors
         // Batchnorm statistics that are not the identity, so folding is exercised.
-        var state: UInt64 = 0x9E37_79B9
-        func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 24)
-        }
+        var generator = LCG(seed: 0x9E37_79B9)
+        func next() -> Float { generator.unit() }
         for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
             weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
         }

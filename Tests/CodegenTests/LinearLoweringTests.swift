@@ -33,11 +33,8 @@ import Testing
     }
 
     @Test func placementIsTheQuadraticOnesOnRandomLifetimes() {
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next(_ bound: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(bound))
-        }
+        var generator = XorShift(state: 0x2545_F491_4F6C_DD1D)
+        func next(_ bound: Int) -> Int { generator.below(bound) }
         for _ in 0..<200 {
             let count = 1 + next(40), steps = 1 + next(30)
             let sizes = (0..<count).map { _ in [1, 16, 17, 64, 100, 1000][next(6)] }

@@ -146,11 +146,8 @@ import Testing
             out: fc 3
             """)
         var weights = WeightInit.weights(for: net, seed: 7).tensors
-        var state: UInt64 = 12345
-        func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 24)
-        }
+        var generator = LCG(seed: 12345)
+        func next() -> Float { generator.unit() }
         for layer in ["bn", "bn2"] {
             for key in ["weight", "bias", "running_mean", "running_var"] {
                 let name = "\(layer).\(key)"

@@ -80,15 +80,9 @@ import Testing
         return Data(bytes)
     }
 
-    @Test(arguments: conformanceCases)
+    @Test(arguments: Conformance.cases)
     func conformanceCaseIsCleanUnderSanitizers(_ name: String) throws {
-        let folder = Paths.conformance.appendingPathComponent(name)
-        let modelPath = folder.appendingPathComponent("model.cnn").path
-        let net = try network(try String(contentsOfFile: modelPath, encoding: .utf8), path: modelPath)
-        let weightsPath = folder.appendingPathComponent("weights.safetensors").path
-        let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: net, path: weightsPath)
-        let input = try NPY.read(contentsOf: folder.appendingPathComponent("input.npy").path)
-        let expected = try NPY.read(contentsOf: folder.appendingPathComponent("expected.npy").path)
+        let (net, weights, input, expected) = try conformanceCase(name)
 
         let program = lower(net)
         let packed = try packWeights(program, weights: weights.mapValues(\.storage))
@@ -109,9 +103,9 @@ import Testing
         if build.status != 0 { build = try shell(compiler, arguments, in: directory) }
         try #require(build.status == 0, "\(name): \(build.output.prefix(3000))")
 
-        let run = try shellWithEnvironment("\(directory)/prog", ["weights.bin", "input.bin", "\(batch)", "output.bin"], in: directory,
-                                           environment: ["ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
-                                                         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"])
+        let run = try shell("\(directory)/prog", ["weights.bin", "input.bin", "\(batch)", "output.bin"], in: directory,
+                            environment: ["ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+                                          "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"])
         #expect(run.status == 0, "\(name): exit \(run.status)\n\(run.output.prefix(4000))")
         #expect(!run.output.contains("runtime error") && !run.output.contains("Sanitizer"), "\(name):\n\(run.output.prefix(4000))")
         guard run.status == 0 else { return }
@@ -123,22 +117,5 @@ import Testing
         }
         try #require(values.count == expected.storage.count, "\(name): \(values.count) outputs, expected \(expected.storage.count)")
         compare(Tensor(shape: expected.shape, storage: values), expected, "\(name) under sanitizers")
-    }
-
-    /// `shell` with extra environment variables.
-    func shellWithEnvironment(_ executable: String, _ arguments: [String], in directory: String,
-                              environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -4,15 +4,8 @@ import Parser
 import Runtime
 import ShapeCheck
 import Testing
-
-/// Paths into the source tree, so tests run from a clone with no resource bundle.
-enum Paths {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let conformance = packageRoot.appendingPathComponent("Tests/Fixtures/conformance")
-    static let models = packageRoot.appendingPathComponent("models")
-    static let examples = packageRoot.appendingPathComponent("examples")
-}
+// Re-exported so every file of this target sees the shared test support.
+@_exported import TestSupport
 
 /// The networks in models/: small ones run in the normal suite, large ones only with
 /// CNNC_LARGE_TESTS=1 (and `swift test -c release`).
@@ -22,9 +15,14 @@ enum Models {
     static let all = small + large
 }
 
-/// The conformance cases, listed so a missing folder fails rather than silently not running.
-let conformanceCases = ["activations", "groups", "lecture_5x5", "lenet5", "mlp", "norms", "pools",
-                        "residual", "same", "strides_pads"]
+/// One conformance case: its network, validated weights, input and ONNX Runtime's answer.
+func conformanceCase(_ name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+    -> (network: CheckedNetwork, weights: [String: Tensor], input: Tensor, expected: Tensor) {
+    let files = Conformance.Files(name)
+    let net = try network(try files.modelText(), path: files.model, sourceLocation: sourceLocation)
+    let weights = try WeightFile.read(contentsOf: files.weights).validated(for: net, path: files.weights)
+    return (net, weights, try NPY.read(contentsOf: files.input), try NPY.read(contentsOf: files.expected))
+}
 
 /// Checks network text, failing the test with the diagnostics when it has errors.
 func network(_ text: String, path: String = "test.cnn", sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> CheckedNetwork {
@@ -53,53 +51,20 @@ func temporaryDirectory(_ label: String) throws -> String {
 
 /// A deterministic batch of inputs in [-1, 1).
 func randomInput(for network: CheckedNetwork, batch: Int, seed: UInt64) -> Tensor {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    let count = batch * network.input.elementCount
-    var values = [Float](repeating: 0, count: count)
-    for i in 0..<count {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        values[i] = Float(state >> 40) / Float(1 << 23) - 1
-    }
+    var generator = XorShift(state: seed &* 0x9E37_79B9_7F4A_7C15 | 1)
+    let values = (0..<(batch * network.input.elementCount)).map { _ in generator.signedUnit() }
     return Tensor(shape: [batch] + network.input.dimensions, storage: values)
 }
 
 /// The largest |a − b| and the tolerance 1e-4 · max(1, max |reference|).
 func compare(_ output: Tensor, _ reference: Tensor, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-    #expect(output.shape == reference.shape, "\(label): shape \(output.shape), expected \(reference.shape)", sourceLocation: sourceLocation)
-    guard output.shape == reference.shape else { return }
-    let scale = max(1, reference.storage.map(abs).max() ?? 0)
-    let tolerance = 1e-4 * scale
-    var worst = (index: 0, error: Float(0))
-    for i in reference.storage.indices {
-        let error = abs(output.storage[i] - reference.storage[i])
-        if !(error <= worst.error) { worst = (i, error) }
-    }
-    #expect(worst.error <= tolerance,
-            "\(label): element \(worst.index) is \(output.storage[worst.index]), expected \(reference.storage[worst.index]) (error \(worst.error), tolerance \(tolerance))",
-            sourceLocation: sourceLocation)
+    expectClose(output.storage, shape: output.shape, reference.storage, expectedShape: reference.shape, relative: 1e-4,
+                label, sourceLocation: sourceLocation)
 }
 
 /// The C compiler the tests use to build emitted code: $CC, else the toolchain's clang.
 func cCompiler() throws -> String {
     try Compiler.c().path
-}
-
-/// Runs a program; its status and combined output.
-@discardableResult
-func shell(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 func write(_ text: String, to path: String) throws {

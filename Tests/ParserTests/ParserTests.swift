@@ -1,6 +1,7 @@
 import Foundation
 import Parser
 import Testing
+import TestSupport
 
 struct ParserTests {
     @Test func readsEveryPartOfALayerLine() throws {
@@ -73,17 +74,6 @@ struct ParserTests {
 
 /// Random and mutated bytes, for a bounded time: the parser must return, whatever it is given.
 struct ParserFuzzTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seeds: [String] = [
         "network n\ninput 32x32x1\nc1: conv 6 5x5 relu\ns2: maxpool 2x2 stride 2\nfc 10 softmax\n",
         "input 10x10x8\nstem: conv 8 3x3 pad 1 relu\nb: conv 8 3x3 pad 1\nres: add b stem relu\nmix: concat res b\ngap: globalavgpool\n",
@@ -91,7 +81,7 @@ struct ParserFuzzTests {
     ]
 
     @Test func randomAndMutatedBytesNeverCrash() {
-        var rng = Generator(state: 20261122)
+        var rng = SplitMix(seed: 20261122)
         let alphabet = Array("convfcpadstridex0123456789 :\n#.-_relu".utf8) + [0xFF, 0xC3, 0x00, 0x09, 0x0D]
         let deadline = Date().addingTimeInterval(2)
         var runs = 0

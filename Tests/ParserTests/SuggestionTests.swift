@@ -1,5 +1,6 @@
 import Parser
 import Testing
+import TestSupport
 
 /// "Did you mean" is computed with a bounded bit-parallel edit distance so that files of many
 /// misspellings stay fast; it must choose exactly what the plain definition chooses.
@@ -53,7 +54,7 @@ struct SuggestionTests {
     }
 
     @Test func agreesWithTheDefinitionOnRandomWords() {
-        var rng = ParserFuzzTests.Generator(state: 42)
+        var rng = SplitMix(seed: 42)
         let alphabet: [Character] = ["a", "b", "c", "A", "B", "l", "1", "2", "_", ".", "é", "İ", "ß"]
         func word(_ length: ClosedRange<Int>) -> String {
             String((0..<Int.random(in: length, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })

@@ -1,6 +1,7 @@
 import Foundation
 import ShapeCheck
 import Testing
+import TestSupport
 @testable import Runtime
 
 private func checked(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> CheckedNetwork {
@@ -10,11 +11,8 @@ private func checked(_ text: String, sourceLocation: Testing.SourceLocation = #_
 
 /// Deterministic values in [-1, 1).
 private func values(_ count: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(state >> 40) / Float(1 << 23) - 1
-    }
+    var generator = LCG(seed: seed)
+    return (0..<count).map { _ in generator.signedUnit() }
 }
 
 /// The memory budget, and a large batch run in pieces that fit it.
@@ -56,17 +54,7 @@ private func values(_ count: Int, seed: UInt64) -> [Float] {
         #expect(BatchRun(output: Tensor(shape: [10, 2]), pieceSize: 10, pieces: 1, budget: MemoryBudget(bytes: 1 << 20)).splitDescription == nil)
     }
 
-    static let lenet = """
-        network lenet
-        input 32x32x1
-        c1: conv 6 5x5 relu
-        s2: maxpool 2x2 stride 2
-        c3: conv 16 5x5 relu
-        s4: maxpool 2x2 stride 2
-        f5: fc 120 relu
-        f6: fc 84 relu
-        out: fc 10 softmax
-        """
+    static let lenet = Networks.lenet5(named: "lenet")
 
     /// The reference interpreter: 37 images whole and in pieces of at most a few, bit for bit.
     @Test func theReferenceInterpreterGivesTheSameBitsInPieces() throws {

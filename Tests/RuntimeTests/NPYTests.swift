@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// A .npy file from a header written out by hand (no padding needed) and its data.
@@ -72,11 +73,11 @@ func npyHeader(descr: String = "<f4", fortran: String = "False", shape: String) 
     /// Files written by NumPy parse, and serialize back byte for byte.
     @Test func conformanceFixturesRoundTripExactly() throws {
         for name in ["lenet5/input.npy", "lenet5/expected.npy", "mlp/input.npy", "mlp/expected.npy"] {
-            let file = fixturesDirectory + "/conformance/" + name
+            let file = Paths.fixtures.path + "/conformance/" + name
             let tensor = try NPY.read(contentsOf: file)
             #expect(NPY.serialized(tensor) == (try readFileBytes(file)), "\(name)")
         }
-        #expect(try NPY.read(contentsOf: fixturesDirectory + "/conformance/lenet5/input.npy").shape == [3, 1, 32, 32])
+        #expect(try NPY.read(contentsOf: Paths.fixtures.path + "/conformance/lenet5/input.npy").shape == [3, 1, 32, 32])
     }
 
     @Test func writeAndReadBack() throws {
@@ -263,15 +264,6 @@ func npyHeader(descr: String = "<f4", fortran: String = "False", shape: String) 
 
     @Test func randomCorruptionNeverCrashes() {
         let valid = NPY.serialized(Tensor(shape: [2, 2], storage: [1, 2, 3, 4]))
-        var state: UInt64 = 99
-        for _ in 0..<2000 {
-            var bytes = valid
-            for _ in 0..<3 {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                let index = Int((state >> 33) % UInt64(bytes.count))
-                bytes[index] = UInt8(truncatingIfNeeded: state >> 17)
-            }
-            _ = try? parse(bytes)
-        }
+        forEachCorruption(of: valid, seed: 99, perCopy: 3) { _ = try? parse($0) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Runtime
 
 private func bytes(_ text: String, _ raster: [UInt8] = []) -> [UInt8] {
@@ -242,15 +243,6 @@ private func approximatelyEqual(_ a: [Float], _ b: [Float], tolerance: Float = 1
 
     @Test func randomCorruptionNeverCrashes() {
         let valid = bytes("P6 2 2 255\n", (0..<12).map { UInt8($0 * 20) })
-        var state: UInt64 = 7
-        for _ in 0..<2000 {
-            var data = valid
-            for _ in 0..<2 {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                let index = Int((state >> 33) % UInt64(data.count))
-                data[index] = UInt8(truncatingIfNeeded: state >> 17)
-            }
-            _ = try? ppm(data)
-        }
+        forEachCorruption(of: valid, seed: 7, perCopy: 2) { _ = try? ppm($0) }
     }
 }

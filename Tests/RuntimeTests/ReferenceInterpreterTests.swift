@@ -2,6 +2,7 @@ import Foundation
 import Runtime
 import ShapeCheck
 import Testing
+import TestSupport
 
 /// Checks `.cnn` text; the test fails (with the diagnostics) if it does not check.
 private func network(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> CheckedNetwork {
@@ -252,18 +253,5 @@ private func approximatelyEqual(_ a: [Float], _ b: [Float], tolerance: Float = 1
                                         options: ExecutorOptions())
         #expect(executor is ReferenceInterpreter)
         #expect(try executor.run(Tensor(shape: [1, 2], storage: [-1, 1])).storage == [0, 1])
-    }
-}
-
-/// A small deterministic generator for test data.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

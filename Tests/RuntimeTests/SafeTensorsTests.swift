@@ -1,6 +1,7 @@
 import Foundation
 import ShapeCheck
 import Testing
+import TestSupport
 @testable import Runtime
 
 // MARK: - Helpers shared by the I/O tests (NPYTests, NetPBMTests, WeightInitTests use them too)
@@ -33,10 +34,6 @@ func makeTemporaryDirectory() throws -> String {
 func removeDirectory(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
 }
-
-/// The repository's Tests/Fixtures folder.
-let fixturesDirectory: String = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
 func littleEndian32(_ values: [Float]) -> [UInt8] {
     values.flatMap { v -> [UInt8] in
@@ -220,7 +217,7 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
 
     /// A file written by Python's safetensors library parses, and serializes back byte for byte.
     @Test func conformanceFixtureRoundTripsExactly() throws {
-        let fixture = fixturesDirectory + "/conformance/lenet5/weights.safetensors"
+        let fixture = Paths.fixtures.path + "/conformance/lenet5/weights.safetensors"
         let bytes = try readFileBytes(fixture)
         let file = try WeightFile.read(contentsOf: fixture)
         #expect(file.tensors.count == 10)
@@ -419,16 +416,7 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
 
     @Test func randomCorruptionNeverCrashes() {
         let valid = WeightFile(tensors: ["a": Tensor(shape: [2, 2], storage: [1, 2, 3, 4])]).serialized()
-        var state: UInt64 = 12345
-        for _ in 0..<2000 {
-            var bytes = valid
-            for _ in 0..<3 {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                let index = Int((state >> 33) % UInt64(bytes.count))
-                bytes[index] = UInt8(truncatingIfNeeded: state >> 17)
-            }
-            _ = try? parse(bytes)
-        }
+        forEachCorruption(of: valid, seed: 12345, perCopy: 3) { _ = try? parse($0) }
     }
 
     // MARK: Validation against a network
@@ -472,7 +460,7 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
     }
 
     @Test func conformanceWeightsValidateAgainstTheirModel() throws {
-        let folder = fixturesDirectory + "/conformance/lenet5"
+        let folder = Paths.fixtures.path + "/conformance/lenet5"
         let source = try String(contentsOfFile: folder + "/model.cnn", encoding: .utf8)
         let network = try #require(checkSource(source, path: folder + "/model.cnn").network, "the checker returned no network")
         let tensors = try WeightFile.read(contentsOf: folder + "/weights.safetensors").validated(for: network, path: "w")

@@ -6,16 +6,14 @@ import Testing
 /// Each conformance case's expected-check.tsv (shapes from ONNX shape inference, parameter
 /// counts from the weights) against what `check` computes for its model.cnn.
 struct ConformanceCheckTests {
-    static let cases = ["activations", "groups", "lecture_5x5", "lenet5", "mlp", "norms", "pools", "residual", "same", "strides_pads"]
-
-    @Test(arguments: cases)
+    @Test(arguments: Conformance.cases)
     func shapesAndParametersMatch(_ name: String) throws {
-        let folder = Paths.fixtures.appendingPathComponent("conformance/\(name)")
-        let result = checkSource(try Paths.text(folder.appendingPathComponent("model.cnn")), path: "\(name)/model.cnn")
+        let files = Conformance.Files(name)
+        let result = checkSource(try files.modelText(), path: "\(name)/model.cnn")
         let network = try #require(result.network, "\(rendered(result))")
         var expectedRows: [(name: String, shape: String, parameters: Int)] = []
         var expectedTotal: Int?
-        for line in try Paths.text(folder.appendingPathComponent("expected-check.tsv")).split(separator: "\n") where !line.hasPrefix("#") {
+        for line in try String(contentsOfFile: files.expectedCheck, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             if fields[0] == "total" { expectedTotal = Int(fields[2]) } else { expectedRows.append((fields[0], fields[1], Int(fields[2])!)) }
         }
@@ -30,12 +28,12 @@ struct ConformanceCheckTests {
     /// The cases whose NOTE.md says a stride does not fit: check warns for exactly those layers.
     @Test func stridesThatDoNotFitAreWarned() throws {
         for (name, layers) in [("strides_pads", ["b", "d"]), ("pools", ["ap"])] {
-            let folder = Paths.fixtures.appendingPathComponent("conformance/\(name)")
-            let result = checkSource(try Paths.text(folder.appendingPathComponent("model.cnn")), path: name)
+            let text = try Conformance.Files(name).modelText()
+            let result = checkSource(text, path: name)
             let warned = Set(result.diagnostics.filter { $0.id == "stride-does-not-fit" }.map { String($0.message.prefix { $0 != ":" }) })
             #expect(warned == Set(layers), "\(name): \(rendered(result))")
             #expect(result.diagnostics.allSatisfy { $0.severity == .warning })
-            let strictResult = checkSource(try Paths.text(folder.appendingPathComponent("model.cnn")), path: name, strict: true)
+            let strictResult = checkSource(text, path: name, strict: true)
             #expect(strictResult.hasErrors && strictResult.network == nil)
         }
     }

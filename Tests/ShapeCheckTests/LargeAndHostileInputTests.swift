@@ -138,25 +138,11 @@ struct LargeAndHostileInputTests {
 
     // MARK: Random and mutated files
 
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Whole files that check, to mutate: every model and conformance case.
     static let seeds: [[UInt8]] = {
         var files = ((try? FileManager.default.contentsOfDirectory(atPath: Paths.models.path)) ?? [])
             .filter { $0.hasSuffix(".cnn") }.map { Paths.models.appendingPathComponent($0) }
-        let conformance = Paths.fixtures.appendingPathComponent("conformance")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: conformance.path)) ?? [] {
-            files.append(conformance.appendingPathComponent(name).appendingPathComponent("model.cnn"))
-        }
+        files += Conformance.cases.map { URL(fileURLWithPath: Conformance.Files($0).model) }
         return files.sorted { $0.path < $1.path }.compactMap { try? [UInt8](Data(contentsOf: $0)) }
     }()
 
@@ -164,7 +150,7 @@ struct LargeAndHostileInputTests {
     /// alone has its own in ParserTests, and fuzz/run.sh parser does this for as long as asked.
     @Test func randomAndMutatedFilesNeverCrashTheCheckerOrItsReports() throws {
         #expect(Self.seeds.count >= 10)
-        var rng = Generator(state: 6)
+        var rng = SplitMix(seed: 6)
         let words = ["conv", "depthwise", "maxpool", "avgpool", "fc", "add", "concat", "from", "stride", "pad", "same",
                      "dilation", "groups", "multiplier", "round", "ceil", "relu", "softmax", "leakyrelu", "batchnorm",
                      "lrn", "dropout", "flatten", "globalavgpool", "input", "network", "strict", "0", "1", "3x3",
