@@ -30,20 +30,10 @@ extension FastCEmitter {
         let sweepRows = d.sweepRows ?? OH
 
         // Output columns whose every tap is inside the input: [left, right).
-        let left = min(OW, (PL + SW - 1) / SW)
-        var right = OW
-        let lastFull = W - 1 + PL - (KW - 1) * DW
-        right = lastFull < 0 ? left : min(OW, lastFull / SW + 1)
-        right = max(right, left)
-        let interior = right - left
+        let left = d.interior.lowerBound
+        let interior = d.interior.count
         let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
-        var edges: [(Int, Int, Int)] = []
-        for ox in Array(0..<left) + Array(right..<OW) {
-            let ix = ox * SW - PL
-            let kx0 = ix < 0 ? (-ix + DW - 1) / DW : 0
-            let kx1 = W - ix <= 0 ? 0 : min(KW, (W - ix + DW - 1) / DW)
-            edges.append((ox, kx0, max(kx0, kx1)))
-        }
+        let edges = d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
         func kernel(_ strip: Int) -> MicroKernel {
             var k = MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * 16,
@@ -51,45 +41,31 @@ extension FastCEmitter {
                                 rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
                                 residual: residual, outputBlockStride: OBS, activation: step.activation)
             k.tapChannels = PackedLayout.directBlockRows(C)
-            // Small outputs reuse each weight group for few pixels: the layer streams its
-            // weights from memory, so fetch the next group's while this one computes.
-            k.prefetch = OH * OW <= 28 * 28 && KBG > 1
+            k.prefetch = d.prefetch
             k.chunked = CBC < CB
-            // Unrolled whole, a step's weight vectors overlap the next one's and spill off AVX-512.
-            // AVX2 (15 of 16 ymm busy) takes two steps a trip: half the loop's counting, and 7%
-            // faster than rolled on two threads (VGG-16's features.12, batch 1, cold weights);
-            // NEON (29 of 32 q) stays rolled.
-            // A first layer's few planar channels make a short loop, better unrolled.
-            if C >= 16 {
-                switch plan.options.target {
-                case .avx512: k.reductionUnroll = nil
-                case .avx2: k.reductionUnroll = 2
-                case .neon, .generic: k.reductionUnroll = 1
-                }
-            }
-            // A slice of the weights stays in L1: prefetching the next group's only costs loads.
-            if k.chunked { k.prefetch = false }
+            k.reductionUnroll = d.reductionUnroll
             return k
         }
-        if d.pairs {
+        switch d.variant {
+        case .paired:
             return pairedConvolution(fn, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
                                      channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
-        }
-        if d.flat && edges.isEmpty {
+        case .flat:
             return flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
                                    pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
                                    CB: CB, CBC: CBC, sweepRows: sweepRows)
-        }
-        if d.rows > 1 && edges.isEmpty && CBC == CB {
+        case .wholeRows:
             return multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
                                        imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
+        case .rowStrips:
+            break
         }
         var strips = Set<Int>()
         if full > 0 { strips.insert(P) }
         if short > 0 { strips.insert(P - 1) }
         if !edges.isEmpty { strips.insert(1) }
 
-        let bands = Self.rowBands(rows: OH, groups: KBG)
+        let bands = d.bands
         var s = "/* direct convolution, \(NB * 16) output channels x \(P) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
@@ -155,17 +131,11 @@ extension FastCEmitter {
             """
     }
 
-    /// Row bands per image of a direct convolution: enough for about 8 tasks per image
-    /// together with its output channel groups.
-    static func rowBands(rows: Int, groups: Int) -> Int { min(rows, max(1, (8 + groups - 1) / groups)) }
-
     /// The call of a convolution's task function (direct, paired or Winograd) over `tasks`, on
     /// the pool's threads when the layer has enough multiply-adds to share; a second input is
     /// the residual its epilogue adds.
     func convolutionCall(_ fn: String, _ step: PlanStep, _ conv: ConvolutionKernel, tasks: String) -> String {
-        let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
-        return call(fn, step, tasks: tasks, work: work, threshold: Self.convThreshold,
-                    res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
+        call(fn, step, tasks: tasks, res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
     }
 
     /// The start of a convolution's task function: task t is output channel group g (outermost,
@@ -205,7 +175,7 @@ extension FastCEmitter {
         let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
         let R = d.strip
         let residual = step.inputs.count > 1
-        let bands = Self.rowBands(rows: OH, groups: KBG)
+        let bands = d.bands
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
         let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
         let prefetch = CBC < CB
@@ -278,7 +248,7 @@ extension FastCEmitter {
         let SH = conv.window.strideHeight, PT = d.prepadded ? 0 : conv.window.padTop
         let residual = step.inputs.count > 1
         precondition(PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
-        let bands = Self.rowBands(rows: (OH + d.rows - 1) / d.rows, groups: KBG)
+        let bands = d.bands
         var s = "/* direct convolution, \(NB * 16) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
         for rows in 1...d.rows {
             var k = kernel(rows * OW)
@@ -362,7 +332,7 @@ extension FastCEmitter {
         if full > 0 { strips.insert(R) }
         if remainder > 0 { strips.insert(remainder) }
         for strip in strips.sorted() { s += kernel(strip) + "\n" }
-        let bands = min(OH, 8)
+        let bands = d.bands
         s += """
             static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
             {

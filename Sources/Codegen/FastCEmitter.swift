@@ -81,7 +81,7 @@ struct FastCEmitter {
         // Reference kernels the plan still calls.
         var kernels = Set<CKernel>()
         for step in plan.steps where step.kernel == .reference {
-            kernels.formUnion(CEmitter.kernels(for: program.steps[step.step!].kernel))
+            if let layer = step.layer { kernels.formUnion(CEmitter.kernels(for: layer.kernel)) }
         }
         var closed = kernels
         for kernel in kernels { closed.formUnion(kernel.dependencies) }
@@ -120,16 +120,16 @@ struct FastCEmitter {
         var shared = SharedDefinitions(names: names)
         var calls: [String] = []
         for (index, step) in plan.steps.enumerated() {
-            let what = step.step.map { describeStep(program.steps[$0], program: program) } ?? reorderText(step)
+            let what = step.layer.map { describeStep($0, program: program) } ?? reorderText(step)
             let call: String
-            if step.kernel == .reference {
-                call = emitReference(step, plain: plain, shared: &shared)
+            if step.kernel == .reference, let layer = step.layer {
+                call = emitReference(step, layer, plain: plain, shared: &shared)
             } else {
                 let (definition, text) = emitStep(SharedDefinitions.placeholder, step)
                 var comment = "/* \(what)"
                 if step.inputs.count > 1, step.kernel != .blocked { comment += ", plus the residual" }
                 // A fused residual's activation is the add's, which the convolution's text does not name.
-                let kernel = step.step.map { program.steps[$0].kernel }
+                let kernel = step.layer?.kernel
                 if let activation = step.activation, kernel?.mnemonic != activation.description,
                    activation != kernel?.fusedActivation {
                     comment += ", then \(activation)"
@@ -235,8 +235,7 @@ struct FastCEmitter {
     }
 
     /// The call of a step the plan leaves to the reference kernels, on planar values.
-    func emitReference(_ step: PlanStep, plain: CEmitter, shared: inout SharedDefinitions) -> String {
-        let programStep = program.steps[step.step!]
+    func emitReference(_ step: PlanStep, _ programStep: Step, plain: CEmitter, shared: inout SharedDefinitions) -> String {
         // The plan's copies of the step's values (an array of every value per step was quadratic).
         var pointers: [Int: String] = [programStep.output: pointer(step.output)]
         for (position, input) in programStep.inputs.enumerated() { pointers[input] = pointer(step.inputs[position]) }
@@ -245,31 +244,31 @@ struct FastCEmitter {
 
     /// A fast step's kernel function(s), named `fn`, and the call that runs it.
     func emitStep(_ fn: String, _ step: PlanStep) -> (String, String) {
-        switch step.kernel {
-        case .reference:
-            preconditionFailure("reference steps are emitted by emitReference")
-        case .toBlocked, .toPlanar:
+        switch (step.kernel, step.layer) {
+        case (.toBlocked, _), (.toPlanar, _):
             return reorder(fn, step)
-        case .pad(let top, let left):
+        case (.pad(let top, let left), _):
             return pad(fn, step, top: top, left: left)
-        case .directConvolution(let d):
-            guard case .convolution(let conv) = program.steps[step.step!].kernel else { preconditionFailure("not a convolution") }
-            return directConvolution(fn, step, d, conv)
-        case .winogradConvolution(let w):
-            guard case .convolution(let conv) = program.steps[step.step!].kernel else { preconditionFailure("not a convolution") }
-            return winogradConvolution(fn, step, w, conv)
-        case .fullyConnected(let f):
-            guard case .fullyConnected(let fc) = program.steps[step.step!].kernel else { preconditionFailure("not an fc") }
-            return fullyConnected(fn, step, f, fc)
-        case .blocked:
-            return blocked(fn, step)
+        case (.directConvolution(let d), let layer?):
+            if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
+        case (.winogradConvolution(let w), let layer?):
+            if case .convolution(let conv) = layer.kernel { return winogradConvolution(fn, step, w, conv) }
+        case (.fullyConnected(let f), let layer?):
+            if case .fullyConnected(let fc) = layer.kernel { return fullyConnected(fn, step, f, fc) }
+        case (.blocked, let layer?):
+            return blocked(fn, step, layer)
+        default:
+            break
         }
+        // The planner pairs each kernel with its layer, and plan-memory binds every layer.
+        preconditionFailure("plan step \(step.name): a \(step.kernelName) kernel without its layer")
     }
 
     /// The block that fills a cnnc_args and runs `tasks` tasks.
-    func call(_ fn: String, _ step: PlanStep, tasks: String, work: Int, threshold: Int, res: String = "NULL",
+    func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "NULL",
               ins: String = "NULL", w: String = "NULL", bias: String = "NULL", after: String = "") -> String {
         let input = step.inputs.isEmpty ? "NULL" : pointer(step.inputs[0])
+        let work = step.threading?.work ?? 0, threshold = step.threading?.threshold ?? 1
         let threads: String
         if work >= threshold {
             threads = "cnnc_threads"
@@ -285,7 +284,4 @@ struct FastCEmitter {
                 }
             """
     }
-
-    static let convThreshold = 1_000_000
-    static let elementThreshold = 60_000
 }

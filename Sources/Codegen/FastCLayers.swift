@@ -34,7 +34,7 @@ extension FastCEmitter {
             }
 
             """
-        return (s, call(fn, step, tasks: "batch * \(CB)", work: output.elementCount, threshold: Self.elementThreshold))
+        return (s, call(fn, step, tasks: "batch * \(CB)"))
     }
 
     // MARK: fully connected
@@ -49,7 +49,7 @@ extension FastCEmitter {
         for images in 1...most {
             // Few images give few accumulators, each a chain of dependent FMAs: split the
             // reduction over `chains` interleaved partial sums so the FMA latency is hidden.
-            let chains = max(1, min(4, f.accumulators / (images * NB)))
+            let chains = f.chains[images - 1]
             let unroll = chains
             var accumulators: [String] = []
             for c in 0..<chains { for b in 0..<images { for j in 0..<NB { accumulators.append("a\(b)_\(j)_\(c)") } } }
@@ -140,8 +140,7 @@ extension FastCEmitter {
         if step.activation == .softmax {
             after = "\n        { int i_; for (i_ = 0; i_ < batch; i_++) cnnc_softmax(\(pointer(step.output)) + (size_t)i_ * \(OUT), \(OUT)); }"
         }
-        let callText = call(fn, step, tasks: "\(tiles)", work: fc.inputs * fc.outputs, threshold: Self.convThreshold,
-                            w: weight(fc.weight), bias: weight(fc.bias), after: after)
+        let callText = call(fn, step, tasks: "\(tiles)", w: weight(fc.weight), bias: weight(fc.bias), after: after)
         return (s, callText)
     }
 
@@ -184,13 +183,12 @@ extension FastCEmitter {
                 """
         }
         s += "    }\n}\n"
-        return (s, call(fn, step, tasks: "batch * \(CB)", work: C * P, threshold: Self.elementThreshold))
+        return (s, call(fn, step, tasks: "batch * \(CB)"))
     }
 
     // MARK: blocked element-wise, pooling and normalisation kernels
 
-    func blocked(_ fn: String, _ step: PlanStep) -> (String, String) {
-        let programStep = program.steps[step.step!]
+    func blocked(_ fn: String, _ step: PlanStep, _ programStep: Step) -> (String, String) {
         let output = plan.values[step.output]
         let OC = output.shape.depth, OH = output.shape.height, OW = output.shape.width
         var s = "/* \(describeStep(programStep, program: program)), blocked */\n"
@@ -256,8 +254,7 @@ extension FastCEmitter {
                     """
             }
             s += "        }\n    }\n}\n"
-            return (s, call(fn, step, tasks: "batch * \(CB * OH)", work: output.elements * w.kernelHeight * w.kernelWidth,
-                            threshold: Self.elementThreshold))
+            return (s, call(fn, step, tasks: "batch * \(CB * OH)"))
         case .globalPooling(let pool):
             let input = plan.values[step.inputs[0]].shape
             let C = input.depth, P = input.height * input.width, CB = (C + 15) / 16
@@ -279,7 +276,7 @@ extension FastCEmitter {
                 }
 
                 """
-            return (s, call(fn, step, tasks: "batch * \(CB)", work: C * P, threshold: Self.elementThreshold))
+            return (s, call(fn, step, tasks: "batch * \(CB)"))
         case .add, .activation:
             let E = output.elements
             let chunk = 4096
@@ -306,10 +303,10 @@ extension FastCEmitter {
             s += "                cv_store(a->out + base + i, v);\n            }\n    }\n}\n"
             if case .add = programStep.kernel {
                 let list = "\(fn)_inputs"
-                let text = call(fn, step, tasks: "batch * \(chunks)", work: E, threshold: Self.elementThreshold, ins: list)
+                let text = call(fn, step, tasks: "batch * \(chunks)", ins: list)
                 return (s, "{\n        const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };\n        \(text)\n    }")
             }
-            return (s, call(fn, step, tasks: "batch * \(chunks)", work: E, threshold: Self.elementThreshold))
+            return (s, call(fn, step, tasks: "batch * \(chunks)"))
         case .batchNorm(let norm):
             let P = OH * OW, CB = (OC + 15) / 16
             s += """
@@ -331,7 +328,7 @@ extension FastCEmitter {
                 }
 
                 """
-            return (s, call(fn, step, tasks: "batch * \(CB)", work: output.elements, threshold: Self.elementThreshold,
+            return (s, call(fn, step, tasks: "batch * \(CB)",
                             w: weight(norm.scale), bias: weight(norm.shift)))
         case .localResponseNorm(let lrn):
             let p = lrn.parameters
@@ -379,7 +376,7 @@ extension FastCEmitter {
                 }
 
                 """
-            return (s, call(fn, step, tasks: "batch * \(P)", work: C * P * p.size, threshold: Self.elementThreshold))
+            return (s, call(fn, step, tasks: "batch * \(P)"))
         case .concat:
             let P = OH * OW
             let blocks = step.inputs.map { (plan.values[$0].shape.depth / 16) }
@@ -412,7 +409,7 @@ extension FastCEmitter {
             }
             s += "    }\n}\n"
             let list = "\(fn)_inputs"
-            let text = call(fn, step, tasks: "batch", work: total * P * 16, threshold: Self.elementThreshold, ins: list)
+            let text = call(fn, step, tasks: "batch", ins: list)
             return (s, "{\n        const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };\n        \(text)\n    }")
         default:
             preconditionFailure("no blocked kernel for \(programStep.kernel.mnemonic)")

@@ -199,7 +199,7 @@ extension FastCEmitter {
                 float *const V = scratch;
                 float *const M = scratch + \(vSize);
                 const int total = a->batch * \(tilesPerImage);
-                const int chunks = \(Self.winogradChunks(KBG, tilesPerImage: tilesPerImage, group: TG));
+                const int chunks = \(wg.chunks);
                 int task;
                 for (task = begin; task < end; task++) {
                     /* a group of tiles, and a share of the output channel groups */
@@ -259,15 +259,7 @@ extension FastCEmitter {
             }
 
             """
-        let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(Self.winogradChunks(KBG, tilesPerImage: tilesPerImage, group: TG))"
+        let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(wg.chunks)"
         return (s, convolutionCall(fn, step, conv, tasks: groups))
-    }
-
-    /// Output channel groups are split over this many tasks per tile group when a batch of one
-    /// image has fewer than 4 tile groups, so two threads share the work (each streams half
-    /// of the transformed weights; the input transform is repeated).
-    static func winogradChunks(_ groups: Int, tilesPerImage: Int, group: Int) -> Int {
-        let tileGroups = (tilesPerImage + group - 1) / group
-        return tileGroups >= 4 ? 1 : min(groups, (4 + tileGroups - 1) / tileGroups)
     }
 }

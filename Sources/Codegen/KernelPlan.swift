@@ -1,7 +1,9 @@
 import ShapeCheck
 
 // Kernel selection for the fast C backend: which kernel computes each step, in which memory
-// layout every tensor lives, and where each lives in the arena.
+// layout every tensor lives, and where each lives in the arena. Each step's schedule (loop
+// variant, edge columns, bands, threads, prefetch, unroll) is chosen in KernelSchedule.swift
+// from the target's numbers in TargetFacts.swift; the emitters only print the plan.
 //
 // Layouts. `planar` is PyTorch's [N, C, H, W], what the caller's input and output buffers
 // hold. `blocked` is [N, ⌈C/16⌉, H, W, 16] (oneDNN's nChw16c): the 16 channels of one block
@@ -41,62 +43,6 @@ public struct KernelOptions: Sendable, Hashable {
     }
 }
 
-/// The vector unit the register blocking is chosen for. The emitted C is the same portable
-/// code for every target (it uses AVX-512, AVX2, NEON or plain C as it is compiled); the
-/// target only sets how many accumulators a micro-kernel keeps, so that they stay in
-/// registers: 28 16-float accumulators fill AVX-512's 32 registers, but would be 56 of
-/// AVX2's 16 and spill on every step of the reduction.
-public enum VectorTarget: String, Sendable, Hashable, CaseIterable {
-    /// 32 registers of 16 floats.
-    case avx512
-    /// 16 registers of 8 floats: a 16-float vector takes two.
-    case avx2
-    /// 32 registers of 4 floats: a 16-float vector takes four.
-    case neon
-    /// No vector unit cnnc knows: the kernels are plain loops.
-    case generic
-
-    /// Output pixels per direct-convolution micro-kernel call for `outputBlocks` blocks of 16
-    /// channels: the accumulators, leaving registers for the weights and the broadcast input.
-    public func pixelsPerCall(outputBlocks: Int) -> Int {
-        switch self {
-        case .avx512: outputBlocks == 2 ? 14 : 24
-        // 12 of 16 ymm (or 24 of 32 NEON q) registers accumulate; 2 blocks x 3 pixels or 1 x 6.
-        case .avx2, .neon, .generic: max(1, 6 / outputBlocks)
-        }
-    }
-
-    /// The bytes of weights a direct convolution sweeps over its pixels at a time, or nil to
-    /// reduce over all input channels per call (AVX-512's 14-pixel strips reuse each weight
-    /// vector enough to stream it from L2).
-    public var weightSliceBytes: Int? { self == .avx512 ? nil : 10 * 1024 }
-
-    /// Blocks of 16 output channels per direct micro-kernel call (when the layer has an even
-    /// number): AVX2 keeps 1 block x 6 pixels (12 accumulators, 2 weight registers and a
-    /// broadcast fill its 16), as 2 x 3 would need 17 and spill every step.
-    public var directOutputBlocks: Int { self == .avx512 ? 2 : 1 }
-
-    /// Winograd tiles per GEMM micro-kernel call, and blocks of 16 output channels per call:
-    /// the direct kernels' register blocking (AVX2's 2 x 3 would need 17 ymm and spill).
-    public var winogradTilesPerCall: Int { 6 }
-    public var winogradOutputBlocks: Int { self == .avx512 ? 2 : 1 }
-
-    /// The fewest output pixels for which Winograd beats the direct kernel. Below it the
-    /// transformed weights (4x the direct ones) cost more to stream than the multiplications
-    /// Winograd saves: on AVX-512 that was below about 20x20 (2026-11-22); on AVX2, with half
-    /// the FLOP rate to feed, 14x14 and 13x13 layers gain 1.3-1.6x and 7x7 ones lose
-    /// (`cnnc bench models/resnet18.cnn --layers`, models/alexnet.cnn, 2026-11-30).
-    public var winogradMinimumPixels: Int { self == .avx512 ? 400 : 144 }
-
-    /// Images an fc tile serves per pass over its weights, and the 16-float accumulators its
-    /// micro-kernel may keep when few images split the reduction into chains.
-    public var fullyConnectedImages: Int { self == .avx512 ? 8 : 6 }
-    public var fullyConnectedAccumulators: Int { self == .avx512 ? 8 : 6 }
-    /// Blocks of 16 outputs per fc tile: AVX2's 6 images x 1 block fill its accumulators,
-    /// and a tile of one block keeps each pass reading whole, consecutive cache lines.
-    public var fullyConnectedBlocks: Int { self == .avx512 ? 2 : 1 }
-}
-
 /// Channels per block of the blocked layout (one AVX-512 register of floats).
 public let channelBlock = 16
 
@@ -121,31 +67,43 @@ public struct PlanValue: Sendable, Equatable {
 }
 
 /// How a direct convolution is blocked: `outputBlocks` blocks of 16 output channels per
-/// micro-kernel call, `strip` output pixels of one row.
+/// micro-kernel call, `strip` output pixels of one row; and its whole schedule, every field
+/// chosen by KernelPlanner (KernelSchedule.swift), so the emitter only prints it.
 public struct DirectConvolution: Sendable, Equatable {
     public var outputBlocks: Int
     public var strip: Int
     /// The input is planar (a network's first layer reads the caller's [C, H, W] input).
     public var planarInput: Bool
     /// The input was copied into a zero-bordered buffer by a `pad` step, so every output
-    /// pixel has all its taps and a strip may span `rows` whole output rows.
+    /// pixel has all its taps and a strip may span whole output rows.
     public var prepadded: Bool = false
-    public var rows: Int = 1
+    /// The loop structure the emitter prints.
+    public var variant: DirectVariant = .rowStrips
+    /// How the reduction over input channel blocks is split.
+    public var reduction: Reduction = .whole
+    /// Output columns whose every tap is inside the input the kernel reads; the others are
+    /// the edge columns, computed one pixel at a time with their own tap ranges.
+    public var interior: Range<Int> = 0..<0
+    public var edges: [EdgeColumn] = []
+    /// Prefetch the next output channel group's weights while computing this one.
+    public var prefetch: Bool = false
+    /// Steps of the reduction over input channels per trip of the micro-kernel's loop (nil:
+    /// the compiler unrolls it whole).
+    public var reductionUnroll: Int? = nil
+    /// Row bands per image (tasks are images x output channel groups x bands).
+    public var bands: Int = 1
+
+    /// Whole output rows per strip (1 unless the variant is `.wholeRows`).
+    public var rows: Int { if case .wholeRows(let rows) = variant { rows } else { 1 } }
     /// At most 8 filters on a planar input, stride 1: each register holds the 8 channels of
     /// two adjacent pixels (lanes interleaved), and `strip` counts pixel pairs.
-    public var pairs: Bool = false
+    public var pairs: Bool { variant == .paired }
+    /// Strips run on across row ends.
+    public var flat: Bool { variant == .flat }
     /// Input channel blocks reduced per sweep over a band's pixels (nil: all of them in one).
-    /// With few pixels per call each weight is used by few FMAs, so the weights must come
-    /// from L1: the sweep keeps one slice of them there and partial sums in the output.
-    public var inputBlocksPerPass: Int? = nil
-    /// Output rows swept by one slice of the weights before the next slice (with
-    /// `inputBlocksPerPass`; nil: all of them): as many as keep their partial sums and the
-    /// slice's input rows within about 160 KiB of L2 (a 224-wide row of 16 channels is 14 KiB
-    /// of each).
-    public var sweepRows: Int? = nil
-    /// Strips run on across row ends (every tap of every pixel is inside the input), so
-    /// rows whose width is not a multiple of the strip still get full strips.
-    public var flat: Bool = false
+    public var inputBlocksPerPass: Int? { if case .sliced(let blocks, _) = reduction { blocks } else { nil } }
+    /// Output rows swept by one slice of the weights before the next (nil: all of them).
+    public var sweepRows: Int? { if case .sliced(_, let rows) = reduction { rows } else { nil } }
 
     /// A row of `width` pixels in the fewest calls of at most `strip` pixels, as even as they
     /// go: `wide` strips of `pixels` and `narrow` of `pixels` − 1 (56 in strips of at most 6:
@@ -170,6 +128,8 @@ public struct WinogradConvolution: Sendable, Equatable {
     public var tilesPerCall: Int
     /// Tiles transformed together (a group's transformed input stays in the thread's scratch).
     public var tileGroup: Int
+    /// Tasks each tile group's output channel groups are split over.
+    public var chunks: Int = 1
 }
 
 /// The fully connected kernel: outputs in tiles of 16·`outputBlocks`, each tile's weights
@@ -182,6 +142,9 @@ public struct FullyConnected: Sendable, Equatable {
     /// 16-float accumulators the micro-kernel keeps when few images split the reduction
     /// into chains (images x blocks x chains).
     public var accumulators: Int = 8
+    /// Per batch of 1...imagesPerPass images, the partial sums each accumulator's reduction
+    /// is split into.
+    public var chains: [Int] = []
 }
 
 public enum PlanKernel: Sendable, Equatable {
@@ -206,7 +169,7 @@ public struct PlanStep: Sendable, Equatable {
     /// Plan value ids.
     public var inputs: [Int]
     public var output: Int
-    /// The program step computed (nil for a reorder).
+    /// The program step computed (nil for a reorder), the link `bindLayers` follows.
     public var step: Int?
     /// The activation applied at the end (a fused add's, for a convolution that absorbed one).
     public var activation: Activation?
@@ -214,6 +177,11 @@ public struct PlanStep: Sendable, Equatable {
     public var name: String
     /// Multiply-accumulates per image (convolutions and fc), for GFLOP/s reports.
     public var macs: Int
+    /// How its tasks are shared among threads (nil for a reference step).
+    public var threading: Threading? = nil
+    /// The program step it computes as the program holds it after layout-weights (its
+    /// weights' offsets final), bound by plan-memory; nil for a reorder or pad.
+    public var layer: Step? = nil
 }
 
 /// The kernel plan of a program: its values, steps and arena, for the fast C emitter.
@@ -267,6 +235,7 @@ extension LoweringPass {
         var planned = program
         if var plan = program.kernelPlan {
             KernelPlanner.planMemory(&plan)
+            plan.bindLayers(program)
             planned.kernelPlan = plan
             planned.memory = plan.memoryPlan(for: program)
         } else {
@@ -288,6 +257,12 @@ public func lowerForC(_ network: CheckedNetwork, options: KernelOptions) -> Lowe
 }
 
 extension KernelPlan {
+    /// Gives each step the program step it computes, so the emitter needs no index into the
+    /// program (run after layout-weights, which places the weights).
+    mutating func bindLayers(_ program: LoweredProgram) {
+        for index in steps.indices { steps[index].layer = steps[index].step.map { program.steps[$0] } }
+    }
+
     /// The program's memory plan as seen from the program's values: each value's offset is
     /// that of its first plan value in the arena; the arena is the plan's.
     func memoryPlan(for program: LoweredProgram) -> MemoryPlan {
@@ -316,6 +291,8 @@ struct KernelPlanner {
     var kernels: [Kernel]
     let readers: [[Int]]
     let producers: [Int?]
+    /// The target's numbers (TargetFacts.swift): every per-target choice reads them.
+    var facts: TargetFacts { options.target.facts }
 
     init(program: LoweredProgram, options: KernelOptions) {
         self.program = program
@@ -332,6 +309,7 @@ struct KernelPlanner {
         let output = value(program.output, .planar)
         var result = program
         for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
+        for index in steps.indices { steps[index].threading = threading(steps[index]) }
         result.kernelPlan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
         return result
     }
@@ -385,7 +363,7 @@ struct KernelPlanner {
                 let inputShape = program.values[step.inputs[0]].shape
                 let blockedInput = Self.isVolume(inputShape) && isBlockedAvailable(step.inputs[0])
                     && inputShape.elementCount == fc.inputs
-                let blocks = options.target.fullyConnectedBlocks
+                let blocks = facts.fullyConnectedBlocks
                 var packed = fc
                 let lite = blockedInput ? TensorShapeLite(depth: inputShape.depth, height: inputShape.height, width: inputShape.width) : nil
                 let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
@@ -399,8 +377,10 @@ struct KernelPlanner {
                 let input = value(step.inputs[0], blockedInput ? .blocked : .planar)
                 let output = newValue(step.output, .planar)
                 append(.fullyConnected(FullyConnected(outputBlocks: blocks, blockedInput: blockedInput,
-                                                      imagesPerPass: options.target.fullyConnectedImages,
-                                                      accumulators: options.target.fullyConnectedAccumulators)),
+                                                      imagesPerPass: facts.fullyConnectedImages,
+                                                      accumulators: facts.fullyConnectedAccumulators,
+                                                      chains: Self.fullyConnectedChains(images: facts.fullyConnectedImages, blocks: blocks,
+                                                                                        accumulators: facts.fullyConnectedAccumulators))),
                        inputs: [input], output: output, step: index, activation: fc.activation, macs: fc.inputs * fc.outputs)
                 return
             }
@@ -498,28 +478,28 @@ struct KernelPlanner {
         if options.winograd, !planarInput, let winogradTile, w.kernelWidth == w.kernelHeight,
            w.strideHeight == 1, w.strideWidth == 1,
            w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
-           conv.output.width * conv.output.height >= options.target.winogradMinimumPixels,
-           outputBlocks % options.target.winogradOutputBlocks == 0 {
+           conv.output.width * conv.output.height >= facts.winogradMinimumPixels,
+           outputBlocks % facts.winogradOutputBlocks == 0 {
             let m = winogradTile
             let tilesAcross = (conv.output.width + m - 1) / m, tilesDown = (conv.output.height + m - 1) / m
-            let perCall = options.target.winogradTilesPerCall
-            winograd = WinogradConvolution(tile: m, taps: w.kernelHeight, outputBlocks: options.target.winogradOutputBlocks,
+            let perCall = facts.winogradTilesPerCall
+            winograd = WinogradConvolution(tile: m, taps: w.kernelHeight, outputBlocks: facts.winogradOutputBlocks,
                                            tilesPerCall: perCall,
                                            tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth,
                                                                      tilesPerCall: perCall))
+            let tiles = tilesAcross * tilesDown, groups = outputBlocks / facts.winogradOutputBlocks
+            let group = winograd?.tileGroup ?? 1
+            winograd?.chunks = Self.winogradChunks(groups, tilesPerImage: tiles, group: group)
         }
         let blocks: Int
         if let winograd { blocks = winograd.outputBlocks } else {
-            blocks = outputBlocks % 2 == 0 ? options.target.directOutputBlocks : 1
+            blocks = outputBlocks % 2 == 0 ? facts.directOutputBlocks : 1
         }
         // Pre-pad the input when the columns at the edges (whose taps fall partly in the
         // padding, computed one pixel at a time) are more than 1/32 of the row.
-        let left = min(conv.output.width, (w.padLeft + w.strideWidth - 1) / w.strideWidth)
-        let lastFull = conv.input.width - 1 + w.padLeft - (w.kernelWidth - 1) * w.dilationWidth
-        let right = max(left, lastFull < 0 ? left : min(conv.output.width, lastFull / w.strideWidth + 1))
-        let edges = left + conv.output.width - right
+        let edges = Self.edgeColumns(conv, inputWidth: conv.input.width, padLeft: w.padLeft).edges.count
         let prepadded = !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
-        let most = options.target.pixelsPerCall(outputBlocks: blocks)
+        let most = facts.pixelsPerCall(outputBlocks: blocks)
         var strip = Self.stripWidth(conv, most: most)
         // A first layer with at most 8 filters would leave most of each register's 16 lanes
         // idle: pair adjacent output pixels instead (needs an even width and no edges).
@@ -553,34 +533,35 @@ struct KernelPlanner {
             let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
             packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)
         }
-        let pairMost = options.target.pixelsPerCall(outputBlocks: 1)
+        let pairMost = facts.pixelsPerCall(outputBlocks: 1)
         let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + pairMost - 1) / pairMost
         let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
         var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
-                                       prepadded: prepadded, rows: rows, pairs: pairs)
+                                       prepadded: prepadded)
+        if pairs { direct.variant = .paired } else if rows > 1 { direct.variant = .wholeRows(rows) }
         // Off AVX-512 a strip holds at most 6 pixels, and a row that does not divide into
         // strips of 4 to 6 leaves a short one whose few accumulators idle the FMA units (a row
         // of 7: 4 and 3). Such rows run strips on across row ends, paying for six pixel offsets
         // per call where a row's strip has constant ones.
-        if options.target != .avx512, !pairs, !planarInput, winograd == nil, rows == 1,
+        if facts.stripsAcrossRows, !pairs, !planarInput, winograd == nil, rows == 1,
            prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0),
            Self.stripsAcrossRowsPay(width: conv.output.width, strip: strip) {
-            direct.flat = true
+            direct.variant = .flat
             direct.strip = most
         }
-        if let slice = options.target.weightSliceBytes, !pairs, !planarInput {
+        if let slice = facts.weightSliceBytes, !pairs, !planarInput {
             // One input block's weights for one output group, as PackedLayout packs them.
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
             let bytesPerBlock = w.kernelHeight * w.kernelWidth * PackedLayout.directBlockRows(inputs) * channelBlock * blocks * 4
             let perPass = max(1, slice / bytesPerBlock)
             if perPass < inputBlocks {
-                direct.inputBlocksPerPass = perPass
                 // The input the kernel reads: the zero-bordered copy when there is one.
                 let inputWidth = prepadded ? Self.paddedWidth(conv) : conv.input.width
                 let rowBytes = (conv.output.width * blocks + inputWidth * perPass * w.strideHeight) * channelBlock * 4
-                direct.sweepRows = max(1, 160 * 1024 / rowBytes)
+                direct.reduction = .sliced(inputBlocks: perPass, sweepRows: max(1, facts.sweepBytes / rowBytes))
             }
         }
+        if winograd == nil { scheduleDirect(&direct, conv) }
         return (packed, ConvChoice(direct: direct, winograd: winograd))
     }
 
@@ -602,38 +583,6 @@ struct KernelPlanner {
     static func paddedWidth(_ conv: ConvolutionKernel) -> Int {
         let w = conv.window
         return max(conv.input.width + w.padLeft, (conv.output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth + 1)
-    }
-
-    /// Tiles transformed together: as many as keep the transformed input (36·C floats a tile)
-    /// within about 1.5 MB of L2, a multiple of the GEMM's tiles per call, at most the image's
-    /// tiles; and as even as that allows, so that no group is left much smaller than the others
-    /// for one thread to finish alone (196 tiles: 54, 54, 54, 34 rather than 60, 60, 60, 16).
-    static func tileGroup(tiles: Int, channels: Int, tilesPerCall: Int) -> Int {
-        let fit = max(6, min(60, 10_240 / max(channels, 1)) / tilesPerCall * tilesPerCall)
-        let groups = (tiles + fit - 1) / fit
-        return min(tiles, fit, roundUp((tiles + groups - 1) / groups, to: tilesPerCall))
-    }
-
-    /// Whether strips running on across row ends beat a row of `width` pixels in
-    /// `DirectConvolution.rowStrips`. The row's work in pixels counts a strip of s < 4 pixels
-    /// (2s accumulators of 8 lanes, fewer than the 8 chains that cover the FMA latency on two
-    /// units) as one of 4; strips across rows cost about 6% more a pixel. Measured on AVX2
-    /// with a short last strip instead of even ones, whole-row strips ran VGG-16's 56- and
-    /// 28-wide 3x3 layers, ResNet-18's 56-wide and AlexNet's 27-wide ones 4-10% faster, 13-
-    /// and 14-wide ones the same, 7-wide ones 3-8% slower (work 8 for 7 pixels: 4 + 3); with
-    /// even strips, AlexNet's 13-wide ones (5 + 4 + 4) 3-7% faster than across rows.
-    static func stripsAcrossRowsPay(width: Int, strip: Int) -> Bool {
-        let (pixels, wide, narrow) = DirectConvolution.rowStrips(width: width, strip: strip)
-        let rowWork = wide * max(pixels, 4) + narrow * max(pixels - 1, 4)
-        return rowWork * 100 > width * 106
-    }
-
-    /// Output pixels per micro-kernel call: at most `most` (what the registers hold), spread
-    /// evenly over the row's interior.
-    static func stripWidth(_ conv: ConvolutionKernel, most: Int) -> Int {
-        let interior = max(1, conv.output.width)
-        let calls = (interior + most - 1) / most
-        return (interior + calls - 1) / calls
     }
 
     /// `add A B act` where A is made by a direct convolution that only the add reads and whose

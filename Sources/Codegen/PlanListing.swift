@@ -11,6 +11,7 @@ extension KernelPlan {
             let value = values[step.output]
             lines.append("  p\(step.output) \(value.layout.rawValue) \(value.shape) = \(kernelName(step))(\(ins))  ; \(step.name)")
             var facts = step.scheduleFields
+            if let t = step.threading { facts.append("threadWork \(t.work)/\(t.threshold)") }
             facts.append("activation \(step.activation.map { "\($0)" } ?? "none")")
             facts.append("macs \(step.macs)")
             let offset = step.output < offsets.count ? offsets[step.output] : nil
@@ -32,16 +33,25 @@ extension PlanStep {
         case .reference, .blocked, .toBlocked, .toPlanar:
             return []
         case .directConvolution(let d):
-            let variant = d.pairs ? "paired" : d.flat ? "flat" : d.rows > 1 ? "whole rows" : "row strips"
+            let variant = switch d.variant {
+            case .paired: "paired"
+            case .flat: "flat"
+            case .wholeRows: "whole rows"
+            case .rowStrips: "row strips"
+            }
+            let edges = d.edges.map { "\($0.x):\($0.firstTap)-\($0.endTap)" }.joined(separator: " ")
             return ["variant \(variant)", "outputBlocks \(d.outputBlocks)", "strip \(d.strip)", "rows \(d.rows)",
                     "planarInput \(flag(d.planarInput))", "prepadded \(flag(d.prepadded))", "pairs \(flag(d.pairs))",
-                    "flat \(flag(d.flat))", "inputBlocksPerPass \(all(d.inputBlocksPerPass))", "sweepRows \(all(d.sweepRows))"]
+                    "flat \(flag(d.flat))", "inputBlocksPerPass \(all(d.inputBlocksPerPass))", "sweepRows \(all(d.sweepRows))",
+                    "interior \(d.interior.lowerBound)..<\(d.interior.upperBound)", "edges [\(edges)]",
+                    "prefetch \(flag(d.prefetch))", "reductionUnroll \(d.reductionUnroll.map(String.init) ?? "whole")",
+                    "bands \(d.bands)"]
         case .winogradConvolution(let w):
             return ["tile \(w.tile)", "taps \(w.taps)", "outputBlocks \(w.outputBlocks)", "tilesPerCall \(w.tilesPerCall)",
-                    "tileGroup \(w.tileGroup)"]
+                    "tileGroup \(w.tileGroup)", "chunks \(w.chunks)"]
         case .fullyConnected(let f):
             return ["outputBlocks \(f.outputBlocks)", "blockedInput \(flag(f.blockedInput))", "imagesPerPass \(f.imagesPerPass)",
-                    "accumulators \(f.accumulators)"]
+                    "accumulators \(f.accumulators)", "chains \(f.chains.map(String.init).joined(separator: " "))"]
         case .pad(let top, let left):
             return ["top \(top)", "left \(left)"]
         }
