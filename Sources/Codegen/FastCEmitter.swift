@@ -35,28 +35,16 @@ struct FastCEmitter {
         if let embeddedWeights, embeddedWeights.count != program.weightCount {
             throw EmitError("\(embeddedWeights.count) embedded weights given, the program needs \(program.weightCount)")
         }
-        let plain = CEmitter(program: program)
-        var header = plain.emitHeader(embedded: embeddedWeights != nil)
-        let runLine = "int \(prefix)_run(const float *weights, float *workspace, const float *input, float *output, int batch);\n"
-        let extra = runLine + """
-
-            /* NAME_run on `threads` threads of a pool the library keeps (created on first use). The
-             * workspace is the same; a run that finds the pool busy uses one thread. */
-            int \(prefix)_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                                   int threads);
-
-            #if defined(CNNC_PROFILE)
-            /* Built with -DCNNC_PROFILE: the number of kernel steps and each one's seconds in the last run. */
-            int \(prefix)_profile_steps(void);
-            double \(prefix)_profile_seconds(int step);
-            #endif
-
-            """
-        header = header.replacingOccurrences(of: runLine, with: extra)
-        let (sealed, hash) = plain.sealHeader(header)
+        let memory = program.memory ?? MemoryPlanner.plan(program)
+        let (sealed, hash) = scaffold.header(arenaElements: memory.arenaElements, embedded: embeddedWeights != nil)
         let implementation = try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
         return CSource(symbolPrefix: prefix, header: EmittedFile(name: "\(prefix).h", contents: sealed),
                        implementation: EmittedFile(name: "\(prefix).c", contents: implementation))
+    }
+
+    /// The plain emitter's header and checks, with the threaded run and the profile added.
+    var scaffold: CProgramScaffold {
+        CProgramScaffold(program: program, prefix: prefix, entryPoints: CEntryPoint.fast)
     }
 
     // MARK: names
@@ -88,10 +76,7 @@ struct FastCEmitter {
 
         var reserved = CKernel.allIdentifiers.union(FastCSupport.identifiers)
         reserved.formUnion(["weights", "workspace", "input", "output", "batch", "n", "NULL", "size_t", "memcpy", "threads"])
-        for suffix in ["_run", "_run_threads", "_workspace_size", "_weight_count", "_input_size", "_output_size",
-                       "_embedded_weights", "_profile_steps", "_profile_seconds"] {
-            reserved.insert(prefix + suffix)
-        }
+        reserved.formUnion(scaffold.exportedNames)
         let names = IdentifierTable(language: .c, reserved: reserved)
         let plain = CEmitter(program: program)
 
@@ -143,62 +128,20 @@ struct FastCEmitter {
         }
         out += "\n/* The kernels, one function for all the steps of the same shape. */\n" + shared.text
 
-        out += """
-
-            size_t \(prefix)_workspace_size(int batch)
-            {
-                return batch > 0 ? ((size_t)batch * \(macroPrefix)_ARENA_SIZE + \(scratchMacro)) * sizeof(float) : 0;
-            }
-
-            size_t \(prefix)_weight_count(void)
-            {
-                return \(macroPrefix)_WEIGHT_COUNT;
-            }
-
-            size_t \(prefix)_input_size(void)
-            {
-                return \(macroPrefix)_INPUT_SIZE;
-            }
-
-            size_t \(prefix)_output_size(void)
-            {
-                return \(macroPrefix)_OUTPUT_SIZE;
-            }
-
-            #if defined(CNNC_PROFILE)
-            int \(prefix)_profile_steps(void)
-            {
-                return \(plan.steps.count);
-            }
-
-            double \(prefix)_profile_seconds(int step)
-            {
-                return step >= 0 && step < \(plan.steps.count) ? cnnc_profile_seconds[step] : 0.0;
-            }
-            #endif
-
-            int \(prefix)_run(const float *weights, float *workspace, const float *input, float *output, int batch)
-            {
-                return \(prefix)_run_threads(weights, workspace, input, output, batch, 1);
-            }
-
-            int \(prefix)_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                                   int threads)
-            {
-
-            """
-        let usesWeights = program.steps.contains { !$0.kernel.weightRefs.isEmpty }
         let usesWorkspace = memory.arenaElements > 0 || plan.scratchElements > 0
-        var required = ["input == NULL", "output == NULL"]
-        if usesWeights { required.insert("weights == NULL", at: 0) }
-        if usesWorkspace { required.insert("workspace == NULL", at: usesWeights ? 1 : 0) }
+        let steps = "\(plan.steps.count)"
+        out += "\n" + scaffold.sizeFunctions(workspaceFloats: "((size_t)batch * \(macroPrefix)_ARENA_SIZE + \(scratchMacro))")
+        out += "\n#if \(CEntryPoint.profileSteps.condition!)\n"
+        out += scaffold.definition(.profileSteps, body: "    return \(steps);\n") + "\n"
+        out += scaffold.definition(.profileSeconds,
+                                   body: "    return step >= 0 && step < \(steps) ? cnnc_profile_seconds[step] : 0.0;\n")
+        out += "#endif\n\n"
+        out += scaffold.definition(.run, body: "    return \(prefix)_run_threads(weights, workspace, input, output, batch, 1);\n")
+        out += "\n" + CEntryPoint.runThreads.signature(prefix: prefix) + "\n{\n"
         out += "    int cnnc_threads;\n"
         out += "    float *cnnc_scratch0;\n"
         out += "#if defined(CNNC_PROFILE)\n    double cnnc_profile_start;\n#endif\n"
-        out += "    if (batch < 0) return -1;\n"
-        out += "    if (batch == 0) return 0;\n"
-        out += "    if (\(required.joined(separator: " || "))) return -1;\n"
-        if !usesWeights { out += "    (void)weights;\n" }
+        out += scaffold.argumentChecks(usesWorkspace: usesWorkspace)
         let n = "(size_t)batch"
         out += "    cnnc_scratch0 = \(usesWorkspace ? "workspace + \(n) * \(macroPrefix)_ARENA_SIZE" : "NULL");\n"
         out += "    (void)cnnc_scratch0;\n"
@@ -211,18 +154,7 @@ struct FastCEmitter {
         out += "\n" + calls.joined(separator: "\n") + "\n"
         out += "    cnnc_pool_release(cnnc_threads);\n    return 0;\n}\n"
 
-        if let embeddedWeights {
-            out += "\n/* The packed weights (\(embeddedWeights.count) floats). */\n"
-            out += "const float \(prefix)_embedded_weights[\(max(embeddedWeights.count, 1))] = {\n"
-            if embeddedWeights.isEmpty { out += "    0.0f\n" }
-            var index = 0
-            while index < embeddedWeights.count {
-                let row = embeddedWeights[index..<min(index + 8, embeddedWeights.count)].map(cFloat)
-                index += row.count
-                out += "    " + row.joined(separator: ", ") + (index < embeddedWeights.count ? ",\n" : "\n")
-            }
-            out += "};\n"
-        }
+        if let embeddedWeights { out += scaffold.embeddedWeights(embeddedWeights) }
         return out
     }
 
