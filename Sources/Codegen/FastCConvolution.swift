@@ -16,15 +16,15 @@ extension FastCEmitter {
         let inputShape = plan.values[step.inputs[0]].shape
         let H = inputShape.height, W = inputShape.width
         let PT = d.prepadded ? 0 : w.padTop, PL = d.prepadded ? 0 : w.padLeft
-        let CB = (C + 15) / 16, KB = (K + 15) / 16, NB = d.outputBlocks, KBG = KB / NB
+        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = d.outputBlocks, KBG = KB / NB
         let planar = d.planarInput
-        let imageIn = planar ? C * H * W : CB * H * W * 16
-        let blockStride = planar ? 16 * H * W : H * W * 16
+        let imageIn = planar ? C * H * W : CB * H * W * channelBlock
+        let blockStride = planar ? channelBlock * H * W : H * W * channelBlock
         let channelStride = planar ? H * W : 1
-        let rowStride = planar ? W : W * 16
-        let pixelStride = planar ? 1 : 16
-        let OBS = OH * OW * 16, imageOut = KB * OBS
-        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * 16
+        let rowStride = planar ? W : W * channelBlock
+        let pixelStride = planar ? 1 : channelBlock
+        let OBS = OH * OW * channelBlock, imageOut = KB * OBS
+        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * channelBlock
         let residual = step.inputs.count > 1
         let CBC = min(CB, d.inputBlocksPerPass ?? CB)
         let sweepRows = d.sweepRows ?? OH
@@ -36,7 +36,7 @@ extension FastCEmitter {
         let edges = d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
         func kernel(_ strip: Int) -> MicroKernel {
-            var k = MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * 16,
+            var k = MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
                                 blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
                                 rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
                                 residual: residual, outputBlockStride: OBS, activation: step.activation)
@@ -66,7 +66,7 @@ extension FastCEmitter {
         if !edges.isEmpty { strips.insert(1) }
 
         let bands = d.bands
-        var s = "/* direct convolution, \(NB * 16) output channels x \(P) pixels per micro-kernel call */\n"
+        var s = "/* direct convolution, \(NB * channelBlock) output channels x \(P) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
             s += "static const int \(fn)_edges[\(edges.count)][3] = { "
@@ -84,7 +84,7 @@ extension FastCEmitter {
                     (void)cb1;
                     for (oy = ys; oy < ye; oy++) {
             \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
-                        const float *rrow = res ? res + (size_t)oy * \(OW * 16) : NULL;
+                        const float *rrow = res ? res + (size_t)oy * \(OW * channelBlock) : NULL;
                         int ox, e;
                         (void)ox; (void)e; (void)rrow;
 
@@ -125,7 +125,7 @@ extension FastCEmitter {
                         const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
                         int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
                         const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
-                        float *orow = out + (size_t)oy * \(conv.output.width * 16);
+                        float *orow = out + (size_t)oy * \(conv.output.width * channelBlock);
                         if (ky1 > \(conv.window.kernelHeight)) ky1 = \(conv.window.kernelHeight);
                         if (ky1 < ky0) ky1 = ky0;
             """
@@ -156,7 +156,7 @@ extension FastCEmitter {
                 const float *in = a->in + (size_t)n * \(imageIn);
                 const float *w = a->w + (size_t)g * \(wGroup);
                 const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
-                const float *bias = \(bias ? "a->bias + g * \(NB * 16)" : "NULL");
+                const float *bias = \(bias ? "a->bias + g * \(NB * channelBlock)" : "NULL");
                 float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
                 const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
 
@@ -182,7 +182,7 @@ extension FastCEmitter {
             ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: imageIn / CB, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
                                 firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
             : (setup: "", step: "")
-        var s = "/* direct convolution, \(NB * 16) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
+        var s = "/* direct convolution, \(NB * channelBlock) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
         for strip in 1...R {
             var k = kernel(strip)
             k.name = "\(fn)_f\(strip)"
@@ -229,7 +229,7 @@ extension FastCEmitter {
                         const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
                         const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
                         const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(blockWeights), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
-                        const int wl = nbn * \(blockWeights / 16), il = (r1_ - r0_) * \(rowStride / 16), calls_ = \(calls);
+                        const int wl = nbn * \(blockWeights / channelBlock), il = (r1_ - r0_) * \(rowStride / channelBlock), calls_ = \(calls);
                         const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
                         int qw = 0, qb = 0, ql = 0;
             """
@@ -249,7 +249,7 @@ extension FastCEmitter {
         let residual = step.inputs.count > 1
         precondition(PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
         let bands = d.bands
-        var s = "/* direct convolution, \(NB * 16) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
+        var s = "/* direct convolution, \(NB * channelBlock) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
         for rows in 1...d.rows {
             var k = kernel(rows * OW)
             k.name = "\(fn)_rows\(rows)"
@@ -262,14 +262,14 @@ extension FastCEmitter {
                     int oy = oy0;
                     (void)res;
                     for (; oy + \(d.rows) <= oy1; oy += \(d.rows))
-                        \(fn)_rows\(d.rows)(out + (size_t)oy * \(OW * 16), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias,
-                            \(residual ? "res + (size_t)oy * \(OW * 16)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));
+                        \(fn)_rows\(d.rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias,
+                            \(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));
                     switch (oy1 - oy) {
 
             """
         for rows in 1..<d.rows {
-            s += "        case \(rows): \(fn)_rows\(rows)(out + (size_t)oy * \(OW * 16), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias, "
-            s += "\(residual ? "res + (size_t)oy * \(OW * 16)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth)); break;\n"
+            s += "        case \(rows): \(fn)_rows\(rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias, "
+            s += "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth)); break;\n"
         }
         s += "        default: break;\n        }\n    }\n}\n"
         _ = H; _ = W
@@ -291,7 +291,7 @@ extension FastCEmitter {
         let residual = step.inputs.count > 1
         func kernel(_ strip: Int) -> String {
             let accumulators = (0..<strip).map { "a\($0)" }
-            let channels = C - (CB - 1) * 16 == 16 ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * 16) : 16)")
+            let channels = C - (CB - 1) * channelBlock == channelBlock ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * channelBlock) : 16)")
             var s = "static void \(fn)_p\(strip)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
             s += "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)\n{\n"
             s += "    cv16 \(accumulators.joined(separator: ", "));\n    int cb, ky, kx, ic;\n"
@@ -314,14 +314,14 @@ extension FastCEmitter {
             for r in 0..<strip { s += "                    a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r));\n" }
             s += "                }\n            }\n        }\n    }\n    {\n        cv16 v;\n"
             for r in 0..<strip where !residual {
-                s += "        v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), v);\n"
+                s += "        v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), v);\n"
             }
             // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
             for r in 0..<strip where residual {
-                s += "        cv_store_pairs(out + \(2 * r * 16), out + \((2 * r + 1) * 16), a\(r));\n"
+                s += "        cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), a\(r));\n"
                 for p in [2 * r, 2 * r + 1] {
-                    s += "        v = cv_add(cv_load(out + \(p * 16)), cv_load(res + \(p * 16)));" + vectorActivation(step.activation)
-                        + " cv_store(out + \(p * 16), v);\n"
+                    s += "        v = cv_add(cv_load(out + \(p * channelBlock)), cv_load(res + \(p * channelBlock)));" + vectorActivation(step.activation)
+                        + " cv_store(out + \(p * channelBlock), v);\n"
                 }
             }
             s += "    }\n}\n"
@@ -349,13 +349,13 @@ extension FastCEmitter {
             \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
 
             """
-        if residual { s += "            const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * 16);\n" }
+        if residual { s += "            const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * channelBlock);\n" }
         let res = { (ox: String) in residual ? " rrow + \(ox)," : "" }
         if full > 0 {
             s += "            for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) \(fn)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"),\(res("ox * 16")) ky0, ky1);\n"
         }
         if remainder > 0 {
-            s += "            \(fn)_p\(remainder)(orow + \(2 * full * R * 16), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * 16)")) ky0, ky1);\n"
+            s += "            \(fn)_p\(remainder)(orow + \(2 * full * R * channelBlock), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * channelBlock)")) ky0, ky1);\n"
         }
         s += "        }\n    }\n}\n"
         _ = W

@@ -8,7 +8,7 @@ extension FastCEmitter {
 
     func pad(_ fn: String, _ step: PlanStep, top: Int, left: Int) -> (String, String) {
         let input = plan.values[step.inputs[0]].shape, output = plan.values[step.output].shape
-        let H = input.height, W = input.width, H2 = output.height, W2 = output.width, CB = (input.depth + 15) / 16
+        let H = input.height, W = input.width, H2 = output.height, W2 = output.width, CB = (input.depth + channelBlock - 1) / channelBlock
         let right = W2 - left - W
         var s = "/* a zero-bordered copy, \(W)x\(H) to \(W2)x\(H2) */\n"
         s += """
@@ -17,17 +17,17 @@ extension FastCEmitter {
                 int t, y;
                 (void)scratch;
                 for (t = begin; t < end; t++) {
-                    const float *x = a->in + (size_t)t * \(H * W * 16);
-                    float *o = a->out + (size_t)t * \(H2 * W2 * 16);
+                    const float *x = a->in + (size_t)t * \(H * W * channelBlock);
+                    float *o = a->out + (size_t)t * \(H2 * W2 * channelBlock);
                     for (y = 0; y < \(H2); y++) {
-                        float *row = o + (size_t)y * \(W2 * 16);
+                        float *row = o + (size_t)y * \(W2 * channelBlock);
                         const int iy = y - \(top);
                         if (iy < 0 || iy >= \(H)) {
-                            memset(row, 0, \(W2 * 16) * sizeof(float));
+                            memset(row, 0, \(W2 * channelBlock) * sizeof(float));
                         } else {
-                            \(left > 0 ? "memset(row, 0, \(left * 16) * sizeof(float));" : "")
-                            memcpy(row + \(left * 16), x + (size_t)iy * \(W * 16), \(W * 16) * sizeof(float));
-                            \(right > 0 ? "memset(row + \((left + W) * 16), 0, \(right * 16) * sizeof(float));" : "")
+                            \(left > 0 ? "memset(row, 0, \(left * channelBlock) * sizeof(float));" : "")
+                            memcpy(row + \(left * channelBlock), x + (size_t)iy * \(W * channelBlock), \(W * channelBlock) * sizeof(float));
+                            \(right > 0 ? "memset(row + \((left + W) * channelBlock), 0, \(right * channelBlock) * sizeof(float));" : "")
                         }
                     }
                 }
@@ -40,7 +40,7 @@ extension FastCEmitter {
     // MARK: fully connected
 
     func fullyConnected(_ fn: String, _ step: PlanStep, _ f: FullyConnected, _ fc: FullyConnectedKernel) -> (String, String) {
-        let NB = f.outputBlocks, TW = 16 * NB
+        let NB = f.outputBlocks, TW = channelBlock * NB
         let OUT = fc.outputs
         let rows = plan.values[step.inputs[0]].elements
         let tiles = (OUT + TW - 1) / TW, fullTiles = OUT / TW
@@ -60,7 +60,7 @@ extension FastCEmitter {
             s += "    for (i = 0; i + \(unroll) <= \(rows); i += \(unroll)) {\n"
             s += "        cv16 xv;\n"
             for c in 0..<chains {
-                for j in 0..<NB { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(16 * j));\n" }
+                for j in 0..<NB { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(channelBlock * j));\n" }
                 for b in 0..<images {
                     s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<NB).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
                 }
@@ -68,7 +68,7 @@ extension FastCEmitter {
             s += "    }\n"
             if rows % unroll != 0 {
                 s += "    for (; i < \(rows); i++) {\n        cv16 xv;\n"
-                for j in 0..<NB { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(16 * j));\n" }
+                for j in 0..<NB { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(channelBlock * j));\n" }
                 for b in 0..<images {
                     s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<NB).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
                 }
@@ -81,13 +81,13 @@ extension FastCEmitter {
             for b in 0..<images {
                 for j in 0..<NB {
                     var line = "        v = a\(b)_\(j)_0;"
-                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(16 * j)));" }
+                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(channelBlock * j)));" }
                     line += vectorActivation(step.activation)
-                    let target = "y + \(b * OUT + 16 * j)"
+                    let target = "y + \(b * OUT + channelBlock * j)"
                     if fullTiles == tiles {
                         line += " cv_store(\(target), v);"
                     } else {
-                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(16 * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
+                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(channelBlock * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
                     }
                     s += line + "\n"
                 }
@@ -148,7 +148,7 @@ extension FastCEmitter {
 
     func reorder(_ fn: String, _ step: PlanStep) -> (String, String) {
         let value = plan.values[step.output]
-        let C = value.shape.depth, P = value.shape.height * value.shape.width, CB = (C + 15) / 16
+        let C = value.shape.depth, P = value.shape.height * value.shape.width, CB = (C + channelBlock - 1) / channelBlock
         let toBlocked = step.kernel == .toBlocked
         var s = "/* \(toBlocked ? "[C, H, W] to [C/16, H, W, 16]" : "[C/16, H, W, 16] to [C, H, W]") */\n"
         s += """
@@ -159,13 +159,13 @@ extension FastCEmitter {
                 for (t = begin; t < end; t++) {
                     const int n = t / \(CB), cb = t % \(CB);
                     const int channels = \(C) - cb * 16 < 16 ? \(C) - cb * 16 : 16;
-                    const float *x = a->in + (size_t)n * \(toBlocked ? C * P : CB * P * 16);
-                    float *y = a->out + (size_t)n * \(toBlocked ? CB * P * 16 : C * P);
+                    const float *x = a->in + (size_t)n * \(toBlocked ? C * P : CB * P * channelBlock);
+                    float *y = a->out + (size_t)n * \(toBlocked ? CB * P * channelBlock : C * P);
 
             """
         if toBlocked {
             s += """
-                        float *yb = y + (size_t)cb * \(P * 16);
+                        float *yb = y + (size_t)cb * \(P * channelBlock);
                         for (p = 0; p < \(P); p++) {
                             for (l = 0; l < channels; l++) yb[p * 16 + l] = x[(size_t)(cb * 16 + l) * \(P) + p];
                             for (; l < 16; l++) yb[p * 16 + l] = 0.0f;
@@ -174,7 +174,7 @@ extension FastCEmitter {
                 """
         } else {
             s += """
-                        const float *xb = x + (size_t)cb * \(P * 16);
+                        const float *xb = x + (size_t)cb * \(P * channelBlock);
                         for (l = 0; l < channels; l++) {
                             float *yc = y + (size_t)(cb * 16 + l) * \(P);
                             for (p = 0; p < \(P); p++) yc[p] = xb[p * 16 + l];
@@ -195,7 +195,7 @@ extension FastCEmitter {
         switch programStep.kernel {
         case .pooling(let pool):
             let input = plan.values[step.inputs[0]].shape
-            let H = input.height, W = input.width, CB = (OC + 15) / 16
+            let H = input.height, W = input.width, CB = (OC + channelBlock - 1) / channelBlock
             let w = pool.window
             s += """
                 static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
@@ -204,8 +204,8 @@ extension FastCEmitter {
                     (void)scratch;
                     for (t = begin; t < end; t++) {
                         const int plane = t / \(OH), oy = t % \(OH);
-                        const float *x = a->in + (size_t)plane * \(H * W * 16);
-                        float *y = a->out + ((size_t)plane * \(OH) + (size_t)oy) * \(OW * 16);
+                        const float *x = a->in + (size_t)plane * \(H * W * channelBlock);
+                        float *y = a->out + ((size_t)plane * \(OH) + (size_t)oy) * \(OW * channelBlock);
                         int ox, iy, ix, ky, kx;
                         (void)iy; (void)ix; (void)ky; (void)kx;
                         for (ox = 0; ox < \(OW); ox++) {
@@ -257,7 +257,7 @@ extension FastCEmitter {
             return (s, call(fn, step, tasks: "batch * \(CB * OH)"))
         case .globalPooling(let pool):
             let input = plan.values[step.inputs[0]].shape
-            let C = input.depth, P = input.height * input.width, CB = (C + 15) / 16
+            let C = input.depth, P = input.height * input.width, CB = (C + channelBlock - 1) / channelBlock
             s += """
                 static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
                 {
@@ -265,7 +265,7 @@ extension FastCEmitter {
                     (void)scratch;
                     for (t = begin; t < end; t++) {
                         const int n = t / \(CB), cb = t % \(CB);
-                        const float *x = a->in + ((size_t)n * \(CB) + (size_t)cb) * \(P * 16);
+                        const float *x = a->in + ((size_t)n * \(CB) + (size_t)cb) * \(P * channelBlock);
                         float r[16];
                         cv16 acc = cv_load(x);
                         for (p = 1; p < \(P); p++) acc = \(pool.kind == .max ? "cv_max_nan" : "cv_add")(acc, cv_load(x + (size_t)p * 16));
@@ -308,7 +308,7 @@ extension FastCEmitter {
             }
             return (s, call(fn, step, tasks: "batch * \(chunks)"))
         case .batchNorm(let norm):
-            let P = OH * OW, CB = (OC + 15) / 16
+            let P = OH * OW, CB = (OC + channelBlock - 1) / channelBlock
             s += """
                 static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
                 {
@@ -316,8 +316,8 @@ extension FastCEmitter {
                     (void)scratch;
                     for (t = begin; t < end; t++) {
                         const int cb = t % \(CB);
-                        const float *x = a->in + (size_t)t * \(P * 16);
-                        float *y = a->out + (size_t)t * \(P * 16);
+                        const float *x = a->in + (size_t)t * \(P * channelBlock);
+                        float *y = a->out + (size_t)t * \(P * channelBlock);
                         const cv16 scale = cv_load(a->w + cb * 16), shift = cv_load(a->bias + cb * 16);
                         for (p = 0; p < \(P); p++) {
                             cv16 v = cv_fma(cv_load(x + (size_t)p * 16), scale, shift);
@@ -332,7 +332,7 @@ extension FastCEmitter {
                             w: weight(norm.scale), bias: weight(norm.shift)))
         case .localResponseNorm(let lrn):
             let p = lrn.parameters
-            let C = OC, P = OH * OW, CB = (C + 15) / 16
+            let C = OC, P = OH * OW, CB = (C + channelBlock - 1) / channelBlock
             let before = p.size / 2, after = (p.size - 1) / 2
             let margin = 16
             let beta = Float(p.beta)
@@ -353,24 +353,24 @@ extension FastCEmitter {
                 static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
                 {
                     int t, c, l;
-                    float buffer[\(CB * 16 + 2 * margin)];
+                    float buffer[\(CB * channelBlock + 2 * margin)];
                     float *const sq = buffer + \(margin);
                     (void)scratch;
-                    for (l = 0; l < \(CB * 16 + 2 * margin); l++) buffer[l] = 0.0f;
+                    for (l = 0; l < \(CB * channelBlock + 2 * margin); l++) buffer[l] = 0.0f;
                     for (t = begin; t < end; t++) {
                         const int n = t / \(P), p = t % \(P);
-                        const float *x = a->in + (size_t)n * \(CB * P * 16) + (size_t)p * 16;
-                        float *y = a->out + (size_t)n * \(CB * P * 16) + (size_t)p * 16;
-                        for (c = 0; c < \(CB * 16); c += 16) {
-                            const cv16 v = cv_load(x + (size_t)(c / 16) * \(P * 16));
+                        const float *x = a->in + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
+                        float *y = a->out + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
+                        for (c = 0; c < \(CB * channelBlock); c += 16) {
+                            const cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
                             cv_store(sq + c, cv_mul(v, v));
                         }
-                        for (c = \(C); c < \(CB * 16); c++) sq[c] = 0.0f;
-                        for (c = 0; c < \(CB * 16); c += 16) {
-                            cv16 v = cv_load(x + (size_t)(c / 16) * \(P * 16));
+                        for (c = \(C); c < \(CB * channelBlock); c++) sq[c] = 0.0f;
+                        for (c = 0; c < \(CB * channelBlock); c += 16) {
+                            cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
                             const cv16 d = cv_add(cv_set1(\(cFloat(Float(p.k)))), cv_mul(cv_set1(\(cFloat(Float(p.alpha) / Float(p.size)))), \(window)));
                             \(power)
-                            cv_store(y + (size_t)(c / 16) * \(P * 16), v);
+                            cv_store(y + (size_t)(c / 16) * \(P * channelBlock), v);
                         }
                     }
                 }
@@ -379,7 +379,7 @@ extension FastCEmitter {
             return (s, call(fn, step, tasks: "batch * \(P)"))
         case .concat:
             let P = OH * OW
-            let blocks = step.inputs.map { (plan.values[$0].shape.depth / 16) }
+            let blocks = step.inputs.map { (plan.values[$0].shape.depth / channelBlock) }
             let total = blocks.reduce(0, +)
             s += """
                 static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
@@ -388,9 +388,9 @@ extension FastCEmitter {
                     int t, j, i;
                     (void)scratch; (void)i;
                     for (t = begin; t < end; t++) {
-                        float *y = a->out + (size_t)t * \(total * P * 16);
+                        float *y = a->out + (size_t)t * \(total * P * channelBlock);
                         for (j = 0; j < \(blocks.count); j++) {
-                            const size_t count = (size_t)blocks[j] * \(P * 16);
+                            const size_t count = (size_t)blocks[j] * \(P * channelBlock);
                             memcpy(y, a->ins[j] + (size_t)t * count, count * sizeof(float));
                             y += count;
                         }
@@ -398,8 +398,8 @@ extension FastCEmitter {
                 """
             if step.activation != nil {
                 s += """
-                            y = a->out + (size_t)t * \(total * P * 16);
-                            for (i = 0; i < \(total * P * 16); i += 16) {
+                            y = a->out + (size_t)t * \(total * P * channelBlock);
+                            for (i = 0; i < \(total * P * channelBlock); i += 16) {
                                 cv16 v = cv_load(y + i);
                                \(vectorActivation(step.activation))
                                 cv_store(y + i, v);

@@ -49,7 +49,7 @@ extension FastCEmitter {
         var taps: (height: Int, width: Int)?
         /// Input channel rows per tap of one input block in the packed weights
         /// (PackedLayout.directBlockRows).
-        var tapChannels: Int = 16
+        var tapChannels: Int = channelBlock
         /// Pixels spanning whole rows: pixel r is at row r / width, column r % width, rows
         /// `jump` floats apart in the input (outputs stay contiguous).
         var pixelRow: (width: Int, jump: Int)? = nil
@@ -80,7 +80,7 @@ extension FastCEmitter {
     }
 
     func microKernel(_ k: MicroKernel) -> String {
-        let width = 16 * k.blocks
+        let width = channelBlock * k.blocks
         var accumulators: [String] = []
         for j in 0..<k.blocks { for r in 0..<k.strip { accumulators.append("a\(j)_\(r)") } }
         var s = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
@@ -97,7 +97,7 @@ extension FastCEmitter {
         var start = ""
         if k.bias {
             start += "    {\n"
-            for j in 0..<k.blocks { start += "        const cv16 b\(j) = cv_load(bias + \(16 * j));\n" }
+            for j in 0..<k.blocks { start += "        const cv16 b\(j) = cv_load(bias + \(channelBlock * j));\n" }
             for j in 0..<k.blocks { start += "        " + (0..<k.strip).map { "a\(j)_\($0) = b\(j);" }.joined(separator: " ") + "\n" }
             start += "    }\n"
         } else {
@@ -106,7 +106,7 @@ extension FastCEmitter {
         if k.chunked {
             s += "    if (cb0 == 0) {\n" + start + "    } else {\n"
             for j in 0..<k.blocks {
-                s += "        " + (0..<k.strip).map { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * 16));" }.joined(separator: " ") + "\n"
+                s += "        " + (0..<k.strip).map { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * channelBlock));" }.joined(separator: " ") + "\n"
             }
             s += "    }\n"
             s += "    for (cb = cb0; cb < cb1; cb++) {\n"
@@ -114,7 +114,7 @@ extension FastCEmitter {
             s += start
             s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
         }
-        let channels = k.lastChannels == 16 ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
+        let channels = k.lastChannels == channelBlock ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
         var indent = "        "
         if let taps = k.taps {
             s += "        for (ky = ky0; ky < ky1; ky++) {\n"
@@ -124,7 +124,7 @@ extension FastCEmitter {
             s += indent + "const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
         } else {
             s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
-            s += indent + "const float *restrict wp = w + (size_t)cb * \(16 * width);\n"
+            s += indent + "const float *restrict wp = w + (size_t)cb * \(channelBlock * width);\n"
         }
         switch k.reductionUnroll {
         case 1?: s += indent + "CNNC_NO_UNROLL\n"
@@ -136,9 +136,9 @@ extension FastCEmitter {
         s += inner + "const float *restrict xi = x + ic * \(k.channelStride);\n"
         s += inner + "cv16 xv;\n"
         if k.prefetch {
-            for line in 0..<k.blocks { s += inner + "CNNC_PREFETCH(pf + (wp - w) + ic * \(width) + \(16 * line));\n" }
+            for line in 0..<k.blocks { s += inner + "CNNC_PREFETCH(pf + (wp - w) + ic * \(width) + \(channelBlock * line));\n" }
         }
-        for j in 0..<k.blocks { s += inner + "const cv16 w\(j) = cv_load(wp + ic * \(width) + \(16 * j));\n" }
+        for j in 0..<k.blocks { s += inner + "const cv16 w\(j) = cv_load(wp + ic * \(width) + \(channelBlock * j));\n" }
         for r in 0..<k.strip {
             var line = inner + "xv = cv_set1(xi[\(pixelOffset(k, r))]);"
             for j in 0..<k.blocks { line += " a\(j)_\(r) = cv_fma(xv, w\(j), a\(j)_\(r));" }
@@ -150,14 +150,14 @@ extension FastCEmitter {
         if k.chunked {
             s += "    if (cb1 < \(k.inputBlocks)) {\n"
             for j in 0..<k.blocks {
-                s += "        " + (0..<k.strip).map { "cv_store(out + \(j * k.outputBlockStride + $0 * 16), a\(j)_\($0));" }.joined(separator: " ") + "\n"
+                s += "        " + (0..<k.strip).map { "cv_store(out + \(j * k.outputBlockStride + $0 * channelBlock), a\(j)_\($0));" }.joined(separator: " ") + "\n"
             }
             s += "        return;\n    }\n"
         }
         s += "    {\n        cv16 v;\n"
         for j in 0..<k.blocks {
             for r in 0..<k.strip {
-                let offset = j * k.outputBlockStride + r * 16
+                let offset = j * k.outputBlockStride + r * channelBlock
                 var line = "        v = a\(j)_\(r);"
                 if k.residual { line += " v = cv_add(v, cv_load(res + \(offset)));" }
                 line += vectorActivation(k.activation)
@@ -173,8 +173,8 @@ extension FastCEmitter {
     /// The same kernel as plain loops, for compilers without a vector unit cnnc knows (the
     /// unrolled form takes a plain C compiler minutes).
     func scalarMicroKernel(_ k: MicroKernel) -> String {
-        let width = 16 * k.blocks
-        let channels = k.lastChannels == 16 ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
+        let width = channelBlock * k.blocks
+        let channels = k.lastChannels == channelBlock ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
         var s = "    float acc[\(k.strip)][\(width)];\n    int r, l, cb, ic;\n    (void)pf;\n"
         if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
         if !k.bias { s += "    (void)bias;\n" }
@@ -194,7 +194,7 @@ extension FastCEmitter {
         } else {
             s += "        {\n"
             s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
-            s += "            const float *wp = w + (size_t)cb * \(16 * width);\n"
+            s += "            const float *wp = w + (size_t)cb * \(channelBlock * width);\n"
         }
         s += """
                         for (ic = 0; ic < \(channels); ic++) {

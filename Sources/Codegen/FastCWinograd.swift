@@ -30,20 +30,20 @@ extension FastCEmitter {
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let PT = conv.window.padTop, PL = conv.window.padLeft
         let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t
-        let CB = (C + 15) / 16, KB = (K + 15) / 16, NB = wg.outputBlocks, KBG = KB / NB
+        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = wg.outputBlocks, KBG = KB / NB
         let TX = (OW + m - 1) / m, TY = (OH + m - 1) / m, tilesPerImage = TX * TY
         let TG = wg.tileGroup
-        let imageIn = CB * H * W * 16, OBS = OH * OW * 16, imageOut = KB * OBS
+        let imageIn = CB * H * W * channelBlock, OBS = OH * OW * channelBlock, imageOut = KB * OBS
         let residual = step.inputs.count > 1
         // Scratch: V [t·t][CB][TG][16], then M [t·t][NB][TG][16].
-        let vSize = T2 * CB * TG * 16
+        let vSize = T2 * CB * TG * channelBlock
         let bt = WinogradMatrices.bt(tile: m, taps: r), at = WinogradMatrices.at(tile: m, taps: r)
         let R = min(wg.tilesPerCall, TG)
 
         func gemm(_ strip: Int) -> MicroKernel {
-            MicroKernel(name: "\(fn)_g\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * 16,
-                        blockStride: TG * 16, channelStride: 1, pixelStride: 16, rowStep: 0, columnStep: 0, taps: nil,
-                        bias: false, residual: false, outputBlockStride: TG * 16, activation: nil)
+            MicroKernel(name: "\(fn)_g\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
+                        blockStride: TG * channelBlock, channelStride: 1, pixelStride: channelBlock, rowStep: 0, columnStep: 0, taps: nil,
+                        bias: false, residual: false, outputBlockStride: TG * channelBlock, activation: nil)
         }
         var strips = Set<Int>([R])
         // Groups hold TG tiles except possibly the last one of the batch.
@@ -92,7 +92,7 @@ extension FastCEmitter {
 
             """
         for i in 0..<t {
-            s += "        " + (0..<t).map { "d\(i * t + $0) = cv_load(x0p + \((i * W + $0) * 16));" }.joined(separator: " ") + "\n"
+            s += "        " + (0..<t).map { "d\(i * t + $0) = cv_load(x0p + \((i * W + $0) * channelBlock));" }.joined(separator: " ") + "\n"
         }
         s += """
                 } else {
@@ -110,7 +110,7 @@ extension FastCEmitter {
         s += "        " + (0..<T2).map { "d\($0) = cells[\($0)];" }.joined(separator: " ") + "\n"
         s += "    }\n"
         s += inputTransform.replacingOccurrences(of: "            ", with: "    ")
-        s += "    " + (0..<T2).map { "cv_store(v + \($0 * CB * TG * 16), d\($0));" }.joined(separator: " ") + "\n"
+        s += "    " + (0..<T2).map { "cv_store(v + \($0 * CB * TG * channelBlock), d\($0));" }.joined(separator: " ") + "\n"
         s += """
             #else
                 static const float bt[\(t)][\(t)] = { \(matrixText(bt)) };
@@ -131,7 +131,7 @@ extension FastCEmitter {
                 for (i = 0; i < \(t); i++) for (j = 0; j < \(t); j++) for (l = 0; l < 16; l++) {
                     float sum = 0.0f;
                     for (k = 0; k < \(t); k++) sum += uu[i][k][l] * bt[j][k];
-                    v[(size_t)(i * \(t) + j) * \(CB * TG * 16) + l] = sum;
+                    v[(size_t)(i * \(t) + j) * \(CB * TG * channelBlock) + l] = sum;
                 }
             #endif
             }
@@ -150,7 +150,7 @@ extension FastCEmitter {
                 int i, j;
 
             """
-        s += "    " + (0..<T2).map { "d\($0) = cv_load(mm + \($0 * NB * TG * 16));" }.joined(separator: " ") + "\n"
+        s += "    " + (0..<T2).map { "d\($0) = cv_load(mm + \($0 * NB * TG * channelBlock));" }.joined(separator: " ") + "\n"
         s += outputTransform.replacingOccurrences(of: "                ", with: "    ")
         s += "    " + (0..<(m * m)).map { "ys[\($0)] = y\($0);" }.joined(separator: " ") + "\n"
         s += "    bad = cv_zero();\n"
@@ -172,7 +172,7 @@ extension FastCEmitter {
                 int i, j, k, l;
                 for (i = 0; i < \(m); i++) for (j = 0; j < \(t); j++) for (l = 0; l < 16; l++) {
                     float sum = 0.0f;
-                    for (k = 0; k < \(t); k++) sum += at_[i][k] * mm[(size_t)(k * \(t) + j) * \(NB * TG * 16) + l];
+                    for (k = 0; k < \(t); k++) sum += at_[i][k] * mm[(size_t)(k * \(t) + j) * \(NB * TG * channelBlock) + l];
                     pp[i][j][l] = sum;
                 }
                 for (i = 0; i < \(m) && oy0 + i < \(OH); i++) {
@@ -212,15 +212,15 @@ extension FastCEmitter {
                     for (tile = 0; tile < count; tile++) {
                         const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
                         for (cb = 0; cb < \(CB); cb++)
-                            \(fn)_in(a->in + (size_t)n * \(imageIn) + (size_t)cb * \(H * W * 16),
+                            \(fn)_in(a->in + (size_t)n * \(imageIn) + (size_t)cb * \(H * W * channelBlock),
                                 V + ((size_t)cb * \(TG) + (size_t)tile) * 16, ty * \(m) - \(PT), tx * \(m) - \(PL));
                     }
                     for (g = g0; g < g1; g++) {
                         /* M[xi][j][tile] = Σ_c U[xi][g][c][j] V[xi][c][tile] */
                         for (xi = 0; xi < \(T2); xi++) {
-                            const float *u = a->w + ((size_t)xi * \(KBG) + (size_t)g) * \(CB * 16 * NB * 16);
-                            const float *vx = V + (size_t)xi * \(CB * TG * 16);
-                            float *mx = M + (size_t)xi * \(NB * TG * 16);
+                            const float *u = a->w + ((size_t)xi * \(KBG) + (size_t)g) * \(CB * channelBlock * NB * channelBlock);
+                            const float *vx = V + (size_t)xi * \(CB * TG * channelBlock);
+                            float *mx = M + (size_t)xi * \(NB * TG * channelBlock);
                             for (r = 0; r + \(R) <= count; r += \(R)) \(fn)_g\(R)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                             switch (count - r) {
 

@@ -365,9 +365,8 @@ struct KernelPlanner {
                     && inputShape.elementCount == fc.inputs
                 let blocks = facts.fullyConnectedBlocks
                 var packed = fc
-                let lite = blockedInput ? TensorShapeLite(depth: inputShape.depth, height: inputShape.height, width: inputShape.width) : nil
                 let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
-                                                         blockedInput: lite)
+                                                         blockedInput: blockedInput ? inputShape : nil)
                 packed.weight = WeightRef(.packed(base, layout), count: layout.count)
                 if let bias = fc.bias {
                     let padded = roundUp(fc.outputs, to: blocks * channelBlock)
@@ -528,7 +527,7 @@ struct KernelPlanner {
             packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
         }
         if let bias = conv.bias, pairs {
-            packed.bias = WeightRef(.packed(bias.recipe, .pairedBias(count: conv.output.depth)), count: 16)
+            packed.bias = WeightRef(.packed(bias.recipe, .pairedBias(count: conv.output.depth)), count: channelBlock)
         } else if let bias = conv.bias {
             let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
             packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)

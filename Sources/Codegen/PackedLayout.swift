@@ -2,6 +2,8 @@
 // rearranges the tensor `base` evaluates to (PyTorch's layout, row-major) into `layout`;
 // padding is zero, so padded output channels compute 0 and padded input channels add 0.
 
+import ShapeCheck
+
 public enum PackedLayout: Sendable, Equatable {
     /// [count] → [padded], zeros after `count`.
     case padded(count: Int, to: Int)
@@ -23,14 +25,14 @@ public enum PackedLayout: Sendable, Equatable {
     /// as one contiguous run. With `blockedInput` (the fc reads a blocked [C, H, W] volume),
     /// IN′ = ⌈C/16⌉·H·W·16 and row ((cb·H + y)·W + x)·16 + l holds input c·H·W + y·W + x for
     /// c = cb·16 + l (zero for padded channels).
-    case fullyConnected(outputs: Int, inputs: Int, tile: Int, blockedInput: TensorShapeLite?)
+    case fullyConnected(outputs: Int, inputs: Int, tile: Int, blockedInput: TensorShape?)
 
     /// Input channel rows per tap of a direct convolution's weights, over all its blocks:
     /// C itself below 16 (one block, no padding), else C rounded up to blocks of 16.
-    public static func directChannelRows(_ inputs: Int) -> Int { inputs < 16 ? inputs : roundUp(inputs, to: 16) }
+    public static func directChannelRows(_ inputs: Int) -> Int { inputs < channelBlock ? inputs : roundUp(inputs, to: channelBlock) }
 
     /// Of those, the rows of one input block of 16 channels (C itself below 16, else 16).
-    public static func directBlockRows(_ inputs: Int) -> Int { directChannelRows(inputs) / (roundUp(inputs, to: 16) / 16) }
+    public static func directBlockRows(_ inputs: Int) -> Int { directChannelRows(inputs) / (roundUp(inputs, to: channelBlock) / channelBlock) }
 
     /// Floats in the packed slice.
     public var count: Int {
@@ -38,15 +40,15 @@ public enum PackedLayout: Sendable, Equatable {
         case .padded(_, let to):
             return to
         case .directConvolution(let k, let c, let kh, let kw, let nb):
-            return roundUp(k, to: 16 * nb) * Self.directChannelRows(c) * kh * kw
+            return roundUp(k, to: channelBlock * nb) * Self.directChannelRows(c) * kh * kw
         case .pairedConvolution(_, let c, let kh, let kw):
-            return 16 * roundUp(c, to: 16) * kh * kw
+            return channelBlock * roundUp(c, to: channelBlock) * kh * kw
         case .pairedBias:
-            return 16
+            return channelBlock
         case .winograd(let k, let c, let m, let r, let nb):
-            return (m + r - 1) * (m + r - 1) * roundUp(k, to: 16 * nb) * roundUp(c, to: 16)
+            return (m + r - 1) * (m + r - 1) * roundUp(k, to: channelBlock * nb) * roundUp(c, to: channelBlock)
         case .fullyConnected(let outputs, let inputs, let tile, let blocked):
-            let rows = blocked.map { roundUp($0.depth, to: 16) * $0.height * $0.width } ?? inputs
+            let rows = blocked.map { roundUp($0.depth, to: channelBlock) * $0.height * $0.width } ?? inputs
             return roundUp(outputs, to: tile) * rows
         }
     }
@@ -62,13 +64,13 @@ public enum PackedLayout: Sendable, Equatable {
             guard values.count == k * c * kh * kw else {
                 throw WeightPackingError("expected \(k)·\(c)·\(kh)·\(kw) convolution weights, found \(values.count)")
             }
-            let width = 16 * nb, cb = roundUp(c, to: 16) / 16, rows = Self.directBlockRows(c)
+            let width = channelBlock * nb, cb = roundUp(c, to: channelBlock) / channelBlock, rows = Self.directBlockRows(c)
             values.withUnsafeBufferPointer { v in
                 out.withUnsafeMutableBufferPointer { o in
                     for ko in 0..<k {
                         let group = ko / width, lane = ko % width
                         for ci in 0..<c {
-                            let block = ci / 16, ic = ci % 16
+                            let block = ci / channelBlock, ic = ci % channelBlock
                             for y in 0..<kh {
                                 for x in 0..<kw {
                                     let index = ((((group * cb + block) * kh + y) * kw + x) * rows + ic) * width + lane
@@ -87,7 +89,7 @@ public enum PackedLayout: Sendable, Equatable {
                 for ci in 0..<c {
                     for y in 0..<kh {
                         for x in 0..<kw {
-                            let row = ((((ci / 16) * kh + y) * kw + x) * 16 + ci % 16) * 16
+                            let row = ((((ci / channelBlock) * kh + y) * kw + x) * channelBlock + ci % channelBlock) * channelBlock
                             let value = values[((ko * c + ci) * kh + y) * kw + x]
                             out[row + 2 * ko] = value
                             out[row + 2 * ko + 1] = value
@@ -105,8 +107,8 @@ public enum PackedLayout: Sendable, Equatable {
             guard values.count == k * c * r * r else {
                 throw WeightPackingError("expected \(k)·\(c)·\(r)·\(r) convolution weights, found \(values.count)")
             }
-            let t = m + r - 1, width = 16 * nb
-            let groups = roundUp(k, to: width) / width, channels = roundUp(c, to: 16)
+            let t = m + r - 1, width = channelBlock * nb
+            let groups = roundUp(k, to: width) / width, channels = roundUp(c, to: channelBlock)
             let g = WinogradMatrices.g(tile: m, taps: r)
             for ko in 0..<k {
                 let group = ko / width, lane = ko % width
@@ -140,9 +142,9 @@ public enum PackedLayout: Sendable, Equatable {
             var rows = inputs
             if let shape = blocked {
                 let plane = shape.height * shape.width
-                rows = roundUp(shape.depth, to: 16) * plane
+                rows = roundUp(shape.depth, to: channelBlock) * plane
                 for ci in 0..<shape.depth {
-                    for p in 0..<plane { row[ci * plane + p] = ((ci / 16) * plane + p) * 16 + ci % 16 }
+                    for p in 0..<plane { row[ci * plane + p] = ((ci / channelBlock) * plane + p) * channelBlock + ci % channelBlock }
                 }
             }
             values.withUnsafeBufferPointer { v in
@@ -158,23 +160,9 @@ public enum PackedLayout: Sendable, Equatable {
     }
 }
 
-/// A [C, H, W] shape as packing needs it (Codegen's own, so the layout stays Equatable and
-/// independent of ShapeCheck's type).
-public struct TensorShapeLite: Sendable, Equatable {
-    public var depth: Int
-    public var height: Int
-    public var width: Int
-
-    public init(depth: Int, height: Int, width: Int) {
-        self.depth = depth
-        self.height = height
-        self.width = width
-    }
-}
-
 /// The transform matrices of Winograd's minimal filtering F(m, r) (Lavin & Gray 2016): F(4, 3)
-/// and F(2, 5) on the interpolation points 0, ±1, ±2 and ∞ (6x6 tiles, the same Bᵀ), F(2, 3)
-/// on 0, ±1 and ∞.
+/// and F(2, 5) on the interpolation points 0, ±1, ±2 and ∞ (6x6 tiles, the same Bᵀ), the
+/// only two the planner chooses.
 enum WinogradMatrices {
     /// The finite points of the 6-point transforms, and 1 / Π_{q≠p}(p − q) for each (the
     /// Lagrange denominators, which G carries).
@@ -186,9 +174,6 @@ enum WinogradMatrices {
     /// G: (m + r - 1) x r, the filter transform: row p is scale_p·(1, p, p², …), the last
     /// (the point ∞) picks the filter's last tap.
     static func g(tile m: Int, taps r: Int = 3) -> [[Double]] {
-        if m == 2 && r == 3 {
-            return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        }
         precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
         return zip(points, scales).map { p, f in (0..<r).map { f * power(p, $0) } }
             + [(0..<r).map { $0 == r - 1 ? 1 : 0 }]
@@ -196,9 +181,6 @@ enum WinogradMatrices {
 
     /// Bᵀ: (m + r - 1) x (m + r - 1), the input transform; it depends only on the points.
     static func bt(tile m: Int, taps r: Int = 3) -> [[Double]] {
-        if m == 2 && r == 3 {
-            return [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
-        }
         precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
         return [[4, 0, -5, 0, 1, 0],
                 [0, -4, -4, 1, 1, 0],
@@ -211,9 +193,6 @@ enum WinogradMatrices {
     /// Aᵀ: m x (m + r - 1), the output transform: row k is (p^k for each point), with the
     /// point ∞ in the last row only.
     static func at(tile m: Int, taps r: Int = 3) -> [[Double]] {
-        if m == 2 && r == 3 {
-            return [[1, 1, 1, 0], [0, 1, -1, -1]]
-        }
         precondition(m + r - 1 == 6, "F(\(m), \(r)) is not one of the 6-point transforms")
         return (0..<m).map { k in points.map { power($0, k) } + [k == m - 1 ? 1 : 0] }
     }

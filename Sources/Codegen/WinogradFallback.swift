@@ -45,9 +45,9 @@ extension FastCEmitter {
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let PT = conv.window.padTop, PL = conv.window.padLeft
         let m = wg.tile, r = wg.taps, t = m + r - 1
-        let NB = wg.outputBlocks, KB = (K + 15) / 16, KBG = KB / NB, channels = (C + 15) / 16 * 16
+        let NB = wg.outputBlocks, KB = roundUp(K, to: channelBlock) / channelBlock, KBG = KB / NB, channels = roundUp(C, to: channelBlock)
         // U's layout (PackedLayout.winograd): [t·t][KBG][channels][NB·16].
-        let xiStride = KBG * channels * NB * 16
+        let xiStride = KBG * channels * NB * channelBlock
         let l = WinogradMatrices.filterRecovery(tile: m, taps: r)
         let lText = l.map { "{ " + $0.map { "\($0)" }.joined(separator: ", ") + " }" }.joined(separator: ", ")
         let activation = step.activation.map { $0 == .softmax ? "" : "v = \(scalarActivation($0, "v"));" } ?? ""
@@ -75,7 +75,7 @@ extension FastCEmitter {
                 int c, i, j, l, p, q, ky, kx;
                 for (i = 0; i < \(m); i++) for (j = 0; j < \(m); j++) for (l = 0; l < 16; l++) acc[i][j][l] = bias ? bias[l] : 0.0;
                 for (c = 0; c < \(C); c++) {
-                    const float *uc = u + ((size_t)g * \(channels) + (size_t)c) * \(NB * 16) + (size_t)(kb % \(NB)) * 16;
+                    const float *uc = u + ((size_t)g * \(channels) + (size_t)c) * \(NB * channelBlock) + (size_t)(kb % \(NB)) * 16;
                     for (l = 0; l < lanes; l++) {
                         for (p = 0; p < \(r); p++) for (q = 0; q < \(t); q++) {
                             double s = 0.0;

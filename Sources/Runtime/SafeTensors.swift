@@ -191,7 +191,7 @@ public struct WeightFile: Sendable {
             let tensor = tensors[key]!
             let size = tensor.storage.count * 4
             if i > 0 { header += "," }
-            header += jsonQuoted(key)
+            header += CheckReport.quoted(key)
             header += ":{\"dtype\":\"F32\",\"shape\":[" + tensor.shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(offset),\(offset + size)]}"
             offset += size
@@ -296,24 +296,6 @@ func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
         i += length
     }
     return nil
-}
-
-private func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
 
 // MARK: - A small, strict JSON reader

@@ -357,6 +357,8 @@ public enum CheckReport {
         return out + "}"
     }
 
+    /// `text` as a JSON string: the one escaper of every JSON cnnc writes (`check --json`,
+    /// `bench --json`, safetensors headers), so they all escape alike.
     public static func quoted(_ text: String) -> String {
         // Most strings need no escape; they are quoted whole rather than scalar by scalar.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

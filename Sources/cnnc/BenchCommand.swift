@@ -282,19 +282,7 @@ struct BenchResult {
 
     var json: String {
         func number(_ value: Double) -> String { value.isFinite ? String(format: "%.6g", value) : "null" }
-        func string(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default:
-                    if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-                }
-            }
-            return out + "\""
-        }
+        let string = CheckReport.quoted
         var fields = [
             "\"network\": \(string(network))", "\"backend\": \(string(backend))", "\"batch\": \(batch)",
             "\"threads\": \(threads)", "\"runs\": \(runs)", "\"median_ms\": \(number(medianSeconds * 1e3))",
