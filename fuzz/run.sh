@@ -49,7 +49,8 @@ libraries="$modules/libShapeCheck.a $modules/libParser.a"
 if [ "$target" != parser ]; then
     # The readers and what they use; the rest of Runtime (interpreter, compiled backends) is not needed.
     build_module Runtime Sources/Runtime/SafeTensors.swift Sources/Runtime/NPY.swift Sources/Runtime/NetPBM.swift \
-        Sources/Runtime/FileIO.swift Sources/Runtime/OutputWriter.swift Sources/Runtime/SignalCleanup.swift Sources/Runtime/Tensor.swift
+        Sources/Runtime/FileIO.swift Sources/Runtime/InputFile.swift Sources/Runtime/MemoryBudget.swift \
+        Sources/Runtime/OutputWriter.swift Sources/Runtime/SignalCleanup.swift Sources/Runtime/Tensor.swift
     libraries="$modules/libRuntime.a $libraries"
 fi
 binary=$work/bin/fuzz-$target

@@ -119,7 +119,8 @@ public func runChild(_ path: String, _ arguments: [String], workingDirectory: St
     return ChildResult(termination: termination, output: String(decoding: output, as: UTF8.self), pid: pid)
 }
 
-func monotonicSeconds() -> Double {
+/// Seconds on the monotonic clock (bench's timings and every bounded wait).
+public func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

@@ -1,3 +1,4 @@
+import ShapeCheck
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -66,14 +67,9 @@ public struct MemoryBudget: Sendable, Equatable {
         return Int(value)
     }
 
-    /// "1 GiB", "512 MiB", "1.5 GiB", "900 KiB", "12 B".
+    /// "1 GiB", "512 MiB", "1.5 GiB", "900 KiB", "12 B": `check`'s sizes without a ".0".
     public static func describe(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        if unit == 0 { return "\(bytes) B" }
-        let rounded = (value * 10).rounded() / 10
-        return rounded == rounded.rounded() ? "\(Int(rounded)) \(units[unit])" : "\(rounded) \(units[unit])"
+        CheckReport.bytes(bytes).replacing(".0 ", with: " ")
     }
 
     /// "workspace budget 1 GiB; set CNNC_MEMORY_LIMIT to change" (or "…, from CNNC_MEMORY_LIMIT").
@@ -82,6 +78,7 @@ public struct MemoryBudget: Sendable, Equatable {
     }
 }
 
+import ShapeCheck
 #if canImport(Glibc)
 private let RLIMIT_AS_VALUE = Int32(RLIMIT_AS.rawValue)
 #else

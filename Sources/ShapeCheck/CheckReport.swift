@@ -411,9 +411,9 @@ public enum CheckReport {
         }
     }
 
-    /// 246824 → "241.0 KiB".
+    /// 246824 → "241.0 KiB" (MemoryBudget.describe drops a ".0" from the same text).
     public static func bytes(_ value: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var amount = Double(value)
         var unit = 0
         while amount >= 1024 && unit < units.count - 1 {

@@ -202,11 +202,7 @@ enum BenchCommand {
         return (steps, windows)
     }
 
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
+    static func now() -> Double { monotonicSeconds() }
 
     static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return 0 }
