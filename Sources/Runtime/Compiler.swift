@@ -80,7 +80,8 @@ public struct Compiler: Sendable {
         let fingerprint = stat(resolved, &info) == 0
             ? "\(resolved) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
             : resolved
-        let version = try Compiler.versionCache.value(for: fingerprint) {
+        if let cached = Compiler.versions.locked({ $0[fingerprint] }) { return fingerprint + "\n" + cached }
+        let version = try {
             let memo = memoDirectory.map { "\($0)/compilers/\(SHA256.hex(Array(fingerprint.utf8)).prefix(32)).version" }
             if let memo, let bytes = try? readFileBytes(memo, limit: 1 << 20) { return String(decoding: bytes, as: UTF8.self) }
             let result: ChildResult
@@ -96,31 +97,13 @@ public struct Compiler: Sendable {
                 try? writeDurably(Array(result.output.utf8), to: memo)
             }
             return result.output
-        }
+        }()
+        Compiler.versions.locked { $0[fingerprint] = version }
         return fingerprint + "\n" + version
     }
 
-    private static let versionCache = VersionCache()
-}
-
-/// A lock-protected memo of `--version` outputs.
-final class VersionCache: @unchecked Sendable {
-    private var values: [String: String] = [:]
-    private let lock = NSLock()
-
-    func value(for key: String, compute: () throws -> String) rethrows -> String {
-        lock.lock()
-        if let cached = values[key] {
-            lock.unlock()
-            return cached
-        }
-        lock.unlock()
-        let computed = try compute()
-        lock.lock()
-        values[key] = computed
-        lock.unlock()
-        return computed
-    }
+    /// `--version` outputs by compiler fingerprint, for this process.
+    private static let versions = Locked([String: String]())
 }
 
 /// The processor's model and feature flags (from /proc/cpuinfo), or "" where unavailable.
