@@ -361,8 +361,10 @@ struct KernelPlanner {
         case .fullyConnected(let fc):
             if case .transposed(let base, let rows, let columns) = fc.weight.recipe, rows == fc.outputs, columns == fc.inputs {
                 let inputShape = program.values[step.inputs[0]].shape
+                // Only a volume without padding lanes is read blocked: a padding lane's weight is
+                // zero, but it may hold a NaN (0·inf of a convolution's padded filter).
                 let blockedInput = Self.isVolume(inputShape) && isBlockedAvailable(step.inputs[0])
-                    && inputShape.elementCount == fc.inputs
+                    && inputShape.elementCount == fc.inputs && inputShape.depth % channelBlock == 0
                 let blocks = facts.fullyConnectedBlocks
                 var packed = fc
                 let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
