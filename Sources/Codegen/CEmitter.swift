@@ -81,14 +81,9 @@ struct CEmitter {
     var macroPrefix: String { prefix.uppercased() }
 
     func emit(embeddedWeights: [Float]?) throws -> CSource {
-        try checkSizes(program)
-        if let embeddedWeights, embeddedWeights.count != program.weightCount {
-            throw EmitError("\(embeddedWeights.count) embedded weights given, the program needs \(program.weightCount)")
+        try scaffold.files(arenaElements: plan.arenaElements, embeddedWeights: embeddedWeights) { hash in
+            emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
         }
-        let (header, hash) = scaffold.header(arenaElements: plan.arenaElements, embedded: embeddedWeights != nil)
-        let implementation = emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
-        return CSource(symbolPrefix: prefix, header: EmittedFile(name: "\(prefix).h", contents: header),
-                       implementation: EmittedFile(name: "\(prefix).c", contents: implementation))
     }
 
     /// The header, entry points, size functions and checks it shares with the fast emitter.

@@ -148,18 +148,31 @@ struct CProgramScaffold {
          definition(.outputSize, body: "    return \(macroPrefix)_OUTPUT_SIZE;\n")].joined(separator: "\n")
     }
 
+    /// NAME.h and NAME.c: checks the sizes and the embedded weights' count, seals the header,
+    /// and wraps the implementation `body` prints for the header's hash.
+    func files(arenaElements: Int, embeddedWeights: [Float]?, body: (UInt64) throws -> String) throws -> CSource {
+        try checkSizes(program)
+        if let embeddedWeights, embeddedWeights.count != program.weightCount {
+            throw EmitError("\(embeddedWeights.count) embedded weights given, the program needs \(program.weightCount)")
+        }
+        let (sealed, hash) = header(arenaElements: arenaElements, embedded: embeddedWeights != nil)
+        return CSource(symbolPrefix: prefix, header: EmittedFile(name: "\(prefix).h", contents: sealed),
+                       implementation: EmittedFile(name: "\(prefix).c", contents: try body(hash)))
+    }
+
     /// The run function's first checks: -1 for a negative batch or a NULL pointer it needs,
     /// 0 for an empty batch, and `weights` marked used when no step reads it.
-    func argumentChecks(usesWorkspace: Bool) -> String {
+    func argumentChecks(usesWorkspace: Bool, depth: Int = 1) -> String {
         let usesWeights = program.steps.contains { !$0.kernel.weightRefs.isEmpty }
         var required = ["input == NULL", "output == NULL"]
         if usesWeights { required.insert("weights == NULL", at: 0) }
         if usesWorkspace { required.insert("workspace == NULL", at: usesWeights ? 1 : 0) }
-        var out = "    if (batch < 0) return -1;\n"
-        out += "    if (batch == 0) return 0;\n"
-        out += "    if (\(required.joined(separator: " || "))) return -1;\n"
-        if !usesWeights { out += "    (void)weights;\n" }
-        return out
+        var c = CWriter(depth: depth)
+        c.line("if (batch < 0) return -1;")
+        c.line("if (batch == 0) return 0;")
+        c.line("if (\(required.joined(separator: " || "))) return -1;")
+        if !usesWeights { c.line("(void)weights;") }
+        return c.text
     }
 
     /// The definition of NAME_embedded_weights, eight floats a line.

@@ -53,7 +53,7 @@ extension FastCEmitter {
         case .flat:
             return flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
                                    pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
-                                   CB: CB, CBC: CBC, sweepRows: sweepRows)
+                                   CB: CB, CBC: CBC)
         case .wholeRows:
             return multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
                                        imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
@@ -72,45 +72,46 @@ extension FastCEmitter {
             s += "static const int \(fn)_edges[\(edges.count)][3] = { "
             s += edges.map { "{ \($0.0), \($0.1), \($0.2) }" }.joined(separator: ", ") + " };\n\n"
         }
-        s += taskPrologue(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
-                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
-        s += """
-                    int oy, cb0, ys;
-                    /* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */
-                    for (ys = oy0; ys < oy1; ys += \(sweepRows)) {
-                    const int ye = ys + \(sweepRows) < oy1 ? ys + \(sweepRows) : oy1;
-                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
-                    const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
-                    (void)cb1;
-                    for (oy = ys; oy < ye; oy++) {
-            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
-                        const float *rrow = res ? res + (size_t)oy * \(OW * channelBlock) : NULL;
-                        int ox, e;
-                        (void)ox; (void)e; (void)rrow;
-
-            """
-        // The row's strips of P pixels, then those of P − 1.
-        var start = left
-        for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
-            s += """
-                            for (ox = \(start); ox + \(pixels) <= \(start + count * pixels); ox += \(pixels))
-                                \(fn)_r\(pixels)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
-                                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(CBC < CB ? ", cb0, cb1" : ""));
-
-                """
-            start += count * pixels
-        }
-        if !edges.isEmpty {
-            s += """
-                            for (e = 0; e < \(edges.count); e++) {
-                                const int x = \(fn)_edges[e][0];
-                                \(fn)_r1(orow + x * 16, in, row + (ptrdiff_t)(x * \(SW) - \(PL)) * \(pixelStride), w, bias,
-                                    rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, \(fn)_edges[e][1], \(fn)_edges[e][2]\(CBC < CB ? ", cb0, cb1" : ""));
+        let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
+        s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
+                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual) { c in
+            c.line("int oy, cb0, ys;")
+            c.line("/* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */")
+            c.scope("for (ys = oy0; ys < oy1; ys += \(sweepRows))") { c in
+                c.line("const int ye = ys + \(sweepRows) < oy1 ? ys + \(sweepRows) : oy1;")
+                c.scope("for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC))") { c in
+                    c.line("const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);")
+                    c.line("(void)cb1;")
+                    c.scope("for (oy = ys; oy < ye; oy++)") { c in
+                        c.line(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
+                        c.line("""
+                            const float *rrow = res ? res + (size_t)oy * \(OW * channelBlock) : NULL;
+                            int ox, e;
+                            (void)ox; (void)e; (void)rrow;
+                            """)
+                        // The row's strips of P pixels, then those of P − 1.
+                        var start = left
+                        for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
+                            c.line("""
+                                for (ox = \(start); ox + \(pixels) <= \(start + count * pixels); ox += \(pixels))
+                                    \(fn)_r\(pixels)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                                        rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, \(KW)\(chunkArguments));
+                                """)
+                            start += count * pixels
+                        }
+                        if !edges.isEmpty {
+                            c.scope("for (e = 0; e < \(edges.count); e++)") { c in
+                                c.line("""
+                                    const int x = \(fn)_edges[e][0];
+                                    \(fn)_r1(orow + x * 16, in, row + (ptrdiff_t)(x * \(SW) - \(PL)) * \(pixelStride), w, bias,
+                                        rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, \(fn)_edges[e][1], \(fn)_edges[e][2]\(chunkArguments));
+                                    """)
                             }
-
-                """
+                        }
+                    }
+                }
+            }
         }
-        s += "        }\n        }\n        }\n    }\n}\n"
         return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
     }
 
@@ -121,13 +122,13 @@ extension FastCEmitter {
     static func rowTaps(_ conv: ConvolutionKernel, padTop PT: Int, inputHeight H: Int, rowStride: Int) -> String {
         let SH = conv.window.strideHeight, DH = conv.window.dilationHeight
         return """
-                        const int iy = oy * \(SH) - \(PT);
-                        const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
-                        int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
-                        const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
-                        float *orow = out + (size_t)oy * \(conv.output.width * channelBlock);
-                        if (ky1 > \(conv.window.kernelHeight)) ky1 = \(conv.window.kernelHeight);
-                        if (ky1 < ky0) ky1 = ky0;
+            const int iy = oy * \(SH) - \(PT);
+            const int ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0;
+            int ky1 = \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH);
+            const ptrdiff_t row = (ptrdiff_t)iy * \(rowStride);
+            float *orow = out + (size_t)oy * \(conv.output.width * channelBlock);
+            if (ky1 > \(conv.window.kernelHeight)) ky1 = \(conv.window.kernelHeight);
+            if (ky1 < ky0) ky1 = ky0;
             """
     }
 
@@ -138,18 +139,14 @@ extension FastCEmitter {
         call(fn, step, tasks: tasks, res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
     }
 
-    /// The start of a convolution's task function: task t is output channel group g (outermost,
-    /// so a batch reuses each group's weights), image n and row band `band`; `range` declares
-    /// the band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
-    /// bias, out and res for the task.
-    func taskPrologue(_ fn: String, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
-                      imageOut: Int, bias: Bool, residual: Bool) -> String {
-        """
-        static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-        {
-            int t;
-            (void)scratch;
-            for (t = begin; t < end; t++) {
+    /// A convolution's task function: task t is output channel group g (outermost, so a
+    /// batch reuses each group's weights), image n and row band `band`; `range` declares the
+    /// band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
+    /// bias, out and res for `body`.
+    func convolutionTask(_ fn: String, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
+                         imageOut: Int, bias: Bool, residual: Bool, body: (inout CWriter) -> Void) -> String {
+        taskFunction(fn) { c in
+            c.line("""
                 /* output channel group outermost, so a batch reuses each group's weights */
                 const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
                 \(range)
@@ -159,8 +156,9 @@ extension FastCEmitter {
                 const float *bias = \(bias ? "a->bias + g * \(NB * channelBlock)" : "NULL");
                 float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
                 const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
-
-        """
+                """)
+            body(&c)
+        }
     }
 
     /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
@@ -168,8 +166,7 @@ extension FastCEmitter {
     /// row's first 5): every call but a band's last keeps the full set of accumulators.
     func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
                          kernel: (Int) -> MicroKernel, H: Int, imageIn: Int, rowStride: Int, pixelStride: Int,
-                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int,
-                         sweepRows: Int) -> (String, String) {
+                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int) -> (String, String) {
         let OH = conv.output.height, OW = conv.output.width
         let SH = conv.window.strideHeight, SW = conv.window.strideWidth
         let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
@@ -177,11 +174,11 @@ extension FastCEmitter {
         let residual = step.inputs.count > 1
         let bands = d.bands
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
-        let sweepPixels = max(R, min(OH, sweepRows) * OW / R * R)
+        let sweepPixels = d.flatSweepPixels(outputHeight: OH, outputWidth: OW)
         let prefetch = CBC < CB
             ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: imageIn / CB, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
                                 firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
-            : (setup: "", step: "")
+            : nil
         var s = "/* direct convolution, \(NB * channelBlock) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
         for strip in 1...R {
             var k = kernel(strip)
@@ -189,32 +186,39 @@ extension FastCEmitter {
             k.flat = true
             s += microKernel(k) + "\n"
         }
-        s += taskPrologue(fn, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
-                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
-        s += """
-                    ptrdiff_t po[\(R)];
-                    int p, r, cb0, ps;
-                    (void)res;
-                    /* \(sweepPixels) pixels at a time, so that their partial sums stay in L2 */
-                    for (ps = p0; ps < p1; ps += \(sweepPixels)) {
-                    const int pe = ps + \(sweepPixels) < p1 ? ps + \(sweepPixels) : p1;
-                    for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC)) {
-                        const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);
-            \(prefetch.setup)
-                        (void)cb1;
-                        for (p = ps; p < pe; p += \(R)) {
-                            const int count = pe - p < \(R) ? pe - p : \(R);
-            \(prefetch.step)
+        s += convolutionTask(fn, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);",
+                             imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut,
+                             bias: conv.bias != nil, residual: residual) { c in
+            c.line("""
+                ptrdiff_t po[\(R)];
+                int p, r, cb0, ps;
+                (void)res;
+                /* \(sweepPixels) pixels at a time, so that their partial sums stay in L2 */
+                """)
+            c.scope("for (ps = p0; ps < p1; ps += \(sweepPixels))") { c in
+                c.line("const int pe = ps + \(sweepPixels) < p1 ? ps + \(sweepPixels) : p1;")
+                c.scope("for (cb0 = 0; cb0 < \(CB); cb0 += \(CBC))") { c in
+                    c.line("const int cb1 = cb0 + \(CBC) < \(CB) ? cb0 + \(CBC) : \(CB);")
+                    if let prefetch { c.line(prefetch.setup) }
+                    c.line("(void)cb1;")
+                    c.scope("for (p = ps; p < pe; p += \(R))") { c in
+                        c.line("const int count = pe - p < \(R) ? pe - p : \(R);")
+                        if let prefetch { c.line(prefetch.step) }
+                        c.line("""
                             for (r = 0; r < count; r++)
                                 po[r] = (ptrdiff_t)((p + r) / \(OW)) * \(SH * rowStride) + (ptrdiff_t)((p + r) % \(OW)) * \(SW * pixelStride);
-                            switch (count) {
-
-            """
-        for strip in stride(from: R, through: 1, by: -1) {
-            s += "                case \(strip): \(fn)_f\(strip)(out + (size_t)p * 16, in, 0, w, bias, "
-            s += "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;\n"
+                            """)
+                        c.scope("switch (count)") { c in
+                            for strip in stride(from: R, through: 1, by: -1) {
+                                c.line("case \(strip): \(fn)_f\(strip)(out + (size_t)p * 16, in, 0, w, bias, "
+                                    + "\(residual ? "res + (size_t)p * 16" : "NULL"), pf, 0, \(KH), 0, \(KW)\(chunkArguments), po); break;")
+                            }
+                            c.line("default: break;")
+                        }
+                    }
+                }
+            }
         }
-        s += "                default: break;\n                }\n            }\n        }\n        }\n    }\n}\n"
         return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
     }
 
@@ -225,17 +229,17 @@ extension FastCEmitter {
     func nextSlicePrefetch(inputHeight H: Int, rowStride: Int, blockStride: Int, blockWeights: Int,
                            CB: Int, CBC: Int, firstRow: String, lastRow: String, calls: String) -> (setup: String, step: String) {
         let setup = """
-                        /* the next slice's weights and input rows, fetched a few lines per call */
-                        const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
-                        const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
-                        const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(blockWeights), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
-                        const int wl = nbn * \(blockWeights / channelBlock), il = (r1_ - r0_) * \(rowStride / channelBlock), calls_ = \(calls);
-                        const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
-                        int qw = 0, qb = 0, ql = 0;
+            /* the next slice's weights and input rows, fetched a few lines per call */
+            const int nb0 = cb0 + \(CBC), nbn = nb0 >= \(CB) ? 0 : (nb0 + \(CBC) < \(CB) ? \(CBC) : \(CB) - nb0);
+            const int r0_ = \(firstRow), r1_ = \(lastRow) < \(H) ? \(lastRow) : \(H);
+            const float *nw = w + (size_t)(nbn ? nb0 : 0) * \(blockWeights), *ni = in + (size_t)(nbn ? nb0 : 0) * \(blockStride) + (size_t)r0_ * \(rowStride);
+            const int wl = nbn * \(blockWeights / channelBlock), il = (r1_ - r0_) * \(rowStride / channelBlock), calls_ = \(calls);
+            const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
+            int qw = 0, qb = 0, ql = 0;
             """
         let step = """
-                            { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
-                              for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * \(blockStride) + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
+            { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
+              for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * \(blockStride) + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
             """
         return (setup, step)
     }
@@ -256,22 +260,24 @@ extension FastCEmitter {
             k.pixelRow = (OW, SH * rowStride)
             s += microKernel(k) + "\n"
         }
-        s += taskPrologue(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB,
-                          OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual)
-        s += """
-                    int oy = oy0;
-                    (void)res;
-                    for (; oy + \(d.rows) <= oy1; oy += \(d.rows))
-                        \(fn)_rows\(d.rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias,
-                            \(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));
-                    switch (oy1 - oy) {
-
-            """
-        for rows in 1..<d.rows {
-            s += "        case \(rows): \(fn)_rows\(rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias, "
-            s += "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth)); break;\n"
+        let rest = "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));"
+        s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
+                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual) { c in
+            c.line("""
+                int oy = oy0;
+                (void)res;
+                for (; oy + \(d.rows) <= oy1; oy += \(d.rows))
+                    \(fn)_rows\(d.rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias,
+                        \(rest)
+                """)
+            c.scope("switch (oy1 - oy)") { c in
+                for rows in 1..<d.rows {
+                    c.line("case \(rows): \(fn)_rows\(rows)(out + (size_t)oy * \(OW * channelBlock), in, (ptrdiff_t)(oy * \(SH)) * \(rowStride), w, bias, "
+                        + rest + " break;")
+                }
+                c.line("default: break;")
+            }
         }
-        s += "        default: break;\n        }\n    }\n}\n"
         _ = H; _ = W
         return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
     }
@@ -289,43 +295,53 @@ extension FastCEmitter {
         let full = pairsPerRow / R, remainder = pairsPerRow - full * R
         let bias = conv.bias != nil
         let residual = step.inputs.count > 1
+        let channels = C - (CB - 1) * channelBlock == channelBlock ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * channelBlock) : 16)")
         func kernel(_ strip: Int) -> String {
             let accumulators = (0..<strip).map { "a\($0)" }
-            let channels = C - (CB - 1) * channelBlock == channelBlock ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * channelBlock) : 16)")
-            var s = "static void \(fn)_p\(strip)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
-            s += "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)\n{\n"
-            s += "    cv16 \(accumulators.joined(separator: ", "));\n    int cb, ky, kx, ic;\n"
-            if bias {
-                s += "    { const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }\n"
-            } else {
-                s += "    (void)bias;\n    " + accumulators.map { "\($0) = cv_zero();" }.joined(separator: " ") + "\n"
-            }
-            s += """
-                    for (cb = 0; cb < \(CB); cb++) {
-                        for (ky = ky0; ky < ky1; ky++) {
-                            for (kx = 0; kx < \(KW); kx++) {
+            var c = CWriter()
+            c.function("static void \(fn)_p\(strip)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
+                       + "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)") { c in
+                c.line("cv16 \(accumulators.joined(separator: ", "));")
+                c.line("int cb, ky, kx, ic;")
+                if bias {
+                    c.line("{ const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }")
+                } else {
+                    c.line("(void)bias;")
+                    c.line(accumulators.map { "\($0) = cv_zero();" }.joined(separator: " "))
+                }
+                c.scope("for (cb = 0; cb < \(CB); cb++)") { c in
+                    c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
+                        c.scope("for (kx = 0; kx < \(KW); kx++)") { c in
+                            c.line("""
                                 const float *restrict x = in + (off + (ptrdiff_t)cb * \(blockStride) + (ptrdiff_t)ky * \(DH * rowStride) + (ptrdiff_t)kx * \(DW));
                                 const float *restrict wp = w + ((size_t)(cb * \(KH) + ky) * \(KW) + (size_t)kx) * 256;
-                                for (ic = 0; ic < \(channels); ic++) {
-                                    const float *restrict xi = x + ic * \(channelStride);
-                                    const cv16 w0 = cv_load(wp + ic * 16);
-
-                """
-            for r in 0..<strip { s += "                    a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r));\n" }
-            s += "                }\n            }\n        }\n    }\n    {\n        cv16 v;\n"
-            for r in 0..<strip where !residual {
-                s += "        v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), v);\n"
-            }
-            // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
-            for r in 0..<strip where residual {
-                s += "        cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), a\(r));\n"
-                for p in [2 * r, 2 * r + 1] {
-                    s += "        v = cv_add(cv_load(out + \(p * channelBlock)), cv_load(res + \(p * channelBlock)));" + vectorActivation(step.activation)
-                        + " cv_store(out + \(p * channelBlock), v);\n"
+                                """)
+                            c.scope("for (ic = 0; ic < \(channels); ic++)") { c in
+                                c.line("const float *restrict xi = x + ic * \(channelStride);")
+                                c.line("const cv16 w0 = cv_load(wp + ic * 16);")
+                                for r in 0..<strip { c.line("a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r));") }
+                            }
+                        }
+                    }
                 }
+                c.line("{")
+                c.indented { c in
+                    c.line("cv16 v;")
+                    for r in 0..<strip where !residual {
+                        c.line("v = a\(r);" + vectorActivation(step.activation) + " cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), v);")
+                    }
+                    // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
+                    for r in 0..<strip where residual {
+                        c.line("cv_store_pairs(out + \(2 * r * channelBlock), out + \((2 * r + 1) * channelBlock), a\(r));")
+                        for p in [2 * r, 2 * r + 1] {
+                            c.line("v = cv_add(cv_load(out + \(p * channelBlock)), cv_load(res + \(p * channelBlock)));" + vectorActivation(step.activation)
+                                + " cv_store(out + \(p * channelBlock), v);")
+                        }
+                    }
+                }
+                c.line("}")
             }
-            s += "    }\n}\n"
-            return s
+            return c.text
         }
         var s = "/* direct convolution of a planar input, 8 channels x 2 pixels per register, \(R) pairs per call */\n"
         var strips = Set<Int>()
@@ -333,31 +349,27 @@ extension FastCEmitter {
         if remainder > 0 { strips.insert(remainder) }
         for strip in strips.sorted() { s += kernel(strip) + "\n" }
         let bands = d.bands
-        s += """
-            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    const int n = t / \(bands), band = t % \(bands);
-                    const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);
-                    const float *in = a->in + (size_t)n * \(imageIn);
-                    float *out = a->out + (size_t)n * \(imageOut);
-                    int oy, ox;
-                    (void)ox;
-                    for (oy = oy0; oy < oy1; oy++) {
-            \(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
-
-            """
-        if residual { s += "            const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * channelBlock);\n" }
         let res = { (ox: String) in residual ? " rrow + \(ox)," : "" }
-        if full > 0 {
-            s += "            for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) \(fn)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"),\(res("ox * 16")) ky0, ky1);\n"
+        s += taskFunction(fn) { c in
+            c.line("""
+                const int n = t / \(bands), band = t % \(bands);
+                const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);
+                const float *in = a->in + (size_t)n * \(imageIn);
+                float *out = a->out + (size_t)n * \(imageOut);
+                int oy, ox;
+                (void)ox;
+                """)
+            c.scope("for (oy = oy0; oy < oy1; oy++)") { c in
+                c.line(Self.rowTaps(conv, padTop: PT, inputHeight: H, rowStride: rowStride))
+                if residual { c.line("const float *rrow = a->res + (size_t)n * \(imageOut) + (size_t)oy * \(OW * channelBlock);") }
+                if full > 0 {
+                    c.line("for (ox = 0; ox + \(2 * R) <= \(2 * full * R); ox += \(2 * R)) \(fn)_p\(R)(orow + ox * 16, in, row + ox, a->w, \(bias ? "a->bias" : "NULL"),\(res("ox * 16")) ky0, ky1);")
+                }
+                if remainder > 0 {
+                    c.line("\(fn)_p\(remainder)(orow + \(2 * full * R * channelBlock), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * channelBlock)")) ky0, ky1);")
+                }
+            }
         }
-        if remainder > 0 {
-            s += "            \(fn)_p\(remainder)(orow + \(2 * full * R * channelBlock), in, row + \(2 * full * R), a->w, \(bias ? "a->bias" : "NULL"),\(res("\(2 * full * R * channelBlock)")) ky0, ky1);\n"
-        }
-        s += "        }\n    }\n}\n"
         _ = W
         return (s, convolutionCall(fn, step, conv, tasks: "batch * \(bands)"))
     }

@@ -31,15 +31,10 @@ struct FastCEmitter {
     var macroPrefix: String { prefix.uppercased() }
 
     func emit(embeddedWeights: [Float]?) throws -> CSource {
-        try checkSizes(program)
-        if let embeddedWeights, embeddedWeights.count != program.weightCount {
-            throw EmitError("\(embeddedWeights.count) embedded weights given, the program needs \(program.weightCount)")
-        }
         let memory = program.memory ?? MemoryPlanner.plan(program)
-        let (sealed, hash) = scaffold.header(arenaElements: memory.arenaElements, embedded: embeddedWeights != nil)
-        let implementation = try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
-        return CSource(symbolPrefix: prefix, header: EmittedFile(name: "\(prefix).h", contents: sealed),
-                       implementation: EmittedFile(name: "\(prefix).c", contents: implementation))
+        return try scaffold.files(arenaElements: memory.arenaElements, embeddedWeights: embeddedWeights) { hash in
+            try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
+        }
     }
 
     /// The plain emitter's header and checks, with the threaded run and the profile added.
@@ -112,7 +107,10 @@ struct FastCEmitter {
             } else {
                 let (definition, text) = emitStep(SharedDefinitions.placeholder, step)
                 var comment = "/* \(what)"
-                if step.inputs.count > 1, step.kernel != .blocked { comment += ", plus the residual" }
+                switch step.kernel {
+                case .directConvolution, .winogradConvolution: if step.inputs.count > 1 { comment += ", plus the residual" }
+                default: break
+                }
                 // A fused residual's activation is the add's, which the convolution's text does not name.
                 let kernel = step.layer?.kernel
                 if let activation = step.activation, kernel?.mnemonic != activation.description,
@@ -123,8 +121,8 @@ struct FastCEmitter {
                 let name = shared.define(definition, comment: comment) { _ in "cnnc_s\(index)" }
                 call = SharedDefinitions.naming(text, name)
             }
-            calls.append("    /* \(commentText(step.name)): \(what); \(plan.kernelName(step)) */\n"
-                + "    CNNC_PROFILE_BEGIN\n    \(call)\n    CNNC_PROFILE_END(\(index))")
+            calls.append("/* \(commentText(step.name)): \(what); \(plan.kernelName(step)) */\n"
+                + "CNNC_PROFILE_BEGIN\n\(call)\nCNNC_PROFILE_END(\(index))")
         }
         out += "\n/* The kernels, one function for all the steps of the same shape. */\n" + shared.text
 
@@ -137,23 +135,30 @@ struct FastCEmitter {
                                    body: "    return step >= 0 && step < \(steps) ? cnnc_profile_seconds[step] : 0.0;\n")
         out += "#endif\n\n"
         out += scaffold.definition(.run, body: "    return \(prefix)_run_threads(weights, workspace, input, output, batch, 1);\n")
-        out += "\n" + CEntryPoint.runThreads.signature(prefix: prefix) + "\n{\n"
-        out += "    int cnnc_threads;\n"
-        out += "    float *cnnc_scratch0;\n"
-        out += "#if defined(CNNC_PROFILE)\n    double cnnc_profile_start;\n#endif\n"
-        out += scaffold.argumentChecks(usesWorkspace: usesWorkspace)
-        let n = "(size_t)batch"
-        out += "    cnnc_scratch0 = \(usesWorkspace ? "workspace + \(n) * \(macroPrefix)_ARENA_SIZE" : "NULL");\n"
-        out += "    (void)cnnc_scratch0;\n"
-        for (id, offset) in plan.offsets.enumerated() {
-            guard let offset else { continue }
-            out += "    float *const \(pointer(id)) = workspace + (size_t)\(offset) * \(n);"
-            out += "    /* \(commentText(plan.values[id].shape.description)) \(plan.values[id].layout.rawValue) */\n"
+        var run = CWriter()
+        run.function(CEntryPoint.runThreads.signature(prefix: prefix)) { c in
+            c.line("""
+                int cnnc_threads;
+                float *cnnc_scratch0;
+                #if defined(CNNC_PROFILE)
+                double cnnc_profile_start;
+                #endif
+                """)
+            c.line(String(scaffold.argumentChecks(usesWorkspace: usesWorkspace, depth: 0).dropLast()))
+            c.line("cnnc_scratch0 = \(usesWorkspace ? "workspace + (size_t)batch * \(macroPrefix)_ARENA_SIZE" : "NULL");")
+            c.line("(void)cnnc_scratch0;")
+            for (id, offset) in plan.offsets.enumerated() {
+                guard let offset else { continue }
+                c.line("float *const \(pointer(id)) = workspace + (size_t)\(offset) * (size_t)batch;"
+                    + "    /* \(commentText(plan.values[id].shape.description)) \(plan.values[id].layout.rawValue) */")
+            }
+            c.line("cnnc_threads = cnnc_pool_acquire(threads);")
+            c.line("")
+            for call in calls { c.line(call) }
+            c.line("cnnc_pool_release(cnnc_threads);")
+            c.line("return 0;")
         }
-        out += "    cnnc_threads = cnnc_pool_acquire(threads);\n"
-        out += "\n" + calls.joined(separator: "\n") + "\n"
-        out += "    cnnc_pool_release(cnnc_threads);\n    return 0;\n}\n"
-
+        out += "\n" + run.text
         if let embeddedWeights { out += scaffold.embeddedWeights(embeddedWeights) }
         return out
     }
@@ -187,8 +192,8 @@ struct FastCEmitter {
             if case .convolution(let conv) = layer.kernel { return winogradConvolution(fn, step, w, conv) }
         case (.fullyConnected(let f), let layer?):
             if case .fullyConnected(let fc) = layer.kernel { return fullyConnected(fn, step, f, fc) }
-        case (.blocked, let layer?):
-            return blocked(fn, step, layer)
+        case (.blocked(let schedule), let layer?):
+            return blocked(fn, step, schedule, layer)
         default:
             break
         }
@@ -196,7 +201,7 @@ struct FastCEmitter {
         preconditionFailure("plan step \(step.name): a \(step.kernelName) kernel without its layer")
     }
 
-    /// The block that fills a cnnc_args and runs `tasks` tasks.
+    /// The block that fills a cnnc_args and runs `tasks` tasks, then `after`.
     func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "NULL",
               ins: String = "NULL", w: String = "NULL", bias: String = "NULL", after: String = "") -> String {
         let input = step.inputs.isEmpty ? "NULL" : pointer(step.inputs[0])
@@ -209,11 +214,27 @@ struct FastCEmitter {
         } else {
             threads = "1"
         }
-        return """
-            {
-                    const cnnc_args cnnc_a = { \(pointer(step.output)), \(input), \(res), \(ins), \(w), \(bias), batch };
-                    cnnc_parallel(\(fn), &cnnc_a, \(tasks), \(threads), cnnc_scratch0);\(after)
-                }
-            """
+        var c = CWriter()
+        c.line("{")
+        c.indented { c in
+            c.line("const cnnc_args cnnc_a = { \(pointer(step.output)), \(input), \(res), \(ins), \(w), \(bias), batch };")
+            c.line("cnnc_parallel(\(fn), &cnnc_a, \(tasks), \(threads), cnnc_scratch0);")
+            if !after.isEmpty { c.line(after) }
+        }
+        c.line("}")
+        return String(c.text.dropLast())
+    }
+
+    /// `call` for a step with several inputs (add, concat), which it reads from a list.
+    func callOnInputs(_ fn: String, _ step: PlanStep, tasks: String) -> String {
+        let list = "\(fn)_inputs"
+        var c = CWriter()
+        c.line("{")
+        c.indented { c in
+            c.line("const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };")
+            c.line(call(fn, step, tasks: tasks, ins: list))
+        }
+        c.line("}")
+        return String(c.text.dropLast())
     }
 }

@@ -11,29 +11,26 @@ extension FastCEmitter {
         let H = input.height, W = input.width, H2 = output.height, W2 = output.width, CB = (input.depth + channelBlock - 1) / channelBlock
         let right = W2 - left - W
         var s = "/* a zero-bordered copy, \(W)x\(H) to \(W2)x\(H2) */\n"
-        s += """
-            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t, y;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    const float *x = a->in + (size_t)t * \(H * W * channelBlock);
-                    float *o = a->out + (size_t)t * \(H2 * W2 * channelBlock);
-                    for (y = 0; y < \(H2); y++) {
-                        float *row = o + (size_t)y * \(W2 * channelBlock);
-                        const int iy = y - \(top);
-                        if (iy < 0 || iy >= \(H)) {
-                            memset(row, 0, \(W2 * channelBlock) * sizeof(float));
-                        } else {
-                            \(left > 0 ? "memset(row, 0, \(left * channelBlock) * sizeof(float));" : "")
-                            memcpy(row + \(left * channelBlock), x + (size_t)iy * \(W * channelBlock), \(W * channelBlock) * sizeof(float));
-                            \(right > 0 ? "memset(row + \((left + W) * channelBlock), 0, \(right * channelBlock) * sizeof(float));" : "")
-                        }
-                    }
+        s += taskFunction(fn, integers: ["y"]) { c in
+            c.line("""
+                const float *x = a->in + (size_t)t * \(H * W * channelBlock);
+                float *o = a->out + (size_t)t * \(H2 * W2 * channelBlock);
+                """)
+            c.scope("for (y = 0; y < \(H2); y++)") { c in
+                c.line("""
+                    float *row = o + (size_t)y * \(W2 * channelBlock);
+                    const int iy = y - \(top);
+                    """)
+                c.ifElse("iy < 0 || iy >= \(H)") { c in
+                    c.line("memset(row, 0, \(W2 * channelBlock) * sizeof(float));")
+                } else: { c in
+                    if left > 0 { c.line("memset(row, 0, \(left * channelBlock) * sizeof(float));") }
+                    c.line("memcpy(row + \(left * channelBlock), x + (size_t)iy * \(W * channelBlock), \(W * channelBlock) * sizeof(float));")
+                    if right > 0 { c.line("memset(row + \((left + W) * channelBlock), 0, \(right * channelBlock) * sizeof(float));") }
                 }
             }
-
-            """
+        }
+        s += "\n"
         return (s, call(fn, step, tasks: "batch * \(CB)"))
     }
 
@@ -50,52 +47,58 @@ extension FastCEmitter {
             // Few images give few accumulators, each a chain of dependent FMAs: split the
             // reduction over `chains` interleaved partial sums so the FMA latency is hidden.
             let chains = f.chains[images - 1]
-            let unroll = chains
             var accumulators: [String] = []
             for c in 0..<chains { for b in 0..<images { for j in 0..<NB { accumulators.append("a\(b)_\(j)_\(c)") } } }
-            s += "static void \(fn)_n\(images)(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)\n{\n"
-            s += "#if defined(CNNC_SIMD)\n"
-            s += "    cv16 \(accumulators.joined(separator: ", "));\n    size_t i;\n"
-            s += "    " + accumulators.map { "\($0) = cv_zero();" }.joined(separator: " ") + "\n"
-            s += "    for (i = 0; i + \(unroll) <= \(rows); i += \(unroll)) {\n"
-            s += "        cv16 xv;\n"
-            for c in 0..<chains {
-                for j in 0..<NB { s += "        const cv16 w\(j)_\(c) = cv_load(w + (i + \(c)) * \(TW) + \(channelBlock * j));\n" }
-                for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i + \(c)]);" + (0..<NB).map { " a\(b)_\($0)_\(c) = cv_fma(xv, w\($0)_\(c), a\(b)_\($0)_\(c));" }.joined() + "\n"
-                }
-            }
-            s += "    }\n"
-            if rows % unroll != 0 {
-                s += "    for (; i < \(rows); i++) {\n        cv16 xv;\n"
-                for j in 0..<NB { s += "        const cv16 w\(j) = cv_load(w + i * \(TW) + \(channelBlock * j));\n" }
-                for b in 0..<images {
-                    s += "        xv = cv_set1(x[\(b * rows) + i]);" + (0..<NB).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined() + "\n"
-                }
-                s += "    }\n"
-            }
-            for c in 1..<max(chains, 1) where chains > 1 {
-                for b in 0..<images { for j in 0..<NB { s += "    a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(c));\n" } }
-            }
-            s += "    {\n        cv16 v;\n"
-            for b in 0..<images {
-                for j in 0..<NB {
-                    var line = "        v = a\(b)_\(j)_0;"
-                    if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(channelBlock * j)));" }
-                    line += vectorActivation(step.activation)
-                    let target = "y + \(b * OUT + channelBlock * j)"
-                    if fullTiles == tiles {
-                        line += " cv_store(\(target), v);"
-                    } else {
-                        line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(channelBlock * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
+            var c = CWriter()
+            c.function("static void \(fn)_n\(images)(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)") { c in
+                c.line("#if defined(CNNC_SIMD)")
+                c.line("cv16 \(accumulators.joined(separator: ", "));")
+                c.line("size_t i;")
+                c.line(accumulators.map { "\($0) = cv_zero();" }.joined(separator: " "))
+                c.scope("for (i = 0; i + \(chains) <= \(rows); i += \(chains))") { c in
+                    c.line("cv16 xv;")
+                    for k in 0..<chains {
+                        for j in 0..<NB { c.line("const cv16 w\(j)_\(k) = cv_load(w + (i + \(k)) * \(TW) + \(channelBlock * j));") }
+                        for b in 0..<images {
+                            c.line("xv = cv_set1(x[\(b * rows) + i + \(k)]);" + (0..<NB).map { " a\(b)_\($0)_\(k) = cv_fma(xv, w\($0)_\(k), a\(b)_\($0)_\(k));" }.joined())
+                        }
                     }
-                    s += line + "\n"
                 }
-            }
-            s += "    }\n"
-            if fc.bias == nil { s += "    (void)bias;\n" }
-            s += """
-                #else
+                if rows % chains != 0 {
+                    c.scope("for (; i < \(rows); i++)") { c in
+                        c.line("cv16 xv;")
+                        for j in 0..<NB { c.line("const cv16 w\(j) = cv_load(w + i * \(TW) + \(channelBlock * j));") }
+                        for b in 0..<images {
+                            c.line("xv = cv_set1(x[\(b * rows) + i]);" + (0..<NB).map { " a\(b)_\($0)_0 = cv_fma(xv, w\($0), a\(b)_\($0)_0);" }.joined())
+                        }
+                    }
+                }
+                for k in 1..<max(chains, 1) where chains > 1 {
+                    for b in 0..<images { for j in 0..<NB { c.line("a\(b)_\(j)_0 = cv_add(a\(b)_\(j)_0, a\(b)_\(j)_\(k));") } }
+                }
+                c.line("{")
+                c.indented { c in
+                    c.line("cv16 v;")
+                    for b in 0..<images {
+                        for j in 0..<NB {
+                            var line = "v = a\(b)_\(j)_0;"
+                            if fc.bias != nil { line += " v = cv_add(v, cv_load(bias + tile * \(TW) + \(channelBlock * j)));" }
+                            line += vectorActivation(step.activation)
+                            let target = "y + \(b * OUT + channelBlock * j)"
+                            if fullTiles == tiles {
+                                line += " cv_store(\(target), v);"
+                            } else {
+                                line += " if (tile < \(fullTiles)) cv_store(\(target), v); else { float t_[16]; int l_; const int valid = \(OUT) - tile * \(TW) - \(channelBlock * j); cv_store(t_, v); for (l_ = 0; l_ < valid && l_ < 16; l_++) (\(target))[l_] = t_[l_]; }"
+                            }
+                            c.line(line)
+                        }
+                    }
+                }
+                c.line("}")
+                if fc.bias == nil { c.line("(void)bias;") }
+                c.line("#else")
+                let activation = step.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? ""
+                c.line("""
                     float acc[\(images)][\(TW)];
                     size_t i;
                     int b, l;
@@ -108,37 +111,32 @@ extension FastCEmitter {
                     }
                     for (b = 0; b < \(images); b++) {
                         for (l = 0; l < \(TW) && tile * \(TW) + l < \(OUT); l++) {
-                            float v = acc[b][l]\(fc.bias != nil ? " + bias[tile * \(TW) + l]" : "");\(step.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? "")
+                            float v = acc[b][l]\(fc.bias != nil ? " + bias[tile * \(TW) + l]" : "");\(activation)
                             y[(size_t)b * \(OUT) + l] = v;
                         }
                     }
                     (void)bias;
-                #endif
+                    """)
+                c.line("#endif")
+            }
+            s += c.text + "\n\n"
+        }
+        s += taskFunction(fn, counter: "tile", integers: ["n0"]) { c in
+            c.line("const float *w = a->w + (size_t)tile * \(rows * TW);")
+            c.scope("for (n0 = 0; n0 < a->batch; n0 += \(most))") { c in
+                c.line("""
+                    float *y = a->out + (size_t)n0 * \(OUT) + (size_t)tile * \(TW);
+                    const float *x = a->in + (size_t)n0 * \(rows);
+                    """)
+                c.scope("switch (a->batch - n0 < \(most) ? a->batch - n0 : \(most))") { c in
+                    for images in 1...most { c.line("case \(images): \(fn)_n\(images)(y, x, w, a->bias, tile); break;") }
+                    c.line("default: break;")
                 }
-
-
-                """
+            }
         }
-        s += """
-            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int tile, n0;
-                (void)scratch;
-                for (tile = begin; tile < end; tile++) {
-                    const float *w = a->w + (size_t)tile * \(rows * TW);
-                    for (n0 = 0; n0 < a->batch; n0 += \(most)) {
-                        float *y = a->out + (size_t)n0 * \(OUT) + (size_t)tile * \(TW);
-                        const float *x = a->in + (size_t)n0 * \(rows);
-                        switch (a->batch - n0 < \(most) ? a->batch - n0 : \(most)) {
-
-            """
-        for images in 1...most {
-            s += "            case \(images): \(fn)_n\(images)(y, x, w, a->bias, tile); break;\n"
-        }
-        s += "            default: break;\n            }\n        }\n    }\n}\n"
         var after = ""
         if step.activation == .softmax {
-            after = "\n        { int i_; for (i_ = 0; i_ < batch; i_++) cnnc_softmax(\(pointer(step.output)) + (size_t)i_ * \(OUT), \(OUT)); }"
+            after = "{ int i_; for (i_ = 0; i_ < batch; i_++) cnnc_softmax(\(pointer(step.output)) + (size_t)i_ * \(OUT), \(OUT)); }"
         }
         let callText = call(fn, step, tasks: "\(tiles)", w: weight(fc.weight), bias: weight(fc.bias), after: after)
         return (s, callText)
@@ -151,44 +149,37 @@ extension FastCEmitter {
         let C = value.shape.depth, P = value.shape.height * value.shape.width, CB = (C + channelBlock - 1) / channelBlock
         let toBlocked = step.kernel == .toBlocked
         var s = "/* \(toBlocked ? "[C, H, W] to [C/16, H, W, 16]" : "[C/16, H, W, 16] to [C, H, W]") */\n"
-        s += """
-            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                int t, p, l;
-                (void)scratch;
-                for (t = begin; t < end; t++) {
-                    const int n = t / \(CB), cb = t % \(CB);
-                    const int channels = \(C) - cb * 16 < 16 ? \(C) - cb * 16 : 16;
-                    const float *x = a->in + (size_t)n * \(toBlocked ? C * P : CB * P * channelBlock);
-                    float *y = a->out + (size_t)n * \(toBlocked ? CB * P * channelBlock : C * P);
-
-            """
-        if toBlocked {
-            s += """
-                        float *yb = y + (size_t)cb * \(P * channelBlock);
-                        for (p = 0; p < \(P); p++) {
-                            for (l = 0; l < channels; l++) yb[p * 16 + l] = x[(size_t)(cb * 16 + l) * \(P) + p];
-                            for (; l < 16; l++) yb[p * 16 + l] = 0.0f;
-                        }
-
-                """
-        } else {
-            s += """
-                        const float *xb = x + (size_t)cb * \(P * channelBlock);
-                        for (l = 0; l < channels; l++) {
-                            float *yc = y + (size_t)(cb * 16 + l) * \(P);
-                            for (p = 0; p < \(P); p++) yc[p] = xb[p * 16 + l];
-                        }
-
-                """
+        s += taskFunction(fn, integers: ["p", "l"]) { c in
+            c.line("""
+                const int n = t / \(CB), cb = t % \(CB);
+                const int channels = \(C) - cb * 16 < 16 ? \(C) - cb * 16 : 16;
+                const float *x = a->in + (size_t)n * \(toBlocked ? C * P : CB * P * channelBlock);
+                float *y = a->out + (size_t)n * \(toBlocked ? CB * P * channelBlock : C * P);
+                """)
+            if toBlocked {
+                c.line("""
+                    float *yb = y + (size_t)cb * \(P * channelBlock);
+                    for (p = 0; p < \(P); p++) {
+                        for (l = 0; l < channels; l++) yb[p * 16 + l] = x[(size_t)(cb * 16 + l) * \(P) + p];
+                        for (; l < 16; l++) yb[p * 16 + l] = 0.0f;
+                    }
+                    """)
+            } else {
+                c.line("""
+                    const float *xb = x + (size_t)cb * \(P * channelBlock);
+                    for (l = 0; l < channels; l++) {
+                        float *yc = y + (size_t)(cb * 16 + l) * \(P);
+                        for (p = 0; p < \(P); p++) yc[p] = xb[p * 16 + l];
+                    }
+                    """)
+            }
         }
-        s += "    }\n}\n"
         return (s, call(fn, step, tasks: "batch * \(CB)"))
     }
 
     // MARK: blocked element-wise, pooling and normalisation kernels
 
-    func blocked(_ fn: String, _ step: PlanStep, _ programStep: Step) -> (String, String) {
+    func blocked(_ fn: String, _ step: PlanStep, _ schedule: BlockedKernel, _ programStep: Step) -> (String, String) {
         let output = plan.values[step.output]
         let OC = output.shape.depth, OH = output.shape.height, OW = output.shape.width
         var s = "/* \(describeStep(programStep, program: program)), blocked */\n"
@@ -196,223 +187,196 @@ extension FastCEmitter {
         case .pooling(let pool):
             let input = plan.values[step.inputs[0]].shape
             let H = input.height, W = input.width, CB = (OC + channelBlock - 1) / channelBlock
-            let w = pool.window
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    int t;
-                    (void)scratch;
-                    for (t = begin; t < end; t++) {
-                        const int plane = t / \(OH), oy = t % \(OH);
-                        const float *x = a->in + (size_t)plane * \(H * W * channelBlock);
-                        float *y = a->out + ((size_t)plane * \(OH) + (size_t)oy) * \(OW * channelBlock);
-                        int ox, iy, ix, ky, kx;
-                        (void)iy; (void)ix; (void)ky; (void)kx;
-                        for (ox = 0; ox < \(OW); ox++) {
-
-                """
-            let inside = w.padTop == 0 && w.padLeft == 0
-                && (OH - 1) * w.strideHeight + (w.kernelHeight - 1) * w.dilationHeight < H
-                && (OW - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth < W
-            if pool.kind == .max && inside && w.kernelHeight * w.kernelWidth <= 16 {
-                // Every window inside the input: the taps unrolled, no bounds.
-                var taps: [String] = []
-                for ky in 0..<w.kernelHeight {
-                    for kx in 0..<w.kernelWidth {
-                        taps.append("cv_load(x + ((size_t)(oy * \(w.strideHeight) + \(ky * w.dilationHeight)) * \(W) + (size_t)(ox * \(w.strideWidth) + \(kx * w.dilationWidth))) * 16)")
-                    }
-                }
-                let expression = taps.dropFirst().reduce(taps[0]) { "cv_max_nan(\($0), \($1))" }
-                s += "                cv_store(y + ox * 16, \(expression));\n"
-            } else if pool.kind == .max {
-                s += """
-                                cv16 m = cv_set1(-INFINITY);
-                                for (ky = 0; ky < \(w.kernelHeight); ky++) {
-                                    iy = oy * \(w.strideHeight) - \(w.padTop) + ky * \(w.dilationHeight);
-                                    if (iy < 0 || iy >= \(H)) continue;
-                                    for (kx = 0; kx < \(w.kernelWidth); kx++) {
-                                        ix = ox * \(w.strideWidth) - \(w.padLeft) + kx * \(w.dilationWidth);
-                                        if (ix >= 0 && ix < \(W)) m = cv_max_nan(m, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
-                                    }
-                                }
-                                cv_store(y + ox * 16, m);
-
-                    """
-            } else {
-                s += """
-                                const int y0 = oy * \(w.strideHeight) - \(w.padTop), x0 = ox * \(w.strideWidth) - \(w.padLeft);
-                                const int y1 = y0 + \(w.kernelHeight) < \(H + w.padBottom) ? y0 + \(w.kernelHeight) : \(H + w.padBottom);
-                                const int x1 = x0 + \(w.kernelWidth) < \(W + w.padRight) ? x0 + \(w.kernelWidth) : \(W + w.padRight);
-                                const int ya = y0 > 0 ? y0 : 0, yb = y1 < \(H) ? y1 : \(H);
-                                const int xa = x0 > 0 ? x0 : 0, xb = x1 < \(W) ? x1 : \(W);
-                                cv16 sum = cv_zero();
-                                for (iy = ya; iy < yb; iy++) {
-                                    for (ix = xa; ix < xb; ix++) sum = cv_add(sum, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
-                                }
-                                cv_store(y + ox * 16, cv_div(sum, cv_set1((float)((y1 - y0) * (x1 - x0)))));
-
-                    """
+            s += taskFunction(fn) { c in
+                c.line("""
+                    const int plane = t / \(OH), oy = t % \(OH);
+                    const float *x = a->in + (size_t)plane * \(H * W * channelBlock);
+                    float *y = a->out + ((size_t)plane * \(OH) + (size_t)oy) * \(OW * channelBlock);
+                    int ox, iy, ix, ky, kx;
+                    (void)iy; (void)ix; (void)ky; (void)kx;
+                    """)
+                c.scope("for (ox = 0; ox < \(OW); ox++)") { c in c.line(poolingWindow(pool, unrolled: schedule.unrolledTaps)) }
             }
-            s += "        }\n    }\n}\n"
-            return (s, call(fn, step, tasks: "batch * \(CB * OH)"))
+            return (s + "\n", call(fn, step, tasks: "batch * \(CB * OH)"))
         case .globalPooling(let pool):
             let input = plan.values[step.inputs[0]].shape
             let C = input.depth, P = input.height * input.width, CB = (C + channelBlock - 1) / channelBlock
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    int t, p, l;
-                    (void)scratch;
-                    for (t = begin; t < end; t++) {
-                        const int n = t / \(CB), cb = t % \(CB);
-                        const float *x = a->in + ((size_t)n * \(CB) + (size_t)cb) * \(P * channelBlock);
-                        float r[16];
-                        cv16 acc = cv_load(x);
-                        for (p = 1; p < \(P); p++) acc = \(pool.kind == .max ? "cv_max_nan" : "cv_add")(acc, cv_load(x + (size_t)p * 16));
-                        \(pool.kind == .max ? "" : "acc = cv_div(acc, cv_set1((float)\(P)));")
-                        cv_store(r, acc);
-                        for (l = 0; l < 16 && cb * 16 + l < \(C); l++) a->out[(size_t)n * \(C) + (size_t)(cb * 16 + l)] = r[l];
-                    }
-                }
-
-                """
-            return (s, call(fn, step, tasks: "batch * \(CB)"))
+            let combine = pool.kind == .max ? "cv_max_nan" : "cv_add"
+            s += taskFunction(fn, integers: ["p", "l"]) { c in
+                c.line("""
+                    const int n = t / \(CB), cb = t % \(CB);
+                    const float *x = a->in + ((size_t)n * \(CB) + (size_t)cb) * \(P * channelBlock);
+                    float r[16];
+                    cv16 acc = cv_load(x);
+                    for (p = 1; p < \(P); p++) acc = \(combine)(acc, cv_load(x + (size_t)p * 16));
+                    """)
+                if pool.kind != .max { c.line("acc = cv_div(acc, cv_set1((float)\(P)));") }
+                c.line("""
+                    cv_store(r, acc);
+                    for (l = 0; l < 16 && cb * 16 + l < \(C); l++) a->out[(size_t)n * \(C) + (size_t)(cb * 16 + l)] = r[l];
+                    """)
+            }
+            return (s + "\n", call(fn, step, tasks: "batch * \(CB)"))
         case .add, .activation:
             let E = output.elements
-            let chunk = 4096
+            guard let chunk = schedule.elementsPerTask else { preconditionFailure("an element-wise step without its task size") }
             let chunks = (E + chunk - 1) / chunk
-            let inputs = step.inputs.count
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    int t;
-                    (void)scratch;
-                    for (t = begin; t < end; t++) {
-                        const int n = t / \(chunks), c = t % \(chunks);
-                        const size_t base = (size_t)n * \(E) + (size_t)c * \(chunk);
-                        const int count = \(E) - c * \(chunk) < \(chunk) ? \(E) - c * \(chunk) : \(chunk);
-                        int i;
-                        for (i = 0; i < count; i += 16) {
-                            cv16 v = \(inputs == 1 && programStep.kernel.mnemonic != "add" ? "cv_load(a->in + base + i)" : "cv_load(a->ins[0] + base + i)");
-
-                """
-            if case .add = programStep.kernel {
-                for j in 1..<inputs { s += "                v = cv_add(v, cv_load(a->ins[\(j)] + base + i));\n" }
+            let isAdd = programStep.kernel.mnemonic == "add"
+            s += taskFunction(fn) { c in
+                c.line("""
+                    const int n = t / \(chunks), c = t % \(chunks);
+                    const size_t base = (size_t)n * \(E) + (size_t)c * \(chunk);
+                    const int count = \(E) - c * \(chunk) < \(chunk) ? \(E) - c * \(chunk) : \(chunk);
+                    int i;
+                    """)
+                c.scope("for (i = 0; i < count; i += 16)") { c in
+                    c.line("cv16 v = \(isAdd ? "cv_load(a->ins[0] + base + i)" : "cv_load(a->in + base + i)");")
+                    if isAdd { for j in 1..<step.inputs.count { c.line("v = cv_add(v, cv_load(a->ins[\(j)] + base + i));") } }
+                    c.line(epilogue(step.activation))
+                    c.line("cv_store(a->out + base + i, v);")
+                }
             }
-            s += "               " + vectorActivation(step.activation) + "\n"
-            s += "                cv_store(a->out + base + i, v);\n            }\n    }\n}\n"
-            if case .add = programStep.kernel {
-                let list = "\(fn)_inputs"
-                let text = call(fn, step, tasks: "batch * \(chunks)", ins: list)
-                return (s, "{\n        const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };\n        \(text)\n    }")
+            if isAdd {
+                return (s, callOnInputs(fn, step, tasks: "batch * \(chunks)"))
             }
             return (s, call(fn, step, tasks: "batch * \(chunks)"))
         case .batchNorm(let norm):
             let P = OH * OW, CB = (OC + channelBlock - 1) / channelBlock
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    int t, p;
-                    (void)scratch;
-                    for (t = begin; t < end; t++) {
-                        const int cb = t % \(CB);
-                        const float *x = a->in + (size_t)t * \(P * channelBlock);
-                        float *y = a->out + (size_t)t * \(P * channelBlock);
-                        const cv16 scale = cv_load(a->w + cb * 16), shift = cv_load(a->bias + cb * 16);
-                        for (p = 0; p < \(P); p++) {
-                            cv16 v = cv_fma(cv_load(x + (size_t)p * 16), scale, shift);
-                           \(vectorActivation(step.activation))
-                            cv_store(y + (size_t)p * 16, v);
-                        }
-                    }
+            s += taskFunction(fn, integers: ["p"]) { c in
+                c.line("""
+                    const int cb = t % \(CB);
+                    const float *x = a->in + (size_t)t * \(P * channelBlock);
+                    float *y = a->out + (size_t)t * \(P * channelBlock);
+                    const cv16 scale = cv_load(a->w + cb * 16), shift = cv_load(a->bias + cb * 16);
+                    """)
+                c.scope("for (p = 0; p < \(P); p++)") { c in
+                    c.line("cv16 v = cv_fma(cv_load(x + (size_t)p * 16), scale, shift);")
+                    c.line(epilogue(step.activation))
+                    c.line("cv_store(y + (size_t)p * 16, v);")
                 }
-
-                """
-            return (s, call(fn, step, tasks: "batch * \(CB)",
-                            w: weight(norm.scale), bias: weight(norm.shift)))
-        case .localResponseNorm(let lrn):
-            let p = lrn.parameters
-            let C = OC, P = OH * OW, CB = (C + channelBlock - 1) / channelBlock
-            let before = p.size / 2, after = (p.size - 1) / 2
-            let margin = 16
-            let beta = Float(p.beta)
-            let power: String
-            if beta == 0.75 {
-                power = "{ const cv16 r = cv_sqrt(d); v = cv_div(v, cv_mul(r, cv_sqrt(r))); }"
-            } else if beta == 0.5 {
-                power = "v = cv_div(v, cv_sqrt(d));"
-            } else if beta == 1 {
-                power = "v = cv_div(v, d);"
-            } else {
-                power = "{ float dv[16], vv[16]; int l; cv_store(dv, d); cv_store(vv, v); for (l = 0; l < 16; l++) vv[l] /= powf(dv[l], \(cFloat(beta))); v = cv_load(vv); }"
             }
-            var window = "cv_load(sq + c)"
-            for o in 1...max(1, before) where o <= before { window = "cv_add(\(window), cv_load(sq + c - \(o)))" }
-            for o in 1...max(1, after) where o <= after { window = "cv_add(\(window), cv_load(sq + c + \(o)))" }
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    int t, c, l;
-                    float buffer[\(CB * channelBlock + 2 * margin)];
-                    float *const sq = buffer + \(margin);
-                    (void)scratch;
-                    for (l = 0; l < \(CB * channelBlock + 2 * margin); l++) buffer[l] = 0.0f;
-                    for (t = begin; t < end; t++) {
-                        const int n = t / \(P), p = t % \(P);
-                        const float *x = a->in + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
-                        float *y = a->out + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
-                        for (c = 0; c < \(CB * channelBlock); c += 16) {
-                            const cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
-                            cv_store(sq + c, cv_mul(v, v));
-                        }
-                        for (c = \(C); c < \(CB * channelBlock); c++) sq[c] = 0.0f;
-                        for (c = 0; c < \(CB * channelBlock); c += 16) {
-                            cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
-                            const cv16 d = cv_add(cv_set1(\(cFloat(Float(p.k)))), cv_mul(cv_set1(\(cFloat(Float(p.alpha) / Float(p.size)))), \(window)));
-                            \(power)
-                            cv_store(y + (size_t)(c / 16) * \(P * channelBlock), v);
-                        }
-                    }
-                }
-
-                """
-            return (s, call(fn, step, tasks: "batch * \(P)"))
+            return (s + "\n", call(fn, step, tasks: "batch * \(CB)", w: weight(norm.scale), bias: weight(norm.shift)))
+        case .localResponseNorm(let lrn):
+            let P = OH * OW
+            s += localResponseNorm(fn, lrn.parameters, channels: OC, pixels: P)
+            return (s + "\n", call(fn, step, tasks: "batch * \(P)"))
         case .concat:
             let P = OH * OW
             let blocks = step.inputs.map { (plan.values[$0].shape.depth / channelBlock) }
             let total = blocks.reduce(0, +)
-            s += """
-                static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-                {
-                    static const int blocks[\(blocks.count)] = { \(blocks.map(String.init).joined(separator: ", ")) };
-                    int t, j, i;
-                    (void)scratch; (void)i;
-                    for (t = begin; t < end; t++) {
-                        float *y = a->out + (size_t)t * \(total * P * channelBlock);
-                        for (j = 0; j < \(blocks.count); j++) {
-                            const size_t count = (size_t)blocks[j] * \(P * channelBlock);
-                            memcpy(y, a->ins[j] + (size_t)t * count, count * sizeof(float));
-                            y += count;
-                        }
-
-                """
-            if step.activation != nil {
-                s += """
-                            y = a->out + (size_t)t * \(total * P * channelBlock);
-                            for (i = 0; i < \(total * P * channelBlock); i += 16) {
-                                cv16 v = cv_load(y + i);
-                               \(vectorActivation(step.activation))
-                                cv_store(y + i, v);
-                            }
-
-                    """
+            let table = "static const int blocks[\(blocks.count)] = { \(blocks.map(String.init).joined(separator: ", ")) };"
+            s += taskFunction(fn, integers: ["j", "i"], locals: [table], setup: { c in c.line("(void)i;") }) { c in
+                c.line("float *y = a->out + (size_t)t * \(total * P * channelBlock);")
+                c.scope("for (j = 0; j < \(blocks.count); j++)") { c in
+                    c.line("""
+                        const size_t count = (size_t)blocks[j] * \(P * channelBlock);
+                        memcpy(y, a->ins[j] + (size_t)t * count, count * sizeof(float));
+                        y += count;
+                        """)
+                }
+                if step.activation != nil {
+                    c.line("y = a->out + (size_t)t * \(total * P * channelBlock);")
+                    c.scope("for (i = 0; i < \(total * P * channelBlock); i += 16)") { c in
+                        c.line("cv16 v = cv_load(y + i);")
+                        c.line(epilogue(step.activation))
+                        c.line("cv_store(y + i, v);")
+                    }
+                }
             }
-            s += "    }\n}\n"
-            let list = "\(fn)_inputs"
-            let text = call(fn, step, tasks: "batch", ins: list)
-            return (s, "{\n        const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };\n        \(text)\n    }")
+            return (s, callOnInputs(fn, step, tasks: "batch"))
         default:
             preconditionFailure("no blocked kernel for \(programStep.kernel.mnemonic)")
+        }
+    }
+
+    /// `vectorActivation`'s statements on `v` as lines of their own (none without an activation).
+    func epilogue(_ activation: Activation?) -> String {
+        let text = vectorActivation(activation)
+        return text.hasPrefix(" ") ? String(text.dropFirst()) : text
+    }
+
+    /// The body of a blocked pooling's loop over output columns `ox`: every tap unrolled
+    /// (BlockedKernel.unrolledTaps), else bounded loops.
+    func poolingWindow(_ pool: PoolingKernel, unrolled: Bool) -> String {
+        let w = pool.window, H = pool.input.height, W = pool.input.width
+        if unrolled {
+            var taps: [String] = []
+            for ky in 0..<w.kernelHeight {
+                for kx in 0..<w.kernelWidth {
+                    taps.append("cv_load(x + ((size_t)(oy * \(w.strideHeight) + \(ky * w.dilationHeight)) * \(W) + (size_t)(ox * \(w.strideWidth) + \(kx * w.dilationWidth))) * 16)")
+                }
+            }
+            return "cv_store(y + ox * 16, \(taps.dropFirst().reduce(taps[0]) { "cv_max_nan(\($0), \($1))" }));"
+        }
+        if pool.kind == .max {
+            return """
+                cv16 m = cv_set1(-INFINITY);
+                for (ky = 0; ky < \(w.kernelHeight); ky++) {
+                    iy = oy * \(w.strideHeight) - \(w.padTop) + ky * \(w.dilationHeight);
+                    if (iy < 0 || iy >= \(H)) continue;
+                    for (kx = 0; kx < \(w.kernelWidth); kx++) {
+                        ix = ox * \(w.strideWidth) - \(w.padLeft) + kx * \(w.dilationWidth);
+                        if (ix >= 0 && ix < \(W)) m = cv_max_nan(m, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
+                    }
+                }
+                cv_store(y + ox * 16, m);
+                """
+        }
+        return """
+            const int y0 = oy * \(w.strideHeight) - \(w.padTop), x0 = ox * \(w.strideWidth) - \(w.padLeft);
+            const int y1 = y0 + \(w.kernelHeight) < \(H + w.padBottom) ? y0 + \(w.kernelHeight) : \(H + w.padBottom);
+            const int x1 = x0 + \(w.kernelWidth) < \(W + w.padRight) ? x0 + \(w.kernelWidth) : \(W + w.padRight);
+            const int ya = y0 > 0 ? y0 : 0, yb = y1 < \(H) ? y1 : \(H);
+            const int xa = x0 > 0 ? x0 : 0, xb = x1 < \(W) ? x1 : \(W);
+            cv16 sum = cv_zero();
+            for (iy = ya; iy < yb; iy++) {
+                for (ix = xa; ix < xb; ix++) sum = cv_add(sum, cv_load(x + ((size_t)iy * \(W) + (size_t)ix) * 16));
+            }
+            cv_store(y + ox * 16, cv_div(sum, cv_set1((float)((y1 - y0) * (x1 - x0)))));
+            """
+    }
+
+    /// LRN across channels on a blocked input, one pixel a task: the squares of all its
+    /// channels in a zero-margined buffer (zero past the last real channel), then each
+    /// block's window sums.
+    func localResponseNorm(_ fn: String, _ p: LocalResponseNorm, channels C: Int, pixels P: Int) -> String {
+        let CB = (C + channelBlock - 1) / channelBlock
+        let before = p.size / 2, after = (p.size - 1) / 2
+        let margin = 16
+        let beta = Float(p.beta)
+        let power: String
+        if beta == 0.75 {
+            power = "{ const cv16 r = cv_sqrt(d); v = cv_div(v, cv_mul(r, cv_sqrt(r))); }"
+        } else if beta == 0.5 {
+            power = "v = cv_div(v, cv_sqrt(d));"
+        } else if beta == 1 {
+            power = "v = cv_div(v, d);"
+        } else {
+            power = "{ float dv[16], vv[16]; int l; cv_store(dv, d); cv_store(vv, v); for (l = 0; l < 16; l++) vv[l] /= powf(dv[l], \(cFloat(beta))); v = cv_load(vv); }"
+        }
+        var window = "cv_load(sq + c)"
+        for o in 1...max(1, before) where o <= before { window = "cv_add(\(window), cv_load(sq + c - \(o)))" }
+        for o in 1...max(1, after) where o <= after { window = "cv_add(\(window), cv_load(sq + c + \(o)))" }
+        let locals = ["float buffer[\(CB * channelBlock + 2 * margin)];", "float *const sq = buffer + \(margin);"]
+        return taskFunction(fn, integers: ["c", "l"], locals: locals, setup: { c in
+            c.line("for (l = 0; l < \(CB * channelBlock + 2 * margin); l++) buffer[l] = 0.0f;")
+        }) { c in
+            c.line("""
+                const int n = t / \(P), p = t % \(P);
+                const float *x = a->in + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
+                float *y = a->out + (size_t)n * \(CB * P * channelBlock) + (size_t)p * 16;
+                for (c = 0; c < \(CB * channelBlock); c += 16) {
+                    const cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
+                    cv_store(sq + c, cv_mul(v, v));
+                }
+                for (c = \(C); c < \(CB * channelBlock); c++) sq[c] = 0.0f;
+                for (c = 0; c < \(CB * channelBlock); c += 16) {
+                    cv16 v = cv_load(x + (size_t)(c / 16) * \(P * channelBlock));
+                    const cv16 d = cv_add(cv_set1(\(cFloat(Float(p.k)))), cv_mul(cv_set1(\(cFloat(Float(p.alpha) / Float(p.size)))), \(window)));
+                    \(power)
+                    cv_store(y + (size_t)(c / 16) * \(P * channelBlock), v);
+                }
+                """)
         }
     }
 }

@@ -83,145 +83,154 @@ extension FastCEmitter {
         let width = channelBlock * k.blocks
         var accumulators: [String] = []
         for j in 0..<k.blocks { for r in 0..<k.strip { accumulators.append("a\(j)_\(r)") } }
-        var s = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
-        s += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1"
-        s += (k.chunked ? ",\n    int cb0, int cb1" : "") + (k.flat ? ",\n    const ptrdiff_t *restrict po" : "") + ")\n{\n"
-        s += "#if defined(CNNC_SIMD)\n"
-        s += "    cv16 \(accumulators.joined(separator: ", "));\n"
-        if k.flat { s += "    const ptrdiff_t " + (0..<k.strip).map { "o\($0) = po[\($0)]" }.joined(separator: ", ") + ";\n" }
-        s += "    int cb, ic;\n"
-        if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
-        if !k.bias { s += "    (void)bias;\n" }
-        if !k.residual { s += "    (void)res;\n" }
-        if !k.prefetch { s += "    (void)pf;\n" }
-        var start = ""
-        if k.bias {
-            start += "    {\n"
-            for j in 0..<k.blocks { start += "        const cv16 b\(j) = cv_load(bias + \(channelBlock * j));\n" }
-            for j in 0..<k.blocks { start += "        " + (0..<k.strip).map { "a\(j)_\($0) = b\(j);" }.joined(separator: " ") + "\n" }
-            start += "    }\n"
-        } else {
-            for j in 0..<k.blocks { start += "    " + (0..<k.strip).map { "a\(j)_\($0) = cv_zero();" }.joined(separator: " ") + "\n" }
-        }
-        if k.chunked {
-            s += "    if (cb0 == 0) {\n" + start + "    } else {\n"
-            for j in 0..<k.blocks {
-                s += "        " + (0..<k.strip).map { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * channelBlock));" }.joined(separator: " ") + "\n"
+        // a<j>_<r> for every pixel r of output block j, as one line of statements.
+        func each(_ j: Int, _ statement: (Int) -> String) -> String { (0..<k.strip).map(statement).joined(separator: " ") }
+        var signature = "static void \(k.name)(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,\n"
+        signature += "    const float *restrict bias, const float *restrict res, const float *pf, int ky0, int ky1, int kx0, int kx1"
+        signature += (k.chunked ? ",\n    int cb0, int cb1" : "") + (k.flat ? ",\n    const ptrdiff_t *restrict po" : "") + ")"
+        var c = CWriter()
+        c.function(signature) { c in
+            c.line("#if defined(CNNC_SIMD)")
+            c.line("cv16 \(accumulators.joined(separator: ", "));")
+            if k.flat { c.line("const ptrdiff_t " + (0..<k.strip).map { "o\($0) = po[\($0)]" }.joined(separator: ", ") + ";") }
+            c.line("int cb, ic;")
+            c.line(k.taps != nil ? "int ky, kx;" : "(void)ky0; (void)ky1; (void)kx0; (void)kx1;")
+            if !k.bias { c.line("(void)bias;") }
+            if !k.residual { c.line("(void)res;") }
+            if !k.prefetch { c.line("(void)pf;") }
+            let start = { (c: inout CWriter) in
+                if k.bias {
+                    c.line("{")
+                    c.indented { c in
+                        for j in 0..<k.blocks { c.line("const cv16 b\(j) = cv_load(bias + \(channelBlock * j));") }
+                        for j in 0..<k.blocks { c.line(each(j) { "a\(j)_\($0) = b\(j);" }) }
+                    }
+                    c.line("}")
+                } else {
+                    for j in 0..<k.blocks { c.line(each(j) { "a\(j)_\($0) = cv_zero();" }) }
+                }
             }
-            s += "    }\n"
-            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
-        } else {
-            s += start
-            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
-        }
-        let channels = k.lastChannels == channelBlock ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
-        var indent = "        "
-        if let taps = k.taps {
-            s += "        for (ky = ky0; ky < ky1; ky++) {\n"
-            s += "            for (kx = kx0; kx < kx1; kx++) {\n"
-            indent = "                "
-            s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
-            s += indent + "const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
-        } else {
-            s += indent + "const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
-            s += indent + "const float *restrict wp = w + (size_t)cb * \(channelBlock * width);\n"
-        }
-        switch k.reductionUnroll {
-        case 1?: s += indent + "CNNC_NO_UNROLL\n"
-        case 2?: s += indent + "CNNC_UNROLL2\n"
-        default: break
-        }
-        s += indent + "for (ic = 0; ic < \(channels); ic++) {\n"
-        let inner = indent + "    "
-        s += inner + "const float *restrict xi = x + ic * \(k.channelStride);\n"
-        s += inner + "cv16 xv;\n"
-        if k.prefetch {
-            for line in 0..<k.blocks { s += inner + "CNNC_PREFETCH(pf + (wp - w) + ic * \(width) + \(channelBlock * line));\n" }
-        }
-        for j in 0..<k.blocks { s += inner + "const cv16 w\(j) = cv_load(wp + ic * \(width) + \(channelBlock * j));\n" }
-        for r in 0..<k.strip {
-            var line = inner + "xv = cv_set1(xi[\(pixelOffset(k, r))]);"
-            for j in 0..<k.blocks { line += " a\(j)_\(r) = cv_fma(xv, w\(j), a\(j)_\(r));" }
-            s += line + "\n"
-        }
-        s += indent + "}\n"
-        if k.taps != nil { s += "            }\n        }\n" }
-        s += "    }\n"
-        if k.chunked {
-            s += "    if (cb1 < \(k.inputBlocks)) {\n"
-            for j in 0..<k.blocks {
-                s += "        " + (0..<k.strip).map { "cv_store(out + \(j * k.outputBlockStride + $0 * channelBlock), a\(j)_\($0));" }.joined(separator: " ") + "\n"
+            if k.chunked {
+                c.ifElse("cb0 == 0", start) { c in
+                    for j in 0..<k.blocks { c.line(each(j) { "a\(j)_\($0) = cv_load(out + \(j * k.outputBlockStride + $0 * channelBlock));" }) }
+                }
+            } else {
+                start(&c)
             }
-            s += "        return;\n    }\n"
-        }
-        s += "    {\n        cv16 v;\n"
-        for j in 0..<k.blocks {
-            for r in 0..<k.strip {
-                let offset = j * k.outputBlockStride + r * channelBlock
-                var line = "        v = a\(j)_\(r);"
-                if k.residual { line += " v = cv_add(v, cv_load(res + \(offset)));" }
-                line += vectorActivation(k.activation)
-                line += " cv_store(out + \(offset), v);"
-                s += line + "\n"
+            let channels = k.lastChannels == channelBlock ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
+            let reduction = { (c: inout CWriter) in
+                switch k.reductionUnroll {
+                case 1?: c.line("CNNC_NO_UNROLL")
+                case 2?: c.line("CNNC_UNROLL2")
+                default: break
+                }
+                c.scope("for (ic = 0; ic < \(channels); ic++)") { c in
+                    c.line("const float *restrict xi = x + ic * \(k.channelStride);")
+                    c.line("cv16 xv;")
+                    if k.prefetch {
+                        for line in 0..<k.blocks { c.line("CNNC_PREFETCH(pf + (wp - w) + ic * \(width) + \(channelBlock * line));") }
+                    }
+                    for j in 0..<k.blocks { c.line("const cv16 w\(j) = cv_load(wp + ic * \(width) + \(channelBlock * j));") }
+                    for r in 0..<k.strip {
+                        c.line("xv = cv_set1(xi[\(pixelOffset(k, r))]);" + (0..<k.blocks).map { " a\($0)_\(r) = cv_fma(xv, w\($0), a\($0)_\(r));" }.joined())
+                    }
+                }
             }
+            c.scope(k.chunked ? "for (cb = cb0; cb < cb1; cb++)" : "for (cb = 0; cb < \(k.inputBlocks); cb++)") { c in
+                if let taps = k.taps {
+                    c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
+                        c.scope("for (kx = kx0; kx < kx1; kx++)") { c in
+                            c.line("const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));")
+                            c.line("const float *restrict wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);")
+                            reduction(&c)
+                        }
+                    }
+                } else {
+                    c.line("const float *restrict x = in + (off + (ptrdiff_t)cb * \(k.blockStride));")
+                    c.line("const float *restrict wp = w + (size_t)cb * \(channelBlock * width);")
+                    reduction(&c)
+                }
+            }
+            if k.chunked {
+                c.scope("if (cb1 < \(k.inputBlocks))") { c in
+                    for j in 0..<k.blocks { c.line(each(j) { "cv_store(out + \(j * k.outputBlockStride + $0 * channelBlock), a\(j)_\($0));" }) }
+                    c.line("return;")
+                }
+            }
+            c.line("{")
+            c.indented { c in
+                c.line("cv16 v;")
+                for j in 0..<k.blocks {
+                    for r in 0..<k.strip {
+                        let offset = j * k.outputBlockStride + r * channelBlock
+                        var line = "v = a\(j)_\(r);"
+                        if k.residual { line += " v = cv_add(v, cv_load(res + \(offset)));" }
+                        c.line(line + vectorActivation(k.activation) + " cv_store(out + \(offset), v);")
+                    }
+                }
+            }
+            c.line("}")
+            c.line("#else")
+            scalarMicroKernel(k, &c)
+            c.line("#endif")
         }
-        s += "    }\n"
-        s += "#else\n" + scalarMicroKernel(k) + "#endif\n}\n"
-        return s
+        return c.text
     }
 
     /// The same kernel as plain loops, for compilers without a vector unit cnnc knows (the
     /// unrolled form takes a plain C compiler minutes).
-    func scalarMicroKernel(_ k: MicroKernel) -> String {
+    func scalarMicroKernel(_ k: MicroKernel, _ c: inout CWriter) {
         let width = channelBlock * k.blocks
         let channels = k.lastChannels == channelBlock ? "16" : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
-        var s = "    float acc[\(k.strip)][\(width)];\n    int r, l, cb, ic;\n    (void)pf;\n"
-        if k.taps != nil { s += "    int ky, kx;\n" } else { s += "    (void)ky0; (void)ky1; (void)kx0; (void)kx1;\n" }
-        if !k.bias { s += "    (void)bias;\n" }
-        if !k.residual { s += "    (void)res;\n" }
+        c.line("float acc[\(k.strip)][\(width)];")
+        c.line("int r, l, cb, ic;")
+        c.line("(void)pf;")
+        c.line(k.taps != nil ? "int ky, kx;" : "(void)ky0; (void)ky1; (void)kx0; (void)kx1;")
+        if !k.bias { c.line("(void)bias;") }
+        if !k.residual { c.line("(void)res;") }
         let at = "(size_t)(l / 16) * \(k.outputBlockStride) + (size_t)r * 16 + (size_t)(l % 16)"
-        if k.chunked {
-            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = cb0 > 0 ? out[\(at)] : \(k.bias ? "bias[l]" : "0.0f");\n"
-            s += "    for (cb = cb0; cb < cb1; cb++) {\n"
-        } else {
-            s += "    for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = \(k.bias ? "bias[l]" : "0.0f");\n"
-            s += "    for (cb = 0; cb < \(k.inputBlocks); cb++) {\n"
-        }
-        if let taps = k.taps {
-            s += "        for (ky = ky0; ky < ky1; ky++) for (kx = kx0; kx < kx1; kx++) {\n"
-            s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep));\n"
-            s += "            const float *wp = w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width);\n"
-        } else {
-            s += "        {\n"
-            s += "            const float *x = in + (off + (ptrdiff_t)cb * \(k.blockStride));\n"
-            s += "            const float *wp = w + (size_t)cb * \(channelBlock * width);\n"
-        }
-        s += """
-                        for (ic = 0; ic < \(channels); ic++) {
-                            for (r = 0; r < \(k.strip); r++) {
-                                const float xv = x[ic * \(k.channelStride) + \(k.flat ? "po[r]" : k.pixelRow.map { "(r / \($0.width)) * \($0.jump) + (r % \($0.width)) * \(k.pixelStride)" } ?? "r * \(k.pixelStride)")];
-                                for (l = 0; l < \(width); l++) acc[r][l] += xv * wp[ic * \(width) + l];
-                            }
+        let initial = k.bias ? "bias[l]" : "0.0f"
+        c.line("for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) acc[r][l] = \(k.chunked ? "cb0 > 0 ? out[\(at)] : \(initial)" : initial);")
+        let pixel = k.flat ? "po[r]" : k.pixelRow.map { "(r / \($0.width)) * \($0.jump) + (r % \($0.width)) * \(k.pixelStride)" } ?? "r * \(k.pixelStride)"
+        c.scope(k.chunked ? "for (cb = cb0; cb < cb1; cb++)" : "for (cb = 0; cb < \(k.inputBlocks); cb++)") { c in
+            let header: String, x: String, wp: String
+            if let taps = k.taps {
+                header = "for (ky = ky0; ky < ky1; ky++) for (kx = kx0; kx < kx1; kx++) {"
+                x = "in + (off + (ptrdiff_t)cb * \(k.blockStride) + (ptrdiff_t)ky * \(k.rowStep) + (ptrdiff_t)kx * \(k.columnStep))"
+                wp = "w + ((size_t)(cb * \(taps.height) + ky) * \(taps.width) + (size_t)kx) * \(k.tapChannels * width)"
+            } else {
+                header = "{"
+                x = "in + (off + (ptrdiff_t)cb * \(k.blockStride))"
+                wp = "w + (size_t)cb * \(channelBlock * width)"
+            }
+            c.line("""
+                \(header)
+                    const float *x = \(x);
+                    const float *wp = \(wp);
+                    for (ic = 0; ic < \(channels); ic++) {
+                        for (r = 0; r < \(k.strip); r++) {
+                            const float xv = x[ic * \(k.channelStride) + \(pixel)];
+                            for (l = 0; l < \(width); l++) acc[r][l] += xv * wp[ic * \(width) + l];
                         }
                     }
                 }
-
-            """
-        if k.chunked {
-            s += "    if (cb1 < \(k.inputBlocks)) {\n"
-            s += "        for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) out[\(at)] = acc[r][l];\n"
-            s += "        return;\n    }\n"
+                """)
         }
-        s += """
-                for (r = 0; r < \(k.strip); r++) {
-                    for (l = 0; l < \(width); l++) {
-                        const size_t at = \(at);
-                        float v = acc[r][l];\(k.residual ? " v += res[at];" : "")\(k.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? "")
-                        out[at] = v;
-                    }
+        if k.chunked {
+            c.scope("if (cb1 < \(k.inputBlocks))") { c in
+                c.line("for (r = 0; r < \(k.strip); r++) for (l = 0; l < \(width); l++) out[\(at)] = acc[r][l];")
+                c.line("return;")
+            }
+        }
+        let activation = k.activation.map { $0 == .softmax ? "" : " v = \(scalarActivation($0, "v"));" } ?? ""
+        c.line("""
+            for (r = 0; r < \(k.strip); r++) {
+                for (l = 0; l < \(width); l++) {
+                    const size_t at = \(at);
+                    float v = acc[r][l];\(k.residual ? " v += res[at];" : "")\(activation)
+                    out[at] = v;
                 }
-
-            """
-        return s
+            }
+            """)
     }
 }

@@ -37,7 +37,6 @@ extension FastCEmitter {
         let residual = step.inputs.count > 1
         // Scratch: V [t·t][CB][TG][16], then M [t·t][NB][TG][16].
         let vSize = T2 * CB * TG * channelBlock
-        let bt = WinogradMatrices.bt(tile: m, taps: r), at = WinogradMatrices.at(tile: m, taps: r)
         let R = min(wg.tilesPerCall, TG)
 
         func gemm(_ strip: Int) -> MicroKernel {
@@ -52,50 +51,114 @@ extension FastCEmitter {
         var s = "/* Winograd F(\(m)x\(m), \(r)x\(r)), \(TG) tiles per group */\n"
         for strip in strips.sorted() { s += microKernel(gemm(strip)) + "\n" }
 
-        // Input transform of one tile and one channel block: d (t x t vectors) → V.
-        let d = (0..<T2).map { "d\($0)" }, u = (0..<T2).map { "u\($0)" }
-        var inputTransform = ""
-        for j in 0..<t {
-            inputTransform += "            " + linearCombination(bt, inputs: (0..<t).map { d[$0 * t + j] }, outputs: (0..<t).map { u[$0 * t + j] }) + "\n"
-        }
-        for i in 0..<t {
-            inputTransform += "            " + linearCombination(bt, inputs: (0..<t).map { u[i * t + $0] }, outputs: (0..<t).map { d[i * t + $0] }) + "\n"
-        }
-        // Output transform: M (t x t vectors) → m x m.
-        let p = (0..<(m * t)).map { "p\($0)" }, y = (0..<(m * m)).map { "y\($0)" }
-        var outputTransform = ""
-        for j in 0..<t {
-            outputTransform += "                " + linearCombination(at, inputs: (0..<t).map { d[$0 * t + j] }, outputs: (0..<m).map { p[$0 * t + j] }) + "\n"
-        }
-        for i in 0..<m {
-            outputTransform += "                " + linearCombination(at, inputs: (0..<t).map { p[i * t + $0] }, outputs: (0..<m).map { y[i * m + $0] }) + "\n"
-        }
+        s += winogradInputTransform(fn, wg, conv, CB: CB) + "\n"
+        s += winogradOutputTransform(fn, step, wg, conv) + "\n"
+        s += winogradFallback(fn, step, wg, conv) + "\n\n"
 
         // A tile of the group and each of its output blocks (for the output transform and its fallback).
-        let outTile = """
-                                const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
-                                for (j = 0; j < \(NB); j++) {
-                                    const int kb = g * \(NB) + j;
-            """
-        // The input transform of one tile of one channel block, and the output transform of
-        // one tile of one output block, as functions (vector code, or loops without CNNC_SIMD).
-        let matrixText = { (m: [[Double]]) in m.map { "{ " + $0.map { cFloat(Float($0)) }.joined(separator: ", ") + " }" }.joined(separator: ", ") }
-        s += """
-            /* V[xi] = (Bᵀ d B)[xi] for the \(t)x\(t) cells at (y0, x0) of one channel block x (zero outside). */
-            static void \(fn)_in(const float *restrict x, float *restrict v, int y0, int x0)
-            {
-            #if defined(CNNC_SIMD)
-                cv16 \(d.joined(separator: ", "));
-                cv16 \(u.joined(separator: ", "));
-                if (y0 >= 0 && x0 >= 0 && y0 + \(t) <= \(H) && x0 + \(t) <= \(W)) {
-                    const float *x0p = x + ((size_t)y0 * \(W) + (size_t)x0) * 16;
-
-            """
-        for i in 0..<t {
-            s += "        " + (0..<t).map { "d\(i * t + $0) = cv_load(x0p + \((i * W + $0) * channelBlock));" }.joined(separator: " ") + "\n"
+        func eachOutputBlock(_ c: inout CWriter, _ body: (inout CWriter) -> Void) {
+            c.line("const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);")
+            c.scope("for (j = 0; j < \(NB); j++)") { c in
+                c.line("const int kb = g * \(NB) + j;")
+                body(&c)
+            }
         }
-        s += """
-                } else {
+        let out = "a->out + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)"
+        let res = residual ? "a->res + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)" : "NULL"
+        let bias = conv.bias != nil ? "a->bias + kb * 16" : "NULL"
+        var c = CWriter()
+        c.function("static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)") { c in
+            c.line("""
+                float *const V = scratch;
+                float *const M = scratch + \(vSize);
+                const int total = a->batch * \(tilesPerImage);
+                const int chunks = \(wg.chunks);
+                int task;
+                """)
+            c.scope("for (task = begin; task < end; task++)") { c in
+                c.line("""
+                    /* a group of tiles, and a share of the output channel groups */
+                    const int group = task / chunks, chunk = task % chunks;
+                    const int g0 = chunk * \(KBG) / chunks, g1 = (chunk + 1) * \(KBG) / chunks;
+                    const int first = group * \(TG);
+                    const int count = total - first < \(TG) ? total - first : \(TG);
+                    int tile, cb, g, xi, r, j;
+                    cv16 bad[\(TG)], any;   /* per tile: 0, or NaN in a lane where a result is not finite */
+                    for (tile = 0; tile < count; tile++) {
+                        const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
+                        for (cb = 0; cb < \(CB); cb++)
+                            \(fn)_in(a->in + (size_t)n * \(imageIn) + (size_t)cb * \(H * W * channelBlock),
+                                V + ((size_t)cb * \(TG) + (size_t)tile) * 16, ty * \(m) - \(PT), tx * \(m) - \(PL));
+                    }
+                    """)
+                c.scope("for (g = g0; g < g1; g++)") { c in
+                    c.line("/* M[xi][j][tile] = Σ_c U[xi][g][c][j] V[xi][c][tile] */")
+                    c.scope("for (xi = 0; xi < \(T2); xi++)") { c in
+                        c.line("""
+                            const float *u = a->w + ((size_t)xi * \(KBG) + (size_t)g) * \(CB * channelBlock * NB * channelBlock);
+                            const float *vx = V + (size_t)xi * \(CB * TG * channelBlock);
+                            float *mx = M + (size_t)xi * \(NB * TG * channelBlock);
+                            for (r = 0; r + \(R) <= count; r += \(R)) \(fn)_g\(R)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
+                            """)
+                        c.scope("switch (count - r)") { c in
+                            for strip in strips.sorted() where strip != R {
+                                c.line("case \(strip): \(fn)_g\(strip)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;")
+                            }
+                            c.line("default: break;")
+                        }
+                    }
+                    c.line("any = cv_zero();")
+                    c.scope("for (tile = 0; tile < count; tile++)") { c in
+                        eachOutputBlock(&c) { c in
+                            c.line("""
+                                const cv16 f = \(fn)_out(M + ((size_t)j * \(TG) + (size_t)tile) * 16,
+                                    \(out),
+                                    \(res),
+                                    \(bias), ty * \(m), tx * \(m));
+                                bad[tile] = j ? cv_add(bad[tile], f) : f;
+                                """)
+                        }
+                        c.line("any = cv_add(any, bad[tile]);")
+                    }
+                    c.line("/* a tile whose result is not finite again, as a direct convolution (WinogradFallback.swift) */")
+                    c.scope("if (\(fn)_nonfinite(any))") { c in
+                        c.scope("for (tile = 0; tile < count; tile++)") { c in
+                            c.line("if (!\(fn)_nonfinite(bad[tile])) continue;")
+                            eachOutputBlock(&c) { c in
+                                c.line("""
+                                    \(fn)_direct(a->in + (size_t)n * \(imageIn), a->w, \(out),
+                                        \(res),
+                                        \(bias), kb, ty * \(m), tx * \(m));
+                                    """)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        s += c.text + "\n"
+        let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(wg.chunks)"
+        return (s, convolutionCall(fn, step, conv, tasks: groups))
+    }
+
+    /// `\(fn)_in`: V[xi] = (Bᵀ d B)[xi] for the t x t cells at (y0, x0) of one channel block
+    /// (zero outside the input), in vectors, or as loops without CNNC_SIMD.
+    func winogradInputTransform(_ fn: String, _ wg: WinogradConvolution, _ conv: ConvolutionKernel, CB: Int) -> String {
+        let H = conv.input.height, W = conv.input.width
+        let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t, TG = wg.tileGroup
+        let bt = WinogradMatrices.bt(tile: m, taps: r)
+        let d = (0..<T2).map { "d\($0)" }, u = (0..<T2).map { "u\($0)" }
+        var c = CWriter()
+        c.line("/* V[xi] = (Bᵀ d B)[xi] for the \(t)x\(t) cells at (y0, x0) of one channel block x (zero outside). */")
+        c.function("static void \(fn)_in(const float *restrict x, float *restrict v, int y0, int x0)") { c in
+            c.line("#if defined(CNNC_SIMD)")
+            c.line("cv16 \(d.joined(separator: ", "));")
+            c.line("cv16 \(u.joined(separator: ", "));")
+            c.ifElse("y0 >= 0 && x0 >= 0 && y0 + \(t) <= \(H) && x0 + \(t) <= \(W)") { c in
+                c.line("const float *x0p = x + ((size_t)y0 * \(W) + (size_t)x0) * 16;")
+                for i in 0..<t { c.line((0..<t).map { "d\(i * t + $0) = cv_load(x0p + \((i * W + $0) * channelBlock));" }.joined(separator: " ")) }
+            } else: { c in
+                c.line("""
                     cv16 cells[\(T2)];
                     int i, j;
                     for (i = 0; i < \(t); i++) {
@@ -105,14 +168,14 @@ extension FastCEmitter {
                                 ? cv_load(x + ((size_t)yy * \(W) + (size_t)xx) * 16) : cv_zero();
                         }
                     }
-
-            """
-        s += "        " + (0..<T2).map { "d\($0) = cells[\($0)];" }.joined(separator: " ") + "\n"
-        s += "    }\n"
-        s += inputTransform.replacingOccurrences(of: "            ", with: "    ")
-        s += "    " + (0..<T2).map { "cv_store(v + \($0 * CB * TG * channelBlock), d\($0));" }.joined(separator: " ") + "\n"
-        s += """
-            #else
+                    """)
+                c.line((0..<T2).map { "d\($0) = cells[\($0)];" }.joined(separator: " "))
+            }
+            for j in 0..<t { c.line(linearCombination(bt, inputs: (0..<t).map { d[$0 * t + j] }, outputs: (0..<t).map { u[$0 * t + j] })) }
+            for i in 0..<t { c.line(linearCombination(bt, inputs: (0..<t).map { u[i * t + $0] }, outputs: (0..<t).map { d[i * t + $0] })) }
+            c.line((0..<T2).map { "cv_store(v + \($0 * CB * TG * channelBlock), d\($0));" }.joined(separator: " "))
+            c.line("#else")
+            c.line("""
                 static const float bt[\(t)][\(t)] = { \(matrixText(bt)) };
                 float dd[\(t)][\(t)][16], uu[\(t)][\(t)][16];
                 int i, j, k, l;
@@ -133,15 +196,27 @@ extension FastCEmitter {
                     for (k = 0; k < \(t); k++) sum += uu[i][k][l] * bt[j][k];
                     v[(size_t)(i * \(t) + j) * \(CB * TG * channelBlock) + l] = sum;
                 }
-            #endif
-            }
+                """)
+            c.line("#endif")
+        }
+        return c.text
+    }
 
+    /// `\(fn)_out`: out = act(Aᵀ M A + bias + residual) for the m x m outputs of one tile and
+    /// one output block; returns 0 in each lane, or NaN where a sum is not finite.
+    func winogradOutputTransform(_ fn: String, _ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) -> String {
+        let OH = conv.output.height, OW = conv.output.width
+        let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t, TG = wg.tileGroup, NB = wg.outputBlocks
+        let at = WinogradMatrices.at(tile: m, taps: r)
+        let d = (0..<T2).map { "d\($0)" }, p = (0..<(m * t)).map { "p\($0)" }, y = (0..<(m * m)).map { "y\($0)" }
+        var c = CWriter()
+        c.line("""
             /* out = act(Aᵀ M A + bias + residual) for the \(m)x\(m) outputs at (oy0, ox0) of one output block;
                returns 0 in each lane, or NaN where the sum of its Aᵀ M A + bias is not finite (the caller then redoes the tile). */
-            static cv16 \(fn)_out(const float *restrict mm, float *restrict o, const float *restrict rs,
-                                      const float *restrict bias, int oy0, int ox0)
-            {
-            #if defined(CNNC_SIMD)
+            """)
+        c.function("static cv16 \(fn)_out(const float *restrict mm, float *restrict o, const float *restrict rs,\n                          const float *restrict bias, int oy0, int ox0)") { c in
+            c.line("#if defined(CNNC_SIMD)")
+            c.line("""
                 const cv16 b = bias ? cv_load(bias) : cv_zero();
                 cv16 \(d.joined(separator: ", "));
                 cv16 \(p.joined(separator: ", "));
@@ -149,24 +224,27 @@ extension FastCEmitter {
                 cv16 ys[\(m * m)], bad;
                 int i, j;
 
-            """
-        s += "    " + (0..<T2).map { "d\($0) = cv_load(mm + \($0 * NB * TG * channelBlock));" }.joined(separator: " ") + "\n"
-        s += outputTransform.replacingOccurrences(of: "                ", with: "    ")
-        s += "    " + (0..<(m * m)).map { "ys[\($0)] = y\($0);" }.joined(separator: " ") + "\n"
-        s += "    bad = cv_zero();\n"
-        s += """
-                for (i = 0; i < \(m) && oy0 + i < \(OH); i++) {
-                    for (j = 0; j < \(m) && ox0 + j < \(OW); j++) {
+                """)
+            c.line((0..<T2).map { "d\($0) = cv_load(mm + \($0 * NB * TG * channelBlock));" }.joined(separator: " "))
+            for j in 0..<t { c.line(linearCombination(at, inputs: (0..<t).map { d[$0 * t + j] }, outputs: (0..<m).map { p[$0 * t + j] })) }
+            for i in 0..<m { c.line(linearCombination(at, inputs: (0..<t).map { p[i * t + $0] }, outputs: (0..<m).map { y[i * m + $0] })) }
+            c.line((0..<(m * m)).map { "ys[\($0)] = y\($0);" }.joined(separator: " "))
+            c.line("bad = cv_zero();")
+            c.scope("for (i = 0; i < \(m) && oy0 + i < \(OH); i++)") { c in
+                c.scope("for (j = 0; j < \(m) && ox0 + j < \(OW); j++)") { c in
+                    c.line("""
                         const size_t at = ((size_t)(oy0 + i) * \(OW) + (size_t)(ox0 + j)) * 16;
                         cv16 v = cv_add(ys[i * \(m) + j], b);
                         bad = cv_add(bad, v);
                         if (rs) v = cv_add(v, cv_load(rs + at));
-                       \(vectorActivation(step.activation))
-                        cv_store(o + at, v);
-                    }
+                        """)
+                    c.line(epilogue(step.activation))
+                    c.line("cv_store(o + at, v);")
                 }
-                return cv_mul(bad, cv_zero());   /* 0, or NaN where a sum was not finite */
-            #else
+            }
+            c.line("return cv_mul(bad, cv_zero());   /* 0, or NaN where a sum was not finite */")
+            c.line("#else")
+            c.line("""
                 static const float at_[\(m)][\(t)] = { \(matrixText(at)) };
                 float pp[\(m)][\(t)][16], bad = 0.0f;
                 int i, j, k, l;
@@ -183,83 +261,24 @@ extension FastCEmitter {
                             for (k = 0; k < \(t); k++) v += pp[i][k][l] * at_[j][k];
                             bad += v * 0.0f;
                             if (rs) v += rs[at + l];
-                            \(step.activation.map { $0 == .softmax ? "" : "v = \(scalarActivation($0, "v"));" } ?? "")
-                            o[at + l] = v;
+                """)
+            c.indented { c in c.indented { c in c.indented { c in
+                if let activation = step.activation, activation != .softmax { c.line("v = \(scalarActivation(activation, "v"));") }
+                c.line("o[at + l] = v;")
+            } } }
+            c.line("""
                         }
                     }
                 }
                 return cv_set1(bad);
-            #endif
-            }
-
-            \(winogradFallback(fn, step, wg, conv))
-
-            static void \(fn)(const cnnc_args *a, int begin, int end, float *scratch)
-            {
-                float *const V = scratch;
-                float *const M = scratch + \(vSize);
-                const int total = a->batch * \(tilesPerImage);
-                const int chunks = \(wg.chunks);
-                int task;
-                for (task = begin; task < end; task++) {
-                    /* a group of tiles, and a share of the output channel groups */
-                    const int group = task / chunks, chunk = task % chunks;
-                    const int g0 = chunk * \(KBG) / chunks, g1 = (chunk + 1) * \(KBG) / chunks;
-                    const int first = group * \(TG);
-                    const int count = total - first < \(TG) ? total - first : \(TG);
-                    int tile, cb, g, xi, r, j;
-                    cv16 bad[\(TG)], any;   /* per tile: 0, or NaN in a lane where a result is not finite */
-                    for (tile = 0; tile < count; tile++) {
-                        const int gt = first + tile, n = gt / \(tilesPerImage), ty = (gt % \(tilesPerImage)) / \(TX), tx = gt % \(TX);
-                        for (cb = 0; cb < \(CB); cb++)
-                            \(fn)_in(a->in + (size_t)n * \(imageIn) + (size_t)cb * \(H * W * channelBlock),
-                                V + ((size_t)cb * \(TG) + (size_t)tile) * 16, ty * \(m) - \(PT), tx * \(m) - \(PL));
-                    }
-                    for (g = g0; g < g1; g++) {
-                        /* M[xi][j][tile] = Σ_c U[xi][g][c][j] V[xi][c][tile] */
-                        for (xi = 0; xi < \(T2); xi++) {
-                            const float *u = a->w + ((size_t)xi * \(KBG) + (size_t)g) * \(CB * channelBlock * NB * channelBlock);
-                            const float *vx = V + (size_t)xi * \(CB * TG * channelBlock);
-                            float *mx = M + (size_t)xi * \(NB * TG * channelBlock);
-                            for (r = 0; r + \(R) <= count; r += \(R)) \(fn)_g\(R)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
-                            switch (count - r) {
-
-            """
-        for strip in strips.sorted() where strip != R {
-            s += "                case \(strip): \(fn)_g\(strip)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;\n"
+                """)
+            c.line("#endif")
         }
-        s += """
-                            default: break;
-                            }
-                        }
-                        any = cv_zero();
-                        for (tile = 0; tile < count; tile++) {
-            \(outTile)
-                                const cv16 f = \(fn)_out(M + ((size_t)j * \(TG) + (size_t)tile) * 16,
-                                    a->out + (size_t)n * \(imageOut) + (size_t)kb * \(OBS),
-                                    \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)" : "NULL"),
-                                    \(conv.bias != nil ? "a->bias + kb * 16" : "NULL"), ty * \(m), tx * \(m));
-                                bad[tile] = j ? cv_add(bad[tile], f) : f;
-                            }
-                            any = cv_add(any, bad[tile]);
-                        }
-                        /* a tile whose result is not finite again, as a direct convolution (WinogradFallback.swift) */
-                        if (\(fn)_nonfinite(any)) {
-                            for (tile = 0; tile < count; tile++) {
-                                if (!\(fn)_nonfinite(bad[tile])) continue;
-            \(outTile)
-                                    \(fn)_direct(a->in + (size_t)n * \(imageIn), a->w, a->out + (size_t)n * \(imageOut) + (size_t)kb * \(OBS),
-                                        \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)kb * \(OBS)" : "NULL"),
-                                        \(conv.bias != nil ? "a->bias + kb * 16" : "NULL"), kb, ty * \(m), tx * \(m));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        return c.text
+    }
 
-            """
-        let groups = "(batch * \(tilesPerImage) + \(TG - 1)) / \(TG) * \(wg.chunks)"
-        return (s, convolutionCall(fn, step, conv, tasks: groups))
+    /// A constant matrix as C initialisers: `{ 1.0f, 0.0f }, { … }`.
+    func matrixText(_ m: [[Double]]) -> String {
+        m.map { "{ " + $0.map { cFloat(Float($0)) }.joined(separator: ", ") + " }" }.joined(separator: ", ")
     }
 }

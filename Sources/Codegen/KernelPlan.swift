@@ -9,8 +9,8 @@ import ShapeCheck
 // hold. `blocked` is [N, ⌈C/16⌉, H, W, 16] (oneDNN's nChw16c): the 16 channels of one block
 // at one pixel are 64 contiguous bytes, one AVX-512 register, so a convolution's
 // micro-kernel keeps 16 output channels per register and broadcasts input values. Channels
-// past C in the last block are padding; every kernel keeps them finite and every weight
-// that would read them is zero, so they never reach a real channel.
+// past C in the last block are padding lanes, which hold no promise (0·inf is NaN): no kernel
+// reads one into a real channel (docs/codegen.md, "Padding lanes").
 //
 // The plan is a small program of its own over *plan values* (a program value in one layout,
 // plus any copy of it in the other): convolutions, pooling, add, batchnorm, activations, LRN
@@ -105,6 +105,12 @@ public struct DirectConvolution: Sendable, Equatable {
     /// Output rows swept by one slice of the weights before the next (nil: all of them).
     public var sweepRows: Int? { if case .sliced(_, let rows) = reduction { rows } else { nil } }
 
+    /// Output pixels one sweep of a `.flat` band covers: `sweepRows` rows, rounded down to
+    /// whole strips (at least one).
+    public func flatSweepPixels(outputHeight: Int, outputWidth: Int) -> Int {
+        max(strip, min(outputHeight, sweepRows ?? outputHeight) * outputWidth / strip * strip)
+    }
+
     /// A row of `width` pixels in the fewest calls of at most `strip` pixels, as even as they
     /// go: `wide` strips of `pixels` and `narrow` of `pixels` − 1 (56 in strips of at most 6:
     /// 6 x 6 + 4 x 5 rather than 9 x 6 + 2, whose 2-pixel strip keeps fewer accumulators than
@@ -115,6 +121,15 @@ public struct DirectConvolution: Sendable, Equatable {
         let base = width / calls, extra = width % calls
         return extra == 0 ? (base, calls, 0) : (base + 1, extra, calls - extra)
     }
+}
+
+/// The schedule of a blocked pooling, element-wise or normalisation kernel.
+public struct BlockedKernel: Sendable, Equatable {
+    /// Elements of one image per task of an add or activation (nil for the other kernels).
+    public var elementsPerTask: Int? = nil
+    /// A max pooling whose windows all lie inside the input, with every tap unrolled and no
+    /// bounds checks.
+    public var unrolledTaps: Bool = false
 }
 
 /// Winograd F(m x m, r x r): each m x m output tile from a (m+r-1) x (m+r-1) input tile;
@@ -155,7 +170,7 @@ public enum PlanKernel: Sendable, Equatable {
     case winogradConvolution(WinogradConvolution)
     case fullyConnected(FullyConnected)
     /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN or concat step.
-    case blocked
+    case blocked(BlockedKernel)
     /// Layout changes.
     case toBlocked
     case toPlanar
@@ -169,8 +184,6 @@ public struct PlanStep: Sendable, Equatable {
     /// Plan value ids.
     public var inputs: [Int]
     public var output: Int
-    /// The program step computed (nil for a reorder), the link `bindLayers` follows.
-    public var step: Int?
     /// The activation applied at the end (a fused add's, for a convolution that absorbed one).
     public var activation: Activation?
     /// The program steps' layer names (`c1+bn1`, `layer1.0.conv2+layer1.0.bn2+layer1.0.out`).
@@ -179,9 +192,9 @@ public struct PlanStep: Sendable, Equatable {
     public var macs: Int
     /// How its tasks are shared among threads (nil for a reference step).
     public var threading: Threading? = nil
-    /// The program step it computes as the program holds it after layout-weights (its
-    /// weights' offsets final), bound by plan-memory; nil for a reorder or pad.
-    public var layer: Step? = nil
+    /// The program step it computes (nil for a reorder or pad), with its packed weights;
+    /// plan-memory binds it again once layout-weights has placed them.
+    public var layer: Step?
 }
 
 /// The kernel plan of a program: its values, steps and arena, for the fast C emitter.
@@ -257,10 +270,17 @@ public func lowerForC(_ network: CheckedNetwork, options: KernelOptions) -> Lowe
 }
 
 extension KernelPlan {
-    /// Gives each step the program step it computes, so the emitter needs no index into the
-    /// program (run after layout-weights, which places the weights).
+    /// Gives each step the program's current copy of the step it computes: a step is the one
+    /// that writes its output value (each value has one writer).
     mutating func bindLayers(_ program: LoweredProgram) {
-        for index in steps.indices { steps[index].layer = steps[index].step.map { program.steps[$0] } }
+        var writers: [Int: Step] = [:]
+        for step in program.steps { writers[step.output] = step }
+        for index in steps.indices {
+            steps[index].layer = steps[index].layer.map { layer in
+                guard let current = writers[layer.output] else { preconditionFailure("no program step writes value \(layer.output)") }
+                return current
+            }
+        }
     }
 
     /// The program's memory plan as seen from the program's values: each value's offset is
@@ -309,8 +329,10 @@ struct KernelPlanner {
         let output = value(program.output, .planar)
         var result = program
         for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
-        for index in steps.indices { steps[index].threading = threading(steps[index]) }
-        result.kernelPlan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
+        var plan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
+        plan.bindLayers(result)
+        for index in plan.steps.indices { plan.steps[index].threading = threading(plan.steps[index]) }
+        result.kernelPlan = plan
         return result
     }
 
@@ -325,8 +347,8 @@ struct KernelPlanner {
         if let id = available[source]?[layout] { return id }
         let other = available[source]![layout == .planar ? .blocked : .planar]!
         let id = newValue(source, layout)
-        steps.append(PlanStep(kernel: layout == .blocked ? .toBlocked : .toPlanar, inputs: [other], output: id, step: nil,
-                              activation: nil, name: program.values[source].name + " (reorder)", macs: 0))
+        steps.append(PlanStep(kernel: layout == .blocked ? .toBlocked : .toPlanar, inputs: [other], output: id,
+                              activation: nil, name: program.values[source].name + " (reorder)", macs: 0, layer: nil))
         writer[id] = steps.count - 1
         return id
     }
@@ -336,8 +358,8 @@ struct KernelPlanner {
     static func isVolume(_ shape: TensorShape) -> Bool { !shape.isVector }
 
     mutating func append(_ kernel: PlanKernel, inputs: [Int], output: Int, step index: Int, activation: Activation?, macs: Int = 0) {
-        steps.append(PlanStep(kernel: kernel, inputs: inputs, output: output, step: index, activation: activation,
-                              name: program.steps[index].name, macs: macs))
+        steps.append(PlanStep(kernel: kernel, inputs: inputs, output: output, activation: activation,
+                              name: program.steps[index].name, macs: macs, layer: program.steps[index]))
         writer[output] = steps.count - 1
     }
 
@@ -400,7 +422,7 @@ struct KernelPlanner {
         case .globalPooling:
             if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
                 let input = value(step.inputs[0], .blocked)
-                append(.blocked, inputs: [input], output: newValue(step.output, .planar), step: index, activation: nil)
+                append(.blocked(BlockedKernel()), inputs: [input], output: newValue(step.output, .planar), step: index, activation: nil)
                 return
             }
         case .batchNorm(var norm):
@@ -440,7 +462,7 @@ struct KernelPlanner {
         let inputs = step.inputs.map { value($0, .blocked) }
         var activation = step.kernel.fusedActivation
         if case .activation(let a) = step.kernel { activation = a.activation }
-        append(.blocked, inputs: inputs, output: newValue(step.output, .blocked), step: index, activation: activation)
+        append(.blocked(blockedSchedule(step)), inputs: inputs, output: newValue(step.output, .blocked), step: index, activation: activation)
     }
 
     func macs(_ conv: ConvolutionKernel) -> Int {
@@ -574,8 +596,8 @@ struct KernelPlanner {
         values.append(PlanValue(source: values[input].source,
                                 shape: .volume(width: width, height: height, depth: conv.input.depth), layout: .blocked))
         let id = values.count - 1
-        steps.append(PlanStep(kernel: .pad(top: w.padTop, left: w.padLeft), inputs: [input], output: id, step: nil,
-                              activation: nil, name: program.steps[index].name + " (pad)", macs: 0))
+        steps.append(PlanStep(kernel: .pad(top: w.padTop, left: w.padLeft), inputs: [input], output: id,
+                              activation: nil, name: program.steps[index].name + " (pad)", macs: 0, layer: nil))
         writer[id] = steps.count - 1
         return id
     }

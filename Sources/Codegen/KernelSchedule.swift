@@ -144,6 +144,27 @@ extension KernelPlanner {
         }
     }
 
+    /// A blocked kernel's schedule: an add or activation in tasks of 4096 elements (16 KiB,
+    /// enough tasks for two to eight threads on a small feature map, few enough for the
+    /// pool's overhead not to show); a max pooling's taps unrolled when every window is
+    /// inside the input and has at most 16 taps (more would bloat the code for no gain).
+    func blockedSchedule(_ step: Step) -> BlockedKernel {
+        var schedule = BlockedKernel()
+        switch step.kernel {
+        case .add, .activation:
+            schedule.elementsPerTask = 4096
+        case .pooling(let pool):
+            let w = pool.window, input = pool.input, output = pool.output
+            let inside = w.padTop == 0 && w.padLeft == 0
+                && (output.height - 1) * w.strideHeight + (w.kernelHeight - 1) * w.dilationHeight < input.height
+                && (output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth < input.width
+            schedule.unrolledTaps = pool.kind == .max && inside && w.kernelHeight * w.kernelWidth <= 16
+        default:
+            break
+        }
+        return schedule
+    }
+
     /// How step `step`'s tasks are shared among threads (nil for a reference step, which the
     /// plain emitter runs on one thread).
     func threading(_ step: PlanStep) -> Threading? {
@@ -153,20 +174,20 @@ extension KernelPlanner {
         case .reference:
             return nil
         case .directConvolution, .winogradConvolution:
-            guard let index = step.step, case .convolution(let conv) = kernels[index] else { return nil }
+            guard case .convolution(let conv)? = step.layer?.kernel else { return nil }
             let work = conv.output.elementCount * conv.input.depth * conv.window.kernelHeight * conv.window.kernelWidth
             return Threading(work: work, threshold: facts.convolutionThreadWork)
         case .fullyConnected:
-            guard let index = step.step, case .fullyConnected(let fc) = kernels[index] else { return nil }
+            guard case .fullyConnected(let fc)? = step.layer?.kernel else { return nil }
             return Threading(work: fc.inputs * fc.outputs, threshold: facts.fullyConnectedThreadWork)
         case .toBlocked, .toPlanar:
             return Threading(work: output.shape.depth * P, threshold: facts.elementThreadWork)
         case .pad:
             return Threading(work: output.shape.elementCount, threshold: facts.elementThreadWork)
         case .blocked:
-            guard let index = step.step else { return nil }
+            guard let kernel = step.layer?.kernel else { return nil }
             let work: Int
-            switch kernels[index] {
+            switch kernel {
             case .pooling(let pool): work = output.elements * pool.window.kernelHeight * pool.window.kernelWidth
             case .globalPooling:
                 let input = values[step.inputs[0]].shape

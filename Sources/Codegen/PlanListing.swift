@@ -30,8 +30,10 @@ extension PlanStep {
         func flag(_ b: Bool) -> String { b ? "yes" : "no" }
         func all(_ n: Int?) -> String { n.map(String.init) ?? "all" }
         switch kernel {
-        case .reference, .blocked, .toBlocked, .toPlanar:
+        case .reference, .toBlocked, .toPlanar:
             return []
+        case .blocked(let b):
+            return ["elementsPerTask \(all(b.elementsPerTask))", "unrolledTaps \(flag(b.unrolledTaps))"]
         case .directConvolution(let d):
             let variant = switch d.variant {
             case .paired: "paired"

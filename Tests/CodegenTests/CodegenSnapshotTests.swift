@@ -73,7 +73,10 @@ import Testing
 
     /// Per model × target × precise, the SHA-256 and size of the emitted fast C: too large
     /// to keep whole, and a changed byte anywhere changes its line.
+    /// With DUMP_EMITTED_C=DIR, also writes every file to DIR/LABEL/NAME, so that a change's
+    /// emitted C can be compared with the last one's (e.g. ignoring whitespace).
     @Test func fastCManifest() throws {
+        let dump = ProcessInfo.processInfo.environment["DUMP_EMITTED_C"]
         var lines: [String] = []
         for name in Self.models {
             let net = try model(name)
@@ -85,6 +88,11 @@ import Testing
                         return "\(file.name) \(bytes.count) \(SHA256.hex(bytes))"
                     }
                     lines.append(([Self.label(name, target, precise: precise)] + files).joined(separator: " "))
+                    if let dump {
+                        let folder = URL(fileURLWithPath: dump).appendingPathComponent(Self.label(name, target, precise: precise))
+                        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                        for file in source.files { try file.contents.write(to: folder.appendingPathComponent(file.name), atomically: true, encoding: .utf8) }
+                    }
                 }
             }
         }

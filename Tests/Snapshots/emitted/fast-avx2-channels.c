@@ -618,34 +618,34 @@ static void cnnc_s0(const cnnc_args *a, int begin, int end, float *scratch)
         int oy, cb0, ys;
         /* all input channel blocks at once */
         for (ys = oy0; ys < oy1; ys += 11) {
-        const int ye = ys + 11 < oy1 ? ys + 11 : oy1;
-        for (cb0 = 0; cb0 < 1; cb0 += 1) {
-        const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
-        (void)cb1;
-        for (oy = ys; oy < ye; oy++) {
-            const int iy = oy * 1 - 1;
-            const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
-            int ky1 = 11 - iy <= 0 ? 0 : (11 - iy + 0) / 1;
-            const ptrdiff_t row = (ptrdiff_t)iy * 13;
-            float *orow = out + (size_t)oy * 208;
-            if (ky1 > 3) ky1 = 3;
-            if (ky1 < ky0) ky1 = ky0;
-            const float *rrow = res ? res + (size_t)oy * 208 : NULL;
-            int ox, e;
-            (void)ox; (void)e; (void)rrow;
-            for (ox = 1; ox + 4 <= 9; ox += 4)
-                cnnc_s0_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 1) * 1, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 3);
-            for (ox = 9; ox + 3 <= 12; ox += 3)
-                cnnc_s0_r3(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 1) * 1, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 3);
-            for (e = 0; e < 2; e++) {
-                const int x = cnnc_s0_edges[e][0];
-                cnnc_s0_r1(orow + x * 16, in, row + (ptrdiff_t)(x * 1 - 1) * 1, w, bias,
-                    rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, cnnc_s0_edges[e][1], cnnc_s0_edges[e][2]);
+            const int ye = ys + 11 < oy1 ? ys + 11 : oy1;
+            for (cb0 = 0; cb0 < 1; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
+                (void)cb1;
+                for (oy = ys; oy < ye; oy++) {
+                    const int iy = oy * 1 - 1;
+                    const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
+                    int ky1 = 11 - iy <= 0 ? 0 : (11 - iy + 0) / 1;
+                    const ptrdiff_t row = (ptrdiff_t)iy * 13;
+                    float *orow = out + (size_t)oy * 208;
+                    if (ky1 > 3) ky1 = 3;
+                    if (ky1 < ky0) ky1 = ky0;
+                    const float *rrow = res ? res + (size_t)oy * 208 : NULL;
+                    int ox, e;
+                    (void)ox; (void)e; (void)rrow;
+                    for (ox = 1; ox + 4 <= 9; ox += 4)
+                        cnnc_s0_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 1) * 1, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 3);
+                    for (ox = 9; ox + 3 <= 12; ox += 3)
+                        cnnc_s0_r3(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 1) * 1, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 3);
+                    for (e = 0; e < 2; e++) {
+                        const int x = cnnc_s0_edges[e][0];
+                        cnnc_s0_r1(orow + x * 16, in, row + (ptrdiff_t)(x * 1 - 1) * 1, w, bias,
+                            rrow ? rrow + x * 16 : NULL, pf, ky0, ky1, cnnc_s0_edges[e][1], cnnc_s0_edges[e][2]);
+                    }
+                }
             }
-        }
-        }
         }
     }
 }
@@ -673,6 +673,7 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* conv 3x3 stride 2x2 pad 1: [20, 11, 13] -> [7, 6, 7], leakyrelu 0.1; direct 16x6 */
 /* direct convolution, 16 output channels x 6 pixels per micro-kernel call, strips running on across rows */
 static void cnnc_s2_f1(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,
@@ -688,10 +689,10 @@ static void cnnc_s2_f1(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0);
     }
@@ -764,10 +765,10 @@ static void cnnc_s2_f2(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16);
     }
@@ -842,10 +843,10 @@ static void cnnc_s2_f3(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32);
     }
@@ -922,10 +923,10 @@ static void cnnc_s2_f4(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48);
     }
@@ -1004,10 +1005,10 @@ static void cnnc_s2_f5(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64);
     }
@@ -1088,10 +1089,10 @@ static void cnnc_s2_f6(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0; a0_5 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0; a0_5 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64); a0_5 = cv_load(out + 80);
     }
@@ -1180,34 +1181,34 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
         (void)res;
         /* 42 pixels at a time, so that their partial sums stay in L2 */
         for (ps = p0; ps < p1; ps += 42) {
-        const int pe = ps + 42 < p1 ? ps + 42 : p1;
-        for (cb0 = 0; cb0 < 2; cb0 += 1) {
-            const int cb1 = cb0 + 1 < 2 ? cb0 + 1 : 2;
-            /* the next slice's weights and input rows, fetched a few lines per call */
-            const int nb0 = cb0 + 1, nbn = nb0 >= 2 ? 0 : (nb0 + 1 < 2 ? 1 : 2 - nb0);
-            const int r0_ = ps / 7 * 2, r1_ = (pe - 1) / 7 * 2 + 3 < 13 ? (pe - 1) / 7 * 2 + 3 : 13;
-            const float *nw = w + (size_t)(nbn ? nb0 : 0) * 2304, *ni = in + (size_t)(nbn ? nb0 : 0) * 3120 + (size_t)r0_ * 240;
-            const int wl = nbn * 144, il = (r1_ - r0_) * 15, calls_ = (pe - ps + 5) / 6;
-            const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
-            int qw = 0, qb = 0, ql = 0;
-            (void)cb1;
-            for (p = ps; p < pe; p += 6) {
-                const int count = pe - p < 6 ? pe - p : 6;
-                { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
-                  for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * 3120 + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
-                for (r = 0; r < count; r++)
-                    po[r] = (ptrdiff_t)((p + r) / 7) * 480 + (ptrdiff_t)((p + r) % 7) * 32;
-                switch (count) {
-                case 6: cnnc_s2_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                case 5: cnnc_s2_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                case 4: cnnc_s2_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                case 3: cnnc_s2_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                case 2: cnnc_s2_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                case 1: cnnc_s2_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
-                default: break;
+            const int pe = ps + 42 < p1 ? ps + 42 : p1;
+            for (cb0 = 0; cb0 < 2; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 2 ? cb0 + 1 : 2;
+                /* the next slice's weights and input rows, fetched a few lines per call */
+                const int nb0 = cb0 + 1, nbn = nb0 >= 2 ? 0 : (nb0 + 1 < 2 ? 1 : 2 - nb0);
+                const int r0_ = ps / 7 * 2, r1_ = (pe - 1) / 7 * 2 + 3 < 13 ? (pe - 1) / 7 * 2 + 3 : 13;
+                const float *nw = w + (size_t)(nbn ? nb0 : 0) * 2304, *ni = in + (size_t)(nbn ? nb0 : 0) * 3120 + (size_t)r0_ * 240;
+                const int wl = nbn * 144, il = (r1_ - r0_) * 15, calls_ = (pe - ps + 5) / 6;
+                const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
+                int qw = 0, qb = 0, ql = 0;
+                (void)cb1;
+                for (p = ps; p < pe; p += 6) {
+                    const int count = pe - p < 6 ? pe - p : 6;
+                    { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
+                      for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * 3120 + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
+                    for (r = 0; r < count; r++)
+                        po[r] = (ptrdiff_t)((p + r) / 7) * 480 + (ptrdiff_t)((p + r) % 7) * 32;
+                    switch (count) {
+                        case 6: cnnc_s2_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        case 5: cnnc_s2_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        case 4: cnnc_s2_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        case 3: cnnc_s2_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        case 2: cnnc_s2_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        case 1: cnnc_s2_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 3, 0, 3, cb0, cb1, po); break;
+                        default: break;
+                    }
                 }
             }
-        }
         }
     }
 }
@@ -1635,27 +1636,25 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
         (void)res;
         /* 42 pixels at a time, so that their partial sums stay in L2 */
         for (ps = p0; ps < p1; ps += 42) {
-        const int pe = ps + 42 < p1 ? ps + 42 : p1;
-        for (cb0 = 0; cb0 < 1; cb0 += 1) {
-            const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
-
-            (void)cb1;
-            for (p = ps; p < pe; p += 6) {
-                const int count = pe - p < 6 ? pe - p : 6;
-
-                for (r = 0; r < count; r++)
-                    po[r] = (ptrdiff_t)((p + r) / 7) * 112 + (ptrdiff_t)((p + r) % 7) * 16;
-                switch (count) {
-                case 6: cnnc_s3_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                case 5: cnnc_s3_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                case 4: cnnc_s3_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                case 3: cnnc_s3_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                case 2: cnnc_s3_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                case 1: cnnc_s3_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
-                default: break;
+            const int pe = ps + 42 < p1 ? ps + 42 : p1;
+            for (cb0 = 0; cb0 < 1; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
+                (void)cb1;
+                for (p = ps; p < pe; p += 6) {
+                    const int count = pe - p < 6 ? pe - p : 6;
+                    for (r = 0; r < count; r++)
+                        po[r] = (ptrdiff_t)((p + r) / 7) * 112 + (ptrdiff_t)((p + r) % 7) * 16;
+                    switch (count) {
+                        case 6: cnnc_s3_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        case 5: cnnc_s3_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        case 4: cnnc_s3_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        case 3: cnnc_s3_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        case 2: cnnc_s3_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        case 1: cnnc_s3_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 1, 0, 1, po); break;
+                        default: break;
+                    }
                 }
             }
-        }
         }
     }
 }
@@ -1683,6 +1682,7 @@ static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* conv 5x5 stride 1x1 pad 2: [33, 6, 7] -> [16, 6, 7], sigmoid; direct 16x6 */
 /* direct convolution, 16 output channels x 6 pixels per micro-kernel call, strips running on across rows */
 static void cnnc_s5_f1(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,
@@ -1698,10 +1698,10 @@ static void cnnc_s5_f1(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0);
     }
@@ -1774,10 +1774,10 @@ static void cnnc_s5_f2(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16);
     }
@@ -1852,10 +1852,10 @@ static void cnnc_s5_f3(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32);
     }
@@ -1932,10 +1932,10 @@ static void cnnc_s5_f4(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48);
     }
@@ -2014,10 +2014,10 @@ static void cnnc_s5_f5(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64);
     }
@@ -2098,10 +2098,10 @@ static void cnnc_s5_f6(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0; a0_5 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0; a0_5 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64); a0_5 = cv_load(out + 80);
     }
@@ -2190,34 +2190,34 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
         (void)res;
         /* 42 pixels at a time, so that their partial sums stay in L2 */
         for (ps = p0; ps < p1; ps += 42) {
-        const int pe = ps + 42 < p1 ? ps + 42 : p1;
-        for (cb0 = 0; cb0 < 3; cb0 += 1) {
-            const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
-            /* the next slice's weights and input rows, fetched a few lines per call */
-            const int nb0 = cb0 + 1, nbn = nb0 >= 3 ? 0 : (nb0 + 1 < 3 ? 1 : 3 - nb0);
-            const int r0_ = ps / 7 * 1, r1_ = (pe - 1) / 7 * 1 + 5 < 10 ? (pe - 1) / 7 * 1 + 5 : 10;
-            const float *nw = w + (size_t)(nbn ? nb0 : 0) * 6400, *ni = in + (size_t)(nbn ? nb0 : 0) * 1760 + (size_t)r0_ * 176;
-            const int wl = nbn * 400, il = (r1_ - r0_) * 11, calls_ = (pe - ps + 5) / 6;
-            const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
-            int qw = 0, qb = 0, ql = 0;
-            (void)cb1;
-            for (p = ps; p < pe; p += 6) {
-                const int count = pe - p < 6 ? pe - p : 6;
-                { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
-                  for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * 1760 + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
-                for (r = 0; r < count; r++)
-                    po[r] = (ptrdiff_t)((p + r) / 7) * 176 + (ptrdiff_t)((p + r) % 7) * 16;
-                switch (count) {
-                case 6: cnnc_s5_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                case 5: cnnc_s5_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                case 4: cnnc_s5_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                case 3: cnnc_s5_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                case 2: cnnc_s5_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                case 1: cnnc_s5_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
-                default: break;
+            const int pe = ps + 42 < p1 ? ps + 42 : p1;
+            for (cb0 = 0; cb0 < 3; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
+                /* the next slice's weights and input rows, fetched a few lines per call */
+                const int nb0 = cb0 + 1, nbn = nb0 >= 3 ? 0 : (nb0 + 1 < 3 ? 1 : 3 - nb0);
+                const int r0_ = ps / 7 * 1, r1_ = (pe - 1) / 7 * 1 + 5 < 10 ? (pe - 1) / 7 * 1 + 5 : 10;
+                const float *nw = w + (size_t)(nbn ? nb0 : 0) * 6400, *ni = in + (size_t)(nbn ? nb0 : 0) * 1760 + (size_t)r0_ * 176;
+                const int wl = nbn * 400, il = (r1_ - r0_) * 11, calls_ = (pe - ps + 5) / 6;
+                const int pw = (wl + calls_ - 1) / calls_, pi = (nbn * il + calls_ - 1) / calls_;
+                int qw = 0, qb = 0, ql = 0;
+                (void)cb1;
+                for (p = ps; p < pe; p += 6) {
+                    const int count = pe - p < 6 ? pe - p : 6;
+                    { int j_; for (j_ = 0; j_ < pw && qw < wl; j_++, qw++) CNNC_PREFETCH(nw + (size_t)qw * 16);
+                      for (j_ = 0; j_ < pi && qb < nbn; j_++) { CNNC_PREFETCH(ni + (size_t)qb * 1760 + (size_t)ql * 16); if (++ql == il) { ql = 0; qb++; } } }
+                    for (r = 0; r < count; r++)
+                        po[r] = (ptrdiff_t)((p + r) / 7) * 176 + (ptrdiff_t)((p + r) % 7) * 16;
+                    switch (count) {
+                        case 6: cnnc_s5_f6(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        case 5: cnnc_s5_f5(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        case 4: cnnc_s5_f4(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        case 3: cnnc_s5_f3(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        case 2: cnnc_s5_f2(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        case 1: cnnc_s5_f1(out + (size_t)p * 16, in, 0, w, bias, NULL, pf, 0, 5, 0, 5, cb0, cb1, po); break;
+                        default: break;
+                    }
                 }
             }
-        }
         }
     }
 }
@@ -2269,6 +2269,7 @@ static void cnnc_s6_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -2317,6 +2318,7 @@ static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -2364,6 +2366,7 @@ static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -2405,6 +2408,7 @@ static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -2449,6 +2453,7 @@ static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -2496,6 +2501,7 @@ static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -2506,13 +2512,13 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 10 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 672;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }

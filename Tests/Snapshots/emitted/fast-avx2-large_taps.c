@@ -436,6 +436,7 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* conv 5x5 stride 1x1 pad 2: [40, 11, 13] -> [48, 11, 13], relu; direct 16x5 */
 /* direct convolution, 16 output channels x 5 pixels per micro-kernel call */
 static void cnnc_s2_r4(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,
@@ -449,10 +450,10 @@ static void cnnc_s2_r4(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48);
     }
@@ -529,10 +530,10 @@ static void cnnc_s2_r5(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64);
     }
@@ -617,29 +618,29 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
         int oy, cb0, ys;
         /* 1 input channel block(s) of weights at a time (an L1-sized slice) over 85 rows at a time (their partial sums stay in L2) */
         for (ys = oy0; ys < oy1; ys += 85) {
-        const int ye = ys + 85 < oy1 ? ys + 85 : oy1;
-        for (cb0 = 0; cb0 < 3; cb0 += 1) {
-        const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
-        (void)cb1;
-        for (oy = ys; oy < ye; oy++) {
-            const int iy = oy * 1 - 0;
-            const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
-            int ky1 = 15 - iy <= 0 ? 0 : (15 - iy + 0) / 1;
-            const ptrdiff_t row = (ptrdiff_t)iy * 272;
-            float *orow = out + (size_t)oy * 208;
-            if (ky1 > 5) ky1 = 5;
-            if (ky1 < ky0) ky1 = ky0;
-            const float *rrow = res ? res + (size_t)oy * 208 : NULL;
-            int ox, e;
-            (void)ox; (void)e; (void)rrow;
-            for (ox = 0; ox + 5 <= 5; ox += 5)
-                cnnc_s2_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
-            for (ox = 5; ox + 4 <= 13; ox += 4)
-                cnnc_s2_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
-        }
-        }
+            const int ye = ys + 85 < oy1 ? ys + 85 : oy1;
+            for (cb0 = 0; cb0 < 3; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
+                (void)cb1;
+                for (oy = ys; oy < ye; oy++) {
+                    const int iy = oy * 1 - 0;
+                    const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
+                    int ky1 = 15 - iy <= 0 ? 0 : (15 - iy + 0) / 1;
+                    const ptrdiff_t row = (ptrdiff_t)iy * 272;
+                    float *orow = out + (size_t)oy * 208;
+                    if (ky1 > 5) ky1 = 5;
+                    if (ky1 < ky0) ky1 = ky0;
+                    const float *rrow = res ? res + (size_t)oy * 208 : NULL;
+                    int ox, e;
+                    (void)ox; (void)e; (void)rrow;
+                    for (ox = 0; ox + 5 <= 5; ox += 5)
+                        cnnc_s2_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
+                    for (ox = 5; ox + 4 <= 13; ox += 4)
+                        cnnc_s2_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
+                }
+            }
         }
     }
 }
@@ -667,6 +668,7 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* conv 5x5 stride 1x1 pad 2: [48, 11, 13] -> [48, 11, 13], plus the residual, then relu; direct 16x5 */
 /* direct convolution, 16 output channels x 5 pixels per micro-kernel call */
 static void cnnc_s4_r4(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,
@@ -679,10 +681,10 @@ static void cnnc_s4_r4(float *restrict out, const float *restrict in, ptrdiff_t 
     int ky, kx;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48);
     }
@@ -757,10 +759,10 @@ static void cnnc_s4_r5(float *restrict out, const float *restrict in, ptrdiff_t 
     int ky, kx;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64);
     }
@@ -844,29 +846,29 @@ static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
         int oy, cb0, ys;
         /* 1 input channel block(s) of weights at a time (an L1-sized slice) over 85 rows at a time (their partial sums stay in L2) */
         for (ys = oy0; ys < oy1; ys += 85) {
-        const int ye = ys + 85 < oy1 ? ys + 85 : oy1;
-        for (cb0 = 0; cb0 < 3; cb0 += 1) {
-        const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
-        (void)cb1;
-        for (oy = ys; oy < ye; oy++) {
-            const int iy = oy * 1 - 0;
-            const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
-            int ky1 = 15 - iy <= 0 ? 0 : (15 - iy + 0) / 1;
-            const ptrdiff_t row = (ptrdiff_t)iy * 272;
-            float *orow = out + (size_t)oy * 208;
-            if (ky1 > 5) ky1 = 5;
-            if (ky1 < ky0) ky1 = ky0;
-            const float *rrow = res ? res + (size_t)oy * 208 : NULL;
-            int ox, e;
-            (void)ox; (void)e; (void)rrow;
-            for (ox = 0; ox + 5 <= 5; ox += 5)
-                cnnc_s4_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
-            for (ox = 5; ox + 4 <= 13; ox += 4)
-                cnnc_s4_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
-        }
-        }
+            const int ye = ys + 85 < oy1 ? ys + 85 : oy1;
+            for (cb0 = 0; cb0 < 3; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
+                (void)cb1;
+                for (oy = ys; oy < ye; oy++) {
+                    const int iy = oy * 1 - 0;
+                    const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
+                    int ky1 = 15 - iy <= 0 ? 0 : (15 - iy + 0) / 1;
+                    const ptrdiff_t row = (ptrdiff_t)iy * 272;
+                    float *orow = out + (size_t)oy * 208;
+                    if (ky1 > 5) ky1 = 5;
+                    if (ky1 < ky0) ky1 = ky0;
+                    const float *rrow = res ? res + (size_t)oy * 208 : NULL;
+                    int ox, e;
+                    (void)ox; (void)e; (void)rrow;
+                    for (ox = 0; ox + 5 <= 5; ox += 5)
+                        cnnc_s4_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
+                    for (ox = 5; ox + 4 <= 13; ox += 4)
+                        cnnc_s4_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5, cb0, cb1);
+                }
+            }
         }
     }
 }
@@ -894,6 +896,7 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* conv 7x7 stride 1x1 pad 3: [48, 11, 13] -> [32, 11, 13], tanh; direct 16x5 */
 /* direct convolution, 16 output channels x 5 pixels per micro-kernel call */
 static void cnnc_s6_r4(float *restrict out, const float *restrict in, ptrdiff_t off, const float *restrict w,
@@ -907,10 +910,10 @@ static void cnnc_s6_r4(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48);
     }
@@ -987,10 +990,10 @@ static void cnnc_s6_r5(float *restrict out, const float *restrict in, ptrdiff_t 
     (void)res;
     (void)pf;
     if (cb0 == 0) {
-    {
-        const cv16 b0 = cv_load(bias + 0);
-        a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
-    }
+        {
+            const cv16 b0 = cv_load(bias + 0);
+            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0;
+        }
     } else {
         a0_0 = cv_load(out + 0); a0_1 = cv_load(out + 16); a0_2 = cv_load(out + 32); a0_3 = cv_load(out + 48); a0_4 = cv_load(out + 64);
     }
@@ -1075,29 +1078,29 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
         int oy, cb0, ys;
         /* 1 input channel block(s) of weights at a time (an L1-sized slice) over 80 rows at a time (their partial sums stay in L2) */
         for (ys = oy0; ys < oy1; ys += 80) {
-        const int ye = ys + 80 < oy1 ? ys + 80 : oy1;
-        for (cb0 = 0; cb0 < 3; cb0 += 1) {
-        const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
-        (void)cb1;
-        for (oy = ys; oy < ye; oy++) {
-            const int iy = oy * 1 - 0;
-            const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
-            int ky1 = 17 - iy <= 0 ? 0 : (17 - iy + 0) / 1;
-            const ptrdiff_t row = (ptrdiff_t)iy * 304;
-            float *orow = out + (size_t)oy * 208;
-            if (ky1 > 7) ky1 = 7;
-            if (ky1 < ky0) ky1 = ky0;
-            const float *rrow = res ? res + (size_t)oy * 208 : NULL;
-            int ox, e;
-            (void)ox; (void)e; (void)rrow;
-            for (ox = 0; ox + 5 <= 5; ox += 5)
-                cnnc_s6_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 7, cb0, cb1);
-            for (ox = 5; ox + 4 <= 13; ox += 4)
-                cnnc_s6_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 7, cb0, cb1);
-        }
-        }
+            const int ye = ys + 80 < oy1 ? ys + 80 : oy1;
+            for (cb0 = 0; cb0 < 3; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 3 ? cb0 + 1 : 3;
+                (void)cb1;
+                for (oy = ys; oy < ye; oy++) {
+                    const int iy = oy * 1 - 0;
+                    const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
+                    int ky1 = 17 - iy <= 0 ? 0 : (17 - iy + 0) / 1;
+                    const ptrdiff_t row = (ptrdiff_t)iy * 304;
+                    float *orow = out + (size_t)oy * 208;
+                    if (ky1 > 7) ky1 = 7;
+                    if (ky1 < ky0) ky1 = ky0;
+                    const float *rrow = res ? res + (size_t)oy * 208 : NULL;
+                    int ox, e;
+                    (void)ox; (void)e; (void)rrow;
+                    for (ox = 0; ox + 5 <= 5; ox += 5)
+                        cnnc_s6_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 7, cb0, cb1);
+                    for (ox = 5; ox + 4 <= 13; ox += 4)
+                        cnnc_s6_r4(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 7, cb0, cb1);
+                }
+            }
         }
     }
 }
@@ -1148,6 +1151,7 @@ static void cnnc_s7_n1(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s7_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1203,6 +1207,7 @@ static void cnnc_s7_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s7_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1250,6 +1255,7 @@ static void cnnc_s7_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s7_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1291,6 +1297,7 @@ static void cnnc_s7_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s7_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1335,6 +1342,7 @@ static void cnnc_s7_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s7_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1382,6 +1390,7 @@ static void cnnc_s7_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s7(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -1392,13 +1401,13 @@ static void cnnc_s7(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 5 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 4576;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s7_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s7_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s7_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s7_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s7_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s7_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s7_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s7_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s7_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s7_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s7_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s7_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }

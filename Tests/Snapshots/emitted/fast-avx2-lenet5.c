@@ -511,10 +511,11 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
         int ox, iy, ix, ky, kx;
         (void)iy; (void)ix; (void)ky; (void)kx;
         for (ox = 0; ox < 14; ox++) {
-                cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 1)) * 16)));
+            cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 1)) * 16)));
         }
     }
 }
+
 
 /* conv 5x5 stride 1x1: [6, 14, 14] -> [16, 10, 10], relu; direct 16x5 */
 /* direct convolution, 16 output channels x 5 pixels per micro-kernel call */
@@ -603,26 +604,26 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
         int oy, cb0, ys;
         /* all input channel blocks at once */
         for (ys = oy0; ys < oy1; ys += 10) {
-        const int ye = ys + 10 < oy1 ? ys + 10 : oy1;
-        for (cb0 = 0; cb0 < 1; cb0 += 1) {
-        const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
-        (void)cb1;
-        for (oy = ys; oy < ye; oy++) {
-            const int iy = oy * 1 - 0;
-            const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
-            int ky1 = 14 - iy <= 0 ? 0 : (14 - iy + 0) / 1;
-            const ptrdiff_t row = (ptrdiff_t)iy * 224;
-            float *orow = out + (size_t)oy * 160;
-            if (ky1 > 5) ky1 = 5;
-            if (ky1 < ky0) ky1 = ky0;
-            const float *rrow = res ? res + (size_t)oy * 160 : NULL;
-            int ox, e;
-            (void)ox; (void)e; (void)rrow;
-            for (ox = 0; ox + 5 <= 10; ox += 5)
-                cnnc_s2_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
-                    rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5);
-        }
-        }
+            const int ye = ys + 10 < oy1 ? ys + 10 : oy1;
+            for (cb0 = 0; cb0 < 1; cb0 += 1) {
+                const int cb1 = cb0 + 1 < 1 ? cb0 + 1 : 1;
+                (void)cb1;
+                for (oy = ys; oy < ye; oy++) {
+                    const int iy = oy * 1 - 0;
+                    const int ky0 = iy < 0 ? (-iy + 0) / 1 : 0;
+                    int ky1 = 14 - iy <= 0 ? 0 : (14 - iy + 0) / 1;
+                    const ptrdiff_t row = (ptrdiff_t)iy * 224;
+                    float *orow = out + (size_t)oy * 160;
+                    if (ky1 > 5) ky1 = 5;
+                    if (ky1 < ky0) ky1 = ky0;
+                    const float *rrow = res ? res + (size_t)oy * 160 : NULL;
+                    int ox, e;
+                    (void)ox; (void)e; (void)rrow;
+                    for (ox = 0; ox + 5 <= 10; ox += 5)
+                        cnnc_s2_r5(orow + ox * 16, in, row + (ptrdiff_t)(ox * 1 - 0) * 16, w, bias,
+                            rrow ? rrow + ox * 16 : NULL, pf, ky0, ky1, 0, 5);
+                }
+            }
         }
     }
 }
@@ -640,10 +641,11 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
         int ox, iy, ix, ky, kx;
         (void)iy; (void)ix; (void)ky; (void)kx;
         for (ox = 0; ox < 5; ox++) {
-                cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 1)) * 16)));
+            cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 1)) * 16)));
         }
     }
 }
+
 
 /* fc 120: [16, 5, 5] -> [120], relu; fc 16 */
 /* fc, 16 outputs per tile, up to 6 images per pass over the weights */
@@ -691,6 +693,7 @@ static void cnnc_s4_n1(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -746,6 +749,7 @@ static void cnnc_s4_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -793,6 +797,7 @@ static void cnnc_s4_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -834,6 +839,7 @@ static void cnnc_s4_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -878,6 +884,7 @@ static void cnnc_s4_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -925,6 +932,7 @@ static void cnnc_s4_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -935,13 +943,13 @@ static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 120 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 400;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s4_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s4_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s4_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s4_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s4_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s4_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s4_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s4_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s4_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s4_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s4_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s4_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }
@@ -994,6 +1002,7 @@ static void cnnc_s5_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1042,6 +1051,7 @@ static void cnnc_s5_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1089,6 +1099,7 @@ static void cnnc_s5_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1130,6 +1141,7 @@ static void cnnc_s5_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1174,6 +1186,7 @@ static void cnnc_s5_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1221,6 +1234,7 @@ static void cnnc_s5_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -1231,13 +1245,13 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 84 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 120;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s5_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s5_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s5_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s5_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s5_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s5_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s5_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s5_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s5_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s5_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s5_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s5_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }
@@ -1290,6 +1304,7 @@ static void cnnc_s6_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1338,6 +1353,7 @@ static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1385,6 +1401,7 @@ static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1426,6 +1443,7 @@ static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1470,6 +1488,7 @@ static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1517,6 +1536,7 @@ static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -1527,13 +1547,13 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 10 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 84;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }

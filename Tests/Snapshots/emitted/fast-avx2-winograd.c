@@ -850,6 +850,7 @@ static cv16 cnnc_s1_out(const float *restrict mm, float *restrict o, const float
     cv16 y0, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14, y15;
     cv16 ys[16], bad;
     int i, j;
+
     d0 = cv_load(mm + 0); d1 = cv_load(mm + 560); d2 = cv_load(mm + 1120); d3 = cv_load(mm + 1680); d4 = cv_load(mm + 2240); d5 = cv_load(mm + 2800); d6 = cv_load(mm + 3360); d7 = cv_load(mm + 3920); d8 = cv_load(mm + 4480); d9 = cv_load(mm + 5040); d10 = cv_load(mm + 5600); d11 = cv_load(mm + 6160); d12 = cv_load(mm + 6720); d13 = cv_load(mm + 7280); d14 = cv_load(mm + 7840); d15 = cv_load(mm + 8400); d16 = cv_load(mm + 8960); d17 = cv_load(mm + 9520); d18 = cv_load(mm + 10080); d19 = cv_load(mm + 10640); d20 = cv_load(mm + 11200); d21 = cv_load(mm + 11760); d22 = cv_load(mm + 12320); d23 = cv_load(mm + 12880); d24 = cv_load(mm + 13440); d25 = cv_load(mm + 14000); d26 = cv_load(mm + 14560); d27 = cv_load(mm + 15120); d28 = cv_load(mm + 15680); d29 = cv_load(mm + 16240); d30 = cv_load(mm + 16800); d31 = cv_load(mm + 17360); d32 = cv_load(mm + 17920); d33 = cv_load(mm + 18480); d34 = cv_load(mm + 19040); d35 = cv_load(mm + 19600);
     p0 = cv_add(cv_add(cv_add(cv_add(d0, d6), d12), d18), d24); p6 = cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(2.0f), d18)), cv_mul(cv_set1(2.0f), d24)); p12 = cv_add(cv_add(cv_add(d6, d12), cv_mul(cv_set1(4.0f), d18)), cv_mul(cv_set1(4.0f), d24)); p18 = cv_add(cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(8.0f), d18)), cv_mul(cv_set1(8.0f), d24)), d30);
     p1 = cv_add(cv_add(cv_add(cv_add(d1, d7), d13), d19), d25); p7 = cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(2.0f), d19)), cv_mul(cv_set1(2.0f), d25)); p13 = cv_add(cv_add(cv_add(d7, d13), cv_mul(cv_set1(4.0f), d19)), cv_mul(cv_set1(4.0f), d25)); p19 = cv_add(cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(8.0f), d19)), cv_mul(cv_set1(8.0f), d25)), d31);
@@ -991,19 +992,19 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
                 float *mx = M + (size_t)xi * 560;
                 for (r = 0; r + 6 <= count; r += 6) cnnc_s1_g6(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                 switch (count - r) {
-                case 1: cnnc_s1_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 2: cnnc_s1_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 3: cnnc_s1_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 4: cnnc_s1_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 5: cnnc_s1_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                default: break;
+                    case 1: cnnc_s1_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 2: cnnc_s1_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 3: cnnc_s1_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 4: cnnc_s1_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 5: cnnc_s1_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    default: break;
                 }
             }
             any = cv_zero();
             for (tile = 0; tile < count; tile++) {
-                    const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
-                    for (j = 0; j < 1; j++) {
-                        const int kb = g * 1 + j;
+                const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
+                for (j = 0; j < 1; j++) {
+                    const int kb = g * 1 + j;
                     const cv16 f = cnnc_s1_out(M + ((size_t)j * 35 + (size_t)tile) * 16,
                         a->out + (size_t)n * 30400 + (size_t)kb * 7600,
                         NULL,
@@ -1028,6 +1029,7 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
         }
     }
 }
+
 
 /* conv 3x3 stride 1x1 pad 1: [64, 19, 25] -> [96, 19, 25]; winograd F(4,3) */
 /* Winograd F(4x4, 3x3), 35 tiles per group */
@@ -1466,6 +1468,7 @@ static cv16 cnnc_s2_out(const float *restrict mm, float *restrict o, const float
     cv16 y0, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14, y15;
     cv16 ys[16], bad;
     int i, j;
+
     d0 = cv_load(mm + 0); d1 = cv_load(mm + 560); d2 = cv_load(mm + 1120); d3 = cv_load(mm + 1680); d4 = cv_load(mm + 2240); d5 = cv_load(mm + 2800); d6 = cv_load(mm + 3360); d7 = cv_load(mm + 3920); d8 = cv_load(mm + 4480); d9 = cv_load(mm + 5040); d10 = cv_load(mm + 5600); d11 = cv_load(mm + 6160); d12 = cv_load(mm + 6720); d13 = cv_load(mm + 7280); d14 = cv_load(mm + 7840); d15 = cv_load(mm + 8400); d16 = cv_load(mm + 8960); d17 = cv_load(mm + 9520); d18 = cv_load(mm + 10080); d19 = cv_load(mm + 10640); d20 = cv_load(mm + 11200); d21 = cv_load(mm + 11760); d22 = cv_load(mm + 12320); d23 = cv_load(mm + 12880); d24 = cv_load(mm + 13440); d25 = cv_load(mm + 14000); d26 = cv_load(mm + 14560); d27 = cv_load(mm + 15120); d28 = cv_load(mm + 15680); d29 = cv_load(mm + 16240); d30 = cv_load(mm + 16800); d31 = cv_load(mm + 17360); d32 = cv_load(mm + 17920); d33 = cv_load(mm + 18480); d34 = cv_load(mm + 19040); d35 = cv_load(mm + 19600);
     p0 = cv_add(cv_add(cv_add(cv_add(d0, d6), d12), d18), d24); p6 = cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(2.0f), d18)), cv_mul(cv_set1(2.0f), d24)); p12 = cv_add(cv_add(cv_add(d6, d12), cv_mul(cv_set1(4.0f), d18)), cv_mul(cv_set1(4.0f), d24)); p18 = cv_add(cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(8.0f), d18)), cv_mul(cv_set1(8.0f), d24)), d30);
     p1 = cv_add(cv_add(cv_add(cv_add(d1, d7), d13), d19), d25); p7 = cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(2.0f), d19)), cv_mul(cv_set1(2.0f), d25)); p13 = cv_add(cv_add(cv_add(d7, d13), cv_mul(cv_set1(4.0f), d19)), cv_mul(cv_set1(4.0f), d25)); p19 = cv_add(cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(8.0f), d19)), cv_mul(cv_set1(8.0f), d25)), d31);
@@ -1485,7 +1488,7 @@ static cv16 cnnc_s2_out(const float *restrict mm, float *restrict o, const float
             cv16 v = cv_add(ys[i * 4 + j], b);
             bad = cv_add(bad, v);
             if (rs) v = cv_add(v, cv_load(rs + at));
-           
+
             cv_store(o + at, v);
         }
     }
@@ -1507,7 +1510,6 @@ static cv16 cnnc_s2_out(const float *restrict mm, float *restrict o, const float
                 for (k = 0; k < 6; k++) v += pp[i][k][l] * at_[j][k];
                 bad += v * 0.0f;
                 if (rs) v += rs[at + l];
-                
                 o[at + l] = v;
             }
         }
@@ -1607,19 +1609,19 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
                 float *mx = M + (size_t)xi * 560;
                 for (r = 0; r + 6 <= count; r += 6) cnnc_s2_g6(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                 switch (count - r) {
-                case 1: cnnc_s2_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 2: cnnc_s2_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 3: cnnc_s2_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 4: cnnc_s2_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 5: cnnc_s2_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                default: break;
+                    case 1: cnnc_s2_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 2: cnnc_s2_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 3: cnnc_s2_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 4: cnnc_s2_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 5: cnnc_s2_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    default: break;
                 }
             }
             any = cv_zero();
             for (tile = 0; tile < count; tile++) {
-                    const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
-                    for (j = 0; j < 1; j++) {
-                        const int kb = g * 1 + j;
+                const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
+                for (j = 0; j < 1; j++) {
+                    const int kb = g * 1 + j;
                     const cv16 f = cnnc_s2_out(M + ((size_t)j * 35 + (size_t)tile) * 16,
                         a->out + (size_t)n * 45600 + (size_t)kb * 7600,
                         NULL,
@@ -1644,6 +1646,7 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
         }
     }
 }
+
 
 /* conv 3x3 stride 1x1 pad 1: [96, 19, 25] -> [64, 19, 25], relu; winograd F(4,3) */
 /* Winograd F(4x4, 3x3), 35 tiles per group */
@@ -2082,6 +2085,7 @@ static cv16 cnnc_s3_out(const float *restrict mm, float *restrict o, const float
     cv16 y0, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14, y15;
     cv16 ys[16], bad;
     int i, j;
+
     d0 = cv_load(mm + 0); d1 = cv_load(mm + 560); d2 = cv_load(mm + 1120); d3 = cv_load(mm + 1680); d4 = cv_load(mm + 2240); d5 = cv_load(mm + 2800); d6 = cv_load(mm + 3360); d7 = cv_load(mm + 3920); d8 = cv_load(mm + 4480); d9 = cv_load(mm + 5040); d10 = cv_load(mm + 5600); d11 = cv_load(mm + 6160); d12 = cv_load(mm + 6720); d13 = cv_load(mm + 7280); d14 = cv_load(mm + 7840); d15 = cv_load(mm + 8400); d16 = cv_load(mm + 8960); d17 = cv_load(mm + 9520); d18 = cv_load(mm + 10080); d19 = cv_load(mm + 10640); d20 = cv_load(mm + 11200); d21 = cv_load(mm + 11760); d22 = cv_load(mm + 12320); d23 = cv_load(mm + 12880); d24 = cv_load(mm + 13440); d25 = cv_load(mm + 14000); d26 = cv_load(mm + 14560); d27 = cv_load(mm + 15120); d28 = cv_load(mm + 15680); d29 = cv_load(mm + 16240); d30 = cv_load(mm + 16800); d31 = cv_load(mm + 17360); d32 = cv_load(mm + 17920); d33 = cv_load(mm + 18480); d34 = cv_load(mm + 19040); d35 = cv_load(mm + 19600);
     p0 = cv_add(cv_add(cv_add(cv_add(d0, d6), d12), d18), d24); p6 = cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(2.0f), d18)), cv_mul(cv_set1(2.0f), d24)); p12 = cv_add(cv_add(cv_add(d6, d12), cv_mul(cv_set1(4.0f), d18)), cv_mul(cv_set1(4.0f), d24)); p18 = cv_add(cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(8.0f), d18)), cv_mul(cv_set1(8.0f), d24)), d30);
     p1 = cv_add(cv_add(cv_add(cv_add(d1, d7), d13), d19), d25); p7 = cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(2.0f), d19)), cv_mul(cv_set1(2.0f), d25)); p13 = cv_add(cv_add(cv_add(d7, d13), cv_mul(cv_set1(4.0f), d19)), cv_mul(cv_set1(4.0f), d25)); p19 = cv_add(cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(8.0f), d19)), cv_mul(cv_set1(8.0f), d25)), d31);
@@ -2223,19 +2227,19 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
                 float *mx = M + (size_t)xi * 560;
                 for (r = 0; r + 6 <= count; r += 6) cnnc_s3_g6(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                 switch (count - r) {
-                case 1: cnnc_s3_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 2: cnnc_s3_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 3: cnnc_s3_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 4: cnnc_s3_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 5: cnnc_s3_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                default: break;
+                    case 1: cnnc_s3_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 2: cnnc_s3_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 3: cnnc_s3_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 4: cnnc_s3_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 5: cnnc_s3_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    default: break;
                 }
             }
             any = cv_zero();
             for (tile = 0; tile < count; tile++) {
-                    const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
-                    for (j = 0; j < 1; j++) {
-                        const int kb = g * 1 + j;
+                const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
+                for (j = 0; j < 1; j++) {
+                    const int kb = g * 1 + j;
                     const cv16 f = cnnc_s3_out(M + ((size_t)j * 35 + (size_t)tile) * 16,
                         a->out + (size_t)n * 30400 + (size_t)kb * 7600,
                         NULL,
@@ -2261,6 +2265,7 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* relu: [96, 19, 25] -> [96, 19, 25]; blocked */
 /* relu: [96, 19, 25] -> [96, 19, 25], blocked */
 static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
@@ -2274,9 +2279,9 @@ static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
         int i;
         for (i = 0; i < count; i += 16) {
             cv16 v = cv_load(a->in + base + i);
-                v = cv_max(cv_zero(), v);
-                cv_store(a->out + base + i, v);
-            }
+            v = cv_max(cv_zero(), v);
+            cv_store(a->out + base + i, v);
+        }
     }
 }
 
@@ -2717,6 +2722,7 @@ static cv16 cnnc_s5_out(const float *restrict mm, float *restrict o, const float
     cv16 y0, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14, y15;
     cv16 ys[16], bad;
     int i, j;
+
     d0 = cv_load(mm + 0); d1 = cv_load(mm + 560); d2 = cv_load(mm + 1120); d3 = cv_load(mm + 1680); d4 = cv_load(mm + 2240); d5 = cv_load(mm + 2800); d6 = cv_load(mm + 3360); d7 = cv_load(mm + 3920); d8 = cv_load(mm + 4480); d9 = cv_load(mm + 5040); d10 = cv_load(mm + 5600); d11 = cv_load(mm + 6160); d12 = cv_load(mm + 6720); d13 = cv_load(mm + 7280); d14 = cv_load(mm + 7840); d15 = cv_load(mm + 8400); d16 = cv_load(mm + 8960); d17 = cv_load(mm + 9520); d18 = cv_load(mm + 10080); d19 = cv_load(mm + 10640); d20 = cv_load(mm + 11200); d21 = cv_load(mm + 11760); d22 = cv_load(mm + 12320); d23 = cv_load(mm + 12880); d24 = cv_load(mm + 13440); d25 = cv_load(mm + 14000); d26 = cv_load(mm + 14560); d27 = cv_load(mm + 15120); d28 = cv_load(mm + 15680); d29 = cv_load(mm + 16240); d30 = cv_load(mm + 16800); d31 = cv_load(mm + 17360); d32 = cv_load(mm + 17920); d33 = cv_load(mm + 18480); d34 = cv_load(mm + 19040); d35 = cv_load(mm + 19600);
     p0 = cv_add(cv_add(cv_add(cv_add(d0, d6), d12), d18), d24); p6 = cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(2.0f), d18)), cv_mul(cv_set1(2.0f), d24)); p12 = cv_add(cv_add(cv_add(d6, d12), cv_mul(cv_set1(4.0f), d18)), cv_mul(cv_set1(4.0f), d24)); p18 = cv_add(cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(8.0f), d18)), cv_mul(cv_set1(8.0f), d24)), d30);
     p1 = cv_add(cv_add(cv_add(cv_add(d1, d7), d13), d19), d25); p7 = cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(2.0f), d19)), cv_mul(cv_set1(2.0f), d25)); p13 = cv_add(cv_add(cv_add(d7, d13), cv_mul(cv_set1(4.0f), d19)), cv_mul(cv_set1(4.0f), d25)); p19 = cv_add(cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(8.0f), d19)), cv_mul(cv_set1(8.0f), d25)), d31);
@@ -2858,19 +2864,19 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
                 float *mx = M + (size_t)xi * 560;
                 for (r = 0; r + 6 <= count; r += 6) cnnc_s5_g6(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                 switch (count - r) {
-                case 1: cnnc_s5_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 2: cnnc_s5_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 3: cnnc_s5_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 4: cnnc_s5_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 5: cnnc_s5_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                default: break;
+                    case 1: cnnc_s5_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 2: cnnc_s5_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 3: cnnc_s5_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 4: cnnc_s5_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 5: cnnc_s5_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    default: break;
                 }
             }
             any = cv_zero();
             for (tile = 0; tile < count; tile++) {
-                    const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
-                    for (j = 0; j < 1; j++) {
-                        const int kb = g * 1 + j;
+                const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
+                for (j = 0; j < 1; j++) {
+                    const int kb = g * 1 + j;
                     const cv16 f = cnnc_s5_out(M + ((size_t)j * 35 + (size_t)tile) * 16,
                         a->out + (size_t)n * 30400 + (size_t)kb * 7600,
                         a->res + (size_t)n * 30400 + (size_t)kb * 7600,
@@ -2895,6 +2901,7 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
         }
     }
 }
+
 
 /* conv 3x3 stride 1x1 pad 1: [64, 19, 25] -> [128, 19, 25], relu; winograd F(4,3) */
 /* Winograd F(4x4, 3x3), 35 tiles per group */
@@ -3333,6 +3340,7 @@ static cv16 cnnc_s6_out(const float *restrict mm, float *restrict o, const float
     cv16 y0, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14, y15;
     cv16 ys[16], bad;
     int i, j;
+
     d0 = cv_load(mm + 0); d1 = cv_load(mm + 560); d2 = cv_load(mm + 1120); d3 = cv_load(mm + 1680); d4 = cv_load(mm + 2240); d5 = cv_load(mm + 2800); d6 = cv_load(mm + 3360); d7 = cv_load(mm + 3920); d8 = cv_load(mm + 4480); d9 = cv_load(mm + 5040); d10 = cv_load(mm + 5600); d11 = cv_load(mm + 6160); d12 = cv_load(mm + 6720); d13 = cv_load(mm + 7280); d14 = cv_load(mm + 7840); d15 = cv_load(mm + 8400); d16 = cv_load(mm + 8960); d17 = cv_load(mm + 9520); d18 = cv_load(mm + 10080); d19 = cv_load(mm + 10640); d20 = cv_load(mm + 11200); d21 = cv_load(mm + 11760); d22 = cv_load(mm + 12320); d23 = cv_load(mm + 12880); d24 = cv_load(mm + 13440); d25 = cv_load(mm + 14000); d26 = cv_load(mm + 14560); d27 = cv_load(mm + 15120); d28 = cv_load(mm + 15680); d29 = cv_load(mm + 16240); d30 = cv_load(mm + 16800); d31 = cv_load(mm + 17360); d32 = cv_load(mm + 17920); d33 = cv_load(mm + 18480); d34 = cv_load(mm + 19040); d35 = cv_load(mm + 19600);
     p0 = cv_add(cv_add(cv_add(cv_add(d0, d6), d12), d18), d24); p6 = cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(2.0f), d18)), cv_mul(cv_set1(2.0f), d24)); p12 = cv_add(cv_add(cv_add(d6, d12), cv_mul(cv_set1(4.0f), d18)), cv_mul(cv_set1(4.0f), d24)); p18 = cv_add(cv_sub(cv_add(cv_sub(d6, d12), cv_mul(cv_set1(8.0f), d18)), cv_mul(cv_set1(8.0f), d24)), d30);
     p1 = cv_add(cv_add(cv_add(cv_add(d1, d7), d13), d19), d25); p7 = cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(2.0f), d19)), cv_mul(cv_set1(2.0f), d25)); p13 = cv_add(cv_add(cv_add(d7, d13), cv_mul(cv_set1(4.0f), d19)), cv_mul(cv_set1(4.0f), d25)); p19 = cv_add(cv_sub(cv_add(cv_sub(d7, d13), cv_mul(cv_set1(8.0f), d19)), cv_mul(cv_set1(8.0f), d25)), d31);
@@ -3474,19 +3482,19 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
                 float *mx = M + (size_t)xi * 560;
                 for (r = 0; r + 6 <= count; r += 6) cnnc_s6_g6(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                 switch (count - r) {
-                case 1: cnnc_s6_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 2: cnnc_s6_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 3: cnnc_s6_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 4: cnnc_s6_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                case 5: cnnc_s6_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
-                default: break;
+                    case 1: cnnc_s6_g1(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 2: cnnc_s6_g2(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 3: cnnc_s6_g3(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 4: cnnc_s6_g4(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    case 5: cnnc_s6_g5(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;
+                    default: break;
                 }
             }
             any = cv_zero();
             for (tile = 0; tile < count; tile++) {
-                    const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
-                    for (j = 0; j < 1; j++) {
-                        const int kb = g * 1 + j;
+                const int gt = first + tile, n = gt / 35, ty = (gt % 35) / 7, tx = gt % 7;
+                for (j = 0; j < 1; j++) {
+                    const int kb = g * 1 + j;
                     const cv16 f = cnnc_s6_out(M + ((size_t)j * 35 + (size_t)tile) * 16,
                         a->out + (size_t)n * 60800 + (size_t)kb * 7600,
                         NULL,
@@ -3512,6 +3520,7 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
     }
 }
 
+
 /* globalmaxpool: [128, 19, 25] -> [128, 1, 1]; blocked */
 /* globalmaxpool: [128, 19, 25] -> [128, 1, 1], blocked */
 static void cnnc_s7(const cnnc_args *a, int begin, int end, float *scratch)
@@ -3524,11 +3533,11 @@ static void cnnc_s7(const cnnc_args *a, int begin, int end, float *scratch)
         float r[16];
         cv16 acc = cv_load(x);
         for (p = 1; p < 475; p++) acc = cv_max_nan(acc, cv_load(x + (size_t)p * 16));
-        
         cv_store(r, acc);
         for (l = 0; l < 16 && cb * 16 + l < 128; l++) a->out[(size_t)n * 128 + (size_t)(cb * 16 + l)] = r[l];
     }
 }
+
 
 /* fc 7: [128, 1, 1] -> [7]; fc 16 */
 /* fc, 16 outputs per tile, up to 6 images per pass over the weights */
@@ -3576,6 +3585,7 @@ static void cnnc_s8_n1(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s8_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -3631,6 +3641,7 @@ static void cnnc_s8_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s8_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -3678,6 +3689,7 @@ static void cnnc_s8_n3(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s8_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -3719,6 +3731,7 @@ static void cnnc_s8_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s8_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -3763,6 +3776,7 @@ static void cnnc_s8_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s8_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -3810,6 +3824,7 @@ static void cnnc_s8_n6(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s8(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -3820,13 +3835,13 @@ static void cnnc_s8(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 7 + (size_t)tile * 16;
             const float *x = a->in + (size_t)n0 * 128;
             switch (a->batch - n0 < 6 ? a->batch - n0 : 6) {
-            case 1: cnnc_s8_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s8_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s8_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s8_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s8_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s8_n6(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s8_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s8_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s8_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s8_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s8_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s8_n6(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }

@@ -497,10 +497,11 @@ static void cnnc_s1(const cnnc_args *a, int begin, int end, float *scratch)
         int ox, iy, ix, ky, kx;
         (void)iy; (void)ix; (void)ky; (void)kx;
         for (ox = 0; ox < 14; ox++) {
-                cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 1)) * 16)));
+            cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 28 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 28 + (size_t)(ox * 2 + 1)) * 16)));
         }
     }
 }
+
 
 /* conv 5x5 stride 1x1: [6, 14, 14] -> [16, 10, 10], relu; direct 16x20 */
 /* direct convolution, 16 output channels x 2 rows of 10 pixels per micro-kernel call */
@@ -700,8 +701,8 @@ static void cnnc_s2(const cnnc_args *a, int begin, int end, float *scratch)
             cnnc_s2_rows2(out + (size_t)oy * 160, in, (ptrdiff_t)(oy * 1) * 224, w, bias,
                 NULL, pf, 0, 5, 0, 5);
         switch (oy1 - oy) {
-        case 1: cnnc_s2_rows1(out + (size_t)oy * 160, in, (ptrdiff_t)(oy * 1) * 224, w, bias, NULL, pf, 0, 5, 0, 5); break;
-        default: break;
+            case 1: cnnc_s2_rows1(out + (size_t)oy * 160, in, (ptrdiff_t)(oy * 1) * 224, w, bias, NULL, pf, 0, 5, 0, 5); break;
+            default: break;
         }
     }
 }
@@ -719,10 +720,11 @@ static void cnnc_s3(const cnnc_args *a, int begin, int end, float *scratch)
         int ox, iy, ix, ky, kx;
         (void)iy; (void)ix; (void)ky; (void)kx;
         for (ox = 0; ox < 5; ox++) {
-                cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 1)) * 16)));
+            cv_store(y + ox * 16, cv_max_nan(cv_max_nan(cv_max_nan(cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 0)) * 16), cv_load(x + ((size_t)(oy * 2 + 0) * 10 + (size_t)(ox * 2 + 1)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 0)) * 16)), cv_load(x + ((size_t)(oy * 2 + 1) * 10 + (size_t)(ox * 2 + 1)) * 16)));
         }
     }
 }
+
 
 /* fc 120: [16, 5, 5] -> [120], relu; fc 32 */
 /* fc, 32 outputs per tile, up to 8 images per pass over the weights */
@@ -779,6 +781,7 @@ static void cnnc_s4_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -828,6 +831,7 @@ static void cnnc_s4_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -871,6 +875,7 @@ static void cnnc_s4_n3(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -918,6 +923,7 @@ static void cnnc_s4_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -968,6 +974,7 @@ static void cnnc_s4_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1021,6 +1028,7 @@ static void cnnc_s4_n6(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n7(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1077,6 +1085,7 @@ static void cnnc_s4_n7(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s4_n8(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1137,6 +1146,7 @@ static void cnnc_s4_n8(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -1147,15 +1157,15 @@ static void cnnc_s4(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 120 + (size_t)tile * 32;
             const float *x = a->in + (size_t)n0 * 400;
             switch (a->batch - n0 < 8 ? a->batch - n0 : 8) {
-            case 1: cnnc_s4_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s4_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s4_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s4_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s4_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s4_n6(y, x, w, a->bias, tile); break;
-            case 7: cnnc_s4_n7(y, x, w, a->bias, tile); break;
-            case 8: cnnc_s4_n8(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s4_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s4_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s4_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s4_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s4_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s4_n6(y, x, w, a->bias, tile); break;
+                case 7: cnnc_s4_n7(y, x, w, a->bias, tile); break;
+                case 8: cnnc_s4_n8(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }
@@ -1216,6 +1226,7 @@ static void cnnc_s5_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1265,6 +1276,7 @@ static void cnnc_s5_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1308,6 +1320,7 @@ static void cnnc_s5_n3(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1355,6 +1368,7 @@ static void cnnc_s5_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1405,6 +1419,7 @@ static void cnnc_s5_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1458,6 +1473,7 @@ static void cnnc_s5_n6(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n7(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1514,6 +1530,7 @@ static void cnnc_s5_n7(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s5_n8(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1574,6 +1591,7 @@ static void cnnc_s5_n8(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -1584,15 +1602,15 @@ static void cnnc_s5(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 84 + (size_t)tile * 32;
             const float *x = a->in + (size_t)n0 * 120;
             switch (a->batch - n0 < 8 ? a->batch - n0 : 8) {
-            case 1: cnnc_s5_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s5_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s5_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s5_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s5_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s5_n6(y, x, w, a->bias, tile); break;
-            case 7: cnnc_s5_n7(y, x, w, a->bias, tile); break;
-            case 8: cnnc_s5_n8(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s5_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s5_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s5_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s5_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s5_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s5_n6(y, x, w, a->bias, tile); break;
+                case 7: cnnc_s5_n7(y, x, w, a->bias, tile); break;
+                case 8: cnnc_s5_n8(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }
@@ -1653,6 +1671,7 @@ static void cnnc_s6_n1(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1702,6 +1721,7 @@ static void cnnc_s6_n2(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
 #if defined(CNNC_SIMD)
@@ -1745,6 +1765,7 @@ static void cnnc_s6_n3(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1792,6 +1813,7 @@ static void cnnc_s6_n4(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1842,6 +1864,7 @@ static void cnnc_s6_n5(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1895,6 +1918,7 @@ static void cnnc_s6_n6(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n7(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -1951,6 +1975,7 @@ static void cnnc_s6_n7(float *restrict y, const float *restrict x, const float *
     (void)bias;
 #endif
 }
+
 
 static void cnnc_s6_n8(float *restrict y, const float *restrict x, const float *restrict w, const float *restrict bias, int tile)
 {
@@ -2011,6 +2036,7 @@ static void cnnc_s6_n8(float *restrict y, const float *restrict x, const float *
 #endif
 }
 
+
 static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
 {
     int tile, n0;
@@ -2021,15 +2047,15 @@ static void cnnc_s6(const cnnc_args *a, int begin, int end, float *scratch)
             float *y = a->out + (size_t)n0 * 10 + (size_t)tile * 32;
             const float *x = a->in + (size_t)n0 * 84;
             switch (a->batch - n0 < 8 ? a->batch - n0 : 8) {
-            case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
-            case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
-            case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
-            case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
-            case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
-            case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
-            case 7: cnnc_s6_n7(y, x, w, a->bias, tile); break;
-            case 8: cnnc_s6_n8(y, x, w, a->bias, tile); break;
-            default: break;
+                case 1: cnnc_s6_n1(y, x, w, a->bias, tile); break;
+                case 2: cnnc_s6_n2(y, x, w, a->bias, tile); break;
+                case 3: cnnc_s6_n3(y, x, w, a->bias, tile); break;
+                case 4: cnnc_s6_n4(y, x, w, a->bias, tile); break;
+                case 5: cnnc_s6_n5(y, x, w, a->bias, tile); break;
+                case 6: cnnc_s6_n6(y, x, w, a->bias, tile); break;
+                case 7: cnnc_s6_n7(y, x, w, a->bias, tile); break;
+                case 8: cnnc_s6_n8(y, x, w, a->bias, tile); break;
+                default: break;
             }
         }
     }
