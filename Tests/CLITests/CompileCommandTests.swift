@@ -43,6 +43,26 @@ struct CompileCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
+    /// `--plan` prints the plan the snapshots hold (Tests/Snapshots/plan) and writes nothing.
+    @Test func planPrintsTheKernelPlanAndWritesNothing() throws {
+        let dir = try folder()
+        let model = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        let here = FileManager.default.currentDirectoryPath
+        let before = try FileManager.default.contentsOfDirectory(atPath: here)
+        let result = runCNNC(["compile", model, "--plan", "--target", "avx2"])
+        #expect(result.status == 0, "\(result.err)")
+        let snapshot = try String(contentsOf: Paths.packageRoot.appendingPathComponent("Tests/Snapshots/plan/lenet5-avx2.txt"), encoding: .utf8)
+        #expect(result.out == "kernel plan of lenet5 (7 steps; see docs/codegen.md):\n" + snapshot)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: here) == before)
+
+        let both = runCNNC(["compile", model, "--plan", "-o", dir, "--listing"])
+        #expect(both.status == 2)
+        #expect(both.err.contains("--plan prints the kernel plan and writes nothing; drop -o, --listing"))
+        let swift = runCNNC(["compile", model, "--plan", "--emit", "swift"])
+        #expect(swift.status == 2)
+        #expect(swift.err.contains("--plan shows the fast C kernels' plan; --emit swift and --plain have none"))
+    }
+
     @Test func wrongWeightsAreAnErrorAndWriteNothing() throws {
         let dir = try folder()
         let lenet = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
