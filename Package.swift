@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
         // Random valid networks, every backend against the reference, failures shrunk
         // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.
-        .target(name: "NetworkFuzz", dependencies: ["ShapeCheck", "Codegen", "Runtime"]),
+        .target(name: "NetworkFuzz", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
         .executableTarget(name: "FuzzNetworks", dependencies: ["NetworkFuzz", "Codegen", "Runtime"]),
         // What the test targets share (paths, snapshots, the process runner, seeded generators,
         // the conformance cases): Foundation and Testing only, so any test target can use it.

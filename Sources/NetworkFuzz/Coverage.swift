@@ -1,4 +1,5 @@
 import Codegen
+import Parser
 import ShapeCheck
 
 /// What a network exercises, as named features, so a test can assert that a fixed set of
@@ -18,7 +19,7 @@ public enum Coverage {
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
             "leakyrelu:alpha", "elu:alpha",
         ]
-        for a in ActivationSpec.allCases { all.insert("\(a.keyword):fused"); all.insert("\(a.keyword):layer") }
+        for a in ActivationSyntax.allKinds { all.insert("\(a.keyword):fused"); all.insert("\(a.keyword):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
         return all
     }()
@@ -96,7 +97,7 @@ public enum Coverage {
         return f
     }
 
-    static func activationLayer(_ layer: LayerSpec) -> ActivationSpec? {
+    static func activationLayer(_ layer: LayerSpec) -> ActivationSyntax? {
         if case .activation(let a) = layer.op { return a }
         return nil
     }

@@ -4,24 +4,15 @@ import Runtime
 import ShapeCheck
 
 /// One way of running a network besides the reference: a backend, its options, and the
-/// thread counts run on one compiled library.
+/// thread counts run on one compiled library. Built only in `all`, by the synthesized
+/// memberwise initialiser.
 public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
     public var name: String
-    public var backend: Backend
-    public var precise: Bool
-    public var plainKernels: Bool
-    public var target: VectorTarget
-    public var threads: [Int]
-
-    public init(_ name: String, backend: Backend = .c, precise: Bool = false, plainKernels: Bool = false,
-                target: VectorTarget = .host, threads: [Int] = [1]) {
-        self.name = name
-        self.backend = backend
-        self.precise = precise
-        self.plainKernels = plainKernels
-        self.target = target
-        self.threads = threads
-    }
+    public var backend: Backend = .c
+    public var precise = false
+    public var plainKernels = false
+    public var target: VectorTarget = .host
+    public var threads = [1]
 
     public var description: String { name }
 
@@ -42,13 +33,13 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
     /// `--precise`, the plain C kernels, the other vector units' blockings (their C compiled
     /// for this machine), and the Swift backend.
     public static let all: [BackendVariant] = {
-        var all = [BackendVariant("c", threads: [1, 2, 3]),
-                   BackendVariant("c-precise", precise: true, threads: [1, 2]),
-                   BackendVariant("c-plain", plainKernels: true)]
+        var all = [BackendVariant(name: "c", threads: [1, 2, 3]),
+                   BackendVariant(name: "c-precise", precise: true, threads: [1, 2]),
+                   BackendVariant(name: "c-plain", plainKernels: true)]
         for target in VectorTarget.allCases where target != .host {
-            all.append(BackendVariant("c-\(target.rawValue)", target: target, threads: [1, 2]))
+            all.append(BackendVariant(name: "c-\(target.rawValue)", target: target, threads: [1, 2]))
         }
-        all.append(BackendVariant("swift", backend: .swift))
+        all.append(BackendVariant(name: "swift", backend: .swift))
         return all
     }()
 

@@ -1,3 +1,4 @@
+import Parser
 import ShapeCheck
 
 /// Draws random valid networks from the whole language, as Csmith and NNSmith draw programs:
@@ -191,7 +192,7 @@ public struct NetworkGenerator: Sendable {
         func conv(_ filters: Int, _ k: Int, pad: PadSpec?, bias: Bool = true) -> OpSpec {
             .conv(filters: filters, window: WindowSpec(kernel: Size2(k, k), pad: pad), groups: nil, bias: bias)
         }
-        func add(_ op: OpSpec, from: String?, activation: ActivationSpec? = nil) -> String {
+        func add(_ op: OpSpec, from: String?, activation: ActivationSyntax? = nil) -> String {
             let name = next()
             spec.layers.append(LayerSpec(name: name, op: op, from: from, activation: activation))
             return name
@@ -243,7 +244,7 @@ public struct NetworkGenerator: Sendable {
         ])
     }
 
-    func activation(_ random: inout RandomSource) -> ActivationSpec {
+    func activation(_ random: inout RandomSource) -> ActivationSyntax {
         random.weighted([(.relu, 6), (.sigmoid, 2), (.tanh, 2), (.softmax, 1),
                          (.leakyRelu(random.chance(0.5) ? nil : random.pick([0.1, 0.2, 0.01])), 2),
                          (.elu(random.chance(0.5) ? nil : random.pick([0.5, 1.5])), 2)])

@@ -1,34 +1,24 @@
+import Parser
 import ShapeCheck
 
 /// A random network as the generator draws it and the shrinker edits it: the input and one
 /// entry per layer line, printed to `.cnn` text by `text`. The checker, not this type, says
-/// whether it is valid; the generator keeps only what checks clean.
+/// whether it is valid; the generator keeps only what checks clean. Only this module builds
+/// one, so the synthesized memberwise initialiser serves.
 public struct NetworkSpec: Hashable, Sendable {
     public var width: Int
     public var height: Int
     public var depth: Int
     /// `input N` instead of a volume (width and height are then 1).
-    public var vectorInput: Bool
-    public var layers: [LayerSpec]
+    public var vectorInput = false
+    public var layers: [LayerSpec] = []
     /// Images per run.
-    public var batch: Int
+    public var batch = 1
     /// The seed of the weights and the input drawn for it.
-    public var dataSeed: UInt64
+    public var dataSeed: UInt64 = 1
     /// Input cells set to 3e38 and the +2/−2 identity 1x1 convolutions that turn them into NaN
     /// (`nan.plus`, `nan.minus`, `nan`: see NetworkGenerator.nanPrologue).
-    public var nanCells: [Int]
-
-    public init(width: Int, height: Int, depth: Int, vectorInput: Bool = false, layers: [LayerSpec] = [],
-                batch: Int = 1, dataSeed: UInt64 = 1, nanCells: [Int] = []) {
-        self.width = width
-        self.height = height
-        self.depth = depth
-        self.vectorInput = vectorInput
-        self.layers = layers
-        self.batch = batch
-        self.dataSeed = dataSeed
-        self.nanCells = nanCells
-    }
+    public var nanCells: [Int] = []
 
     /// The `.cnn` file.
     public var text: String {
@@ -78,23 +68,11 @@ public enum PadSpec: Hashable, Sendable {
     }
 }
 
-public enum ActivationSpec: Hashable, Sendable, CaseIterable {
-    case relu, sigmoid, tanh, softmax
-    case leakyRelu(Double?)
-    case elu(Double?)
-
-    public static let allCases: [ActivationSpec] = [.relu, .sigmoid, .tanh, .softmax, .leakyRelu(nil), .elu(nil)]
-
-    public var keyword: String {
-        switch self {
-        case .relu: "relu"
-        case .sigmoid: "sigmoid"
-        case .tanh: "tanh"
-        case .softmax: "softmax"
-        case .leakyRelu: "leakyrelu"
-        case .elu: "elu"
-        }
-    }
+// Activations are written in the parser's own terms: the fuzzer draws `ActivationSyntax` values
+// and prints them with the parser's keywords.
+extension ActivationSyntax {
+    /// Each activation once, with its parameter left to the default.
+    static let allKinds: [ActivationSyntax] = [.relu, .sigmoid, .tanh, .softmax, .leakyRelu(nil), .elu(nil)]
 
     var text: String {
         switch self {
@@ -138,7 +116,7 @@ public enum OpSpec: Hashable, Sendable {
     case batchNorm(epsilon: Double?)
     /// size, alpha, beta, k; nil where the default applies.
     case lrn(size: Int?, alpha: Double?, beta: Double?, k: Double?)
-    case activation(ActivationSpec)
+    case activation(ActivationSyntax)
     case add([String])
     case concat([String])
 
@@ -198,9 +176,9 @@ public struct LayerSpec: Hashable, Sendable {
     public var name: String?
     public var op: OpSpec
     public var from: String?
-    public var activation: ActivationSpec?
+    public var activation: ActivationSyntax?
 
-    public init(name: String?, op: OpSpec, from: String? = nil, activation: ActivationSpec? = nil) {
+    public init(name: String?, op: OpSpec, from: String? = nil, activation: ActivationSyntax? = nil) {
         self.name = name
         self.op = op
         self.from = from

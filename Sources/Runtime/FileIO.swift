@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ShapeCheck
 
 /// One error type for everything the runtime reads or checks; `description` is a one-line,
 /// precise message that starts with the file path when there is one, e.g.
@@ -97,17 +98,6 @@ func errnoText(_ code: Int32) -> String {
 
 // MARK: - Helpers shared by the readers
 
-/// The product of `dims`, or nil when it overflows Int.
-func checkedProduct(_ dims: [Int]) -> Int? {
-    var product = 1
-    for d in dims {
-        let (p, overflow) = product.multipliedReportingOverflow(by: d)
-        if overflow { return nil }
-        product = p
-    }
-    return product
-}
-
 /// [2, 3, 4] as PyTorch prints shapes.
 func formatShape(_ dims: [Int]) -> String {
     "[" + dims.map(String.init).joined(separator: ", ") + "]"
@@ -184,6 +174,17 @@ enum ElementType: Sendable {
         case .f64, .i64: 8
         }
     }
+
+    enum Overflow { case elements, bytes }
+
+    /// The elements of a tensor of `shape` and the bytes they fill; `fail` words the error when
+    /// either count overflows Int (each reader names the tensor its own way).
+    func footprint(of shape: [Int], fail: (Overflow) -> RuntimeError) throws -> (count: Int, bytes: Int) {
+        guard let count = shape.checkedProduct() else { throw fail(.elements) }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        if overflow { throw fail(.bytes) }
+        return (count, bytes)
+    }
 }
 
 /// The error of a conversion that met a value it will not pass on.
@@ -200,46 +201,32 @@ func convertElements(_ bytes: [UInt8], offset: Int, count: Int, type: ElementTyp
     let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + offset
+            // One loop for every type: `widen` gives the Float, or nil (having set `problem`).
+            func convert<Bits: FixedWidthInteger>(_: Bits.Type, _ widen: (Bits, Int) -> Float?) {
+                for i in 0..<count {
+                    let bits = Bits(littleEndian: (base + MemoryLayout<Bits>.size * i).loadUnaligned(as: Bits.self))
+                    guard let v = widen(bits, i) else { return }
+                    out[i] = v
+                    initialized = i + 1
+                }
+            }
+            func finite(_ v: Float, at i: Int) -> Float? {
+                if !v.isFinite { problem = .nonFinite(index: i, value: v); return nil }
+                return v
+            }
             switch type {
-            case .f32:
-                for i in 0..<count {
-                    let bits = UInt32(littleEndian: (base + 4 * i).loadUnaligned(as: UInt32.self))
-                    let v = Float(bitPattern: bits)
-                    if !v.isFinite { problem = .nonFinite(index: i, value: v); break }
-                    out[i] = v
-                    initialized = i + 1
-                }
-            case .f16:
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: (base + 2 * i).loadUnaligned(as: UInt16.self))
-                    let v = halfToFloat(bits)
-                    if !v.isFinite { problem = .nonFinite(index: i, value: v); break }
-                    out[i] = v
-                    initialized = i + 1
-                }
-            case .bf16:
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: (base + 2 * i).loadUnaligned(as: UInt16.self))
-                    let v = Float(bitPattern: UInt32(bits) << 16)
-                    if !v.isFinite { problem = .nonFinite(index: i, value: v); break }
-                    out[i] = v
-                    initialized = i + 1
-                }
+            case .f32: convert(UInt32.self) { finite(Float(bitPattern: $0), at: $1) }
+            case .f16: convert(UInt16.self) { finite(halfToFloat($0), at: $1) }
+            case .bf16: convert(UInt16.self) { finite(Float(bitPattern: UInt32($0) << 16), at: $1) }
             case .f64:
-                for i in 0..<count {
-                    let bits = UInt64(littleEndian: (base + 8 * i).loadUnaligned(as: UInt64.self))
+                convert(UInt64.self) { bits, i in
                     let d = Double(bitPattern: bits)
-                    if !d.isFinite { problem = .nonFinite(index: i, value: Float(d)); break }
+                    if !d.isFinite { problem = .nonFinite(index: i, value: Float(d)); return nil }
                     let v = Float(d)
-                    if !v.isFinite { problem = .outOfRange(index: i, value: d); break }
-                    out[i] = v
-                    initialized = i + 1
+                    if !v.isFinite { problem = .outOfRange(index: i, value: d); return nil }
+                    return v
                 }
-            case .i64:
-                for i in 0..<count {
-                    out[i] = Float(Int64(littleEndian: (base + 8 * i).loadUnaligned(as: Int64.self)))
-                    initialized = i + 1
-                }
+            case .i64: convert(Int64.self) { bits, _ in Float(bits) }
             }
         }
     }

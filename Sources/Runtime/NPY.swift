@@ -182,12 +182,8 @@ public enum NPY {
         if let d = shape.first(where: { $0 <= 0 }) {
             throw fail("shape \(shown) has dimension \(d); every dimension must be at least 1")
         }
-        guard let count = checkedProduct(shape) else {
-            throw fail("shape \(shown) has more elements than can be counted")
-        }
-        let (needed, overflow) = count.multipliedReportingOverflow(by: type.size)
-        if overflow {
-            throw fail("shape \(shown) needs more bytes than can be counted")
+        let (count, needed) = try type.footprint(of: shape) {
+            fail("shape \(shown) " + ($0 == .elements ? "has more elements" : "needs more bytes") + " than can be counted")
         }
         return Header(shape: shape, descr: descr, type: type, dataStart: headerStart + headerLength, count: count, needed: needed)
     }

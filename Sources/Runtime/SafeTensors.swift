@@ -126,12 +126,8 @@ public struct WeightFile: Sendable {
                     throw fail("tensor '\(key)': shape dimension \(item.brief) is not a non-negative integer")
                 }
             }
-            guard let count = checkedProduct(shape) else {
-                throw fail("tensor '\(key)' has shape \(formatShape(shape)) whose element count overflows")
-            }
-            let (needed, overflow) = count.multipliedReportingOverflow(by: type.size)
-            if overflow {
-                throw fail("tensor '\(key)' has shape \(formatShape(shape)) whose size in bytes overflows")
+            let (count, needed) = try type.footprint(of: shape) {
+                fail("tensor '\(key)' has shape \(formatShape(shape)) whose " + ($0 == .elements ? "element count" : "size in bytes") + " overflows")
             }
 
             guard case .array(let offsetItems) = try field("data_offsets"), offsetItems.count == 2 else {
@@ -395,66 +391,64 @@ struct JSONReader {
         if depth > JSONReader.maximumDepth { throw failure("nesting deeper than \(JSONReader.maximumDepth) levels") }
     }
 
-    private mutating func parseObject() throws(Failure) -> JSONValue {
+    /// Reads the entries of an object or array up to `close`, the reader on its opening byte;
+    /// `entry` reads one (white space skipped around it), then a ',' or `close` must follow.
+    private mutating func parseEntries(closedBy close: UInt8, _ entry: (inout JSONReader) throws(Failure) -> Void) throws(Failure) {
         try enter()
         position += 1
-        var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
         skipWhitespace()
-        if position < bytes.endIndex, bytes[position] == UInt8(ascii: "}") {
+        if position < bytes.endIndex, bytes[position] == close {
             position += 1
             depth -= 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
-            guard position < bytes.endIndex else { throw failure("unexpected end of header") }
-            guard bytes[position] == UInt8(ascii: "\"") else {
-                throw failure("expected a string key but found \(describeByte(bytes[position]))")
-            }
-            let keyOffset = offset
-            let key = try parseString()
-            if !seen.insert(key).inserted {
-                throw Failure(message: "duplicate key '\(key)'", offset: keyOffset, duplicateKey: key)
-            }
-            skipWhitespace()
-            guard position < bytes.endIndex else { throw failure("unexpected end of header") }
-            guard bytes[position] == UInt8(ascii: ":") else {
-                throw failure("expected ':' but found \(describeByte(bytes[position]))")
-            }
-            position += 1
-            skipWhitespace()
-            members.append((key, try parseValue()))
+            try entry(&self)
             skipWhitespace()
             guard position < bytes.endIndex else { throw failure("unexpected end of header") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; break }
-            throw failure("expected ',' or '}' but found \(describeByte(bytes[position]))")
+            if bytes[position] == close { position += 1; break }
+            throw failure("expected ',' or '\(Character(Unicode.Scalar(close)))' but found \(describeByte(bytes[position]))")
         }
         depth -= 1
+    }
+
+    private mutating func parseObject() throws(Failure) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = []
+        var seen = Set<String>()
+        try parseEntries(closedBy: UInt8(ascii: "}")) { (reader: inout JSONReader) throws(Failure) in
+            members.append(try reader.parseMember(seen: &seen))
+        }
         return .object(members)
     }
 
-    private mutating func parseArray() throws(Failure) -> JSONValue {
-        try enter()
-        position += 1
-        var items: [JSONValue] = []
+    /// `"key": value`, the key not in `seen`.
+    private mutating func parseMember(seen: inout Set<String>) throws(Failure) -> (key: String, value: JSONValue) {
+        guard position < bytes.endIndex else { throw failure("unexpected end of header") }
+        guard bytes[position] == UInt8(ascii: "\"") else {
+            throw failure("expected a string key but found \(describeByte(bytes[position]))")
+        }
+        let keyOffset = offset
+        let key = try parseString()
+        if !seen.insert(key).inserted {
+            throw Failure(message: "duplicate key '\(key)'", offset: keyOffset, duplicateKey: key)
+        }
         skipWhitespace()
-        if position < bytes.endIndex, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            depth -= 1
-            return .array(items)
+        guard position < bytes.endIndex else { throw failure("unexpected end of header") }
+        guard bytes[position] == UInt8(ascii: ":") else {
+            throw failure("expected ':' but found \(describeByte(bytes[position]))")
         }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            guard position < bytes.endIndex else { throw failure("unexpected end of header") }
-            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "]") { position += 1; break }
-            throw failure("expected ',' or ']' but found \(describeByte(bytes[position]))")
+        position += 1
+        skipWhitespace()
+        return (key, try parseValue())
+    }
+
+    private mutating func parseArray() throws(Failure) -> JSONValue {
+        var items: [JSONValue] = []
+        try parseEntries(closedBy: UInt8(ascii: "]")) { (reader: inout JSONReader) throws(Failure) in
+            items.append(try reader.parseValue())
         }
-        depth -= 1
         return .array(items)
     }
 

@@ -199,8 +199,8 @@ struct ShapeChecker {
 }
 
 extension Array where Element == Int {
-    /// The product, or nil when it overflows.
-    func checkedProduct() -> Int? {
+    /// The product, or nil when it overflows (also the readers' element counts).
+    public func checkedProduct() -> Int? {
         var product = 1
         for value in self {
             let (result, overflow) = product.multipliedReportingOverflow(by: value)
