@@ -66,7 +66,7 @@ import Testing
     /// reference interpreter).
     @Test(arguments: ["channels", "large_taps", "winograd"])
     func oddShapeFastC(_ name: String) throws {
-        let text = try #require(FastKernelTests.oddNetworks.first { $0.0 == name }?.1)
+        let text = FastKernelTests.oddNetworks[name]
         let source = try emitC(lowerForC(try network(text, path: "\(name).cnn"), options: KernelOptions(target: .avx2)))
         try assertFiles(source.files, prefix: "fast-avx2-")
     }

@@ -8,7 +8,7 @@ import Testing
 /// interpreter within 1e-4 · max(1, max |reference|): every conformance case, LeNet-5 and odd
 /// shapes, with Winograd on and with --precise, on one and two threads.
 @Suite struct FastKernelTests {
-    static let variants: [(String, ExecutorOptions)] = [
+    static let variants = NamedCases<ExecutorOptions>([
         ("fast/1", ExecutorOptions(threads: 1)),
         ("fast/2", ExecutorOptions(threads: 2)),
         ("precise/1", ExecutorOptions(threads: 1, precise: true)),
@@ -17,18 +17,20 @@ import Testing
         // AVX-512 machine, AVX-512's elsewhere): both plans are checked wherever the tests run.
         ("other-target/2", ExecutorOptions(threads: 2, target: otherTarget)),
         ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: otherTarget)),
-    ]
+    ])
     static let otherTarget: VectorTarget = VectorTarget.host == .avx512 ? .avx2 : .avx512
-    static let variantNames = variants.map(\.0)
+    static let variantNames = variants.names
 
-    static func options(_ name: String) -> ExecutorOptions {
-        variants.first { $0.0 == name }!.1
+    /// The kernel plan the fast C backend runs `net` with under `options`.
+    static func fastPlan(_ net: CheckedNetwork, _ options: ExecutorOptions,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws -> KernelPlan {
+        try #require(lowerForC(net, options: options.kernelOptions).kernelPlan, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: Conformance.cases, variantNames)
     func conformance(_ name: String, _ variant: String) throws {
         let (net, weights, input, expected) = try conformanceCase(name)
-        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.options(variant), cache: testCache)
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.variants[variant], cache: testCache)
         let output = try executor.run(input)
         compare(output, expected, "\(name)/\(variant) vs ONNX Runtime")
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
@@ -38,14 +40,14 @@ import Testing
     @Test(arguments: variantNames)
     func lenet5(_ variant: String) throws {
         try expectFastAgreement(text: try String(contentsOf: Paths.models.appendingPathComponent("lenet5.cnn"), encoding: .utf8),
-                                label: "lenet5", batch: 3, options: Self.options(variant))
+                                label: "lenet5", batch: 3, options: Self.variants[variant])
     }
 
     /// Shapes the blocked kernels must get right: channels that are not multiples of 16,
     /// width 1, strides, dilation, asymmetric padding, groups and depthwise (reference
     /// kernels between blocked ones), a residual add fused into a convolution, pooling,
     /// batchnorm that cannot be folded, LRN, concat and a planar softmax.
-    static let oddNetworks: [(String, String)] = [
+    static let oddNetworks = NamedCases<String>([
         ("channels", """
             input 13x11x5
             c1: conv 20 3x3 pad 1 relu
@@ -163,18 +165,17 @@ import Testing
             c3: conv 16 3x3 pad 1
             sm: softmax
             """),
-    ]
-    static let oddNames = oddNetworks.map(\.0)
+    ])
 
-    @Test(arguments: oddNames, variantNames)
+    @Test(arguments: oddNetworks.names, variantNames)
     func oddShapes(_ name: String, _ variant: String) throws {
-        let text = Self.oddNetworks.first { $0.0 == name }!.1
-        try expectFastAgreement(text: text, label: name, batch: 2, options: Self.options(variant))
+        let text = Self.oddNetworks[name]
+        try expectFastAgreement(text: text, label: name, batch: 2, options: Self.variants[variant])
     }
 
     /// A residual add fused into the paired first-layer kernel (at most 8 filters on the planar
     /// input, stride 1, no padding, even output width), whose epilogue once dropped it.
-    static let pairedResiduals: [(String, String)] = [
+    static let pairedResiduals = NamedCases<String>([
         ("pairadd", """
             input 8x8x3
             a: conv 4 3x3 from input
@@ -210,15 +211,14 @@ import Testing
             b: conv 8 5x5 from input
             s: add a b tanh
             """),
-    ]
-    static let pairedResidualNames = pairedResiduals.map(\.0)
+    ])
 
-    @Test(arguments: pairedResidualNames, variantNames)
+    @Test(arguments: pairedResiduals.names, variantNames)
     func pairedResidual(_ name: String, _ variant: String) throws {
-        let text = Self.pairedResiduals.first { $0.0 == name }!.1
-        let options = Self.options(variant)
+        let text = Self.pairedResiduals[name]
+        let options = Self.variants[variant]
         // The add is fused into a paired convolution (a second input), not run on its own.
-        let plan = try #require(lowerForC(try network(text), options: options.kernelOptions).kernelPlan)
+        let plan = try Self.fastPlan(network(text), options)
         #expect(plan.steps.contains { step in
             if case .directConvolution(let d) = step.kernel { return d.pairs && step.inputs.count == 2 }
             return false
@@ -230,7 +230,7 @@ import Testing
     /// convolution is finite, they overflowed and every output was NaN. Tiles whose result is
     /// not finite are recomputed directly (WinogradFallback.swift), with the residual and the
     /// activation of a fused add.
-    static let largeInputs: [(String, String)] = [
+    static let largeInputs = NamedCases<String>([
         ("f43", """
             input 20x20x64
             c: conv 64 3x3 pad 1
@@ -245,15 +245,13 @@ import Testing
             c2: conv 64 3x3 pad 1 nobias from input
             s: add c2 c1 relu
             """),
-    ]
-    static let largeInputNames = largeInputs.map(\.0)
+    ])
 
-    @Test(arguments: largeInputNames, variantNames)
+    @Test(arguments: largeInputs.names, variantNames)
     func winogradLargeInputs(_ name: String, _ variant: String) throws {
-        let text = Self.largeInputs.first { $0.0 == name }!.1
-        let options = Self.options(variant)
-        let net = try network(text)
-        let plan = try #require(lowerForC(net, options: options.kernelOptions).kernelPlan)
+        let net = try network(Self.largeInputs[name])
+        let options = Self.variants[variant]
+        let plan = try Self.fastPlan(net, options)
         let winograd = plan.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }
         #expect(winograd.isEmpty == options.precise, "\(name)/\(variant): \(plan.listing)")
         let weights = WeightInit.weights(for: net, seed: 1).tensors
@@ -268,7 +266,7 @@ import Testing
     /// (the direct convolution's reach, not a whole Winograd tile), and the same values elsewhere.
     @Test(arguments: ["f43", "f25"], variantNames)
     func winogradNonFiniteInputs(_ name: String, _ variant: String) throws {
-        let net = try network(Self.largeInputs.first { $0.0 == name }!.1)
+        let net = try network(Self.largeInputs[name])
         let weights = WeightInit.weights(for: net, seed: 1).tensors
         var input = randomInput(for: net, batch: 2, seed: 7)
         let plane = 20 * 20
@@ -280,7 +278,7 @@ import Testing
             input.storage[((image * 64 + channel) * plane) + y * 20 + x] = value
         }
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
-        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.options(variant), cache: testCache)
+        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.variants[variant], cache: testCache)
         let output = try executor.run(input)
         let finite = reference.storage.filter(\.isFinite)
         #expect(finite.count < reference.storage.count && finite.count > reference.storage.count / 2)
@@ -305,7 +303,7 @@ import Testing
             f2: fc 45
             f3: fc 32 sigmoid
             """
-        try expectFastAgreement(text: text, label: "fc_batches", batch: 11, options: Self.options(variant))
+        try expectFastAgreement(text: text, label: "fc_batches", batch: 11, options: Self.variants[variant])
     }
 
     /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
@@ -323,11 +321,11 @@ import Testing
         let adds = fast.steps.filter { $0.name.hasSuffix(".out") }
         #expect(adds.count == 8 && adds.allSatisfy { $0.inputs.count == 2 })
         #expect(!fast.steps.contains { $0.kernel == .reference })
-        let odd = try network(Self.oddNetworks.first { $0.0 == "winograd" }!.1)
+        let odd = try network(Self.oddNetworks["winograd"])
         let winograd = try #require(lowerForC(odd, options: KernelOptions(target: .avx512)).kernelPlan)
         #expect(winograd.steps.filter { if case .winogradConvolution = $0.kernel { return true }; return false }.count == 5)
         #expect(winograd.steps.contains { $0.inputs.count == 2 && $0.name.hasSuffix("+s") })
-        let odd5 = try network(Self.oddNetworks.first { $0.0 == "winograd5" }!.1)
+        let odd5 = try network(Self.oddNetworks["winograd5"])
         for target in [VectorTarget.avx2, .avx512] {
             let plan = try #require(lowerForC(odd5, options: KernelOptions(target: target)).kernelPlan)
             let fives = plan.steps.compactMap { if case .winogradConvolution(let w) = $0.kernel { return w }; return nil }
@@ -387,7 +385,7 @@ import Testing
             #expect(Set(flat) == widths, "\(name): \(flat)")
         }
         // The odd shapes keep the flat path under test against the reference (`channels`: 7-wide layers).
-        let channels = try network(Self.oddNetworks.first { $0.0 == "channels" }!.1)
+        let channels = try network(Self.oddNetworks["channels"])
         let channelsPlan = try #require(lowerForC(channels, options: KernelOptions(target: .avx2)).kernelPlan)
         #expect(channelsPlan.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.flat }; return false })
         #expect(narrow.first?.planarInput == true && narrow.first?.inputBlocksPerPass == nil)
@@ -465,7 +463,7 @@ struct LargeFastKernelTests {
         }
         let input = randomInput(for: net, batch: 2, seed: 11)
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
-        for (label, options) in FastKernelTests.variants {
+        for (label, options) in FastKernelTests.variants.cases {
             let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
             compare(try executor.run(input), reference, "\(name)/\(label)")
         }

@@ -12,27 +12,24 @@ import Testing
         }
     }
 
+    /// Two layers that compute and two (dropout, flatten) that only pass their input on.
+    static let convDropoutFlattenFC = """
+        input 6x6x2
+        c: conv 3 3x3
+        d: dropout 0.5
+        f: flatten
+        out: fc 2
+        """
+
     @Test func translateMakesOneStepPerLayer() throws {
-        let net = try network("""
-            input 6x6x2
-            c: conv 3 3x3
-            d: dropout 0.5
-            f: flatten
-            out: fc 2
-            """)
+        let net = try network(Self.convDropoutFlattenFC)
         let program = translate(net)
         #expect(program.steps.count == 4)
         #expect(kinds(program) == ["conv", "identity", "identity", "fc"])
     }
 
     @Test func dropoutAndFlattenBecomeViews() throws {
-        let net = try network("""
-            input 6x6x2
-            c: conv 3 3x3
-            d: dropout 0.5
-            f: flatten
-            out: fc 2
-            """)
+        let net = try network(Self.convDropoutFlattenFC)
         let program = lower(net)
         #expect(kinds(program) == ["conv", "fc"])
         // The fc reads the conv's own value: no copy for the flatten.

@@ -14,7 +14,7 @@ import Glibc
     /// LeNet-5 (direct convolutions, pooling, fc chains) and a small network with Winograd
     /// 3x3 layers (20x20 outputs: AVX-512's minimum is 400 pixels), a fused residual add, max
     /// pooling and a softmax fc.
-    static let networks: [(String, String)] = [
+    static let networks = NamedCases<String>([
         ("lenet5", try! String(contentsOf: Paths.models.appendingPathComponent("lenet5.cnn"), encoding: .utf8)),
         ("mixed", """
             input 20x20x8
@@ -25,8 +25,8 @@ import Glibc
             p: maxpool 2x2 stride 2
             fc 10 softmax
             """),
-    ]
-    static let networkNames = networks.map(\.0)
+    ])
+    static let networkNames = networks.names
 
     /// A branch: the plan's target, the flags that select it, and the cv16 typedef only that
     /// branch declares (the preprocessed text proves which branch was compiled).
@@ -40,7 +40,7 @@ import Glibc
     static let typedefs = ["typedef __m512 cv16;", "typedef struct { __m256 lo, hi; } cv16;",
                            "typedef struct { float32x4_t q[4]; } cv16;", "typedef struct { float f[16]; } cv16;"]
 
-    static var branches: [(String, Branch)] {
+    static var branches: NamedCases<Branch> {
         var list: [(String, Branch)] = []
         // The x86 branches with the host's real C headers; a plain x86-64 target has only SSE2,
         // so no -m flag is the generic branch (on AArch64 NEON is always on: no generic build).
@@ -55,9 +55,9 @@ import Glibc
         if neonAvailable {
             list.append(("neon", Branch(target: .neon, flags: neonFlags, typedef: typedefs[2], threads: true)))
         }
-        return list
+        return NamedCases(list)
     }
-    static let branchNames = branches.map(\.0)
+    static let branchNames = branches.names
 
     /// AArch64 from any host: clang has the target and arm_neon.h (in its resource folder) but
     /// no AArch64 C library headers here, so the libc the generated C includes is replaced by
@@ -142,7 +142,7 @@ import Glibc
 
     /// The network blocked for `target`, written as NAME.c and NAME.h in a fresh folder.
     static func emit(_ name: String, target: VectorTarget) throws -> (source: String, program: LoweredProgram, prefix: String) {
-        let text = networks.first { $0.0 == name }!.1
+        let text = networks[name]
         let program = lowerForC(try network(text, path: "\(name).cnn"), options: KernelOptions(target: target))
         let emitted = try emitC(program)
         let folder = try temporaryDirectory("vector-\(name)-\(target)")
@@ -156,7 +156,7 @@ import Glibc
 
     @Test(arguments: networkNames, branchNames)
     func compilesWithoutWarnings(_ name: String, _ branchName: String) throws {
-        let branch = Self.branches.first { $0.0 == branchName }!.1
+        let branch = Self.branches[branchName]
         let (source, program, _) = try Self.emit(name, target: branch.target)
         let folder = (source as NSString).deletingLastPathComponent
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -188,8 +188,8 @@ import Glibc
     #if arch(x86_64)
     @Test(arguments: ["generic", "no-threads"])
     func plainLoopsAgreeWithTheReference(_ branchName: String) throws {
-        let branch = Self.branches.first { $0.0 == branchName }!.1
-        let net = try network(Self.networks[1].1, path: "mixed.cnn")
+        let branch = Self.branches[branchName]
+        let net = try network(Self.networks["mixed"], path: "mixed.cnn")
         let (source, program, prefix) = try Self.emit("mixed", target: .generic)
         let folder = (source as NSString).deletingLastPathComponent
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -12,6 +12,15 @@ private func approximatelyEqual(_ a: [Float], _ b: [Float], tolerance: Float = 1
 }
 
 @Suite struct NetPBMTests {
+    /// Each case's bytes, read as the file its message names (`i.pgm: …` or `i.ppm: …`; the
+    /// reader goes by the contents, the path only names the file), must give exactly that message.
+    func expectImagesRefused(_ cases: [(message: String, file: [UInt8])], sourceLocation: SourceLocation = #_sourceLocation) {
+        for (message, file) in cases {
+            let path = String(message.prefix { $0 != ":" })
+            expectRuntimeError(message, sourceLocation: sourceLocation) { _ = try NetPBM.parse(file, path: path) }
+        }
+    }
+
     func pgm(_ data: [UInt8], mean: [Float]? = nil, std: [Float]? = nil) throws -> Tensor {
         try NetPBM.parse(data, path: "i.pgm", mean: mean, std: std)
     }
@@ -102,117 +111,105 @@ private func approximatelyEqual(_ a: [Float], _ b: [Float], tolerance: Float = 1
     // MARK: Hostile files
 
     @Test func emptyFileAndBadMagic() {
-        expectRuntimeError("i.pgm: file is empty") { _ = try pgm([]) }
-        expectRuntimeError("i.pgm: not a PGM/PPM file (it starts with 'G' 'I'; expected P2, P3, P5 or P6)") {
-            _ = try pgm(bytes("GIF89a"))
-        }
-        expectRuntimeError("i.pgm: not a PGM/PPM file (it starts with 'P'; expected P2, P3, P5 or P6)") { _ = try pgm(bytes("P")) }
-        expectRuntimeError("i.pgm: not a PGM/PPM file (it starts with 'P' '9'; expected P2, P3, P5 or P6)") {
-            _ = try pgm(bytes("P9 1 1 255\n"))
-        }
-        expectRuntimeError("i.pgm: not a PGM/PPM file (it starts with 0x89 'P'; expected P2, P3, P5 or P6)") {
-            _ = try pgm([0x89, 0x50, 0x4E, 0x47])
-        }
-        expectRuntimeError("i.pgm: P4 (PBM bitmap) is not supported; expected P2, P3, P5 or P6") { _ = try pgm(bytes("P4 1 1\n", [0])) }
-        expectRuntimeError("i.pgm: P7 (PAM) is not supported; expected P2, P3, P5 or P6") { _ = try pgm(bytes("P7\nWIDTH 1\n")) }
-        expectRuntimeError("i.pgm: expected whitespace after the magic number P5, found 'x'") { _ = try pgm(bytes("P5x 1 1 255\n", [0])) }
+        expectImagesRefused([
+            ("i.pgm: file is empty", []),
+            ("i.pgm: not a PGM/PPM file (it starts with 'G' 'I'; expected P2, P3, P5 or P6)", bytes("GIF89a")),
+            ("i.pgm: not a PGM/PPM file (it starts with 'P'; expected P2, P3, P5 or P6)", bytes("P")),
+            ("i.pgm: not a PGM/PPM file (it starts with 'P' '9'; expected P2, P3, P5 or P6)", bytes("P9 1 1 255\n")),
+            ("i.pgm: not a PGM/PPM file (it starts with 0x89 'P'; expected P2, P3, P5 or P6)", [0x89, 0x50, 0x4E, 0x47]),
+            ("i.pgm: P4 (PBM bitmap) is not supported; expected P2, P3, P5 or P6", bytes("P4 1 1\n", [0])),
+            ("i.pgm: P7 (PAM) is not supported; expected P2, P3, P5 or P6", bytes("P7\nWIDTH 1\n")),
+            ("i.pgm: expected whitespace after the magic number P5, found 'x'", bytes("P5x 1 1 255\n", [0])),
+        ])
     }
 
     @Test func truncatedHeader() {
-        expectRuntimeError("i.pgm: header ends before the width") { _ = try pgm(bytes("P5")) }
-        expectRuntimeError("i.pgm: header ends before the height") { _ = try pgm(bytes("P5\n3 ")) }
-        expectRuntimeError("i.pgm: header ends before the maxval") { _ = try pgm(bytes("P2 3 2 # no maxval\n")) }
+        expectImagesRefused([
+            ("i.pgm: header ends before the width", bytes("P5")),
+            ("i.pgm: header ends before the height", bytes("P5\n3 ")),
+            ("i.pgm: header ends before the maxval", bytes("P2 3 2 # no maxval\n")),
+        ])
     }
 
     @Test func badDimensions() {
-        expectRuntimeError("i.pgm: width is 'abc'; expected a decimal integer") { _ = try pgm(bytes("P5 abc 1 255\n", [0])) }
-        expectRuntimeError("i.pgm: width is '-3'; expected a decimal integer") { _ = try pgm(bytes("P2 -3 1 255\n0\n")) }
-        expectRuntimeError("i.pgm: height is '\\xFF\\xFE'; expected a decimal integer") {
-            _ = try pgm(bytes("P5 1 ", [0xFF, 0xFE]) + bytes(" 255\n", [0]))
-        }
+        expectImagesRefused([
+            ("i.pgm: width is 'abc'; expected a decimal integer", bytes("P5 abc 1 255\n", [0])),
+            ("i.pgm: width is '-3'; expected a decimal integer", bytes("P2 -3 1 255\n0\n")),
+            ("i.pgm: height is '\\xFF\\xFE'; expected a decimal integer", bytes("P5 1 ", [0xFF, 0xFE]) + bytes(" 255\n", [0])),
+        ])
         expectRuntimeError("i.pgm: width is '\(String(repeating: "a", count: 32))…'; expected a decimal integer") {
             _ = try pgm(bytes("P5 \(String(repeating: "a", count: 1000)) 1 255\n"))
         }
-        expectRuntimeError("i.pgm: width is 0; expected at least 1") { _ = try pgm(bytes("P5 0 1 255\n")) }
-        expectRuntimeError("i.pgm: height is 0; expected at least 1") { _ = try pgm(bytes("P2 1 0 255\n")) }
-        expectRuntimeError("i.pgm: width 99999999999 is too large") { _ = try pgm(bytes("P5 99999999999 1 255\n")) }
-        expectRuntimeError("i.pgm: height 123456789012345678901234567890 is too large") {
-            _ = try pgm(bytes("P5 1 123456789012345678901234567890 255\n"))
-        }
+        expectImagesRefused([
+            ("i.pgm: width is 0; expected at least 1", bytes("P5 0 1 255\n")),
+            ("i.pgm: height is 0; expected at least 1", bytes("P2 1 0 255\n")),
+            ("i.pgm: width 99999999999 is too large", bytes("P5 99999999999 1 255\n")),
+            ("i.pgm: height 123456789012345678901234567890 is too large", bytes("P5 1 123456789012345678901234567890 255\n")),
+        ])
     }
 
     @Test func absurdImageSizes() {
-        expectRuntimeError("i.ppm: image of 100000x100000 with 3 channels has 30000000000 samples; the limit is 268435456") {
-            _ = try ppm(bytes("P6 100000 100000 255\n", [0, 0, 0]))
-        }
-        expectRuntimeError("i.pgm: image of 999999999x999999999 with 1 channel has 999999998000000001 samples; the limit is 268435456") {
-            _ = try pgm(bytes("P5 999999999 999999999 255\n"))
-        }
+        expectImagesRefused([
+            ("i.ppm: image of 100000x100000 with 3 channels has 30000000000 samples; the limit is 268435456",
+             bytes("P6 100000 100000 255\n", [0, 0, 0])),
+            ("i.pgm: image of 999999999x999999999 with 1 channel has 999999998000000001 samples; the limit is 268435456",
+             bytes("P5 999999999 999999999 255\n")),
+        ])
     }
 
     @Test func badMaxval() {
-        expectRuntimeError("i.pgm: maxval is 0; expected 1 to 65535") { _ = try pgm(bytes("P5 1 1 0\n", [0])) }
-        expectRuntimeError("i.pgm: maxval is 65536; expected 1 to 65535") { _ = try pgm(bytes("P5 1 1 65536\n", [0, 0])) }
-        expectRuntimeError("i.pgm: maxval is '25x'; expected a decimal integer") { _ = try pgm(bytes("P5 1 1 25x\n", [0])) }
+        expectImagesRefused([
+            ("i.pgm: maxval is 0; expected 1 to 65535", bytes("P5 1 1 0\n", [0])),
+            ("i.pgm: maxval is 65536; expected 1 to 65535", bytes("P5 1 1 65536\n", [0, 0])),
+            ("i.pgm: maxval is '25x'; expected a decimal integer", bytes("P5 1 1 25x\n", [0])),
+        ])
     }
 
     @Test func separatorAfterMaxvalInRawFormats() {
-        expectRuntimeError("i.pgm: expected a single whitespace byte after maxval, found '#'") {
-            _ = try pgm(bytes("P5 1 1 255#x\n", [0]))
-        }
-        expectRuntimeError("i.pgm: pixel data is missing: expected a whitespace byte after maxval, then the pixels") {
-            _ = try pgm(bytes("P5 1 1 255"))
-        }
-        // A second newline is a pixel (10), so a 1x1 image has one byte too many.
-        expectRuntimeError("i.pgm: 1 byte of extra data after the pixels (expected 1 byte: 1x1, 1 channel, 1 byte per sample)") {
-            _ = try pgm(bytes("P5 1 1 255\n\n", [7]))
-        }
+        expectImagesRefused([
+            ("i.pgm: expected a single whitespace byte after maxval, found '#'", bytes("P5 1 1 255#x\n", [0])),
+            ("i.pgm: pixel data is missing: expected a whitespace byte after maxval, then the pixels", bytes("P5 1 1 255")),
+            // A second newline is a pixel (10), so a 1x1 image has one byte too many.
+            ("i.pgm: 1 byte of extra data after the pixels (expected 1 byte: 1x1, 1 channel, 1 byte per sample)",
+             bytes("P5 1 1 255\n\n", [7])),
+        ])
     }
 
     @Test func truncatedAndOverlongRaster() {
-        expectRuntimeError("i.pgm: pixel data is truncated: expected 4 bytes (2x2, 1 channel, 1 byte per sample), found 3") {
-            _ = try pgm(bytes("P5 2 2 255\n", [1, 2, 3]))
-        }
-        expectRuntimeError("i.ppm: pixel data is truncated: expected 12 bytes (2x1, 3 channels, 2 bytes per sample), found 10") {
-            _ = try ppm(bytes("P6 2 1 65535\n", [UInt8](repeating: 0, count: 10)))
-        }
-        expectRuntimeError("i.ppm: pixel data is truncated: expected 12 bytes (2x2, 3 channels, 1 byte per sample), found 0") {
-            _ = try ppm(bytes("P6 2 2 255\n"))
-        }
-        expectRuntimeError("i.pgm: 2 bytes of extra data after the pixels (expected 4 bytes: 2x2, 1 channel, 1 byte per sample)") {
-            _ = try pgm(bytes("P5 2 2 255\n", [1, 2, 3, 4, 5, 6]))
-        }
-        expectRuntimeError("i.pgm: pixel data is truncated: expected 4 samples (2x2, 1 channel), found 3") {
-            _ = try pgm(bytes("P2 2 2 255\n1 2 3\n"))
-        }
-        expectRuntimeError("i.ppm: pixel data is truncated: expected 3 samples (1x1, 3 channels), found 0") {
-            _ = try ppm(bytes("P3 1 1 255"))
-        }
-        expectRuntimeError("i.pgm: extra data after the 1 sample (1x1, 1 channel) at byte offset 13") {
-            _ = try pgm(bytes("P2 1 1 255\n1 2\n"))
-        }
+        expectImagesRefused([
+            ("i.pgm: pixel data is truncated: expected 4 bytes (2x2, 1 channel, 1 byte per sample), found 3",
+             bytes("P5 2 2 255\n", [1, 2, 3])),
+            ("i.ppm: pixel data is truncated: expected 12 bytes (2x1, 3 channels, 2 bytes per sample), found 10",
+             bytes("P6 2 1 65535\n", [UInt8](repeating: 0, count: 10))),
+            ("i.ppm: pixel data is truncated: expected 12 bytes (2x2, 3 channels, 1 byte per sample), found 0",
+             bytes("P6 2 2 255\n")),
+            ("i.pgm: 2 bytes of extra data after the pixels (expected 4 bytes: 2x2, 1 channel, 1 byte per sample)",
+             bytes("P5 2 2 255\n", [1, 2, 3, 4, 5, 6])),
+            ("i.pgm: pixel data is truncated: expected 4 samples (2x2, 1 channel), found 3", bytes("P2 2 2 255\n1 2 3\n")),
+            ("i.ppm: pixel data is truncated: expected 3 samples (1x1, 3 channels), found 0", bytes("P3 1 1 255")),
+            ("i.pgm: extra data after the 1 sample (1x1, 1 channel) at byte offset 13", bytes("P2 1 1 255\n1 2\n")),
+        ])
     }
 
     @Test func badPlainSamples() {
-        expectRuntimeError("i.pgm: sample at row 0, column 1 is 'x'; expected a decimal integer") { _ = try pgm(bytes("P2 2 1 255\n1 x\n")) }
-        expectRuntimeError("i.ppm: sample at row 1, column 0, channel 1 is '-4'; expected a decimal integer") {
-            _ = try ppm(bytes("P3 1 2 255\n1 2 3\n4 -4 5\n"))
-        }
-        expectRuntimeError("i.pgm: sample at row 0, column 0 is '0.5'; expected a decimal integer") { _ = try pgm(bytes("P2 1 1 1\n0.5\n")) }
+        expectImagesRefused([
+            ("i.pgm: sample at row 0, column 1 is 'x'; expected a decimal integer", bytes("P2 2 1 255\n1 x\n")),
+            ("i.ppm: sample at row 1, column 0, channel 1 is '-4'; expected a decimal integer",
+             bytes("P3 1 2 255\n1 2 3\n4 -4 5\n")),
+            ("i.pgm: sample at row 0, column 0 is '0.5'; expected a decimal integer", bytes("P2 1 1 1\n0.5\n")),
+        ])
     }
 
     @Test func samplesAboveMaxval() {
-        expectRuntimeError("i.pgm: sample value 101 at row 0, column 1 exceeds maxval 100") { _ = try pgm(bytes("P2 2 1 100\n50 101\n")) }
-        expectRuntimeError("i.ppm: sample value 101 at row 0, column 0, channel 2 exceeds maxval 100") {
-            _ = try ppm(bytes("P3 1 1 100\n50 60 101\n"))
-        }
-        expectRuntimeError("i.pgm: sample value 99999999999999999999999 at row 0, column 0 exceeds maxval 255") {
-            _ = try pgm(bytes("P2 1 1 255\n99999999999999999999999\n"))
-        }
-        expectRuntimeError("i.pgm: sample value 201 at row 1, column 1 exceeds maxval 200") { _ = try pgm(bytes("P5 2 2 200\n", [0, 0, 0, 201])) }
-        expectRuntimeError("i.ppm: sample value 1001 at row 0, column 0, channel 2 exceeds maxval 1000") {
-            _ = try ppm(bytes("P6 1 1 1000\n", [0x03, 0xE8, 0x00, 0x00, 0x03, 0xE9]))
-        }
+        expectImagesRefused([
+            ("i.pgm: sample value 101 at row 0, column 1 exceeds maxval 100", bytes("P2 2 1 100\n50 101\n")),
+            ("i.ppm: sample value 101 at row 0, column 0, channel 2 exceeds maxval 100", bytes("P3 1 1 100\n50 60 101\n")),
+            ("i.pgm: sample value 99999999999999999999999 at row 0, column 0 exceeds maxval 255",
+             bytes("P2 1 1 255\n99999999999999999999999\n")),
+            ("i.pgm: sample value 201 at row 1, column 1 exceeds maxval 200", bytes("P5 2 2 200\n", [0, 0, 0, 201])),
+            ("i.ppm: sample value 1001 at row 0, column 0, channel 2 exceeds maxval 1000",
+             bytes("P6 1 1 1000\n", [0x03, 0xE8, 0x00, 0x00, 0x03, 0xE9])),
+        ])
     }
 
     @Test func badNormalization() {

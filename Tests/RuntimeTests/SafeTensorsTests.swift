@@ -24,6 +24,14 @@ func expectRuntimeError(_ expected: String, multiLine: Bool = false,
     }
 }
 
+/// Each file of `cases` must be refused by `read` with exactly its message (as `expectRuntimeError`).
+func expectRefused<T>(by read: ([UInt8]) throws -> T, _ cases: [(message: String, file: [UInt8])],
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+    for (message, file) in cases {
+        expectRuntimeError(message, sourceLocation: sourceLocation) { _ = try read(file) }
+    }
+}
+
 /// A fresh, empty directory for one test.
 func makeTemporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.path + "/cnnc-io-tests-" + UUID().uuidString
@@ -253,10 +261,10 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
     // MARK: Hostile files
 
     @Test func emptyAndShortFiles() {
-        expectRuntimeError("w.safetensors: file is empty") { _ = try parse([]) }
-        expectRuntimeError("w.safetensors: file is too short for a safetensors header (3 bytes, need at least 8)") {
-            _ = try parse([1, 2, 3])
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: file is empty", []),
+            ("w.safetensors: file is too short for a safetensors header (3 bytes, need at least 8)", [1, 2, 3]),
+        ])
     }
 
     @Test func headerLengthPastEndOfFile() {
@@ -266,38 +274,33 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
     }
 
     @Test func hugeHeaderLength() {
-        expectRuntimeError("w.safetensors: header length 18446744073709551615 is larger than the 100000000-byte limit (not a safetensors file?)") {
-            _ = try parse(lengthPrefix(UInt64.max) + [0x7B, 0x7D])
-        }
-        expectRuntimeError("w.safetensors: header length 100000001 is larger than the 100000000-byte limit (not a safetensors file?)") {
-            _ = try parse(lengthPrefix(100_000_001) + [0x7B, 0x7D])
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: header length 18446744073709551615 is larger than the 100000000-byte limit (not a safetensors file?)",
+             lengthPrefix(UInt64.max) + [0x7B, 0x7D]),
+            ("w.safetensors: header length 100000001 is larger than the 100000000-byte limit (not a safetensors file?)",
+             lengthPrefix(100_000_001) + [0x7B, 0x7D]),
+        ])
     }
 
     @Test func nonUTF8Header() {
-        expectRuntimeError("w.safetensors: header is not valid UTF-8 (byte 0xFF at header offset 3)") {
-            _ = try parse(lengthPrefix(10) + [0x7B, 0x22, 0x61, 0xFF, 0x22, 0x3A, 0x7B, 0x7D, 0x7D, 0x20])
-        }
-        // An overlong encoding of '/' (0xC0 0xAF) is not UTF-8 either.
-        expectRuntimeError("w.safetensors: header is not valid UTF-8 (byte 0xC0 at header offset 2)") {
-            _ = try parse(lengthPrefix(4) + [0x7B, 0x22, 0xC0, 0xAF])
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: header is not valid UTF-8 (byte 0xFF at header offset 3)",
+             lengthPrefix(10) + [0x7B, 0x22, 0x61, 0xFF, 0x22, 0x3A, 0x7B, 0x7D, 0x7D, 0x20]),
+            // An overlong encoding of '/' (0xC0 0xAF) is not UTF-8 either.
+            ("w.safetensors: header is not valid UTF-8 (byte 0xC0 at header offset 2)",
+             lengthPrefix(4) + [0x7B, 0x22, 0xC0, 0xAF]),
+        ])
     }
 
     @Test func malformedJSON() {
-        expectRuntimeError("w.safetensors: header is not valid JSON: unexpected end of header at header offset 7") {
-            _ = try parse(safetensors("{\"a\": {"))
-        }
-        expectRuntimeError("w.safetensors: header is not valid JSON: expected ':' but found ',' at header offset 4") {
-            _ = try parse(safetensors("{\"a\",1}"))
-        }
-        expectRuntimeError("w.safetensors: header is not valid JSON: unexpected '}' after the top-level value at header offset 2") {
-            _ = try parse(safetensors("{}}"))
-        }
-        expectRuntimeError("w.safetensors: header is not a JSON object") { _ = try parse(safetensors("[1, 2]")) }
-        expectRuntimeError("w.safetensors: header is not valid JSON: unexpected end of header at header offset 0") {
-            _ = try parse(safetensors(""))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: header is not valid JSON: unexpected end of header at header offset 7", safetensors("{\"a\": {")),
+            ("w.safetensors: header is not valid JSON: expected ':' but found ',' at header offset 4", safetensors("{\"a\",1}")),
+            ("w.safetensors: header is not valid JSON: unexpected '}' after the top-level value at header offset 2",
+             safetensors("{}}")),
+            ("w.safetensors: header is not a JSON object", safetensors("[1, 2]")),
+            ("w.safetensors: header is not valid JSON: unexpected end of header at header offset 0", safetensors("")),
+        ])
     }
 
     @Test func deeplyNestedMetadataIsRejectedWithoutRecursingForever() {
@@ -317,46 +320,40 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
     }
 
     @Test func unsupportedDtypes() {
-        expectRuntimeError("w.safetensors: tensor 'a' has dtype I32; supported dtypes are F32, F16, BF16 and F64") {
-            _ = try parse(safetensors(oneTensorHeader(dtype: "I32", shape: "[1]", offsets: "[0,4]"), [0, 0, 0, 0]))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has dtype U8; supported dtypes are F32, F16, BF16 and F64") {
-            _ = try parse(safetensors(oneTensorHeader(dtype: "U8", shape: "[1]", offsets: "[0,1]"), [0]))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: tensor 'a' has dtype I32; supported dtypes are F32, F16, BF16 and F64",
+             safetensors(oneTensorHeader(dtype: "I32", shape: "[1]", offsets: "[0,4]"), [0, 0, 0, 0])),
+            ("w.safetensors: tensor 'a' has dtype U8; supported dtypes are F32, F16, BF16 and F64",
+             safetensors(oneTensorHeader(dtype: "U8", shape: "[1]", offsets: "[0,1]"), [0])),
+        ])
     }
 
     @Test func malformedEntries() {
-        expectRuntimeError("w.safetensors: tensor 'a': entry is not a JSON object") { _ = try parse(safetensors("{\"a\":[1]}")) }
-        expectRuntimeError("w.safetensors: tensor 'a': missing 'data_offsets'") {
-            _ = try parse(safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}"))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a': 'dtype' is not a string") {
-            _ = try parse(safetensors("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}"))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a': shape dimension 2.5 is not a non-negative integer") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[2.5]", offsets: "[0,10]")))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a': 'data_offsets' is not a pair [begin, end]") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[1]", offsets: "[0,4,8]"), [0, 0, 0, 0]))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: tensor 'a': entry is not a JSON object", safetensors("{\"a\":[1]}")),
+            ("w.safetensors: tensor 'a': missing 'data_offsets'", safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}")),
+            ("w.safetensors: tensor 'a': 'dtype' is not a string",
+             safetensors("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}")),
+            ("w.safetensors: tensor 'a': shape dimension 2.5 is not a non-negative integer",
+             safetensors(oneTensorHeader(shape: "[2.5]", offsets: "[0,10]"))),
+            ("w.safetensors: tensor 'a': 'data_offsets' is not a pair [begin, end]",
+             safetensors(oneTensorHeader(shape: "[1]", offsets: "[0,4,8]"), [0, 0, 0, 0])),
+        ])
     }
 
     @Test func lyingOffsets() {
-        expectRuntimeError("w.safetensors: tensor 'a' has data_offsets [0, 8] past the end of the data section (4 bytes)") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[2]", offsets: "[0,8]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has data_offsets [8, 4] with begin after end") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[1]", offsets: "[8,4]"), littleEndian32([1, 2, 3])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' with shape [3] and dtype F32 needs 12 bytes, but data_offsets [0, 8] hold 8") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[3]", offsets: "[0,8]"), littleEndian32([1, 2])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has data_offset 99999999999999999999999 past the end of the data section (4 bytes)") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[1]", offsets: "[0,99999999999999999999999]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a': data_offsets entry -4 is not a non-negative integer") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[1]", offsets: "[-4,0]"), littleEndian32([1])))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: tensor 'a' has data_offsets [0, 8] past the end of the data section (4 bytes)",
+             safetensors(oneTensorHeader(shape: "[2]", offsets: "[0,8]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a' has data_offsets [8, 4] with begin after end",
+             safetensors(oneTensorHeader(shape: "[1]", offsets: "[8,4]"), littleEndian32([1, 2, 3]))),
+            ("w.safetensors: tensor 'a' with shape [3] and dtype F32 needs 12 bytes, but data_offsets [0, 8] hold 8",
+             safetensors(oneTensorHeader(shape: "[3]", offsets: "[0,8]"), littleEndian32([1, 2]))),
+            ("w.safetensors: tensor 'a' has data_offset 99999999999999999999999 past the end of the data section (4 bytes)",
+             safetensors(oneTensorHeader(shape: "[1]", offsets: "[0,99999999999999999999999]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a': data_offsets entry -4 is not a non-negative integer",
+             safetensors(oneTensorHeader(shape: "[1]", offsets: "[-4,0]"), littleEndian32([1]))),
+        ])
     }
 
     @Test func overlappingTensors() {
@@ -369,39 +366,33 @@ let smallNetworkSource = "network t\ninput 8x8x1\nc: conv 2 3x3\nout: fc 3\n"
 
     @Test func hugeAndNegativeShapes() {
         // A petabyte tensor: counted fine, but the file does not hold it; nothing is allocated.
-        expectRuntimeError("w.safetensors: tensor 'a' with shape [1000000, 1000000, 1000] and dtype F32 needs 4000000000000000 bytes, but data_offsets [0, 4] hold 4") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[1000000,1000000,1000]", offsets: "[0,4]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has shape [4294967296, 4294967296] whose element count overflows") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[4294967296,4294967296]", offsets: "[0,4]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has shape [4611686018427387904] whose size in bytes overflows") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[4611686018427387904]", offsets: "[0,4]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has dimension 99999999999999999999, which is too large") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[99999999999999999999]", offsets: "[0,4]"), littleEndian32([1])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has negative dimension -1 in its shape") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[-1, 4]", offsets: "[0,4]"), littleEndian32([1])))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: tensor 'a' with shape [1000000, 1000000, 1000] and dtype F32 needs 4000000000000000 bytes, but data_offsets [0, 4] hold 4",
+             safetensors(oneTensorHeader(shape: "[1000000,1000000,1000]", offsets: "[0,4]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a' has shape [4294967296, 4294967296] whose element count overflows",
+             safetensors(oneTensorHeader(shape: "[4294967296,4294967296]", offsets: "[0,4]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a' has shape [4611686018427387904] whose size in bytes overflows",
+             safetensors(oneTensorHeader(shape: "[4611686018427387904]", offsets: "[0,4]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a' has dimension 99999999999999999999, which is too large",
+             safetensors(oneTensorHeader(shape: "[99999999999999999999]", offsets: "[0,4]"), littleEndian32([1]))),
+            ("w.safetensors: tensor 'a' has negative dimension -1 in its shape",
+             safetensors(oneTensorHeader(shape: "[-1, 4]", offsets: "[0,4]"), littleEndian32([1]))),
+        ])
     }
 
     @Test func nonFiniteValues() {
-        expectRuntimeError("w.safetensors: tensor 'a' has a non-finite value (nan) at index 1") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[2]", offsets: "[0,8]"), littleEndian32([1, .nan])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has a non-finite value (inf) at index 3 (element [1, 1])") {
-            _ = try parse(safetensors(oneTensorHeader(shape: "[2,2]", offsets: "[0,16]"), littleEndian32([1, 2, 3, .infinity])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has a non-finite value (-inf) at index 0") {
-            _ = try parse(safetensors(oneTensorHeader(dtype: "F16", shape: "[1]", offsets: "[0,2]"), littleEndian16([0xFC00])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has a non-finite value (nan) at index 1") {
-            _ = try parse(safetensors(oneTensorHeader(dtype: "BF16", shape: "[2]", offsets: "[0,4]"), littleEndian16([0x3F80, 0x7FC0])))
-        }
-        expectRuntimeError("w.safetensors: tensor 'a' has value 1e+300 at index 0, outside the Float32 range") {
-            _ = try parse(safetensors(oneTensorHeader(dtype: "F64", shape: "[1]", offsets: "[0,8]"), littleEndian64([1e300])))
-        }
+        expectRefused(by: parse, [
+            ("w.safetensors: tensor 'a' has a non-finite value (nan) at index 1",
+             safetensors(oneTensorHeader(shape: "[2]", offsets: "[0,8]"), littleEndian32([1, .nan]))),
+            ("w.safetensors: tensor 'a' has a non-finite value (inf) at index 3 (element [1, 1])",
+             safetensors(oneTensorHeader(shape: "[2,2]", offsets: "[0,16]"), littleEndian32([1, 2, 3, .infinity]))),
+            ("w.safetensors: tensor 'a' has a non-finite value (-inf) at index 0",
+             safetensors(oneTensorHeader(dtype: "F16", shape: "[1]", offsets: "[0,2]"), littleEndian16([0xFC00]))),
+            ("w.safetensors: tensor 'a' has a non-finite value (nan) at index 1",
+             safetensors(oneTensorHeader(dtype: "BF16", shape: "[2]", offsets: "[0,4]"), littleEndian16([0x3F80, 0x7FC0]))),
+            ("w.safetensors: tensor 'a' has value 1e+300 at index 0, outside the Float32 range",
+             safetensors(oneTensorHeader(dtype: "F64", shape: "[1]", offsets: "[0,8]"), littleEndian64([1e300]))),
+        ])
     }
 
     @Test func everyTruncationOfAValidFileFailsCleanly() throws {
