@@ -19,11 +19,6 @@ import ShapeCheck
 public struct EmittedFile: Sendable, Equatable {
     public var name: String
     public var contents: String
-
-    public init(name: String, contents: String) {
-        self.name = name
-        self.contents = contents
-    }
 }
 
 /// The two files of the C backend.

@@ -14,11 +14,6 @@ public struct ProgramValue: Sendable, Equatable {
     public var name: String
     public var shape: TensorShape
 
-    public init(name: String, shape: TensorShape) {
-        self.name = name
-        self.shape = shape
-    }
-
     public var elementCount: Int { shape.elementCount }
 }
 

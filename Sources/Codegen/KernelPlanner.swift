@@ -1,0 +1,379 @@
+import ShapeCheck
+
+// The kernel planner (KernelPlan.swift has the plan it builds): walks the program once,
+// choosing each step's kernel and layout, inserting reorders and zero-bordered copies, fusing
+// residual adds into convolutions and packing weight recipes; the schedules come from
+// KernelSchedule.swift and the arena from planMemory.
+
+/// Builds a kernel plan for a program whose weights are not laid out yet.
+struct KernelPlanner {
+    let program: LoweredProgram
+    let options: KernelOptions
+    var values: [PlanValue] = []
+    var steps: [PlanStep] = []
+    /// Per program value and layout, the plan value holding it.
+    var available: [Int: [ValueLayout: Int]] = [:]
+    /// The plan step that writes each plan value (nil for the input).
+    var writer: [Int: Int] = [:]
+    var kernels: [Kernel]
+    let readers: [[Int]]
+    let producers: [Int?]
+    /// The target's numbers (TargetFacts.swift): every per-target choice reads them.
+    var facts: TargetFacts { options.target.facts }
+
+    init(program: LoweredProgram, options: KernelOptions) {
+        self.program = program
+        self.options = options
+        self.kernels = program.steps.map(\.kernel)
+        self.readers = program.readers()
+        self.producers = program.producers()
+    }
+
+    mutating func plan() -> LoweredProgram {
+        let input = newValue(program.input, .planar)
+        for index in program.steps.indices { planStep(index) }
+        // The caller's output buffer is planar.
+        let output = value(program.output, .planar)
+        var result = program
+        for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
+        var plan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
+        plan.bindLayers(result)
+        for index in plan.steps.indices { plan.steps[index].threading = threading(plan.steps[index]) }
+        result.kernelPlan = plan
+        return result
+    }
+
+    mutating func newValue(_ source: Int, _ layout: ValueLayout) -> Int {
+        values.append(PlanValue(source: source, shape: program.values[source].shape, layout: layout))
+        available[source, default: [:]][layout] = values.count - 1
+        return values.count - 1
+    }
+
+    /// The plan value holding program value `source` in `layout`, reordering if needed.
+    mutating func value(_ source: Int, _ layout: ValueLayout) -> Int {
+        if let id = available[source]?[layout] { return id }
+        let other = available[source]![layout == .planar ? .blocked : .planar]!
+        let id = newValue(source, layout)
+        steps.append(PlanStep(kernel: layout == .blocked ? .toBlocked : .toPlanar, inputs: [other], output: id,
+                              activation: nil, name: program.values[source].name + " (reorder)", macs: 0, layer: nil))
+        writer[id] = steps.count - 1
+        return id
+    }
+
+    func isBlockedAvailable(_ source: Int) -> Bool { available[source]?[.blocked] != nil }
+
+    static func isVolume(_ shape: TensorShape) -> Bool { !shape.isVector }
+
+    mutating func append(_ kernel: PlanKernel, inputs: [Int], output: Int, step index: Int, activation: Activation?, macs: Int = 0) {
+        steps.append(PlanStep(kernel: kernel, inputs: inputs, output: output, activation: activation,
+                              name: program.steps[index].name, macs: macs, layer: program.steps[index]))
+        writer[output] = steps.count - 1
+    }
+
+    mutating func planStep(_ index: Int) {
+        let step = program.steps[index]
+        let outputShape = program.values[step.output].shape
+        switch step.kernel {
+        case .convolution(let conv):
+            if let plan = directConvolution(conv, index: index) {
+                let planar = plan.kernel.planarInput
+                var input = value(step.inputs[0], planar ? .planar : .blocked)
+                if plan.kernel.direct.prepadded, plan.kernel.winograd == nil {
+                    input = padded(input, conv, index: index)
+                }
+                let output = newValue(step.output, .blocked)
+                append(plan.kernel.winograd.map { .winogradConvolution($0) } ?? .directConvolution(plan.kernel.direct),
+                       inputs: [input], output: output, step: index, activation: conv.activation, macs: macs(conv))
+                kernels[index] = .convolution(plan.conv)
+                return
+            }
+        case .fullyConnected(let fc):
+            if case .transposed(let base, let rows, let columns) = fc.weight.recipe, rows == fc.outputs, columns == fc.inputs {
+                let inputShape = program.values[step.inputs[0]].shape
+                // Only a volume without padding lanes is read blocked: a padding lane's weight is
+                // zero, but it may hold a NaN (0·inf of a convolution's padded filter).
+                let blockedInput = Self.isVolume(inputShape) && isBlockedAvailable(step.inputs[0])
+                    && inputShape.elementCount == fc.inputs && inputShape.depth % channelBlock == 0
+                let blocks = facts.fullyConnectedBlocks
+                var packed = fc
+                let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
+                                                         blockedInput: blockedInput ? inputShape : nil)
+                packed.weight = WeightRef(.packed(base, layout), count: layout.count)
+                if let bias = fc.bias {
+                    let padded = roundUp(fc.outputs, to: blocks * channelBlock)
+                    packed.bias = WeightRef(.packed(bias.recipe, .padded(count: fc.outputs, to: padded)), count: padded)
+                }
+                kernels[index] = .fullyConnected(packed)
+                let input = value(step.inputs[0], blockedInput ? .blocked : .planar)
+                let output = newValue(step.output, .planar)
+                append(.fullyConnected(FullyConnected(outputBlocks: blocks, blockedInput: blockedInput,
+                                                      imagesPerPass: facts.fullyConnectedImages,
+                                                      accumulators: facts.fullyConnectedAccumulators,
+                                                      chains: Self.fullyConnectedChains(images: facts.fullyConnectedImages, blocks: blocks,
+                                                                                        accumulators: facts.fullyConnectedAccumulators))),
+                       inputs: [input], output: output, step: index, activation: fc.activation, macs: fc.inputs * fc.outputs)
+                return
+            }
+        case .add(let add):
+            if fuseResidual(index, add) { return }
+            if step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) })
+                && Self.isVolume(outputShape) && add.activation != .softmax {
+                appendBlocked(index)
+                return
+            }
+        case .pooling, .localResponseNorm:
+            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+                appendBlocked(index)
+                return
+            }
+        case .globalPooling:
+            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+                let input = value(step.inputs[0], .blocked)
+                append(.blocked(BlockedKernel()), inputs: [input], output: newValue(step.output, .planar), step: index, activation: nil)
+                return
+            }
+        case .batchNorm(var norm):
+            if norm.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+               Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
+                let padded = roundUp(norm.channels, to: channelBlock)
+                norm.scale = WeightRef(.packed(norm.scale.recipe, .padded(count: norm.channels, to: padded)), count: padded)
+                norm.shift = WeightRef(.packed(norm.shift.recipe, .padded(count: norm.channels, to: padded)), count: padded)
+                kernels[index] = .batchNorm(norm)
+                appendBlocked(index)
+                return
+            }
+        case .activation(let a):
+            if a.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+               Self.isVolume(program.values[step.inputs[0]].shape), program.values[step.inputs[0]].shape == outputShape {
+                appendBlocked(index)
+                return
+            }
+        case .concat(let concat):
+            if concat.activation != .softmax, Self.isVolume(outputShape),
+               step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }),
+               concat.inputChannels.allSatisfy({ $0 % channelBlock == 0 }) {
+                appendBlocked(index)
+                return
+            }
+        default:
+            break
+        }
+        // The reference kernel on planar values.
+        let inputs = step.inputs.map { value($0, .planar) }
+        append(.reference, inputs: inputs, output: newValue(step.output, .planar), step: index,
+               activation: step.kernel.fusedActivation, macs: referenceMACs(step.kernel))
+    }
+
+    mutating func appendBlocked(_ index: Int) {
+        let step = program.steps[index]
+        let inputs = step.inputs.map { value($0, .blocked) }
+        var activation = step.kernel.fusedActivation
+        if case .activation(let a) = step.kernel { activation = a.activation }
+        append(.blocked(blockedSchedule(step)), inputs: inputs, output: newValue(step.output, .blocked), step: index, activation: activation)
+    }
+
+    func macs(_ conv: ConvolutionKernel) -> Int {
+        conv.output.elementCount * (conv.input.depth / conv.groups) * conv.window.kernelHeight * conv.window.kernelWidth
+    }
+
+    func referenceMACs(_ kernel: Kernel) -> Int {
+        switch kernel {
+        case .convolution(let conv): macs(conv)
+        case .fullyConnected(let fc): fc.inputs * fc.outputs
+        default: 0
+        }
+    }
+
+    struct ConvChoice {
+        var direct: DirectConvolution
+        var winograd: WinogradConvolution?
+        var planarInput: Bool { direct.planarInput }
+    }
+
+    /// The packed convolution and its blocking, or nil when the reference kernel must run it
+    /// (groups, a softmax epilogue).
+    func directConvolution(_ conv: ConvolutionKernel, index: Int) -> (conv: ConvolutionKernel, kernel: ConvChoice)? {
+        guard conv.groups == 1, conv.activation != .softmax, Self.isVolume(conv.input), Self.isVolume(conv.output) else { return nil }
+        let source = program.steps[index].inputs[0]
+        // Read the caller's (or any planar) tensor directly when it has few channels and no
+        // blocked copy exists: the first layer of a network.
+        let planarInput = !isBlockedAvailable(source) && conv.input.depth <= channelBlock
+        let outputBlocks = roundUp(conv.output.depth, to: channelBlock) / channelBlock
+        let w = conv.window
+        var winograd: WinogradConvolution?
+        // Per tile and channel pair, F(4x4, 3x3) multiplies 36 times where the direct kernel
+        // does 144, F(2x2, 5x5) 36 times for 100; their transformed weights are 4x and 1.44x
+        // the direct ones.
+        let winogradTile = [3: 4, 5: 2][w.kernelHeight]
+        if options.winograd, !planarInput, let winogradTile, w.kernelWidth == w.kernelHeight,
+           w.strideHeight == 1, w.strideWidth == 1,
+           w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
+           conv.output.width * conv.output.height >= facts.winogradMinimumPixels,
+           outputBlocks % facts.winogradOutputBlocks == 0 {
+            let m = winogradTile
+            let tilesAcross = (conv.output.width + m - 1) / m, tilesDown = (conv.output.height + m - 1) / m
+            let perCall = facts.winogradTilesPerCall
+            winograd = WinogradConvolution(tile: m, taps: w.kernelHeight, outputBlocks: facts.winogradOutputBlocks,
+                                           tilesPerCall: perCall,
+                                           tileGroup: Self.tileGroup(tiles: tilesAcross * tilesDown, channels: conv.input.depth,
+                                                                     tilesPerCall: perCall))
+            let tiles = tilesAcross * tilesDown, groups = outputBlocks / facts.winogradOutputBlocks
+            let group = winograd?.tileGroup ?? 1
+            winograd?.chunks = Self.winogradChunks(groups, tilesPerImage: tiles, group: group)
+        }
+        let blocks: Int
+        if let winograd { blocks = winograd.outputBlocks } else {
+            blocks = outputBlocks % 2 == 0 ? facts.directOutputBlocks : 1
+        }
+        // Pre-pad the input when the columns at the edges (whose taps fall partly in the
+        // padding, computed one pixel at a time) are more than 1/32 of the row.
+        let edges = Self.edgeColumns(conv, inputWidth: conv.input.width, padLeft: w.padLeft).edges.count
+        let prepadded = !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
+        let most = facts.pixelsPerCall(outputBlocks: blocks)
+        var strip = Self.stripWidth(conv, most: most)
+        // A first layer with at most 8 filters would leave most of each register's 16 lanes
+        // idle: pair adjacent output pixels instead (needs an even width and no edges).
+        let pairs = planarInput && winograd == nil && conv.output.depth <= 8 && w.strideWidth == 1
+            && w.padLeft == 0 && w.padRight == 0 && edges == 0 && conv.output.width % 2 == 0
+        var rows = 1
+        if prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), !planarInput, winograd == nil,
+           conv.output.width * 2 <= most {
+            rows = most / conv.output.width
+            strip = rows * conv.output.width
+        }
+        var packed = conv
+        let inputs = conv.input.depth
+        if let winograd {
+            let layout = PackedLayout.winograd(outputs: conv.output.depth, inputs: inputs, tile: winograd.tile, taps: winograd.taps,
+                                               outputBlocks: blocks)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        } else if pairs {
+            let layout = PackedLayout.pairedConvolution(outputs: conv.output.depth, inputs: inputs,
+                                                        kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        } else {
+            let layout = PackedLayout.directConvolution(outputs: conv.output.depth, inputs: inputs,
+                                                        kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth,
+                                                        outputBlocks: blocks)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        }
+        if let bias = conv.bias, pairs {
+            packed.bias = WeightRef(.packed(bias.recipe, .pairedBias(count: conv.output.depth)), count: channelBlock)
+        } else if let bias = conv.bias {
+            let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
+            packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)
+        }
+        let pairMost = facts.pixelsPerCall(outputBlocks: 1)
+        let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + pairMost - 1) / pairMost
+        let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
+        var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
+                                       prepadded: prepadded)
+        if pairs { direct.variant = .paired } else if rows > 1 { direct.variant = .wholeRows(rows) }
+        // Off AVX-512 a strip holds at most 6 pixels, and a row that does not divide into
+        // strips of 4 to 6 leaves a short one whose few accumulators idle the FMA units (a row
+        // of 7: 4 and 3). Such rows run strips on across row ends, paying for six pixel offsets
+        // per call where a row's strip has constant ones.
+        if facts.stripsAcrossRows, !pairs, !planarInput, winograd == nil, rows == 1,
+           prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0),
+           Self.stripsAcrossRowsPay(width: conv.output.width, strip: strip) {
+            direct.variant = .flat
+            direct.strip = most
+        }
+        if let slice = facts.weightSliceBytes, !pairs, !planarInput {
+            // One input block's weights for one output group, as PackedLayout packs them.
+            let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
+            let bytesPerBlock = w.kernelHeight * w.kernelWidth * PackedLayout.directBlockRows(inputs) * channelBlock * blocks * 4
+            let perPass = max(1, slice / bytesPerBlock)
+            if perPass < inputBlocks {
+                // The input the kernel reads: the zero-bordered copy when there is one.
+                let inputWidth = prepadded ? Self.paddedWidth(conv) : conv.input.width
+                let rowBytes = (conv.output.width * blocks + inputWidth * perPass * w.strideHeight) * channelBlock * 4
+                direct.reduction = .sliced(inputBlocks: perPass, sweepRows: max(1, facts.sweepBytes / rowBytes))
+            }
+        }
+        if winograd == nil { scheduleDirect(&direct, conv) }
+        return (packed, ConvChoice(direct: direct, winograd: winograd))
+    }
+
+    /// A zero-bordered copy of blocked `input` big enough that every tap of `conv` is inside it.
+    mutating func padded(_ input: Int, _ conv: ConvolutionKernel, index: Int) -> Int {
+        let w = conv.window
+        let height = max(conv.input.height + w.padTop, (conv.output.height - 1) * w.strideHeight + (w.kernelHeight - 1) * w.dilationHeight + 1)
+        let width = Self.paddedWidth(conv)
+        values.append(PlanValue(source: values[input].source,
+                                shape: .volume(width: width, height: height, depth: conv.input.depth), layout: .blocked))
+        let id = values.count - 1
+        steps.append(PlanStep(kernel: .pad(top: w.padTop, left: w.padLeft), inputs: [input], output: id,
+                              activation: nil, name: program.steps[index].name + " (pad)", macs: 0, layer: nil))
+        writer[id] = steps.count - 1
+        return id
+    }
+
+    /// The width of `padded`'s copy: the left padding and every column a tap reads.
+    static func paddedWidth(_ conv: ConvolutionKernel) -> Int {
+        let w = conv.window
+        return max(conv.input.width + w.padLeft, (conv.output.width - 1) * w.strideWidth + (w.kernelWidth - 1) * w.dilationWidth + 1)
+    }
+
+    /// `add A B act` where A is made by a direct convolution that only the add reads and whose
+    /// other input already exists blocked: the convolution adds B and applies the activation.
+    mutating func fuseResidual(_ index: Int, _ add: AddKernel) -> Bool {
+        let step = program.steps[index]
+        guard step.inputs.count == 2, step.inputs[0] != step.inputs[1], add.activation != .softmax,
+              step.output != program.input else { return false }
+        // Prefer the input whose producer ran last (the other input is then ready before it).
+        let candidates = step.inputs.enumerated().compactMap { position, source -> (Int, Int, Int)? in
+            guard readers[source] == [index], source != program.output,
+                  let blocked = available[source]?[.blocked], available[source]?[.planar] == nil,
+                  let planStep = writer[blocked], steps[planStep].activation == nil, steps[planStep].inputs.count == 1
+            else { return nil }
+            switch steps[planStep].kernel {
+            case .directConvolution, .winogradConvolution: break
+            default: return nil
+            }
+            return (position, planStep, blocked)
+        }.sorted { $0.1 > $1.1 }
+        guard let (position, planStep, _) = candidates.first else { return false }
+        let other = step.inputs[1 - position]
+        guard let otherBlocked = available[other]?[.blocked], (writer[otherBlocked] ?? -1) < planStep,
+              program.values[other].shape == program.values[step.output].shape else { return false }
+        // The convolution now writes the add's output.
+        let output = newValue(step.output, .blocked)
+        steps[planStep].inputs.append(otherBlocked)
+        steps[planStep].output = output
+        steps[planStep].activation = add.activation
+        steps[planStep].name += "+" + step.name
+        writer[output] = planStep
+        return true
+    }
+
+    // MARK: memory
+
+    /// Lifetimes from the plan's steps, placed as MemoryPlanner places a program's values.
+    static func planMemory(_ plan: inout KernelPlan) {
+        var lifetimes = [ClosedRange<Int>?](repeating: nil, count: plan.values.count)
+        var lastRead = [Int](repeating: -1, count: plan.values.count)
+        for (index, step) in plan.steps.enumerated() {
+            for input in step.inputs { lastRead[input] = index }
+        }
+        for (index, step) in plan.steps.enumerated() where step.output != plan.output && step.output != plan.input {
+            lifetimes[step.output] = index...max(index, lastRead[step.output])
+        }
+        let (offsets, arena, unshared) = MemoryPlanner.place(sizes: plan.values.map(\.elements), lifetimes: lifetimes)
+        plan.offsets = offsets
+        plan.lifetimes = lifetimes
+        plan.arenaElements = arena
+        plan.unsharedElements = unshared
+        plan.scratchElements = plan.steps.map { scratchElements($0, plan) }.max() ?? 0
+    }
+
+    /// Per-thread scratch of a step: Winograd's transformed input and output tiles.
+    static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
+        guard case .winogradConvolution(let w) = step.kernel else { return 0 }
+        let input = plan.values[step.inputs[0]], output = plan.values[step.output]
+        let t = w.tile + w.taps - 1
+        let inputBlocks = roundUp(input.shape.depth, to: channelBlock) / channelBlock
+        let outputBlocks = roundUp(output.shape.depth, to: channelBlock) / channelBlock
+        return t * t * w.tileGroup * channelBlock * (inputBlocks + outputBlocks) + 64
+    }
+}
