@@ -329,6 +329,12 @@ func activationCode(_ activation: Activation?) -> (code: String, alpha: String) 
     case .softmax: ("K_SOFTMAX", "0.0f")
     case .leakyRelu(let alpha): ("K_LEAKY_RELU", cFloat(Float(alpha)))
     case .elu(let alpha): ("K_ELU", cFloat(Float(alpha)))
+    case .relu6: ("K_RELU6", "0.0f")
+    case .hardswish: ("K_HARDSWISH", "0.0f")
+    case .hardsigmoid: ("K_HARDSIGMOID", "0.0f")
+    case .silu: ("K_SILU", "0.0f")
+    case .gelu(tanh: false): ("K_GELU", "0.0f")
+    case .gelu(tanh: true): ("K_GELU_TANH", "0.0f")
     }
 }
 

@@ -14,7 +14,7 @@ extension FastCEmitter {
         case .relu?: return " \(v) = cv_max(cv_zero(), \(v));"
         case .leakyRelu(let alpha)?:
             return " \(v) = cv_add(cv_max(cv_zero(), \(v)), cv_mul(cv_set1(\(cFloat(Float(alpha)))), cv_min(\(v), cv_zero())));"
-        case .elu?, .sigmoid?, .tanh?:
+        case .elu?, .sigmoid?, .tanh?, .relu6?, .hardswish?, .hardsigmoid?, .silu?, .gelu?:
             return " { float t_[16]; int l_; cv_store(t_, \(v)); for (l_ = 0; l_ < 16; l_++) t_[l_] = \(scalarActivation(activation!, "t_[l_]")); \(v) = cv_load(t_); }"
         }
     }
@@ -27,6 +27,14 @@ extension FastCEmitter {
         case .elu(let a): "(\(x) < 0.0f ? \(cFloat(Float(a))) * expm1f(\(x)) : \(x))"
         case .sigmoid: "(1.0f / (1.0f + expf(-\(x))))"
         case .tanh: "tanhf(\(x))"
+        // As reference_kernels.c's k_activate: torch's order, clamps that let a NaN through.
+        case .relu6: "(\(x) < 0.0f ? 0.0f : \(x) > 6.0f ? 6.0f : \(x))"
+        case .hardswish: "(\(x) * (\(x) + 3.0f < 0.0f ? 0.0f : \(x) + 3.0f > 6.0f ? 6.0f : \(x) + 3.0f) / 6.0f)"
+        case .hardsigmoid: "((\(x) + 3.0f < 0.0f ? 0.0f : \(x) + 3.0f > 6.0f ? 6.0f : \(x) + 3.0f) / 6.0f)"
+        case .silu: "(\(x) / (1.0f + expf(-\(x))))"
+        case .gelu(tanh: false): "(\(x) * 0.5f * (1.0f + erff(\(x) * 0.70710678118654752f)))"
+        case .gelu(tanh: true):
+            "(0.5f * \(x) * (1.0f + tanhf(0.79788456080286536f * (\(x) + 0.044715f * \(x) * \(x) * \(x)))))"
         case .softmax: x
         }
     }

@@ -335,5 +335,11 @@ func swiftActivation(_ activation: Activation?) -> String {
     case .softmax: ".softmax"
     case .leakyRelu(let alpha): ".leakyRelu(\(swiftFloat(Float(alpha))))"
     case .elu(let alpha): ".elu(\(swiftFloat(Float(alpha))))"
+    case .relu6: ".relu6"
+    case .hardswish: ".hardswish"
+    case .hardsigmoid: ".hardsigmoid"
+    case .silu: ".silu"
+    case .gelu(tanh: false): ".gelu"
+    case .gelu(tanh: true): ".geluTanh"
     }
 }

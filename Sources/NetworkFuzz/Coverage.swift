@@ -19,7 +19,7 @@ public enum Coverage {
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
             "leakyrelu:alpha", "elu:alpha",
         ]
-        for a in ActivationSyntax.allKinds { all.insert("\(a.keyword):fused"); all.insert("\(a.keyword):layer") }
+        for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
         return all
     }()
@@ -51,13 +51,13 @@ public enum Coverage {
             if layer.op.window?.pad == .valid { f.insert("pad:valid") }
             if let from = layer.from { f.insert(from == "input" ? "from:input" : "from") }
             if let a = layer.activation {
-                f.insert("\(a.keyword):fused")
+                f.insert("\(a.feature):fused")
                 if case .add = layer.op { f.insert("add:activation") }
                 if case .concat = layer.op { f.insert("concat:activation") }
             }
             switch layer.op {
             case .activation(let a):
-                f.insert("\(a.keyword):layer")
+                f.insert("\(a.feature):layer")
             case .add(let s): f.insert("add:\(min(s.count, 4))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .concat(let s): f.insert("concat:\(min(s.count, 3))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }

@@ -247,7 +247,8 @@ public struct NetworkGenerator: Sendable {
     func activation(_ random: inout RandomSource) -> ActivationSyntax {
         random.weighted([(.relu, 6), (.sigmoid, 2), (.tanh, 2), (.softmax, 1),
                          (.leakyRelu(random.chance(0.5) ? nil : random.pick([0.1, 0.2, 0.01])), 2),
-                         (.elu(random.chance(0.5) ? nil : random.pick([0.5, 1.5])), 2)])
+                         (.elu(random.chance(0.5) ? nil : random.pick([0.5, 1.5])), 2),
+                         (.relu6, 2), (.hardswish, 2), (.hardsigmoid, 1), (.silu, 2), (.gelu(tanh: random.chance(0.5)), 2)])
     }
 
     func size(_ random: inout RandomSource, _ squares: [Int], rectangular: Double, upTo most: Int) -> Size2 {

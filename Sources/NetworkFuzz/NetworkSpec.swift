@@ -72,11 +72,18 @@ public enum PadSpec: Hashable, Sendable {
 // and prints them with the parser's keywords.
 extension ActivationSyntax {
     /// Each activation once, with its parameter left to the default.
-    static let allKinds: [ActivationSyntax] = [.relu, .sigmoid, .tanh, .softmax, .leakyRelu(nil), .elu(nil)]
+    static let allKinds: [ActivationSyntax] = [.relu, .sigmoid, .tanh, .softmax, .leakyRelu(nil), .elu(nil),
+                                               .relu6, .hardswish, .hardsigmoid, .silu, .gelu(tanh: false), .gelu(tanh: true)]
+
+    /// The coverage feature's name: the keyword, with gelu's two forms told apart.
+    var feature: String {
+        self == .gelu(tanh: true) ? "gelu_tanh" : keyword
+    }
 
     var text: String {
         switch self {
         case .leakyRelu(let a?), .elu(let a?): "\(keyword) \(formatNumber(a))"
+        case .gelu(tanh: true): "gelu tanh"
         default: keyword
         }
     }

@@ -138,9 +138,14 @@ struct LayerReader {
                 error(.valueOutOfRange(what: "k", value: formatDecimal(k.value), range: "above 0"), k.range)
             }
             return .lrn(size: size, alpha: alpha, beta: beta, k: k)
-        case "relu", "sigmoid", "tanh", "softmax":
+        case "relu", "sigmoid", "tanh", "softmax", "relu6", "hardswish", "hardsigmoid", "silu":
             readOptions { _, _ in false }
             return .activation(plainActivation(op))
+        case "gelu":
+            let approximate = peek()?.text == "tanh"
+            if approximate { position += 1 }
+            readOptions { _, _ in false }
+            return .activation(.gelu(tanh: approximate))
         case "leakyrelu", "elu":
             let parameter = optionalPositionalDecimal()
             readOptions { _, _ in false }
@@ -256,23 +261,38 @@ struct LayerReader {
     }
 
     /// In `add a b relu`, an activation keyword that ends the line (with leakyrelu's or elu's
-    /// number after it) is the trailing activation, even when a layer is named `relu`.
+    /// number, or gelu's `tanh`, after it) is the trailing activation, even when a layer is
+    /// named `relu`.
     fileprivate func isTrailingActivation(_ word: Token) -> Bool {
         guard Grammar.activationKeywords.contains(word.text) else { return false }
         let rest = words[position...]
         if rest.isEmpty { return true }
-        return rest.count == 1 && (word.text == "leakyrelu" || word.text == "elu") && Lexer.isDecimal(rest.first!.text)
+        return rest.count == 1 && takesModifier(word.text, rest.first!.text)
+    }
+
+    /// `leakyrelu 0.2`, `elu 0.5` and `gelu tanh`: the word after the activation belongs to it.
+    private func takesModifier(_ activation: String, _ next: String) -> Bool {
+        switch activation {
+        case "leakyrelu", "elu": Lexer.isDecimal(next)
+        case "gelu": next == "tanh"
+        default: false
+        }
     }
 
     private mutating func readActivation(_ word: Token) {
         guard Grammar.activatable.contains(op) else {
             error(.activationNotAllowed(activation: word.text, op: op), word.range,
                   notes: [DiagnosticNote("put '\(word.text)' on a line of its own after this layer")])
-            if word.text == "leakyrelu" || word.text == "elu", let value = peek(), Lexer.isDecimal(value.text) { position += 1 }
+            if let value = peek(), takesModifier(word.text, value.text) { position += 1 }
             return
         }
         var parsed: ActivationSyntax = plainActivation(word.text)
         var range = word.range
+        if word.text == "gelu", let value = peek(), value.text == "tanh" {
+            position += 1
+            parsed = .gelu(tanh: true)
+            range = range.extended(to: value.range)
+        }
         if word.text == "leakyrelu" || word.text == "elu" {
             var parameter: Double?
             if let value = peek(), Lexer.isDecimal(value.text) {
@@ -427,6 +447,11 @@ private func plainActivation(_ word: String) -> ActivationSyntax {
     case "softmax": .softmax
     case "leakyrelu": .leakyRelu(nil)
     case "elu": .elu(nil)
+    case "relu6": .relu6
+    case "hardswish": .hardswish
+    case "hardsigmoid": .hardsigmoid
+    case "silu": .silu
+    case "gelu": .gelu(tanh: false)
     default: .relu
     }
 }

@@ -35,7 +35,8 @@ public func parse(_ file: SourceFile) -> ParseResult {
 
 /// The operations and their syntax, for "did you mean" notes and for telling the expected form.
 public enum Grammar {
-    public static let activationKeywords = ["relu", "sigmoid", "tanh", "softmax", "leakyrelu", "elu"]
+    public static let activationKeywords = ["relu", "sigmoid", "tanh", "softmax", "leakyrelu", "elu",
+                                            "relu6", "hardswish", "hardsigmoid", "silu", "gelu"]
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
                                            "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat"] + activationKeywords
@@ -53,6 +54,7 @@ public enum Grammar {
         case "lrn": "lrn [size 5] [alpha 1e-4] [beta 0.75] [k 2] [from NAME]"
         case "leakyrelu": "leakyrelu [A] [from NAME]"
         case "elu": "elu [A] [from NAME]"
+        case "gelu": "gelu [tanh] [from NAME]"
         case "add", "concat": "\(op) NAME NAME… [ACTIVATION]"
         default: "\(op) [from NAME]"
         }

@@ -67,6 +67,12 @@ public enum ActivationSyntax: Hashable, Sendable {
     case leakyRelu(Double?)
     /// The scale for negative inputs, when written.
     case elu(Double?)
+    case relu6
+    case hardswish
+    case hardsigmoid
+    case silu
+    /// `gelu`: the erf form; `gelu tanh`: PyTorch's `approximate='tanh'`.
+    case gelu(tanh: Bool)
 
     public var keyword: String {
         switch self {
@@ -76,6 +82,11 @@ public enum ActivationSyntax: Hashable, Sendable {
         case .softmax: "softmax"
         case .leakyRelu: "leakyrelu"
         case .elu: "elu"
+        case .relu6: "relu6"
+        case .hardswish: "hardswish"
+        case .hardsigmoid: "hardsigmoid"
+        case .silu: "silu"
+        case .gelu: "gelu"
         }
     }
 }

@@ -94,6 +94,16 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     case softmax
     case leakyRelu(alpha: Double)
     case elu(alpha: Double)
+    /// min(max(x, 0), 6)
+    case relu6
+    /// x · relu6(x + 3) / 6
+    case hardswish
+    /// relu6(x + 3) / 6
+    case hardsigmoid
+    /// x · sigmoid(x)
+    case silu
+    /// x · Φ(x), with erf; `tanh`: PyTorch's approximate='tanh'.
+    case gelu(tanh: Bool)
 
     public var description: String {
         switch self {
@@ -103,6 +113,11 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .softmax: "softmax"
         case .leakyRelu(let a): "leakyrelu \(formatNumber(a))"
         case .elu(let a): "elu \(formatNumber(a))"
+        case .relu6: "relu6"
+        case .hardswish: "hardswish"
+        case .hardsigmoid: "hardsigmoid"
+        case .silu: "silu"
+        case .gelu(let tanh): tanh ? "gelu tanh" : "gelu"
         }
     }
 }

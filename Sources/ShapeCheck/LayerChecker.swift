@@ -327,6 +327,11 @@ struct LayerChecker {
         case .softmax: .softmax
         case .leakyRelu(let a): .leakyRelu(alpha: a ?? 0.01)
         case .elu(let a): .elu(alpha: a ?? 1.0)
+        case .relu6: .relu6
+        case .hardswish: .hardswish
+        case .hardsigmoid: .hardsigmoid
+        case .silu: .silu
+        case .gelu(let tanh): .gelu(tanh: tanh)
         }
     }
 }

@@ -133,7 +133,8 @@ import Testing
     ]
 
     static let handKeptKernelIdentifiers: [CKernel: Set<String>] = [
-        .activate: ["k_activate", "K_NONE", "K_RELU", "K_LEAKY_RELU", "K_ELU", "K_SIGMOID", "K_TANH", "K_SOFTMAX"],
+        .activate: ["k_activate", "K_NONE", "K_RELU", "K_LEAKY_RELU", "K_ELU", "K_SIGMOID", "K_TANH", "K_SOFTMAX",
+                    "K_RELU6", "K_HARDSWISH", "K_HARDSIGMOID", "K_SILU", "K_GELU", "K_GELU_TANH"],
         .windowRange: ["k_first", "k_end"],
         .convolution: ["k_conv2d", "k_conv_shape"],
         .fullyConnected: ["k_fc", "k_fc_shape"],

@@ -17,8 +17,29 @@ extension Reference {
             map(&x) { $0 < 0 ? Float(alpha * Foundation.expm1(Double($0))) : $0 }
         case .softmax:
             softmax(&x)
+        // PyTorch's formulas, in its order, so that NaN and ±inf come out as in torch:
+        // hardswish(−inf), silu(−inf) and gelu(−inf) are −inf·0 = NaN there, and here.
+        case .relu6:
+            map(&x) { Float(clamp6(Double($0))) }
+        case .hardsigmoid:
+            map(&x) { Float(clamp6(Double($0) + 3) / 6) }
+        case .hardswish:
+            // The product rounded to float first, as torch's: x·6 is inf above 5.7e37 there.
+            map(&x) { Float(Double(Float(Double($0) * clamp6(Double($0) + 3))) / 6) }
+        case .silu:
+            map(&x) { Float(Double($0) / (1 + Foundation.exp(-Double($0)))) }
+        case .gelu(tanh: false):
+            map(&x) { Float(Double($0) * 0.5 * (1 + Foundation.erf(Double($0) * 0.5.squareRoot()))) }
+        case .gelu(tanh: true):
+            map(&x) {
+                let v = Double($0)
+                return Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+            }
         }
     }
+
+    /// min(max(v, 0), 6), NaN kept (torch's clamp propagates it).
+    private static func clamp6(_ v: Double) -> Double { v < 0 ? 0 : v > 6 ? 6 : v }
 
     private static func map(_ x: inout ReferenceActivations, _ f: (Float) -> Float) {
         x.data.withUnsafeMutableBufferPointer { data in

@@ -14,7 +14,8 @@
 #endif
 
 /* Activation codes stored in the shape structs. */
-enum { K_NONE, K_RELU, K_LEAKY_RELU, K_ELU, K_SIGMOID, K_TANH, K_SOFTMAX };
+enum { K_NONE, K_RELU, K_LEAKY_RELU, K_ELU, K_SIGMOID, K_TANH, K_SOFTMAX,
+       K_RELU6, K_HARDSWISH, K_HARDSIGMOID, K_SILU, K_GELU, K_GELU_TANH };
 
 /* y[c, p] = act(y[c, p]) in place, for one image of `channels` x `spatial` values
  * stored [C, P]; softmax runs across the channels at each position. */
@@ -39,6 +40,35 @@ static void k_activate(float *y, int channels, int spatial, int act, float alpha
         break;
     case K_TANH:
         for (i = 0; i < count; i++) y[i] = tanhf(y[i]);
+        break;
+    /* PyTorch's formulas in its order: -inf * 0 makes hardswish, silu and gelu of -inf NaN,
+     * as in torch; the clamps test `< 0` and `> 6` so that a NaN falls through. */
+    case K_RELU6:
+        for (i = 0; i < count; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i] > 6.0f ? 6.0f : y[i];
+        break;
+    case K_HARDSWISH:
+        for (i = 0; i < count; i++) {
+            const float t = y[i] + 3.0f;
+            y[i] = y[i] * (t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t) / 6.0f;
+        }
+        break;
+    case K_HARDSIGMOID:
+        for (i = 0; i < count; i++) {
+            const float t = y[i] + 3.0f;
+            y[i] = (t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t) / 6.0f;
+        }
+        break;
+    case K_SILU:
+        for (i = 0; i < count; i++) y[i] = y[i] / (1.0f + expf(-y[i]));
+        break;
+    case K_GELU:
+        for (i = 0; i < count; i++) y[i] = y[i] * 0.5f * (1.0f + erff(y[i] * 0.70710678118654752f));
+        break;
+    case K_GELU_TANH:
+        for (i = 0; i < count; i++) {
+            const float x = y[i];
+            y[i] = 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+        }
         break;
     case K_SOFTMAX:
         for (p = 0; p < spatial; p++) {

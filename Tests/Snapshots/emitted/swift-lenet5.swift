@@ -136,6 +136,7 @@ public final class Lenet5 {
         case identity, relu, sigmoid, tanh, softmax
         case leakyRelu(Float)
         case elu(Float)
+        case relu6, hardswish, hardsigmoid, silu, gelu, geluTanh
     }
 
     /// Input [C, H, W] → output [K, OH, OW] per image; weight [K, C/G, KH, KW].
@@ -185,6 +186,29 @@ public final class Lenet5 {
                 for i in 0..<count { y[i] = 1 / (1 + expf(-y[i])) }
             case .tanh:
                 for i in 0..<count { y[i] = tanhf(y[i]) }
+            // PyTorch's order: −inf·0 makes hardswish, silu and gelu of −inf NaN, as there.
+            case .relu6:
+                for i in 0..<count { y[i] = y[i] < 0 ? 0 : y[i] > 6 ? 6 : y[i] }
+            case .hardswish:
+                for i in 0..<count {
+                    let t = y[i] + 3
+                    y[i] = y[i] * (t < 0 ? 0 : t > 6 ? 6 : t) / 6
+                }
+            case .hardsigmoid:
+                for i in 0..<count {
+                    let t = y[i] + 3
+                    y[i] = (t < 0 ? 0 : t > 6 ? 6 : t) / 6
+                }
+            case .silu:
+                for i in 0..<count { y[i] = y[i] / (1 + expf(-y[i])) }
+            case .gelu:
+                for i in 0..<count { y[i] = y[i] * 0.5 * (1 + erff(y[i] * 0.70710678118654752)) }
+            case .geluTanh:
+                for i in 0..<count {
+                    let x = y[i]
+                    let inner: Float = 0.79788456080286536 * (x + 0.044715 * x * x * x)
+                    y[i] = 0.5 * x * (1 + tanhf(inner))
+                }
             case .softmax:
                 for p in 0..<spatial {
                     var largest = y[p]
