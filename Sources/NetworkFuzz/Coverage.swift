@@ -17,7 +17,7 @@ public enum Coverage {
             "from", "from:input", "inputs:several", "add:2", "add:3", "add:4", "concat:2", "concat:3",
             "add:activation", "concat:activation", "branches:unequal", "nan", "operand:repeated",
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
-            "leakyrelu:alpha", "elu:alpha",
+            "leakyrelu:alpha", "elu:alpha", "name:dash",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -48,6 +48,7 @@ public enum Coverage {
             if layer.inputs.count > 1, Set(layer.inputs.map(pathLength)).count > 1 { f.insert("branches:unequal") }
         }
         for layer in spec.layers {
+            if layer.name?.contains("-") == true { f.insert("name:dash") }
             if layer.op.window?.pad == .valid { f.insert("pad:valid") }
             if let from = layer.from { f.insert(from == "input" ? "from:input" : "from") }
             if let a = layer.activation {

@@ -188,7 +188,8 @@ public struct NetworkGenerator: Sendable {
     func motif(from value: (reference: Int, shape: TensorShape), _ spec: inout NetworkSpec, _ random: inout RandomSource) {
         let base = spec.layers.count
         var source = name(value.reference, in: &spec), s = value.shape
-        func next() -> String { "m\(base).\(spec.layers.count - base)" }
+        // Dotted and dashed, as torchvision's regnet names its blocks (`block1.block1-0`).
+        func next() -> String { "m\(base).m-\(spec.layers.count - base)" }
         func conv(_ filters: Int, _ k: Int, pad: PadSpec?, bias: Bool = true) -> OpSpec {
             .conv(filters: filters, window: WindowSpec(kernel: Size2(k, k), pad: pad), groups: nil, bias: bias)
         }

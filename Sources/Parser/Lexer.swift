@@ -52,9 +52,11 @@ enum Lexer {
         return tokens
     }
 
+    /// `[A-Za-z_][A-Za-z0-9_.-]*`: PyTorch module paths, regnet's `block1-0` among them. A
+    /// name never starts with a digit, a sign or a dot, so it is never read as a number.
     static func isName(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, isLetter(first) || first == "_" else { return false }
-        return text.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || $0 == "_" || $0 == "." }
+        return text.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || $0 == "_" || $0 == "." || $0 == "-" }
     }
 
     static func isDigit(_ s: Unicode.Scalar) -> Bool { s >= "0" && s <= "9" }

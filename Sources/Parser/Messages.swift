@@ -123,7 +123,7 @@ public enum Message: Sendable {
         case .invalidInputSize(let w):
             "input must be WxHxD (a volume) or N (a vector), not '\(w)'"
         case .invalidName(let w):
-            "'\(w)' is not a valid name; names are letters, digits, '_' and '.', not starting with a digit"
+            "'\(w)' is not a valid name; names are letters, digits, '_', '.' and '-', starting with a letter or '_'"
         case .missingLayerAfterName(let n):
             "'\(n):' names no layer"
         case .activationNotAllowed(let a, let op):

@@ -6,7 +6,7 @@ import ShapeCheck
 import Testing
 
 /// Names cannot break out of identifiers, comments or strings in the emitted C and Swift.
-/// Layer names are `[A-Za-z_][A-Za-z0-9_.]*`, so their attack surface is dots, keywords,
+/// Layer names are `[A-Za-z_][A-Za-z0-9_.-]*`, so their attack surface is dots, dashes, keywords,
 /// names the generated code or its headers use, length and collisions after sanitising; a
 /// network's name defaults to the file's base name, which can hold anything a path can.
 /// IdentifierTests.hostileLayerNames covers a first set; these go wider.
@@ -100,7 +100,8 @@ import Testing
             a_b: conv 3 1x1 from errno
             a_b_2: conv 3 1x1 from errno
             a__b: conv 3 1x1 from errno
-            \(long)1: concat a.b a_b a_b_2 a__b
+            a-b: conv 3 1x1 from errno
+            \(long)1: concat a.b a_b a_b_2 a__b a-b
             \(long)2: conv 4 1x1 from \(long)1
             memcpy: conv 4 1x1 from \(long)2
             workspace: batchnorm

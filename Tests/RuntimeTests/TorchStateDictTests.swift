@@ -36,4 +36,22 @@ import Testing
             _ = try WeightFile.parse(file(counterKey: "bn.weight"), path: "w.safetensors")
         }
     }
+
+    /// regnet's keys load unrenamed: a layer named with `-` is looked up under its own name.
+    @Test func regnetKeysWithDashesLoadAsTheyAre() throws {
+        let network = try #require(checkSource("network r\ninput 4x4x3\ntrunk_output.block1.block1-0.proj.0: conv 2 1x1 nobias\n"
+                                               + "trunk_output.block1.block1-0.proj.1: batchnorm\n").network)
+        let file = WeightInit.weights(for: network, seed: 1)
+        #expect(file.tensors.keys.sorted() == ["trunk_output.block1.block1-0.proj.0.weight", "trunk_output.block1.block1-0.proj.1.bias",
+                                               "trunk_output.block1.block1-0.proj.1.running_mean", "trunk_output.block1.block1-0.proj.1.running_var",
+                                               "trunk_output.block1.block1-0.proj.1.weight"])
+        let bytes = file.serialized()
+        #expect(try WeightFile.parse(bytes, path: "w.safetensors").validated(for: network, path: "w.safetensors").count == 5)
+        var renamed = file
+        renamed.tensors["trunk_output.block1.block1_0.proj.0.weight"] = renamed.tensors.removeValue(forKey: "trunk_output.block1.block1-0.proj.0.weight")
+        expectRuntimeError("""
+            w.safetensors: missing tensor 'trunk_output.block1.block1-0.proj.0.weight' (expected shape [2, 3, 1, 1])
+            w.safetensors: unexpected tensor 'trunk_output.block1.block1_0.proj.0.weight' with shape [2, 3, 1, 1] (the network 'r' has no such parameter)
+            """, multiLine: true) { _ = try renamed.validated(for: network, path: "w.safetensors") }
+    }
 }
