@@ -219,13 +219,12 @@ public struct WeightFile: Sendable {
     /// key, every wrong shape, every batchnorm `running_var` with a value below 0 — all listed
     /// in ONE error whose message has one line per problem (each line starts with the path),
     /// each naming the key and the shape found and expected (or the index and the value).
-    /// Returns exactly the tensors the network uses.
-    public func validated(for network: CheckedNetwork, path: String) throws -> [String: Tensor] {
+    /// Returns exactly the tensors the network uses. `ignoringExtra` accepts tensors the network
+    /// has no parameter for (`extraKeys` lists them, for the caller's warning).
+    public func validated(for network: CheckedNetwork, path: String, ignoringExtra: Bool = false) throws -> [String: Tensor] {
         var problems: [String] = []
         var result: [String: Tensor] = [:]
-        var expectedKeys = Set<String>()
         for (key, parameter) in network.parameterTensors {
-            expectedKeys.insert(key)
             guard let tensor = tensors[key] else {
                 problems.append("\(path): missing tensor '\(key)' (expected shape \(formatShape(parameter.shape)))")
                 continue
@@ -243,18 +242,36 @@ public struct WeightFile: Sendable {
             }
             result[key] = tensor
         }
-        // PyTorch's state_dict carries a step counter per batchnorm; it is not a weight.
-        let batchNorms = Set(network.layers.filter { if case .batchNorm = $0.operation { true } else { false } }.map(\.name))
-        func isCounter(_ key: String) -> Bool {
-            key.hasSuffix(".num_batches_tracked") && batchNorms.contains(String(key.dropLast(".num_batches_tracked".count)))
-        }
-        for key in tensors.keys.sorted() where !expectedKeys.contains(key) && !isCounter(key) {
+        for key in ignoringExtra ? [] : extraKeys(for: network) {
             problems.append("\(path): unexpected tensor '\(key)' with shape \(formatShape(tensors[key]!.shape)) (the network '\(network.name)' has no such parameter)")
         }
         if !problems.isEmpty {
             throw RuntimeError(problems.joined(separator: "\n"))
         }
         return result
+    }
+}
+
+extension WeightFile {
+    /// The keys the network has no parameter for, sorted. PyTorch's state_dict carries a step
+    /// counter per batchnorm; it is not a weight, and not an extra for a batchnorm the network has.
+    public func extraKeys(for network: CheckedNetwork) -> [String] {
+        let expected = Set(network.parameterTensors.map(\.key))
+        let batchNorms = Set(network.layers.filter { if case .batchNorm = $0.operation { true } else { false } }.map(\.name))
+        func isCounter(_ key: String) -> Bool {
+            key.hasSuffix(".num_batches_tracked") && batchNorms.contains(String(key.dropLast(".num_batches_tracked".count)))
+        }
+        return tensors.keys.filter { !expected.contains($0) && !isCounter($0) }.sorted()
+    }
+
+    /// The warning for the extras `validated(…, ignoringExtra: true)` let through: their count
+    /// and the first `shown` names, one line starting with the path; nil when there are none.
+    public static func ignoredExtrasWarning(_ keys: [String], path: String, network: String, shown: Int = 5) -> String? {
+        guard !keys.isEmpty else { return nil }
+        let names = keys.prefix(shown).map { "'\($0)'" }.joined(separator: ", ")
+        let rest = keys.count > shown ? " and \(keys.count - shown) more" : ""
+        let noun = keys.count == 1 ? "tensor" : "tensors"
+        return "\(path): warning: ignoring \(keys.count) \(noun) the network '\(network)' has no parameter for: \(names)\(rest)"
     }
 }
 

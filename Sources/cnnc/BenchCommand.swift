@@ -4,7 +4,7 @@ import Runtime
 import ShapeCheck
 
 /// `cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers]
-/// [--precise] [--target T] [--weights W] [--seconds S] [--min-runs R]`: time the compiled network.
+/// [--precise] [--target T] [--weights W [--ignore-extra-weights]] [--seconds S] [--min-runs R]`: time the compiled network.
 ///
 /// Weights are random (He, seed 1) unless --weights is given, the input uniform in [0, 1).
 /// After a warm-up the network runs until it has run at least R times (10) and S seconds (3);
@@ -15,7 +15,7 @@ import ShapeCheck
 /// of the windows).
 enum BenchCommand {
     static let usage = "cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers] "
-        + "[--precise] [--target avx512|avx2|neon|generic] [--weights W] [--seconds S] [--min-runs R]"
+        + "[--precise] [--target avx512|avx2|neon|generic] \(WeightsOption.usage) [--seconds S] [--min-runs R]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -26,7 +26,8 @@ enum BenchCommand {
         let layers = arguments.flag("--layers")
         let precise = arguments.flag("--precise")
         let plain = arguments.flag("--plain")
-        let weightsPath = arguments.option("--weights", "-w")
+        let weightsOption = WeightsOption(&arguments)
+        let weightsPath = weightsOption.path
         let secondsText = arguments.option("--seconds")
         let minimumRuns = arguments.intOption("--min-runs", range: 1...1_000_000) ?? 10
         let target = arguments.vectorTarget()
@@ -47,6 +48,7 @@ enum BenchCommand {
             }
         }
         if layers && backend != .c { problems.append("--layers times the kernel steps of the c backend") }
+        if let problem = weightsOption.problem { problems.append(problem) }
         if Driver.reportUsageProblems(arguments, command: "bench", usage: usage, console: console) { return ExitCode.usage }
         if !problems.isEmpty {
             for problem in problems { console.err("cnnc bench: \(problem)") }
@@ -60,7 +62,8 @@ enum BenchCommand {
             let budget = try MemoryBudget.current()
             let weights: [String: Tensor]
             if let weightsPath {
-                weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
+                weights = try WeightsOption.load(weightsPath, ignoreExtra: weightsOption.ignoreExtra, for: network,
+                                                 command: "bench", console: console)
             } else {
                 try WeightInit.checkMemory(for: network, budget: budget)
                 weights = WeightInit.weights(for: network, seed: 1).tensors

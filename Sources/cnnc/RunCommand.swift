@@ -2,15 +2,16 @@ import Foundation
 import Runtime
 import ShapeCheck
 
-/// `cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T]
+/// `cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T]
 /// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]`: execute and print.
 enum RunCommand {
-    static let usage = "cnnc run FILE --weights W --input X [--top K] [--output O.npy] [--threads T] "
+    static let usage = "cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T] "
         + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
-        let weightsPath = arguments.option("--weights", "-w")
+        let weightsOption = WeightsOption(&arguments)
+        let weightsPath = weightsOption.path
         let inputPath = arguments.option("--input", "-i")
         let top = arguments.intOption("--top", range: 1...Int.max)
         let outputPath = arguments.option("--output", "-o")
@@ -51,7 +52,8 @@ enum RunCommand {
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
         do {
             let budget = try MemoryBudget.current()
-            let weights = try WeightFile.read(contentsOf: weightsPath).validated(for: network, path: weightsPath)
+            let weights = try WeightsOption.load(weightsPath, ignoreExtra: weightsOption.ignoreExtra, for: network,
+                                                 command: "run", console: console)
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
             let executor = try makeExecutor(backend: backend, network: network, weights: weights,
                                             options: ExecutorOptions(threads: threads ?? 1, precise: precise))
