@@ -89,12 +89,9 @@ struct CEmitter {
     // MARK: implementation
 
     func emitImplementation(embeddedWeights: [Float]?, headerHash: UInt64) -> String {
-        var kernels = Set<CKernel>()
-        for step in program.steps { kernels.formUnion(Self.kernels(for: step.kernel)) }
-        var closed = kernels
-        for kernel in kernels { closed.formUnion(kernel.dependencies) }
+        let closed = ReferenceKernel.closure(of: program.steps.map(\.kernel), helpers: \.cHelpers)
 
-        var reserved = CKernel.allIdentifiers
+        var reserved = ReferenceKernel.allCIdentifiers
         reserved.formUnion(["weights", "workspace", "input", "output", "batch", "n", "NULL", "size_t", "memcpy"])
         reserved.formUnion(scaffold.exportedNames)
         var names = IdentifierTable(language: .c, reserved: reserved)
@@ -122,7 +119,7 @@ struct CEmitter {
             \(HeaderSeal.check(prefix: prefix, hash: headerHash))
             """
         for kernel in closed.sorted() {
-            out += "\n" + kernel.source + "\n"
+            out += "\n" + kernel.cSource + "\n"
         }
 
         // The constants of the calls, one definition for all the steps that share them.
@@ -153,21 +150,6 @@ struct CEmitter {
         return out
     }
 
-    static func kernels(for kernel: Kernel) -> [CKernel] {
-        switch kernel {
-        case .convolution: [.convolution]
-        case .fullyConnected: [.fullyConnected]
-        case .pooling(let p): [p.kind == .max ? .maxPool : .averagePool]
-        case .globalPooling(let p): [p.kind == .max ? .globalMaxPool : .globalAveragePool]
-        case .batchNorm: [.batchNorm]
-        case .localResponseNorm: [.localResponseNorm]
-        case .activation: [.activation]
-        case .add: [.add]
-        case .concat: [.concat]
-        case .copy: [.copy]
-        case .identity: []
-        }
-    }
 
     /// The call that runs a step; its `static const` constants go to `shared`, one definition
     /// for all the steps whose constants (and their comment, the shapes) are the same.

@@ -6,29 +6,13 @@
 // them at -O3. Loops run output-channel outer and accumulate over contiguous output rows so
 // the inner loops vectorise without fast-math.
 
-enum CKernel: String, CaseIterable, Comparable {
-    case activate
-    case windowRange
-    case convolution
-    case fullyConnected
-    case poolShape
-    case maxPool
-    case averagePool
-    case globalMaxPool
-    case globalAveragePool
-    case batchNorm
-    case localResponseNorm
-    case activation
-    case add
-    case concat
-    case copy
+/// The C backend's side of ReferenceKernel: the helpers each kernel calls and its text.
+extension ReferenceKernel {
+    /// The kernels with C text (every case but the Swift backend's `outputRange`).
+    static let cKernels: [ReferenceKernel] = allCases.filter { $0 != .outputRange }
 
-    static func < (a: CKernel, b: CKernel) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-
-    /// Kernels and helpers this one calls.
-    var dependencies: [CKernel] {
+    /// Kernels and helpers this one calls in C.
+    var cHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .windowRange]
         case .fullyConnected, .batchNorm, .activation, .add, .concat: [.activate]
@@ -38,13 +22,14 @@ enum CKernel: String, CaseIterable, Comparable {
     }
 
     /// Identifiers the kernel defines at file scope, so layer names never take them.
-    var identifiers: Set<String> { CDefinitions.names(in: source) }
+    var cIdentifiers: Set<String> { CDefinitions.names(in: cSource) }
 
-    static let allIdentifiers: Set<String> = Set(allCases.flatMap(\.identifiers))
+    static let allCIdentifiers: Set<String> = Set(cKernels.flatMap(\.cIdentifiers))
 
     /// The kernel's C, a section of Sources/Codegen/C/reference_kernels.c named after the case.
-    var source: String {
+    var cSource: String {
         switch self {
+        case .outputRange: preconditionFailure("outputRange is the Swift backend's")
         case .activate: EmbeddedC.reference_kernels_activate
         case .windowRange: EmbeddedC.reference_kernels_windowRange
         case .convolution: EmbeddedC.reference_kernels_convolution

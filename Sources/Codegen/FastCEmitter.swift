@@ -62,14 +62,10 @@ struct FastCEmitter {
     func emitImplementation(embeddedWeights: [Float]?, headerHash: UInt64) throws -> String {
         let memory = program.memory ?? MemoryPlanner.plan(program)
         // Reference kernels the plan still calls.
-        var kernels = Set<CKernel>()
-        for step in plan.steps where step.kernel == .reference {
-            if let layer = step.layer { kernels.formUnion(CEmitter.kernels(for: layer.kernel)) }
-        }
-        var closed = kernels
-        for kernel in kernels { closed.formUnion(kernel.dependencies) }
+        let closed = ReferenceKernel.closure(of: plan.steps.compactMap { $0.kernel == .reference ? $0.layer?.kernel : nil },
+                                             helpers: \.cHelpers)
 
-        var reserved = CKernel.allIdentifiers.union(FastCSupport.identifiers)
+        var reserved = ReferenceKernel.allCIdentifiers.union(FastCSupport.identifiers)
         reserved.formUnion(["weights", "workspace", "input", "output", "batch", "n", "NULL", "size_t", "memcpy", "threads"])
         reserved.formUnion(scaffold.exportedNames)
         let names = IdentifierTable(language: .c, reserved: reserved)
@@ -93,7 +89,7 @@ struct FastCEmitter {
         if plan.steps.contains(where: { if case .fullyConnected = $0.kernel { return $0.activation == .softmax }; return false }) {
             out += "\n" + FastCSupport.softmax + "\n"
         }
-        for kernel in closed.sorted() { out += "\n" + kernel.source + "\n" }
+        for kernel in closed { out += "\n" + kernel.cSource + "\n" }
 
         // Each step's kernel function, one for all the steps whose functions are the same text
         // (same shapes, blocking and epilogue), named after the first step that runs it.

@@ -50,10 +50,7 @@ struct SwiftEmitter {
     }
 
     func emit() -> SwiftSource {
-        var kernels = Set<SwiftKernel>()
-        for step in program.steps { kernels.formUnion(Self.kernels(for: step.kernel)) }
-        for kernel in kernels { kernels.formUnion(kernel.dependencies) }
-        let sortedKernels = kernels.sorted()
+        let sortedKernels = ReferenceKernel.closure(of: program.steps.map(\.kernel), helpers: \.swiftHelpers)
 
         // Layer constants live in `enum Layers`, buffer pointers are locals of `run`.
         let layerNames = IdentifierTable(language: .swift)
@@ -159,13 +156,13 @@ struct SwiftEmitter {
 
         var declarations: [String] = []
         for kernel in sortedKernels {
-            if let declaration = kernel.shapeDeclaration, !declarations.contains(declaration) { declarations.append(declaration) }
+            if let declaration = kernel.swiftShapeDeclaration, !declarations.contains(declaration) { declarations.append(declaration) }
         }
         for declaration in declarations {
             out += "\n" + indent(declaration, by: 4) + "\n"
         }
         out += "\n    /// The kernels: plain loops over unsafe pointers, [N, C, H, W] layouts.\n    enum Kernels {\n"
-        out += sortedKernels.map { indent($0.source, by: 8) }.joined(separator: "\n\n")
+        out += sortedKernels.map { indent($0.swiftSource, by: 8) }.joined(separator: "\n\n")
         out += "\n    }\n}\n"
 
         // The C API.
@@ -211,22 +208,6 @@ struct SwiftEmitter {
 
             """
         return SwiftSource(symbolPrefix: prefix, typeName: typeName, file: EmittedFile(name: "\(prefix).swift", contents: out))
-    }
-
-    static func kernels(for kernel: Kernel) -> [SwiftKernel] {
-        switch kernel {
-        case .convolution: [.convolution]
-        case .fullyConnected: [.fullyConnected]
-        case .pooling(let p): [p.kind == .max ? .maxPool : .averagePool]
-        case .globalPooling(let p): [p.kind == .max ? .globalMaxPool : .globalAveragePool]
-        case .batchNorm: [.batchNorm]
-        case .localResponseNorm: [.localResponseNorm]
-        case .activation: [.activation]
-        case .add: [.add]
-        case .concat: [.concat]
-        case .copy: [.copy]
-        case .identity: []
-        }
     }
 
     /// A step's call; its constants go to `enum Layers` through `shared`, one `static let` for

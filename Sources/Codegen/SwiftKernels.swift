@@ -3,27 +3,10 @@
 // are emitted. They live in `enum Kernels` inside the generated class; each layer's
 // constants are a `static let` of one of these shape structs in `enum Layers`.
 
-enum SwiftKernel: String, CaseIterable, Comparable {
-    case activate
-    case outputRange
-    case convolution
-    case fullyConnected
-    case maxPool
-    case averagePool
-    case globalMaxPool
-    case globalAveragePool
-    case batchNorm
-    case localResponseNorm
-    case activation
-    case add
-    case concat
-    case copy
-
-    static func < (a: SwiftKernel, b: SwiftKernel) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-
-    var dependencies: [SwiftKernel] {
+/// The Swift backend's side of ReferenceKernel: the helpers each kernel calls and its text.
+extension ReferenceKernel {
+    /// Kernels and helpers this one calls in Swift.
+    var swiftHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .outputRange]
         case .fullyConnected, .batchNorm, .activation, .add, .concat: [.activate]
@@ -32,7 +15,7 @@ enum SwiftKernel: String, CaseIterable, Comparable {
     }
 
     /// The shape struct declared beside the kernel, if any.
-    var shapeDeclaration: String? {
+    var swiftShapeDeclaration: String? {
         switch self {
         case .activate: """
             /// A fused activation; softmax runs across the channels at each position.
@@ -109,12 +92,13 @@ enum SwiftKernel: String, CaseIterable, Comparable {
                 let activation: Activation
             }
             """
-        case .outputRange, .copy: nil
+        case .outputRange, .copy, .windowRange, .poolShape: nil
         }
     }
 
-    var source: String {
+    var swiftSource: String {
         switch self {
+        case .windowRange, .poolShape: preconditionFailure("\(self) is the C backend's")
         case .activate: """
             /// y = activation(y) in place for one image of `channels` × `spatial` values.
             static func activate(_ y: UnsafeMutablePointer<Float>, channels: Int, spatial: Int, _ activation: Activation) {

@@ -104,9 +104,9 @@ import Testing
     /// Every reference kernel is a section of reference_kernels.c named after its case.
     @Test func everyKernelHasItsSection() {
         let names = EmbeddedC.sections.filter { $0.file == "reference_kernels.c" }.map(\.name)
-        #expect(names == CKernel.allCases.map(\.rawValue))
-        for kernel in CKernel.allCases {
-            #expect(kernel.source == EmbeddedC.sections.first { $0.file == "reference_kernels.c" && $0.name == kernel.rawValue }?.text)
+        #expect(names == ReferenceKernel.cKernels.map(\.rawValue))
+        for kernel in ReferenceKernel.cKernels {
+            #expect(kernel.cSource == EmbeddedC.sections.first { $0.file == "reference_kernels.c" && $0.name == kernel.rawValue }?.text)
         }
     }
 
@@ -132,7 +132,7 @@ import Testing
         "CNNC_PROFILE_END", "cnnc_softmax", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t",
     ]
 
-    static let handKeptKernelIdentifiers: [CKernel: Set<String>] = [
+    static let handKeptKernelIdentifiers: [ReferenceKernel: Set<String>] = [
         .activate: ["k_activate", "K_NONE", "K_RELU", "K_LEAKY_RELU", "K_ELU", "K_SIGMOID", "K_TANH", "K_SOFTMAX",
                     "K_RELU6", "K_HARDSWISH", "K_HARDSIGMOID", "K_SILU", "K_GELU", "K_GELU_TANH"],
         .windowRange: ["k_first", "k_end"],
@@ -158,9 +158,9 @@ import Testing
             == FastCSupport.entryPointLocals)
     }
 
-    @Test(arguments: CKernel.allCases)
-    func theKernelIdentifiersReadFromTheTextAreTheHandKeptOnes(kernel: CKernel) {
-        #expect(kernel.identifiers == Self.handKeptKernelIdentifiers[kernel])
+    @Test(arguments: ReferenceKernel.cKernels)
+    func theKernelIdentifiersReadFromTheTextAreTheHandKeptOnes(kernel: ReferenceKernel) {
+        #expect(kernel.cIdentifiers == Self.handKeptKernelIdentifiers[kernel])
     }
 
     /// The scanner on the kinds of definition the fixed C uses, so a new kind is noticed.

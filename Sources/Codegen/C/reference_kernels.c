@@ -1,5 +1,5 @@
-/* reference_kernels.c: the plain C kernels (CKernels.swift), one section per CKernel case,
- * in the order of its cases, which is also the order of their dependencies.
+/* reference_kernels.c: the plain C kernels (CKernels.swift), one section per ReferenceKernel
+ * case that has C, in the order of its cases, which is also the order of their dependencies.
  * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
  * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
  * first marker is not embedded and only lets clang check this file alone. */
