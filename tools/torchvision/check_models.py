@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Check models/torchvision/NAME.cnn against torch at full size.
+
+    python3 tools/torchvision/check_models.py                 # every model make_models.py writes
+    python3 tools/torchvision/check_models.py resnet18 vgg16  # some
+    options: --cnnc PATH (default .build/release/cnnc), --backend c|reference|swift, --batch N
+
+For each model: torchvision's constructor, random weights and random batchnorm statistics in
+eval mode (tvio.randomize), the state_dict saved unchanged as safetensors, a random input;
+then `cnnc run --output` against torch's forward in float32. A model passes when
+max |cnnc − torch| <= 1e-4 · max(1, max |torch|) and `cnnc check --json` counts the same
+trainable parameters as torch. Prints a Markdown table; exit 1 if any model fails.
+Needs torch, torchvision and numpy.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_models  # noqa: E402
+import tvio  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def check(name, cnnc, backend, batch, folder, workdir):
+    path = os.path.join(folder, name + ".cnn")
+    if not os.path.exists(path):
+        return {"model": name, "ok": False, "note": f"{path} does not exist (run make_models.py)"}
+    torch.manual_seed(0)
+    model, _ = make_models.build(name)
+    tvio.randomize(model, seed=1)
+    side = make_models.input_size(name)
+    x = tvio.random_input(batch, side, seed=2)
+    with torch.no_grad():
+        y = model(x)
+    weights = os.path.join(workdir, name + ".safetensors")
+    xin, yout = os.path.join(workdir, name + "-input.npy"), os.path.join(workdir, name + "-output.npy")
+    tvio.save_safetensors(model.state_dict(), weights)
+    tvio.save_npy(x, xin)
+
+    checked = subprocess.run([cnnc, "check", "--json", path], capture_output=True, text=True)
+    if checked.returncode != 0:
+        return {"model": name, "ok": False, "note": "cnnc check failed: " + checked.stderr.strip()[:300]}
+    cnnc_params = json.loads(checked.stdout)
+    cnnc_params = (cnnc_params[0] if isinstance(cnnc_params, list) else cnnc_params)["totals"]["parameters"]
+    torch_params = sum(p.numel() for p in model.parameters())
+
+    start = time.monotonic()
+    run = subprocess.run([cnnc, "run", path, "--weights", weights, "--input", xin, "--output", yout,
+                          "--backend", backend], capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if run.returncode != 0:
+        return {"model": name, "ok": False, "note": "cnnc run failed: " + (run.stderr or run.stdout).strip()[:300]}
+    got = np.load(yout)
+    want = y.numpy()
+    for f in (weights, xin, yout):
+        os.remove(f)
+    if got.shape != want.shape:
+        return {"model": name, "ok": False, "note": f"output shape {got.shape}, torch {want.shape}"}
+    error = float(np.abs(got - want).max())
+    scale = float(np.abs(want).max())
+    tolerance = 1e-4 * max(1.0, scale)
+    ok = error <= tolerance and cnnc_params == torch_params
+    return {"model": name, "ok": ok, "error": error, "max": scale, "relative": error / max(1.0, scale),
+            "params": cnnc_params, "torch_params": torch_params, "seconds": seconds, "side": side}
+
+
+def row(r):
+    if "error" not in r:
+        return f"| {r['model']} | | | | | | FAIL: {r['note']} |"
+    params = f"{r['params']:,}" + ("" if r["params"] == r["torch_params"] else f" (torch {r['torch_params']:,})")
+    return (f"| {r['model']} | {r['side']} | {params} | {r['max']:.3g} | {r['error']:.2e} | {r['relative']:.2e} "
+            f"| {'pass' if r['ok'] else 'FAIL'} ({r['seconds']:.0f} s) |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--cnnc", default=os.path.join(ROOT, ".build", "release", "cnnc"))
+    ap.add_argument("--backend", default="c", choices=["c", "reference", "swift"])
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--models", default=os.path.join(ROOT, "models", "torchvision"))
+    a = ap.parse_args()
+    names = a.names or make_models.EXPRESSIBLE
+    print(f"torch {torch.__version__}, torchvision {make_models.torchvision.__version__}, backend {a.backend}, "
+          f"batch {a.batch}, tolerance 1e-4·max(1, max|y|)\n")
+    print("| model | input | parameters (cnnc = torch) | max abs y | max abs error | error / max(1, max abs y) | result (cnnc run time) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |", flush=True)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="cnnc-tv-") as workdir:
+        for name in names:
+            r = check(name, a.cnnc, a.backend, a.batch, a.models, workdir)
+            failed += not r["ok"]
+            print(row(r), flush=True)
+    print(f"\n{len(names) - failed} of {len(names)} pass")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
