@@ -46,3 +46,23 @@ public enum Conformance {
         public func modelText() throws -> String { try String(contentsOfFile: model, encoding: .utf8) }
     }
 }
+
+/// Small torchvision networks in Tests/Fixtures/torchvision (tools/torchvision/make_fixtures.py):
+/// the .cnn make_models.py writes, torchvision's unchanged state_dict, an input and torch's answer.
+public enum TorchvisionFixtures {
+    public static let root = Paths.fixtures.appendingPathComponent("torchvision")
+    public static let cases = ["densenet", "googlenet", "mnasnet", "resnet_basic", "resnext_bottleneck", "squeezenet"]
+
+    /// The folders on disk, to compare with `cases`.
+    public static func folders() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && isDirectory.boolValue
+        })
+    }
+
+    public static func file(_ name: String, _ file: String) -> String {
+        root.appendingPathComponent(name).appendingPathComponent(file).path
+    }
+}
