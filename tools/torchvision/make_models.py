@@ -92,7 +92,7 @@ def step(hw):
 
 
 def fmt(x):
-    return repr(float(x)).rstrip("0").rstrip(".") if "e" not in repr(float(x)) else repr(float(x))
+    return f"{float(x):g}"  # 0.001, 0.5, 1e-05: forms the language reads
 
 
 class Writer:

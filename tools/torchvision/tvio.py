@@ -31,34 +31,44 @@ def save_safetensors(state_dict, path):
             f.write(raw)
 
 
-def randomize(model, seed):
+def randomize(model, seed, side, calibration=4):
     """Random weights and random batchnorm statistics, in eval mode.
 
-    Convolution and fc weights keep torchvision's own (random) initialisation, which keeps the
-    signal's scale through deep nets; biases and every batchnorm tensor are redrawn, since
-    torchvision starts them at 0 and 1, which would hide a wrong bias or statistic.
+    Convolution and fc weights are drawn at He's scale, sqrt(2 / fan-in); biases and batchnorm's
+    affine terms are drawn too (torchvision starts them at 0 and 1, which would hide a wrong
+    one). Running statistics are drawn around those of a random calibration batch (mean ± 0.2
+    std, variance × 0.5…2), set layer by layer in one pass, so every batchnorm roughly
+    normalizes and deep residual nets stay finite and O(10) (fully random statistics grow
+    resnet152's output to 1e10, where float32's relative error is all a check can see).
     """
     g = torch.Generator().manual_seed(seed)
 
-    def uniform(t, lo, hi):
-        with torch.no_grad():
-            t.copy_(torch.rand(t.shape, generator=g) * (hi - lo) + lo)
+    def uniform(shape, lo, hi):
+        return torch.rand(shape, generator=g) * (hi - lo) + lo
 
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            with torch.no_grad():
-                # redraw the weights too (seeded), at the scale torchvision's init gives them
-                std = m.weight.std().item() if m.weight.numel() > 1 else 0.1
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (std or 0.05))
-            if m.bias is not None:
-                uniform(m.bias, -0.1, 0.1)
-        elif isinstance(m, nn.BatchNorm2d):
-            uniform(m.weight, 0.5, 1.5)
-            uniform(m.bias, -0.2, 0.2)
-            uniform(m.running_mean, -0.2, 0.2)
-            uniform(m.running_var, 0.5, 2.0)
-            m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=g)))
-    return model.eval()
+    def calibrate(bn, args):
+        x = args[0].detach()
+        mean, var = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3))
+        bn.running_mean.copy_(mean + uniform(mean.shape, -0.2, 0.2) * var.sqrt())
+        bn.running_var.copy_(var * uniform(var.shape, 0.5, 2.0) + 1e-3)
+
+    hooks = []
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(uniform(m.bias.shape, -0.1, 0.1))
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(uniform(m.weight.shape, 0.5, 1.5))
+                m.bias.copy_(uniform(m.bias.shape, -0.2, 0.2))
+                m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=g)))
+                hooks.append(m.register_forward_pre_hook(calibrate))
+        model.eval()
+        model(random_input(calibration, side, seed + 1000))
+    for h in hooks:
+        h.remove()
+    return model
 
 
 def random_input(batch, side, seed):
