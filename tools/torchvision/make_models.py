@@ -196,8 +196,7 @@ class Writer:
         if isinstance(m, nn.Dropout):
             return self.emit(node, self.unique(name), f"dropout {fmt(m.p)}", [x])
         if isinstance(m, nn.Linear):
-            bias = "" if m.bias is not None else " nobias"
-            if bias:
+            if m.bias is None:
                 return self.need("an fc without bias", name)
             return self.emit(node, self.unique(name), f"fc {m.out_features}", [x])
         if isinstance(m, (nn.Flatten,)):
