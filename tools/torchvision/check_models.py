@@ -6,7 +6,7 @@
     options: --cnnc PATH (default .build/release/cnnc), --backend c|reference|swift, --batch N
 
 For each model: torchvision's constructor, random weights and random batchnorm statistics in
-eval mode (tvio.randomize: statistics near a calibration batch's), the state_dict saved unchanged as safetensors, a random input;
+eval mode (tvio.randomize: statistics scaled to a calibration batch), the state_dict saved unchanged as safetensors, a random input;
 then `cnnc run --output` against torch's forward in float32. A model passes when
 max |cnnc − torch| <= 1e-4 · max(1, max |torch|) and `cnnc check --json` counts the same
 trainable parameters as torch. Prints a Markdown table; exit 1 if any model fails.
