@@ -4,7 +4,8 @@
     python3 tools/torchvision/check_models.py                 # every model make_models.py writes
     python3 tools/torchvision/check_models.py resnet18 vgg16  # some
     options: --cnnc PATH (default .build/release/cnnc), --backend c|reference|swift, --batch N,
-             --f64 (also each one's error against float64 torch, relative to max(1, max |y|))
+             --f64 (also each one's error against float64 torch, relative to max(1, max |y|)),
+             --precise (cnnc run --precise: no Winograd)
 
 For each model: torchvision's constructor, random weights and random batchnorm statistics in
 eval mode (tvio.randomize: statistics scaled to a calibration batch), the state_dict saved unchanged as safetensors, a random input;
@@ -32,7 +33,7 @@ import tvio  # noqa: E402
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
-def check(name, cnnc, backend, batch, folder, workdir, f64=False):
+def check(name, cnnc, backend, batch, folder, workdir, f64=False, precise=False):
     path = os.path.join(folder, name + ".cnn")
     if not os.path.exists(path):
         return {"model": name, "ok": False, "note": f"{path} does not exist (run make_models.py)"}
@@ -59,7 +60,7 @@ def check(name, cnnc, backend, batch, folder, workdir, f64=False):
 
     start = time.monotonic()
     run = subprocess.run([cnnc, "run", path, "--weights", weights, "--input", xin, "--output", yout,
-                          "--backend", backend], capture_output=True, text=True)
+                          "--backend", backend] + (["--precise"] if precise else []), capture_output=True, text=True)
     seconds = time.monotonic() - start
     if run.returncode != 0:
         return {"model": name, "ok": False, "note": "cnnc run failed: " + (run.stderr or run.stdout).strip()[:300]}
@@ -96,10 +97,12 @@ def main():
     ap.add_argument("--backend", default="c", choices=["c", "reference", "swift"])
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--models", default=os.path.join(ROOT, "models", "torchvision"))
+    ap.add_argument("--precise", action="store_true", help="cnnc run --precise (no Winograd convolutions)")
     ap.add_argument("--f64", action="store_true", help="also compare torch float32 and cnnc with torch float64")
     a = ap.parse_args()
     names = a.names or make_models.EXPRESSIBLE
-    print(f"torch {torch.__version__}, torchvision {make_models.torchvision.__version__}, backend {a.backend}, "
+    print(f"torch {torch.__version__}, torchvision {make_models.torchvision.__version__}, backend {a.backend}"
+          f"{' --precise' if a.precise else ''}, "
           f"batch {a.batch}, tolerance 1e-4·max(1, max|y|)\n")
     extra = (" torch f32 vs f64 | cnnc vs f64 |", " ---: | ---: |") if a.f64 else ("", "")
     print("| model | input | parameters (cnnc = torch) | max abs y | max abs error | error / max(1, max abs y) "
@@ -108,7 +111,7 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="cnnc-tv-") as workdir:
         for name in names:
-            r = check(name, a.cnnc, a.backend, a.batch, a.models, workdir, a.f64)
+            r = check(name, a.cnnc, a.backend, a.batch, a.models, workdir, a.f64, a.precise)
             failed += not r["ok"]
             print(row(r), flush=True)
     print(f"\n{len(names) - failed} of {len(names)} pass")
