@@ -228,6 +228,17 @@ struct CEmitter {
             let inputs = local("_inputs")
             return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
                 + "        k_add(\(out), \(inputs), batch, &\(shape));\n    }"
+        case .multiply(let k):
+            let spatials = shared.define("static const int \(P)[] = { \(k.inputSpatial.map(String.init).joined(separator: ", ")) };\n",
+                                         comment: "/* positions of each input of \(describe(step)) */\n") { $0.make("mul_spatial") }
+            let shape = define("""
+                static const k_mul_shape \(P) = {
+                    .inputs = \(ins.count), .channels = \(k.channels), .spatial = \(k.spatial), .input_spatial = \(spatials), \(activation(k.activation))
+                };
+                """, "mul")
+            let inputs = local("_inputs")
+            return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
+                + "        k_mul(\(out), \(inputs), batch, &\(shape));\n    }"
         case .concat(let k):
             let channels = shared.define("static const int \(P)[] = { \(k.inputChannels.map(String.init).joined(separator: ", ")) };\n",
                                          comment: "/* channels of each input of \(describe(step)) */\n") { $0.make("concat_channels") }

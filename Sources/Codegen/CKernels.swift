@@ -15,7 +15,7 @@ extension ReferenceKernel {
     var cHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .windowRange]
-        case .fullyConnected, .batchNorm, .activation, .add, .concat: [.activate]
+        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat: [.activate]
         case .maxPool, .averagePool: [.poolShape]
         default: []
         }
@@ -43,6 +43,7 @@ extension ReferenceKernel {
         case .localResponseNorm: EmbeddedC.reference_kernels_localResponseNorm
         case .activation: EmbeddedC.reference_kernels_activation
         case .add: EmbeddedC.reference_kernels_add
+        case .multiply: EmbeddedC.reference_kernels_multiply
         case .concat: EmbeddedC.reference_kernels_concat
         case .copy: EmbeddedC.reference_kernels_copy
         }

@@ -400,6 +400,45 @@ static void k_add(float *restrict out, const float *const *in, int batch, const 
     }
 }
 """#
+    /// reference_kernels.c, section `multiply`.
+    static let reference_kernels_multiply = #"""
+typedef struct {
+    int inputs;
+    int channels, spatial;     /* per image, of the output */
+    const int *input_spatial;  /* per input: `spatial`, or 1 to broadcast one value per channel */
+    int act;
+    float alpha;
+} k_mul_shape;
+
+/* out[c, p] = act(in[0][c, p] * in[1][c, p] * ...), where an input of one position per
+ * channel (squeeze-excitation's 1x1xC scale) is read at [c, 0]. Every tensor [N, C, P_j]. */
+static void k_mul(float *restrict out, const float *const *in, int batch, const k_mul_shape *s)
+{
+    const size_t count = (size_t)s->channels * s->spatial;
+    int n, c, j;
+    size_t p;
+    for (n = 0; n < batch; n++) {
+        float *y = out + (size_t)n * count;
+        for (j = 0; j < s->inputs; j++) {
+            const int broadcast = s->input_spatial[j] == 1 && s->spatial != 1;
+            const float *x = in[j] + (size_t)n * s->channels * (broadcast ? 1 : s->spatial);
+            for (c = 0; c < s->channels; c++) {
+                float *row = y + (size_t)c * s->spatial;
+                if (broadcast) {
+                    const float v = x[c];
+                    if (j == 0) for (p = 0; p < (size_t)s->spatial; p++) row[p] = v;
+                    else for (p = 0; p < (size_t)s->spatial; p++) row[p] *= v;
+                } else {
+                    const float *xr = x + (size_t)c * s->spatial;
+                    if (j == 0) for (p = 0; p < (size_t)s->spatial; p++) row[p] = xr[p];
+                    else for (p = 0; p < (size_t)s->spatial; p++) row[p] *= xr[p];
+                }
+            }
+        }
+        if (s->act != K_NONE) k_activate(y, s->channels, s->spatial, s->act, s->alpha);
+    }
+}
+"""#
     /// reference_kernels.c, section `concat`.
     static let reference_kernels_concat = #"""
 typedef struct {

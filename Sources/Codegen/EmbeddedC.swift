@@ -24,6 +24,7 @@ enum EmbeddedC {
         ("reference_kernels.c", "localResponseNorm", reference_kernels_localResponseNorm),
         ("reference_kernels.c", "activation", reference_kernels_activation),
         ("reference_kernels.c", "add", reference_kernels_add),
+        ("reference_kernels.c", "multiply", reference_kernels_multiply),
         ("reference_kernels.c", "concat", reference_kernels_concat),
         ("reference_kernels.c", "copy", reference_kernels_copy),
     ]

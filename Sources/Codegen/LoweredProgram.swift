@@ -152,6 +152,15 @@ public struct AddKernel: Sendable, Equatable {
     public var activation: Activation?
 }
 
+/// The element-wise product of the inputs, [C, P] per image; an input with one position per
+/// channel (`inputSpatial` 1, squeeze-excitation's scale) is broadcast over the P positions.
+public struct MultiplyKernel: Sendable, Equatable {
+    public var channels: Int
+    public var spatial: Int
+    public var inputSpatial: [Int]
+    public var activation: Activation?
+}
+
 /// Inputs stacked along depth: each input's channels go after the previous ones'.
 public struct ConcatKernel: Sendable, Equatable {
     public var inputChannels: [Int]
@@ -169,6 +178,7 @@ public enum Kernel: Sendable, Equatable {
     case activation(ActivationKernel)
     case add(AddKernel)
     case concat(ConcatKernel)
+    case multiply(MultiplyKernel)
     /// Copies the input (only when the network's output would otherwise be its input).
     case copy(elements: Int)
     /// Dropout and flatten before `removeIdentities` makes them views; never emitted.
@@ -186,6 +196,7 @@ public enum Kernel: Sendable, Equatable {
         case .activation(let a): a.activation.description
         case .add: "add"
         case .concat: "concat"
+        case .multiply: "mul"
         case .copy: "copy"
         case .identity: "identity"
         }
@@ -199,6 +210,7 @@ public enum Kernel: Sendable, Equatable {
         case .batchNorm(let k): k.activation
         case .add(let k): k.activation
         case .concat(let k): k.activation
+        case .multiply(let k): k.activation
         default: nil
         }
     }
@@ -206,7 +218,7 @@ public enum Kernel: Sendable, Equatable {
     /// Whether an activation can be fused into this kernel: it can carry one and has none yet.
     var acceptsActivation: Bool {
         switch self {
-        case .convolution, .fullyConnected, .batchNorm, .add, .concat: fusedActivation == nil
+        case .convolution, .fullyConnected, .batchNorm, .add, .concat, .multiply: fusedActivation == nil
         default: false
         }
     }
@@ -218,6 +230,7 @@ public enum Kernel: Sendable, Equatable {
         case .batchNorm(var k): k.activation = activation; return .batchNorm(k)
         case .add(var k): k.activation = activation; return .add(k)
         case .concat(var k): k.activation = activation; return .concat(k)
+        case .multiply(var k): k.activation = activation; return .multiply(k)
         default: return self
         }
     }

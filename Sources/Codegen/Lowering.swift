@@ -138,6 +138,9 @@ private func kernel(for layer: CheckedLayer) -> Kernel {
         return .activation(ActivationKernel(activation: activation, channels: input.depth, spatial: input.width * input.height))
     case .add:
         return .add(AddKernel(elements: output.elementCount, activation: layer.activation))
+    case .multiply:
+        return .multiply(MultiplyKernel(channels: output.depth, spatial: output.width * output.height,
+                                        inputSpatial: layer.inputShapes.map { $0.width * $0.height }, activation: layer.activation))
     case .concat:
         return .concat(ConcatKernel(inputChannels: layer.inputShapes.map(\.depth), spatial: output.width * output.height,
                                     activation: layer.activation))

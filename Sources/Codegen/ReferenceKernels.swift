@@ -21,6 +21,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case localResponseNorm
     case activation
     case add
+    case multiply
     case concat
     case copy
 
@@ -40,6 +41,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
         case .localResponseNorm: [.localResponseNorm]
         case .activation: [.activation]
         case .add: [.add]
+        case .multiply: [.multiply]
         case .concat: [.concat]
         case .copy: [.copy]
         case .identity: []

@@ -280,6 +280,12 @@ struct SwiftEmitter {
             let name = define("static let \(P) = Sum(channels: \(shape.depth), spatial: \(shape.width * shape.height), activation: \(swiftActivation(k.activation)))",
                               "sum")
             return "Kernels.add(\(out), [\(inputs)], batch: batch, Layers.\(name))"
+        case .multiply(let k):
+            let inputs = ins.map { "UnsafePointer(\($0))" }.joined(separator: ", ")
+            let name = define("static let \(P) = Product(channels: \(k.channels), spatial: \(k.spatial), "
+                              + "spatials: [\(k.inputSpatial.map(String.init).joined(separator: ", "))], activation: \(swiftActivation(k.activation)))",
+                              "product")
+            return "Kernels.multiply(\(out), [\(inputs)], batch: batch, Layers.\(name))"
         case .concat(let k):
             let inputs = ins.map { "UnsafePointer(\($0))" }.joined(separator: ", ")
             let name = define("static let \(P) = Concatenation(channels: [\(k.inputChannels.map(String.init).joined(separator: ", "))], "

@@ -9,7 +9,7 @@ extension ReferenceKernel {
     var swiftHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .outputRange]
-        case .fullyConnected, .batchNorm, .activation, .add, .concat: [.activate]
+        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat: [.activate]
         default: []
         }
     }
@@ -81,6 +81,15 @@ extension ReferenceKernel {
             /// Element-wise sum of same-shaped [C, P] tensors.
             struct Sum {
                 let channels: Int, spatial: Int
+                let activation: Activation
+            }
+            """
+        case .multiply: """
+            /// Element-wise product of [C, P] tensors; an input of one position per channel
+            /// (`spatials[j]` 1) is broadcast over the P positions.
+            struct Product {
+                let channels: Int, spatial: Int
+                let spatials: [Int]
                 let activation: Activation
             }
             """
@@ -349,6 +358,26 @@ extension ReferenceKernel {
                     for i in 0..<(batch * count) { output[i] += x[i] }
                 }
                 for n in 0..<batch { activate(output + n * count, channels: s.channels, spatial: s.spatial, s.activation) }
+            }
+            """
+        case .multiply: """
+            /// out[c, p] = act(in[0][c, p] · in[1][c, p] · …), a broadcast input read at [c, 0].
+            static func multiply(_ output: UnsafeMutablePointer<Float>, _ inputs: [UnsafePointer<Float>], batch: Int, _ s: Product) {
+                let count = s.channels * s.spatial
+                for n in 0..<batch {
+                    let y = output + n * count
+                    for (j, input) in inputs.enumerated() {
+                        let broadcast = s.spatials[j] == 1 && s.spatial != 1
+                        let x = input + n * s.channels * (broadcast ? 1 : s.spatial)
+                        for c in 0..<s.channels {
+                            for p in 0..<s.spatial {
+                                let v = broadcast ? x[c] : x[c * s.spatial + p]
+                                y[c * s.spatial + p] = j == 0 ? v : y[c * s.spatial + p] * v
+                            }
+                        }
+                    }
+                    activate(y, channels: s.channels, spatial: s.spatial, s.activation)
+                }
             }
             """
         case .concat: """

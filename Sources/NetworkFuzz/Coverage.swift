@@ -17,7 +17,7 @@ public enum Coverage {
             "from", "from:input", "inputs:several", "add:2", "add:3", "add:4", "concat:2", "concat:3",
             "add:activation", "concat:activation", "branches:unequal", "nan", "operand:repeated",
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
-            "leakyrelu:alpha", "elu:alpha", "name:dash",
+            "leakyrelu:alpha", "elu:alpha", "name:dash", "mul:broadcast", "mul:3",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -61,6 +61,7 @@ public enum Coverage {
                 f.insert("\(a.feature):layer")
             case .add(let s): f.insert("add:\(min(s.count, 4))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .concat(let s): f.insert("concat:\(min(s.count, 3))"); if Set(s).count < s.count { f.insert("operand:repeated") }
+            case .multiply(let s): f.insert("mul:broadcast"); if s.count > 2 { f.insert("mul:3") }
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }
             case .batchNorm(let eps): f.insert("batchnorm"); if eps != nil { f.insert("batchnorm:eps") }
             case .dropout: f.insert("dropout")

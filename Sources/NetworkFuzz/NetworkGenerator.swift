@@ -183,8 +183,9 @@ public struct NetworkGenerator: Sendable {
 
     /// The blocks real networks are made of, drawn whole, so the kernels' fused paths are
     /// reached as often as the plain ones: two small convolutions of one value added (the
-    /// paired first-layer kernel with a fused residual), a residual block, and a block of wide
-    /// 3x3 or 5x5 convolutions (Winograd, with a fused add).
+    /// paired first-layer kernel with a fused residual), a residual block, squeeze-excitation
+    /// (a 1x1xC scale broadcast by mul), and a block of wide 3x3 or 5x5 convolutions
+    /// (Winograd, with a fused add).
     func motif(from value: (reference: Int, shape: TensorShape), _ spec: inout NetworkSpec, _ random: inout RandomSource) {
         let base = spec.layers.count
         var source = name(value.reference, in: &spec), s = value.shape
@@ -199,7 +200,7 @@ public struct NetworkGenerator: Sendable {
             return name
         }
         guard !s.isVector else { return }
-        switch random.weighted([(0, 4), (1, 3), (2, 3)]) {
+        switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2)]) {
         case 0:
             // Mostly on the network input, where the first layer is planar and may be paired.
             if spec.nanCells.isEmpty, spec.depth <= 16, !spec.vectorInput, random.chance(0.6) {
@@ -217,6 +218,14 @@ public struct NetworkGenerator: Sendable {
             _ = (c1, b1)
             let c2 = add(conv(s.depth, 3, pad: .same, bias: random.chance(0.5)), from: r1)
             _ = add(.add([c2, source]), from: nil, activation: random.chance(0.7) ? .relu : nil)
+        case 3:
+            // Squeeze-excitation (mobilenet_v3, efficientnet): a 1x1xC scale times the volume.
+            let squeeze = add(.globalPool(max: false), from: source)
+            let reduced = add(conv(max(1, s.depth / 4), 1, pad: nil), from: squeeze, activation: random.pick([.relu, .silu]))
+            let scale = add(conv(s.depth, 1, pad: nil), from: reduced, activation: random.pick([.hardsigmoid, .sigmoid]))
+            let operands = random.chance(0.5) ? [source, scale] : [scale, source]
+            _ = add(.multiply(random.chance(0.2) ? operands + [source] : operands), from: nil,
+                    activation: random.chance(0.3) ? activation(&random) : nil)
         default:
             // Pooled down to at most 24x24 first, so two wide layers fit the MAC budget.
             while s.width * s.height > 576 {

@@ -126,6 +126,7 @@ public enum OpSpec: Hashable, Sendable {
     case activation(ActivationSyntax)
     case add([String])
     case concat([String])
+    case multiply([String])
 
     var words: [String] {
         switch self {
@@ -150,6 +151,7 @@ public enum OpSpec: Hashable, Sendable {
         case .activation(let a): return [a.text]
         case .add(let sources): return ["add"] + sources
         case .concat(let sources): return ["concat"] + sources
+        case .multiply(let sources): return ["mul"] + sources
         }
     }
 
@@ -161,10 +163,10 @@ public enum OpSpec: Hashable, Sendable {
         }
     }
 
-    /// The layers it names as operands (add and concat).
+    /// The layers it names as operands (add, concat and mul).
     var operands: [String] {
         switch self {
-        case .add(let s), .concat(let s): s
+        case .add(let s), .concat(let s), .multiply(let s): s
         default: []
         }
     }
@@ -172,7 +174,7 @@ public enum OpSpec: Hashable, Sendable {
     /// Ops that take a trailing activation.
     var takesActivation: Bool {
         switch self {
-        case .conv, .depthwise, .fc, .add, .concat: true
+        case .conv, .depthwise, .fc, .add, .concat, .multiply: true
         default: false
         }
     }

@@ -80,6 +80,7 @@ public struct Shrinker {
             switch s.layers[j].op {
             case .add(let o): s.layers[j].op = .add(o.map { $0 == name ? source : $0 })
             case .concat(let o): s.layers[j].op = .concat(o.map { $0 == name ? source : $0 })
+            case .multiply(let o): s.layers[j].op = .multiply(o.map { $0 == name ? source : $0 })
             default: break
             }
         }
@@ -126,6 +127,8 @@ public struct Shrinker {
             for i in o.indices { var p = o; p.remove(at: i); out.append(.add(p)) }
         case .concat(let o) where o.count > 2:
             for i in o.indices { var p = o; p.remove(at: i); out.append(.concat(p)) }
+        case .multiply(let o) where o.count > 2:
+            for i in o.indices { var p = o; p.remove(at: i); out.append(.multiply(p)) }
         default: break
         }
         return out

@@ -150,7 +150,7 @@ struct LayerReader {
             let parameter = optionalPositionalDecimal()
             readOptions { _, _ in false }
             return .activation(op == "elu" ? .elu(parameter?.value) : .leakyRelu(parameter?.value))
-        case "add", "concat":
+        case "add", "concat", "mul":
             var sources: [Located<String>] = []
             readOptions { reader, word in
                 guard word.text != "from" else {
@@ -166,7 +166,11 @@ struct LayerReader {
                 error(.needsTwoSources(op), keyword.range, notes: [DiagnosticNote("write '\(Grammar.form(of: op))'")])
                 return nil
             }
-            return op == "add" ? .add(sources: sources) : .concat(sources: sources)
+            switch op {
+            case "add": return .add(sources: sources)
+            case "concat": return .concat(sources: sources)
+            default: return .multiply(sources: sources)
+            }
         default:
             return nil
         }
@@ -236,7 +240,7 @@ struct LayerReader {
                 error(.duplicateOption(word.text), word.range, notes: [DiagnosticNote("first given here", at: first)])
             }
             if options.contains(word.text), !seen.contains(where: { $0.option == word.text }) { seen.append((word.text, word.range)) }
-            if word.text == "from" && op != "add" && op != "concat" {
+            if word.text == "from" && !Grammar.namesItsInputs(op) {
                 if let first = from {
                     error(.duplicateOption("from"), word.range, notes: [DiagnosticNote("first given here", at: first.range)])
                 }

@@ -39,9 +39,9 @@ public enum Grammar {
                                             "relu6", "hardswish", "hardsigmoid", "silu", "gelu"]
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
-                                           "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat"] + activationKeywords
+                                           "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul"] + activationKeywords
     /// Operations that take a trailing activation word.
-    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "add", "concat"]
+    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "add", "concat", "mul"]
 
     public static func form(of op: String) -> String {
         switch op {
@@ -55,10 +55,13 @@ public enum Grammar {
         case "leakyrelu": "leakyrelu [A] [from NAME]"
         case "elu": "elu [A] [from NAME]"
         case "gelu": "gelu [tanh] [from NAME]"
-        case "add", "concat": "\(op) NAME NAME… [ACTIVATION]"
+        case "add", "concat", "mul": "\(op) NAME NAME… [ACTIVATION]"
         default: "\(op) [from NAME]"
         }
     }
+
+    /// add, concat and mul list the layers they combine, so they take no `from`.
+    static func namesItsInputs(_ op: String) -> Bool { op == "add" || op == "concat" || op == "mul" }
 
     static let optionsWithValues: Set<String> = ["stride", "pad", "dilation", "groups", "multiplier", "round", "eps",
                                                  "size", "alpha", "beta", "k", "from"]
@@ -81,7 +84,7 @@ public enum Grammar {
         case "lrn": options = ["size", "alpha", "beta", "k"]
         default: options = []
         }
-        if op != "add" && op != "concat" { options.append("from") }
+        if !Grammar.namesItsInputs(op) { options.append("from") }
         return options
     }
 }

@@ -112,6 +112,8 @@ public enum OperationSyntax: Sendable {
     case activation(ActivationSyntax)
     case add(sources: [Located<String>])
     case concat(sources: [Located<String>])
+    /// Element-wise product; a 1x1xC operand is broadcast over W×H (squeeze-excitation).
+    case multiply(sources: [Located<String>])
 }
 
 /// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.

@@ -144,12 +144,12 @@ public enum CheckReport {
             }
         case .activation(let activation):
             words.add(activation.description)
-        case .add, .concat:
+        case .add, .concat, .multiply:
             words.add(layer.keyword)
             for input in layer.inputs { words.add(name(of: input, in: network)) }
         }
         switch layer.operation {
-        case .add, .concat: break
+        case .add, .concat, .multiply: break
         default:
             let previous: LayerInput = index == 0 ? .networkInput : .layer(index - 1)
             if layer.inputs.first != previous {
@@ -239,6 +239,9 @@ public enum CheckReport {
             text = "unchanged \(layer.output);  params 2·\(input.depth) = \(layer.trainableParameters) trainable (γ, β) + 2·\(input.depth) = \(layer.nonTrainableParameters) running statistics"
         case .add:
             text = layer.inputShapes.map(\.description).joined(separator: " + ") + "  →  \(layer.output)"
+        case .multiply:
+            text = layer.inputShapes.map(\.description).joined(separator: " · ") + "  →  \(layer.output)"
+                + (layer.inputShapes.contains { $0 != layer.output } ? " (1x1 broadcast over width and height)" : "")
         case .concat:
             text = "depth " + layer.inputShapes.map { "\($0.depth)" }.joined(separator: " + ") + " = \(layer.output.depth)  →  \(layer.output)"
         case .dropout:

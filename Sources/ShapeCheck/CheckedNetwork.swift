@@ -145,6 +145,8 @@ public enum Operation: Hashable, Sendable {
     case activation(Activation)
     case add
     case concat
+    /// Element-wise product; a 1x1xC input is broadcast over the others' W×H.
+    case multiply
 }
 
 /// A tensor a layer needs from the weight file, keyed `LAYER.NAME`, in PyTorch's layout.

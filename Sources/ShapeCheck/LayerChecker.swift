@@ -92,6 +92,18 @@ struct LayerChecker {
             }
             layer.operation = .concat
             layer.output = input.isVector ? .vector(depth) : .volume(width: input.width, height: input.height, depth: depth)
+        case .multiply:
+            // The widest input sets W×H; every other is that size or 1x1 (broadcast), same depth.
+            let widest = inputs.max { $0.width * $0.height < $1.width * $1.height } ?? input
+            let fits = inputs.allSatisfy { shape in
+                shape == widest || (!shape.isVector && !widest.isVector && shape.depth == widest.depth && shape.width == 1 && shape.height == 1)
+            }
+            guard fits else {
+                mismatch("mul", rule: "mul needs every input to have the same shape, or to be 1x1 with the same depth (broadcast over width and height)")
+                return nil
+            }
+            layer.operation = .multiply
+            layer.output = widest
         }
         guard withinLimits(layer) else { return nil }
         return layer
@@ -270,6 +282,7 @@ struct LayerChecker {
         var sources: [Located<String>] = []
         if case .add(let named) = syntax.operation { sources = named }
         if case .concat(let named) = syntax.operation { sources = named }
+        if case .multiply(let named) = syntax.operation { sources = named }
         for (i, (shape, range)) in zip(inputs, sourceRanges).enumerated() {
             // Inputs follow the sources in order; looking each up would be quadratic in a long add.
             let name = i < sources.count && sources[i].range == range ? sources[i].value : sourceName(range)
@@ -281,7 +294,7 @@ struct LayerChecker {
     private func sourceName(_ range: SourceRange?) -> String {
         guard let range else { return "" }
         switch syntax.operation {
-        case .add(let sources), .concat(let sources):
+        case .add(let sources), .concat(let sources), .multiply(let sources):
             return sources.first { $0.range == range }?.value ?? ""
         default:
             return ""

@@ -143,7 +143,7 @@ struct ShapeChecker {
 
     private func references(of layer: LayerSyntax) -> [Located<String>] {
         switch layer.operation {
-        case .add(let sources), .concat(let sources): sources
+        case .add(let sources), .concat(let sources), .multiply(let sources): sources
         default: layer.from.map { [$0] } ?? []
         }
     }

@@ -147,6 +147,7 @@ import Testing
         .localResponseNorm: ["k_lrn", "k_lrn_shape"],
         .activation: ["k_activation", "k_activation_shape"],
         .add: ["k_add", "k_add_shape"],
+        .multiply: ["k_mul", "k_mul_shape"],
         .concat: ["k_concat", "k_concat_shape"],
         .copy: ["k_copy"],
     ]

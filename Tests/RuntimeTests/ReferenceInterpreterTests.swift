@@ -167,6 +167,20 @@ private func approximatelyEqual(_ a: [Float], _ b: [Float], tolerance: Float = 1
         try expectClose("tanh") { tanh($0) }
     }
 
+    /// mul: a 1x1xD operand scales every position of its channel (squeeze-excitation); equal
+    /// shapes multiply position by position; 0·inf is NaN.
+    @Test func multiplyBroadcastsOneByOne() throws {
+        // Input 2x1x2 ([D, H, W] = [2, 1, 2]): d0 = (1, 2), d1 = (3, 4); its mean per channel 1.5, 3.5.
+        let text = "input 2x1x2\ns: globalavgpool\nm: mul input s\nq: mul s m input\n"
+        let out = try run(text, Tensor(shape: [1, 2, 1, 2], storage: [1, 2, 3, 4]))
+        // m = (1.5, 3 | 10.5, 14); q = s·m·input = (1.5·1.5·1, 1.5·3·2 | 3.5·10.5·3, 3.5·14·4)
+        let expected: [Float] = [2.25, 9, 110.25, 196]
+        #expect(out.storage == expected)
+        // The channel's mean is inf: 0·inf is NaN, inf·inf is inf.
+        let special = try run("input 2x1x1\ns: globalavgpool\nm: mul input s\n", Tensor(shape: [1, 1, 1, 2], storage: [0, .infinity]))
+        #expect(special.storage[0].isNaN && special.storage[1] == .infinity, "\(special.storage)")
+    }
+
     @Test func batchNorm() throws {
         let weights = ["bn.weight": Tensor(shape: [2], storage: [2, 1]),
                        "bn.bias": Tensor(shape: [2], storage: [1, -1]),

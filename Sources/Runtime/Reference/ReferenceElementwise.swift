@@ -70,6 +70,23 @@ extension Reference {
         }
     }
 
+    /// Element-wise product, in Double, rounded once:
+    ///   out[n, c, y, x] = Π_j in_j[n, c, y, x], an input of 1x1 read at [n, c, 0, 0] (broadcast)
+    static func multiply(_ out: inout ReferenceActivations, _ inputs: [ReferenceActivations]) {
+        let n = out.batch, d = out.depth, size = out.plane
+        var product = [Double](repeating: 1, count: out.data.count)
+        for input in inputs {
+            let broadcast = input.plane == 1 && size != 1
+            precondition(input.batch == n && input.depth == d && (broadcast || input.plane == size))
+            input.data.withUnsafeBufferPointer { x in
+                for i in 0..<product.count {
+                    product[i] *= Double(x[broadcast ? i / size : i])
+                }
+            }
+        }
+        for i in 0..<product.count { out.data[i] = Float(product[i]) }
+    }
+
     /// Element-wise sum: out = Σ inputs, all [N, D, H, W] of one shape, summed in Double.
     static func add(_ out: inout ReferenceActivations, _ inputs: [ReferenceActivations]) {
         var sum = [Double](repeating: 0, count: out.data.count)

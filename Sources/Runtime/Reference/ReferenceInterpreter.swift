@@ -165,6 +165,10 @@ public struct ReferenceInterpreter: NetworkExecutor {
             var result = empty()
             Reference.concat(&result, inputs)
             return result
+        case .multiply:
+            var result = empty()
+            Reference.multiply(&result, inputs)
+            return result
         }
     }
 }
