@@ -134,7 +134,7 @@ struct ShapeChecker {
         }
         for (index, layerSyntax) in syntax.layers.enumerated().dropLast() where !truncated && readers[index] == 0 && outputs[index] != nil {
             diagnostics.append(Diagnostic(.unusedOutput(names[index]), at: layerSyntax.name?.range ?? layerSyntax.keyword.range,
-                                          notes: [DiagnosticNote("only the last layer's output is the network's; read this one with 'from \(names[index])', 'add' or 'concat', or remove it")]))
+                                          notes: [DiagnosticNote("only the last layer's output is the network's; read this one with 'from \(names[index])', 'add', 'concat' or 'mul', or remove it")]))
         }
         guard !diagnostics.hasErrors, let input, layers.count == syntax.layers.count else { return nil }
         return CheckedNetwork(name: syntax.name?.value ?? defaultName, input: input,
