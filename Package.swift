@@ -12,8 +12,9 @@ let package = Package(
     targets: [
         .target(name: "Parser"),
         .target(name: "ShapeCheck", dependencies: ["Parser"]),
-        // C/ holds the fixed C as .c/.h files, embedded by tools/embed_c.py, not compiled.
-        .target(name: "Codegen", dependencies: ["ShapeCheck"], exclude: ["C"]),
+        // C/ holds the fixed C as .c/.h files, compiled in as bytes (EmbeddedC.swift), not as C.
+        .target(name: "Codegen", dependencies: ["ShapeCheck"],
+                resources: ["cnnc_pool.c", "cnnc_vector.h", "fast_prelude.h", "reference_kernels.c"].map { .embedInCode("C/" + $0) }),
         // The reference interpreter runs the checked network itself (it is the oracle the
         // generated code is tested against); compiled backends run Codegen's output.
         // fork + exec of every child process, in C for PR_SET_PDEATHSIG (ChildProcess.swift).

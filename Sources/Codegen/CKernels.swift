@@ -1,5 +1,5 @@
 // The C kernels the emitter copies into a generated file (their text is in
-// Sources/Codegen/C/reference_kernels.c, embedded by tools/embed_c.py): plain loops in llm.c's style,
+// Sources/Codegen/C/reference_kernels.c, embedded by SwiftPM, EmbeddedC.swift): plain loops in llm.c's style,
 // output first, shapes in a comment, one function per kind of layer. Only the kernels a
 // program calls are emitted (an unused static function is a warning). Every call passes
 // constant shapes (a `static const` shape struct per layer); clang inlines and specialises
@@ -28,24 +28,7 @@ extension ReferenceKernel {
 
     /// The kernel's C, a section of Sources/Codegen/C/reference_kernels.c named after the case.
     var cSource: String {
-        switch self {
-        case .outputRange: preconditionFailure("outputRange is the Swift backend's")
-        case .activate: EmbeddedC.reference_kernels_activate
-        case .windowRange: EmbeddedC.reference_kernels_windowRange
-        case .convolution: EmbeddedC.reference_kernels_convolution
-        case .fullyConnected: EmbeddedC.reference_kernels_fullyConnected
-        case .poolShape: EmbeddedC.reference_kernels_poolShape
-        case .maxPool: EmbeddedC.reference_kernels_maxPool
-        case .averagePool: EmbeddedC.reference_kernels_averagePool
-        case .globalMaxPool: EmbeddedC.reference_kernels_globalMaxPool
-        case .globalAveragePool: EmbeddedC.reference_kernels_globalAveragePool
-        case .batchNorm: EmbeddedC.reference_kernels_batchNorm
-        case .localResponseNorm: EmbeddedC.reference_kernels_localResponseNorm
-        case .activation: EmbeddedC.reference_kernels_activation
-        case .add: EmbeddedC.reference_kernels_add
-        case .multiply: EmbeddedC.reference_kernels_multiply
-        case .concat: EmbeddedC.reference_kernels_concat
-        case .copy: EmbeddedC.reference_kernels_copy
-        }
+        precondition(self != .outputRange, "outputRange is the Swift backend's")
+        return EmbeddedC.section("reference_kernels.c", rawValue)
     }
 }

@@ -1,5 +1,5 @@
 /* cnnc_pool.c: the fast C's step arguments, thread pool, profile hooks and softmax.
- * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
+ * Compiled into Codegen by SwiftPM and cut into sections by EmbeddedC.swift: each
  * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
  * first marker is not embedded and only lets clang check this file alone. */
 #include "fast_prelude.h"

@@ -1,5 +1,5 @@
 /* cnnc_vector.h: the fast C's 16-float vector type and its operations.
- * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
+ * Compiled into Codegen by SwiftPM and cut into sections by EmbeddedC.swift: each
  * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
  * first marker is not embedded and only lets clang check this file alone. */
 #include <math.h>

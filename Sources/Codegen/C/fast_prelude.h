@@ -1,5 +1,5 @@
 /* fast_prelude.h: the first lines of every fast C file: feature macros, then the headers.
- * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
+ * Compiled into Codegen by SwiftPM and cut into sections by EmbeddedC.swift: each
  * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
  * first marker is not embedded and only lets clang check this file alone. */
 

@@ -1,6 +1,6 @@
 /* reference_kernels.c: the plain C kernels (CKernels.swift), one section per ReferenceKernel
  * case that has C, in the order of its cases, which is also the order of their dependencies.
- * Embedded into Sources/Codegen/EmbeddedC.swift by `python3 tools/embed_c.py`: each
+ * Compiled into Codegen by SwiftPM and cut into sections by EmbeddedC.swift: each
  * section runs from its `cnnc-embed: NAME` marker line to the next; the text above the
  * first marker is not embedded and only lets clang check this file alone. */
 #include <math.h>
