@@ -9,7 +9,7 @@ public enum Coverage {
     public static let all: Set<String> = {
         var all: Set<String> = [
             "conv", "conv:rectangular", "conv:stride", "conv:dilation", "conv:groups", "conv:nobias", "conv:1x1",
-            "depthwise", "depthwise:multiplier", "depthwise:stride", "depthwise:dilation",
+            "depthwise", "depthwise:multiplier", "depthwise:stride", "depthwise:dilation", "depthwise:rectangular",
             "maxpool", "avgpool", "pool:ceil", "pool:stride", "pool:padded", "pool:rectangular",
             "globalmaxpool", "globalavgpool", "fc", "fc:after-volume", "fc:after-vector", "flatten", "dropout",
             "batchnorm", "batchnorm:eps", "batchnorm:vector", "lrn", "lrn:options",
