@@ -250,6 +250,12 @@ struct CEmitter {
             let inputs = local("_inputs")
             return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
                 + "        k_concat(\(out), \(inputs), batch, &\(shape));\n    }"
+        case .gatherChannels(let k):
+            let sources = shared.define("static const int \(P)[] = { \(k.sources.map(String.init).joined(separator: ", ")) };\n",
+                                        comment: "/* input channel of each output channel of \(describe(step)) */\n") { $0.make("gather_source") }
+            let shape = define("static const k_gather_shape \(P) = { .in_channels = \(k.inputChannels), "
+                               + ".out_channels = \(k.sources.count), .spatial = \(k.spatial), .source = \(sources) };", "gather")
+            return "k_gather_channels(\(out), \(ins[0]), batch, &\(shape));"
         case .copy(let elements):
             return "k_copy(\(out), \(ins[0]), batch, \(elements));"
         case .identity:

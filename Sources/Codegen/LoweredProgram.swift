@@ -168,6 +168,13 @@ public struct ConcatKernel: Sendable, Equatable {
     public var activation: Activation?
 }
 
+/// Output channel c is input channel `sources[c]`, all P positions copied: slice and shuffle.
+public struct ChannelGatherKernel: Sendable, Equatable {
+    public var inputChannels: Int
+    public var spatial: Int
+    public var sources: [Int]
+}
+
 public enum Kernel: Sendable, Equatable {
     case convolution(ConvolutionKernel)
     case fullyConnected(FullyConnectedKernel)
@@ -179,6 +186,7 @@ public enum Kernel: Sendable, Equatable {
     case add(AddKernel)
     case concat(ConcatKernel)
     case multiply(MultiplyKernel)
+    case gatherChannels(ChannelGatherKernel)
     /// Copies the input (only when the network's output would otherwise be its input).
     case copy(elements: Int)
     /// Dropout and flatten before `removeIdentities` makes them views; never emitted.
@@ -197,6 +205,7 @@ public enum Kernel: Sendable, Equatable {
         case .add: "add"
         case .concat: "concat"
         case .multiply: "mul"
+        case .gatherChannels: "gather"
         case .copy: "copy"
         case .identity: "identity"
         }

@@ -141,6 +141,13 @@ private func kernel(for layer: CheckedLayer) -> Kernel {
     case .multiply:
         return .multiply(MultiplyKernel(channels: output.depth, spatial: output.width * output.height,
                                         inputSpatial: layer.inputShapes.map { $0.width * $0.height }, activation: layer.activation))
+    case .slice(let start, let end):
+        return .gatherChannels(ChannelGatherKernel(inputChannels: input.depth, spatial: input.width * input.height,
+                                                   sources: Array(start..<end)))
+    case .shuffle(let groups):
+        let perGroup = input.depth / groups
+        return .gatherChannels(ChannelGatherKernel(inputChannels: input.depth, spatial: input.width * input.height,
+                                                   sources: (0..<input.depth).map { ($0 % groups) * perGroup + $0 / groups }))
     case .concat:
         return .concat(ConcatKernel(inputChannels: layer.inputShapes.map(\.depth), spatial: output.width * output.height,
                                     activation: layer.activation))

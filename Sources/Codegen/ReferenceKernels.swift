@@ -23,6 +23,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case add
     case multiply
     case concat
+    case gatherChannels
     case copy
 
     /// The order the kernels are printed in.
@@ -42,6 +43,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
         case .activation: [.activation]
         case .add: [.add]
         case .multiply: [.multiply]
+        case .gatherChannels: [.gatherChannels]
         case .concat: [.concat]
         case .copy: [.copy]
         case .identity: []

@@ -291,6 +291,10 @@ struct SwiftEmitter {
             let name = define("static let \(P) = Concatenation(channels: [\(k.inputChannels.map(String.init).joined(separator: ", "))], "
                               + "spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))", "concatenation")
             return "Kernels.concat(\(out), [\(inputs)], batch: batch, Layers.\(name))"
+        case .gatherChannels(let k):
+            let name = define("static let \(P) = ChannelGather(inputChannels: \(k.inputChannels), spatial: \(k.spatial), "
+                              + "sources: [\(k.sources.map(String.init).joined(separator: ", "))])", "gather")
+            return "Kernels.gatherChannels(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .copy(let elements):
             return "Kernels.copy(\(out), \(ins[0]), count: batch * \(elements))"
         case .identity:

@@ -101,6 +101,13 @@ extension ReferenceKernel {
                 let activation: Activation
             }
             """
+        case .gatherChannels: """
+            /// Output channel c copies input channel `sources[c]`: slice and shuffle.
+            struct ChannelGather {
+                let inputChannels: Int, spatial: Int
+                let sources: [Int]
+            }
+            """
         case .outputRange, .copy, .windowRange, .poolShape: nil
         }
     }
@@ -392,6 +399,17 @@ extension ReferenceKernel {
                         y += count
                     }
                     activate(output + n * total, channels: total / s.spatial, spatial: s.spatial, s.activation)
+                }
+            }
+            """
+        case .gatherChannels: """
+            /// out[c, p] = in[sources[c], p].
+            static func gatherChannels(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: ChannelGather) {
+                for n in 0..<batch {
+                    let x = input + n * s.inputChannels * s.spatial, y = output + n * s.sources.count * s.spatial
+                    for (c, source) in s.sources.enumerated() {
+                        (y + c * s.spatial).update(from: x + source * s.spatial, count: s.spatial)
+                    }
                 }
             }
             """

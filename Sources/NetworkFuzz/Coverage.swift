@@ -18,6 +18,7 @@ public enum Coverage {
             "add:activation", "concat:activation", "branches:unequal", "nan", "operand:repeated",
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
             "leakyrelu:alpha", "elu:alpha", "name:dash", "mul:broadcast", "mul:3",
+            "slice", "slice:partial", "shuffle", "shuffle:groups1",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -62,6 +63,8 @@ public enum Coverage {
             case .add(let s): f.insert("add:\(min(s.count, 4))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .concat(let s): f.insert("concat:\(min(s.count, 3))"); if Set(s).count < s.count { f.insert("operand:repeated") }
             case .multiply(let s): f.insert("mul:broadcast"); if s.count > 2 { f.insert("mul:3") }
+            case .slice(let from, let to): f.insert("slice"); if from > 0 && to - from < 8 { f.insert("slice:partial") }
+            case .shuffle(let groups): f.insert(groups == 1 ? "shuffle:groups1" : "shuffle")
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }
             case .batchNorm(let eps): f.insert("batchnorm"); if eps != nil { f.insert("batchnorm:eps") }
             case .dropout: f.insert("dropout")

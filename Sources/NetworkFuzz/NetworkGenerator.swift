@@ -121,10 +121,11 @@ public struct NetworkGenerator: Sendable {
         let shape = source.shape
         let kind: String = shape.isVector
             ? random.weighted([("fc", 30), ("dropout", 4), ("batchnorm", 8), ("activation", 16), ("add", 10),
-                               ("concat", 8), ("flatten", 2)])
+                               ("concat", 8), ("flatten", 2), ("slice", 3), ("shuffle", 2)])
             : random.weighted([("conv", 30), ("depthwise", 8), ("pool", 11), ("globalpool", 3), ("fc", 4),
                                ("flatten", 2), ("dropout", 3), ("batchnorm", 6), ("lrn", 3), ("activation", 8),
-                               ("add", 11), ("concat", 9), ("motif", 12)])
+                               ("add", 11), ("concat", 9), ("motif", 12),
+                               ("slice", 4), ("shuffle", 3)])
         switch kind {
         case "add", "concat":
             merge(kind == "add", source: source, available: available, &spec, &random)
@@ -200,7 +201,7 @@ public struct NetworkGenerator: Sendable {
             return name
         }
         guard !s.isVector else { return }
-        switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2)]) {
+        switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2), (4, s.depth % 2 == 0 ? 2 : 0)]) {
         case 0:
             // Mostly on the network input, where the first layer is planar and may be paired.
             if spec.nanCells.isEmpty, spec.depth <= 16, !spec.vectorInput, random.chance(0.6) {
@@ -226,6 +227,14 @@ public struct NetworkGenerator: Sendable {
             let operands = random.chance(0.5) ? [source, scale] : [scale, source]
             _ = add(.multiply(random.chance(0.2) ? operands + [source] : operands), from: nil,
                     activation: random.chance(0.3) ? activation(&random) : nil)
+        case 4:
+            // shufflenet_v2's unit at stride 1: halves, a branch on one, concat, channel shuffle.
+            let half = s.depth / 2
+            let left = add(.slice(from: 0, to: half), from: source)
+            let right = add(.slice(from: half, to: s.depth), from: source)
+            let branch = add(conv(half, 1, pad: nil, bias: false), from: right, activation: .relu)
+            let joined = add(.concat(random.chance(0.5) ? [left, branch] : [branch, left]), from: nil)
+            _ = add(.shuffle(groups: random.chance(0.8) ? 2 : random.pick((1...s.depth).filter { s.depth % $0 == 0 })), from: joined)
         default:
             // Pooled down to at most 24x24 first, so two wide layers fit the MAC budget.
             while s.width * s.height > 576 {
@@ -313,6 +322,11 @@ public struct NetworkGenerator: Sendable {
             if random.chance(0.4) { return .lrn(size: nil, alpha: nil, beta: nil, k: nil) }
             return .lrn(size: random.int(1...7), alpha: random.pick([0.0001, 0.001, 0.01]),
                         beta: random.pick([0.5, 0.75, 1]), k: random.pick([0.5, 1, 2]))
+        case "slice":
+            let from = random.chance(0.3) ? 0 : random.int(0...(s.depth - 1))
+            return .slice(from: from, to: random.chance(0.3) ? s.depth : random.int((from + 1)...s.depth))
+        case "shuffle":
+            return .shuffle(groups: random.pick((1...s.depth).filter { s.depth % $0 == 0 }))
         default: return .activation(activation(&random))
         }
     }

@@ -127,6 +127,9 @@ public enum OpSpec: Hashable, Sendable {
     case add([String])
     case concat([String])
     case multiply([String])
+    /// Channels from..<to.
+    case slice(from: Int, to: Int)
+    case shuffle(groups: Int)
 
     var words: [String] {
         switch self {
@@ -152,6 +155,8 @@ public enum OpSpec: Hashable, Sendable {
         case .add(let sources): return ["add"] + sources
         case .concat(let sources): return ["concat"] + sources
         case .multiply(let sources): return ["mul"] + sources
+        case .slice(let from, let to): return ["slice", "\(from)", "\(to)"]
+        case .shuffle(let groups): return ["shuffle", "\(groups)"]
         }
     }
 

@@ -129,6 +129,8 @@ public struct Shrinker {
             for i in o.indices { var p = o; p.remove(at: i); out.append(.concat(p)) }
         case .multiply(let o) where o.count > 2:
             for i in o.indices { var p = o; p.remove(at: i); out.append(.multiply(p)) }
+        case .slice(let from, let to) where from > 0: out.append(.slice(from: 0, to: to - from))
+        case .shuffle(let groups) where groups > 1: out.append(.shuffle(groups: 1))
         default: break
         }
         return out

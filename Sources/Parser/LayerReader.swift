@@ -138,6 +138,22 @@ struct LayerReader {
                 error(.valueOutOfRange(what: "k", value: formatDecimal(k.value), range: "above 0"), k.range)
             }
             return .lrn(size: size, alpha: alpha, beta: beta, k: k)
+        case "slice":
+            let start = positionalInteger("the first channel FROM")
+            let end = positionalInteger("the end channel TO (exclusive)")
+            readOptions { _, _ in false }
+            guard let start, let end else { return nil }
+            guard end.value > start.value else {
+                error(.valueOutOfRange(what: "the end channel", value: "\(end.value)", range: "above the first channel \(start.value)"), end.range,
+                      notes: [DiagnosticNote("'slice FROM TO' keeps channels FROM..<TO, as torch's x[:, FROM:TO]")])
+                return nil
+            }
+            return .slice(from: start, to: end)
+        case "shuffle":
+            let groups = positionalInteger("the number of groups G")
+            readOptions { _, _ in false }
+            guard let groups else { return nil }
+            return .shuffle(groups: groups)
         case "relu", "sigmoid", "tanh", "softmax", "relu6", "hardswish", "hardsigmoid", "silu":
             readOptions { _, _ in false }
             return .activation(plainActivation(op))

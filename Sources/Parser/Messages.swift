@@ -39,6 +39,7 @@ public enum Message: Sendable {
     case selfReference(String)
     case shapeMismatch(layer: String, op: String)
     case needsVolume(layer: String, op: String)
+    case sliceOutsideDepth(layer: String, end: Int, depth: Int)
     case unusedOutput(String)
     case emptyNetwork
 
@@ -78,6 +79,7 @@ public enum Message: Sendable {
         case .selfReference: "self-reference"
         case .shapeMismatch: "shape-mismatch"
         case .needsVolume: "needs-volume"
+        case .sliceOutsideDepth: "slice-outside-depth"
         case .unusedOutput: "unused-output"
         case .emptyNetwork: "empty-network"
         }
@@ -160,6 +162,8 @@ public enum Message: Sendable {
             "\(layer): the inputs of \(op) do not have matching shapes"
         case .needsVolume(let layer, let op):
             "\(layer): \(op) needs a W×H×D volume, but its input is a vector"
+        case .sliceOutsideDepth(let layer, let end, let depth):
+            "\(layer): slice ends at channel \(end), past the input's depth \(depth)"
         case .unusedOutput(let n):
             "the output of '\(n)' is never used"
         case .emptyNetwork:

@@ -39,7 +39,8 @@ public enum Grammar {
                                             "relu6", "hardswish", "hardsigmoid", "silu", "gelu"]
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
-                                           "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul"] + activationKeywords
+                                           "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul",
+                                           "slice", "shuffle"] + activationKeywords
     /// Operations that take a trailing activation word.
     public static let activatable: Set<String> = ["conv", "depthwise", "fc", "add", "concat", "mul"]
 
@@ -55,6 +56,8 @@ public enum Grammar {
         case "leakyrelu": "leakyrelu [A] [from NAME]"
         case "elu": "elu [A] [from NAME]"
         case "gelu": "gelu [tanh] [from NAME]"
+        case "slice": "slice FROM TO [from NAME]   (channels FROM..<TO)"
+        case "shuffle": "shuffle G [from NAME]"
         case "add", "concat", "mul": "\(op) NAME NAME… [ACTIVATION]"
         default: "\(op) [from NAME]"
         }

@@ -114,6 +114,10 @@ public enum OperationSyntax: Sendable {
     case concat(sources: [Located<String>])
     /// Element-wise product; a 1x1xC operand is broadcast over W×H (squeeze-excitation).
     case multiply(sources: [Located<String>])
+    /// Channels FROM..<TO of the input, torch's `x[:, FROM:TO]` (a half of `x.chunk(2, dim=1)`).
+    case slice(from: Located<Int>, to: Located<Int>)
+    /// torch's channel_shuffle: view(N, G, C/G, H, W).transpose(1, 2).reshape(N, C, H, W).
+    case shuffle(groups: Located<Int>)
 }
 
 /// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.

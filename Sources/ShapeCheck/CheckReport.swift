@@ -144,6 +144,13 @@ public enum CheckReport {
             }
         case .activation(let activation):
             words.add(activation.description)
+        case .slice(let start, let end):
+            words.add("slice")
+            words.add(start)
+            words.add(end)
+        case .shuffle(let groups):
+            words.add("shuffle")
+            words.add(groups)
         case .add, .concat, .multiply:
             words.add(layer.keyword)
             for input in layer.inputs { words.add(name(of: input, in: network)) }
@@ -246,6 +253,11 @@ public enum CheckReport {
             text = "depth " + layer.inputShapes.map { "\($0.depth)" }.joined(separator: " + ") + " = \(layer.output.depth)  →  \(layer.output)"
         case .dropout:
             text = "unchanged \(layer.output) (identity at inference)"
+        case .slice(let start, let end):
+            text = "channels \(start)..<\(end) of \(input.depth)  →  \(layer.output)"
+        case .shuffle(let groups):
+            let perGroup = input.depth / groups
+            text = "\(groups) groups of \(perGroup) channels interleaved: out[c·\(groups) + g] = in[g·\(perGroup) + c]  →  \(layer.output)"
         case .localResponseNorm, .activation:
             text = "unchanged \(layer.output)"
         }

@@ -147,6 +147,10 @@ public enum Operation: Hashable, Sendable {
     case concat
     /// Element-wise product; a 1x1xC input is broadcast over the others' W×H.
     case multiply
+    /// Channels from..<to of the input.
+    case slice(from: Int, to: Int)
+    /// Channel c·G + g of the output is channel g·(C/G) + c of the input.
+    case shuffle(groups: Int)
 }
 
 /// A tensor a layer needs from the weight file, keyed `LAYER.NAME`, in PyTorch's layout.

@@ -104,6 +104,19 @@ struct LayerChecker {
             }
             layer.operation = .multiply
             layer.output = widest
+        case .slice(let start, let end):
+            guard end.value <= input.depth else {
+                diagnostics.append(Diagnostic(.sliceOutsideDepth(layer: name, end: end.value, depth: input.depth), at: end.range,
+                                              notes: [DiagnosticNote("its input is \(input), channels 0..<\(input.depth)")]))
+                return nil
+            }
+            layer.operation = .slice(from: start.value, to: end.value)
+            var shape = input
+            shape.depth = end.value - start.value
+            layer.output = shape
+        case .shuffle(let groups):
+            guard positive(groups, "the number of groups"), divides(groups.value, input.depth, "the input depth D1", groups.range) else { return nil }
+            layer.operation = .shuffle(groups: groups.value)
         }
         guard withinLimits(layer) else { return nil }
         return layer

@@ -74,6 +74,7 @@ import Testing
         .globalAveragePool: ["k_global_avgpool"],
         .batchNorm: ["k_batchnorm", "k_batchnorm_shape"],
         .localResponseNorm: ["k_lrn", "k_lrn_shape"],
+        .gatherChannels: ["k_gather_channels", "k_gather_shape"],
         .activation: ["k_activation", "k_activation_shape"],
         .add: ["k_add", "k_add_shape"],
         .multiply: ["k_mul", "k_mul_shape"],

@@ -458,6 +458,25 @@ static void k_concat(float *restrict out, const float *const *in, int batch, con
     }
 }
 
+/* cnnc-embed: gatherChannels */
+typedef struct {
+    int in_channels, out_channels, spatial;
+    const int *source;  /* per output channel: the input channel it copies */
+} k_gather_shape;
+
+/* out[c, p] = in[source[c], p]: slice (a run of channels) and shuffle (an interleaving).
+ * in [N, in_channels, P], out [N, out_channels, P]. */
+static void k_gather_channels(float *restrict out, const float *restrict in, int batch, const k_gather_shape *s)
+{
+    const size_t plane = (size_t)s->spatial;
+    int n, c;
+    for (n = 0; n < batch; n++) {
+        const float *x = in + (size_t)n * s->in_channels * plane;
+        float *y = out + (size_t)n * s->out_channels * plane;
+        for (c = 0; c < s->out_channels; c++) memcpy(y + (size_t)c * plane, x + (size_t)s->source[c] * plane, plane * sizeof(float));
+    }
+}
+
 /* cnnc-embed: copy */
 /* out = in, `count` floats per image. */
 static void k_copy(float *restrict out, const float *restrict in, int batch, size_t count)

@@ -87,6 +87,19 @@ extension Reference {
         for i in 0..<product.count { out.data[i] = Float(product[i]) }
     }
 
+    /// Output channel c is input channel `source(c)`, every position copied (slice, shuffle):
+    ///   out[n, c, y, x] = in[n, source(c), y, x]
+    static func copyChannels(_ out: inout ReferenceActivations, _ input: ReferenceActivations, source: (Int) -> Int) {
+        let size = out.plane
+        precondition(input.plane == size && input.batch == out.batch)
+        for n in 0..<out.batch {
+            for c in 0..<out.depth {
+                let from = (n * input.depth + source(c)) * size, to = (n * out.depth + c) * size
+                for i in 0..<size { out.data[to + i] = input.data[from + i] }
+            }
+        }
+    }
+
     /// Element-wise sum: out = Σ inputs, all [N, D, H, W] of one shape, summed in Double.
     static func add(_ out: inout ReferenceActivations, _ inputs: [ReferenceActivations]) {
         var sum = [Double](repeating: 0, count: out.data.count)

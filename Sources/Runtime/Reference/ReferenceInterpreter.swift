@@ -169,6 +169,15 @@ public struct ReferenceInterpreter: NetworkExecutor {
             var result = empty()
             Reference.multiply(&result, inputs)
             return result
+        case .slice(let start, _):
+            var result = empty()
+            Reference.copyChannels(&result, inputs[0]) { start + $0 }
+            return result
+        case .shuffle(let groups):
+            var result = empty()
+            let perGroup = out.depth / groups
+            Reference.copyChannels(&result, inputs[0]) { ($0 % groups) * perGroup + $0 / groups }
+            return result
         }
     }
 }

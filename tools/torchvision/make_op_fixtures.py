@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Write Tests/Fixtures/torchvision/{shufflenet,convnext}: torchvision's own blocks for the
+ops shufflenet_v2 and convnext need, with torch's answers.
+
+    python3 tools/torchvision/make_op_fixtures.py
+
+shufflenet: torchvision's shufflenetv2.InvertedResidual at stride 2 (two branches) and at
+stride 1 (x.chunk(2, dim=1), then channel_shuffle), written with `slice` and `shuffle`.
+convnext: torchvision's LayerNorm2d stem and two CNBlocks (permuted nn.LayerNorm, Linear,
+GELU, Linear, layer_scale), written with `layernorm`, `pointwise` and `layerscale`.
+The .cnn files are written by hand here (make_models.py's fx renderer knows neither block);
+each folder holds model.cnn, weights.safetensors, input.npy (a batch of 2), expected.npy.
+"""
+import os
+import sys
+
+import torch
+from torch import nn
+from torchvision.models import convnext, shufflenetv2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tvio  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "torchvision")
+
+
+class Shuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.s1 = shufflenetv2.InvertedResidual(8, 16, 2)
+        self.s2 = shufflenetv2.InvertedResidual(16, 16, 1)
+
+    def forward(self, x):
+        return self.s2(self.s1(self.stem(x)))
+
+
+SHUFFLE = """\
+# shufflenet: torchvision {version}, shufflenetv2.InvertedResidual(8, 16, 2) then
+# InvertedResidual(16, 16, 1) after a 3x3 stem; written by tools/torchvision/make_op_fixtures.py.
+network shufflenet
+input 16x16x3
+
+stem: conv 8 3x3 pad 1
+s1.branch1.0: depthwise 3x3 stride 2 pad 1 nobias   # 8x8x8
+s1.branch1.1: batchnorm
+s1.branch1.2: conv 8 1x1 nobias
+s1.branch1.3: batchnorm
+b1: relu
+s1.branch2.0: conv 8 1x1 nobias from stem
+s1.branch2.1: batchnorm
+b2a: relu
+s1.branch2.3: depthwise 3x3 stride 2 pad 1 nobias
+s1.branch2.4: batchnorm
+s1.branch2.5: conv 8 1x1 nobias
+s1.branch2.6: batchnorm
+b2: relu
+s1.cat: concat b1 b2                                  # 8x8x16
+s1: shuffle 2
+s2.x1: slice 0 8 from s1                              # x.chunk(2, dim=1)[0]
+s2.x2: slice 8 16 from s1
+s2.branch2.0: conv 8 1x1 nobias
+s2.branch2.1: batchnorm
+c2a: relu
+s2.branch2.3: depthwise 3x3 pad 1 nobias
+s2.branch2.4: batchnorm
+s2.branch2.5: conv 8 1x1 nobias
+s2.branch2.6: batchnorm
+c2: relu
+s2.cat: concat s2.x1 c2
+s2: shuffle 2
+"""
+
+
+def cases():
+    yield "shufflenet", 16, Shuffle(), SHUFFLE
+
+
+def main():
+    import torchvision
+    for name, side, model, text in cases():
+        torch.manual_seed(0)
+        tvio.randomize(model, seed=1, side=side, calibration=32)
+        x = tvio.random_input(2, side, seed=2)
+        with torch.no_grad():
+            y = model(x)
+        folder = os.path.join(OUT, name)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "model.cnn"), "w") as f:
+            f.write(text.format(version=torchvision.__version__))
+        tvio.save_safetensors(model.state_dict(), os.path.join(folder, "weights.safetensors"))
+        tvio.save_npy(x, os.path.join(folder, "input.npy"))
+        tvio.save_npy(y, os.path.join(folder, "expected.npy"))
+        print(f"{name}: {side}x{side}x3, output {tuple(y.shape)}, max |y| {y.abs().max():.3g}")
+
+
+if __name__ == "__main__":
+    main()
