@@ -250,6 +250,10 @@ struct CEmitter {
             let inputs = local("_inputs")
             return "{\n        const float *const \(inputs)[] = { \(ins.joined(separator: ", ")) };\n"
                 + "        k_concat(\(out), \(inputs), batch, &\(shape));\n    }"
+        case .layerNorm(let k):
+            let shape = define("static const k_layernorm_shape \(P) = { .channels = \(k.channels), .spatial = \(k.spatial), .eps = \(k.epsilon) };",
+                               "layernorm")
+            return "k_layernorm(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));"
         case .gatherChannels(let k):
             let sources = shared.define("static const int \(P)[] = { \(k.sources.map(String.init).joined(separator: ", ")) };\n",
                                         comment: "/* input channel of each output channel of \(describe(step)) */\n") { $0.make("gather_source") }

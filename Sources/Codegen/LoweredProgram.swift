@@ -86,6 +86,14 @@ public struct WindowGeometry: Sendable, Equatable {
         padBottom = window.padding.bottom
         padRight = window.padding.right
     }
+
+    /// A 1x1 window, stride 1, no padding: pointwise and layer scale run as 1x1 convolutions.
+    static let unit = WindowGeometry()
+
+    private init() {
+        (kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth) = (1, 1, 1, 1, 1, 1)
+        (padTop, padLeft, padBottom, padRight) = (0, 0, 0, 0)
+    }
 }
 
 /// [N, C, H, W] → [N, K, OH, OW]. Weight [K, C/G, KH, KW] as PyTorch stores it.
@@ -168,6 +176,15 @@ public struct ConcatKernel: Sendable, Equatable {
     public var activation: Activation?
 }
 
+/// LayerNorm over the C channels at each of the P positions, [N, C, P]; γ, β [C].
+public struct LayerNormKernel: Sendable, Equatable {
+    public var channels: Int
+    public var spatial: Int
+    public var epsilon: Double
+    public var weight: WeightRef
+    public var bias: WeightRef
+}
+
 /// Output channel c is input channel `sources[c]`, all P positions copied: slice and shuffle.
 public struct ChannelGatherKernel: Sendable, Equatable {
     public var inputChannels: Int
@@ -187,6 +204,7 @@ public enum Kernel: Sendable, Equatable {
     case concat(ConcatKernel)
     case multiply(MultiplyKernel)
     case gatherChannels(ChannelGatherKernel)
+    case layerNorm(LayerNormKernel)
     /// Copies the input (only when the network's output would otherwise be its input).
     case copy(elements: Int)
     /// Dropout and flatten before `removeIdentities` makes them views; never emitted.
@@ -206,6 +224,7 @@ public enum Kernel: Sendable, Equatable {
         case .concat: "concat"
         case .multiply: "mul"
         case .gatherChannels: "gather"
+        case .layerNorm: "layernorm"
         case .copy: "copy"
         case .identity: "identity"
         }
@@ -250,6 +269,7 @@ public enum Kernel: Sendable, Equatable {
         case .convolution(let k): [k.weight] + (k.bias.map { [$0] } ?? [])
         case .fullyConnected(let k): [k.weight] + (k.bias.map { [$0] } ?? [])
         case .batchNorm(let k): [k.scale, k.shift]
+        case .layerNorm(let k): [k.weight, k.bias]
         default: []
         }
     }
@@ -269,6 +289,10 @@ public enum Kernel: Sendable, Equatable {
             k.scale = refs[0]
             k.shift = refs[1]
             return .batchNorm(k)
+        case .layerNorm(var k):
+            k.weight = refs[0]
+            k.bias = refs[1]
+            return .layerNorm(k)
         default:
             return self
         }

@@ -141,6 +141,19 @@ private func kernel(for layer: CheckedLayer) -> Kernel {
     case .multiply:
         return .multiply(MultiplyKernel(channels: output.depth, spatial: output.width * output.height,
                                         inputSpatial: layer.inputShapes.map { $0.width * $0.height }, activation: layer.activation))
+    case .pointwise(_, let hasBias):
+        // torch's Linear weight [N, C] is, byte for byte, a 1x1 convolution's [N, C, 1, 1].
+        return .convolution(ConvolutionKernel(
+            input: input, output: output, window: .unit, groups: 1,
+            weight: ref("weight")!, bias: hasBias ? ref("bias") : nil, activation: layer.activation))
+    case .layerScale:
+        // γ [C, 1, 1] is a depthwise 1x1 convolution's weight [C, 1, 1, 1], with no bias.
+        return .convolution(ConvolutionKernel(
+            input: input, output: output, window: .unit, groups: input.depth,
+            weight: ref("layer_scale")!, bias: nil, activation: layer.activation))
+    case .layerNorm(let epsilon):
+        return .layerNorm(LayerNormKernel(channels: input.depth, spatial: input.width * input.height, epsilon: epsilon,
+                                          weight: ref("weight")!, bias: ref("bias")!))
     case .slice(let start, let end):
         return .gatherChannels(ChannelGatherKernel(inputChannels: input.depth, spatial: input.width * input.height,
                                                    sources: Array(start..<end)))

@@ -24,6 +24,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case multiply
     case concat
     case gatherChannels
+    case layerNorm
     case copy
 
     /// The order the kernels are printed in.
@@ -44,6 +45,7 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
         case .add: [.add]
         case .multiply: [.multiply]
         case .gatherChannels: [.gatherChannels]
+        case .layerNorm: [.layerNorm]
         case .concat: [.concat]
         case .copy: [.copy]
         case .identity: []

@@ -291,6 +291,9 @@ struct SwiftEmitter {
             let name = define("static let \(P) = Concatenation(channels: [\(k.inputChannels.map(String.init).joined(separator: ", "))], "
                               + "spatial: \(k.spatial), activation: \(swiftActivation(k.activation)))", "concatenation")
             return "Kernels.concat(\(out), [\(inputs)], batch: batch, Layers.\(name))"
+        case .layerNorm(let k):
+            let name = define("static let \(P) = LayerNormShape(channels: \(k.channels), spatial: \(k.spatial), epsilon: \(k.epsilon))", "layerNorm")
+            return "Kernels.layerNorm(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .gatherChannels(let k):
             let name = define("static let \(P) = ChannelGather(inputChannels: \(k.inputChannels), spatial: \(k.spatial), "
                               + "sources: [\(k.sources.map(String.init).joined(separator: ", "))])", "gather")

@@ -101,6 +101,13 @@ extension ReferenceKernel {
                 let activation: Activation
             }
             """
+        case .layerNorm: """
+            /// [C, P] per image, normalised over C at each position.
+            struct LayerNormShape {
+                let channels: Int, spatial: Int
+                let epsilon: Double
+            }
+            """
         case .gatherChannels: """
             /// Output channel c copies input channel `sources[c]`: slice and shuffle.
             struct ChannelGather {
@@ -399,6 +406,26 @@ extension ReferenceKernel {
                         y += count
                     }
                     activate(output + n * total, channels: total / s.spatial, spatial: s.spatial, s.activation)
+                }
+            }
+            """
+        case .layerNorm: """
+            /// y[c, p] = (x[c, p] − mean_p)/sqrt(var_p + eps)·weight[c] + bias[c], the statistics over c in Double.
+            static func layerNorm(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, batch: Int, _ s: LayerNormShape) {
+                let count = s.channels * s.spatial
+                for n in 0..<batch {
+                    let x = input + n * count, y = output + n * count
+                    for p in 0..<s.spatial {
+                        var mean = 0.0, variance = 0.0
+                        for c in 0..<s.channels { mean += Double(x[c * s.spatial + p]) }
+                        mean /= Double(s.channels)
+                        for c in 0..<s.channels { let d = Double(x[c * s.spatial + p]) - mean; variance += d * d }
+                        let inverse = 1 / (variance / Double(s.channels) + s.epsilon).squareRoot()
+                        for c in 0..<s.channels {
+                            y[c * s.spatial + p] = Float((Double(x[c * s.spatial + p]) - mean) * inverse * Double(weight[c]) + Double(bias[c]))
+                        }
+                    }
                 }
             }
             """

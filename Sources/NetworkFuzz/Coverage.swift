@@ -19,6 +19,7 @@ public enum Coverage {
             "input:1x1", "input:rectangular", "input:vector", "input:32+", "batch:1", "batch:2-8", "batch:9",
             "leakyrelu:alpha", "elu:alpha", "name:dash", "mul:broadcast", "mul:3",
             "slice", "slice:partial", "shuffle", "shuffle:groups1",
+            "layernorm", "layernorm:vector", "layerscale", "pointwise", "pointwise:nobias", "pointwise:activation",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -65,6 +66,11 @@ public enum Coverage {
             case .multiply(let s): f.insert("mul:broadcast"); if s.count > 2 { f.insert("mul:3") }
             case .slice(let from, let to): f.insert("slice"); if from > 0 && to - from < 8 { f.insert("slice:partial") }
             case .shuffle(let groups): f.insert(groups == 1 ? "shuffle:groups1" : "shuffle")
+            case .layerNorm: f.insert("layernorm")
+            case .layerScale: f.insert("layerscale")
+            case .pointwise(_, let bias):
+                f.insert(bias ? "pointwise" : "pointwise:nobias")
+                if layer.activation != nil { f.insert("pointwise:activation") }
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }
             case .batchNorm(let eps): f.insert("batchnorm"); if eps != nil { f.insert("batchnorm:eps") }
             case .dropout: f.insert("dropout")
@@ -78,6 +84,8 @@ public enum Coverage {
         for layer in net.layers {
             let input = layer.inputShapes.first
             switch layer.operation {
+            case .layerNorm where input?.isVector == true:
+                f.insert("layernorm:vector")
             case .convolution(let c):
                 let name = c.isDepthwise ? "depthwise" : "conv"
                 f.insert(name)

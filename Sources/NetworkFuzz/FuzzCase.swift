@@ -59,8 +59,10 @@ public struct FuzzCase: Hashable, Sendable {
         var weights = WeightInit.weights(for: net, seed: dataSeed).tensors
         var random = RandomSource(seed: dataSeed ^ 0x5EED)
         let batchNorms = Set(net.layers.compactMap { layer -> String? in
-            if case .batchNorm = layer.operation { return layer.name }
-            return nil
+            switch layer.operation {
+            case .batchNorm, .layerNorm: return layer.name  // γ drawn positive, β signed, as batchnorm's
+            default: return nil
+            }
         })
         for key in weights.keys.sorted() {
             let layer = String(key[..<(key.lastIndex(of: ".") ?? key.endIndex)])
@@ -69,6 +71,8 @@ public struct FuzzCase: Hashable, Sendable {
                 weights[key]!.storage = weights[key]!.storage.map { _ in
                     positive ? Float(0.5 + random.unit()) : random.signedFloat() * 0.3
                 }
+            } else if key.hasSuffix(".layer_scale") {
+                weights[key]!.storage = weights[key]!.storage.map { _ in random.signedFloat() }
             } else if key.hasSuffix(".bias") {
                 weights[key]!.storage = weights[key]!.storage.map { _ in random.signedFloat() * 0.2 }
             }

@@ -121,11 +121,12 @@ public struct NetworkGenerator: Sendable {
         let shape = source.shape
         let kind: String = shape.isVector
             ? random.weighted([("fc", 30), ("dropout", 4), ("batchnorm", 8), ("activation", 16), ("add", 10),
-                               ("concat", 8), ("flatten", 2), ("slice", 3), ("shuffle", 2)])
+                               ("concat", 8), ("flatten", 2), ("slice", 3), ("shuffle", 2),
+                               ("layernorm", 3)])
             : random.weighted([("conv", 30), ("depthwise", 8), ("pool", 11), ("globalpool", 3), ("fc", 4),
                                ("flatten", 2), ("dropout", 3), ("batchnorm", 6), ("lrn", 3), ("activation", 8),
                                ("add", 11), ("concat", 9), ("motif", 12),
-                               ("slice", 4), ("shuffle", 3)])
+                               ("slice", 4), ("shuffle", 3), ("layernorm", 4), ("layerscale", 3), ("pointwise", 5)])
         switch kind {
         case "add", "concat":
             merge(kind == "add", source: source, available: available, &spec, &random)
@@ -201,7 +202,8 @@ public struct NetworkGenerator: Sendable {
             return name
         }
         guard !s.isVector else { return }
-        switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2), (4, s.depth % 2 == 0 ? 2 : 0)]) {
+        switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2), (4, s.depth % 2 == 0 ? 2 : 0),
+                                (5, s.depth <= 32 ? 2 : 0)]) {
         case 0:
             // Mostly on the network input, where the first layer is planar and may be paired.
             if spec.nanCells.isEmpty, spec.depth <= 16, !spec.vectorInput, random.chance(0.6) {
@@ -235,6 +237,26 @@ public struct NetworkGenerator: Sendable {
             let branch = add(conv(half, 1, pad: nil, bias: false), from: right, activation: .relu)
             let joined = add(.concat(random.chance(0.5) ? [left, branch] : [branch, left]), from: nil)
             _ = add(.shuffle(groups: random.chance(0.8) ? 2 : random.pick((1...s.depth).filter { s.depth % $0 == 0 })), from: joined)
+        case 5:
+            // convnext's CNBlock: depthwise 7x7, layernorm, Linear 4C, gelu, Linear C, layer scale, residual.
+            while s.width * s.height > 256 {
+                source = add(.pool(max: false, window: WindowSpec(kernel: Size2(2, 2)), ceil: true), from: source)
+                s = .volume(width: (s.width + 1) / 2, height: (s.height + 1) / 2, depth: s.depth)
+            }
+            let k = random.pick([3, 7])
+            let dw = add(.depthwise(window: WindowSpec(kernel: Size2(k, k), pad: .same), multiplier: nil, bias: true), from: source)
+            _ = add(.layerNorm(epsilon: 1e-6), from: dw)
+            let gelu = random.pick([ActivationSyntax.gelu(tanh: false), .gelu(tanh: true), .relu])
+            if random.chance(0.4) {
+                // torch's GELU is a module of its own: a layer here, left to the fusion pass.
+                _ = add(.pointwise(4 * s.depth, bias: true), from: nil)
+                _ = add(.activation(gelu), from: nil)
+            } else {
+                _ = add(.pointwise(4 * s.depth, bias: true), from: nil, activation: gelu)
+            }
+            _ = add(.pointwise(s.depth, bias: random.chance(0.8)), from: nil)
+            let scaled = add(.layerScale, from: nil)
+            _ = add(.add([scaled, source]), from: nil)
         default:
             // Pooled down to at most 24x24 first, so two wide layers fit the MAC budget.
             while s.width * s.height > 576 {
@@ -325,6 +347,9 @@ public struct NetworkGenerator: Sendable {
         case "slice":
             let from = random.chance(0.3) ? 0 : random.int(0...(s.depth - 1))
             return .slice(from: from, to: random.chance(0.3) ? s.depth : random.int((from + 1)...s.depth))
+        case "layernorm": return .layerNorm(epsilon: random.chance(0.4) ? random.pick([1e-6, 0.01]) : nil)
+        case "layerscale": return .layerScale
+        case "pointwise": return .pointwise(random.chance(0.5) ? random.pick(Self.straddlingDepths) : random.int(1...40), bias: random.chance(0.8))
         case "shuffle":
             return .shuffle(groups: random.pick((1...s.depth).filter { s.depth % $0 == 0 }))
         default: return .activation(activation(&random))

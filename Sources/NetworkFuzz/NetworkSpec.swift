@@ -130,6 +130,9 @@ public enum OpSpec: Hashable, Sendable {
     /// Channels from..<to.
     case slice(from: Int, to: Int)
     case shuffle(groups: Int)
+    case layerNorm(epsilon: Double?)
+    case layerScale
+    case pointwise(Int, bias: Bool)
 
     var words: [String] {
         switch self {
@@ -157,6 +160,9 @@ public enum OpSpec: Hashable, Sendable {
         case .multiply(let sources): return ["mul"] + sources
         case .slice(let from, let to): return ["slice", "\(from)", "\(to)"]
         case .shuffle(let groups): return ["shuffle", "\(groups)"]
+        case .layerNorm(let eps): return ["layernorm"] + (eps.map { ["eps \(formatNumber($0))"] } ?? [])
+        case .layerScale: return ["layerscale"]
+        case .pointwise(let n, let bias): return ["pointwise", "\(n)"] + (bias ? [] : ["nobias"])
         }
     }
 
@@ -179,7 +185,7 @@ public enum OpSpec: Hashable, Sendable {
     /// Ops that take a trailing activation.
     var takesActivation: Bool {
         switch self {
-        case .conv, .depthwise, .fc, .add, .concat, .multiply: true
+        case .conv, .depthwise, .fc, .pointwise, .add, .concat, .multiply: true
         default: false
         }
     }

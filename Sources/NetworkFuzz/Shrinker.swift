@@ -131,6 +131,10 @@ public struct Shrinker {
             for i in o.indices { var p = o; p.remove(at: i); out.append(.multiply(p)) }
         case .slice(let from, let to) where from > 0: out.append(.slice(from: 0, to: to - from))
         case .shuffle(let groups) where groups > 1: out.append(.shuffle(groups: 1))
+        case .layerNorm(let eps?): _ = eps; out.append(.layerNorm(epsilon: nil))
+        case .pointwise(let n, let bias):
+            for n2 in [1, n / 2, n - 1] where n2 >= 1 && n2 < n { out.append(.pointwise(n2, bias: bias)) }
+            if !bias { out.append(.pointwise(n, bias: true)) }
         default: break
         }
         return out

@@ -98,6 +98,19 @@ struct LayerReader {
             readOptions { _, _ in false }
             guard let outputs else { return nil }
             return .fullyConnected(outputs: outputs)
+        case "layerscale":
+            readOptions { _, _ in false }
+            return .layerScale
+        case "pointwise":
+            let outputs = positionalInteger("the number of outputs N")
+            var bias = true
+            readOptions { _, word in
+                guard word.text == "nobias" else { return false }
+                bias = false
+                return true
+            }
+            guard let outputs else { return nil }
+            return .pointwise(outputs: outputs, bias: bias)
         case "flatten":
             readOptions { _, _ in false }
             return .flatten
@@ -110,7 +123,7 @@ struct LayerReader {
                 return nil
             }
             return .dropout(probability: probability)
-        case "batchnorm":
+        case "batchnorm", "layernorm":
             var epsilon: Located<Double>?
             readOptions { reader, word in
                 guard word.text == "eps" else { return false }
@@ -120,7 +133,7 @@ struct LayerReader {
                 }
                 return true
             }
-            return .batchNorm(epsilon: epsilon)
+            return op == "layernorm" ? .layerNorm(epsilon: epsilon) : .batchNorm(epsilon: epsilon)
         case "lrn":
             var size: Located<Int>?
             var alpha, beta, k: Located<Double>?

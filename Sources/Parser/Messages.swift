@@ -129,7 +129,7 @@ public enum Message: Sendable {
         case .missingLayerAfterName(let n):
             "'\(n):' names no layer"
         case .activationNotAllowed(let a, let op):
-            "a trailing '\(a)' is allowed on conv, depthwise, fc, add, concat and mul, not on \(op)"
+            "a trailing '\(a)' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on \(op)"
         case .fromNotAllowed(let op):
             "'from' does not apply to \(op), which names its inputs"
         case .needsTwoSources(let op):

@@ -40,9 +40,9 @@ public enum Grammar {
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
                                            "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul",
-                                           "slice", "shuffle"] + activationKeywords
+                                           "slice", "shuffle", "layernorm", "layerscale", "pointwise"] + activationKeywords
     /// Operations that take a trailing activation word.
-    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "add", "concat", "mul"]
+    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
 
     public static func form(of op: String) -> String {
         switch op {
@@ -58,6 +58,8 @@ public enum Grammar {
         case "gelu": "gelu [tanh] [from NAME]"
         case "slice": "slice FROM TO [from NAME]   (channels FROM..<TO)"
         case "shuffle": "shuffle G [from NAME]"
+        case "layernorm": "layernorm [eps E] [from NAME]"
+        case "pointwise": "pointwise N [nobias] [from NAME] [ACTIVATION]"
         case "add", "concat", "mul": "\(op) NAME NAME… [ACTIVATION]"
         default: "\(op) [from NAME]"
         }
@@ -83,7 +85,8 @@ public enum Grammar {
         case "conv": options = ["stride", "pad", "dilation", "groups", "nobias"]
         case "depthwise": options = ["stride", "pad", "dilation", "multiplier", "nobias"]
         case "maxpool", "avgpool": options = ["stride", "pad", "round"]
-        case "batchnorm": options = ["eps"]
+        case "batchnorm", "layernorm": options = ["eps"]
+        case "pointwise": options = ["nobias"]
         case "lrn": options = ["size", "alpha", "beta", "k"]
         default: options = []
         }

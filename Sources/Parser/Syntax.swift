@@ -118,6 +118,12 @@ public enum OperationSyntax: Sendable {
     case slice(from: Located<Int>, to: Located<Int>)
     /// torch's channel_shuffle: view(N, G, C/G, H, W).transpose(1, 2).reshape(N, C, H, W).
     case shuffle(groups: Located<Int>)
+    /// LayerNorm over the channels at each position (convnext's LayerNorm2d and permuted LayerNorm).
+    case layerNorm(epsilon: Located<Double>?)
+    /// A learned per-channel multiplier, torchvision's CNBlock `layer_scale`.
+    case layerScale
+    /// torch's Linear applied at every position: weight [N, D1], bias [N].
+    case pointwise(outputs: Located<Int>, bias: Bool)
 }
 
 /// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.

@@ -29,14 +29,17 @@ public enum WeightInit {
         var tensors: [String: Tensor] = [:]
         for layer in network.layers {
             let isBatchNorm: Bool
-            if case .batchNorm = layer.operation { isBatchNorm = true } else { isBatchNorm = false }
+            switch layer.operation {
+            case .batchNorm, .layerNorm: isBatchNorm = true  // γ 1 and β 0, as torch initialises both
+            default: isBatchNorm = false
+            }
             for parameter in layer.parameters {
                 let key = layer.key(parameter)
                 let shape = parameter.shape
                 if isBatchNorm {
                     let one = parameter.name == "weight" || parameter.name == "running_var"
                     tensors[key] = Tensor(shape: shape, repeating: one ? 1 : 0)
-                } else if parameter.name == "weight" {
+                } else if parameter.name == "weight" || parameter.name == "layer_scale" {
                     let fanIn = max(shape.dropFirst().reduce(1, *), 1)
                     var generator = NormalGenerator(seed: streamSeed(seed, key))
                     let std = (2.0 / Double(fanIn)).squareRoot()

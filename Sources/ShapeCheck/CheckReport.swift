@@ -151,6 +151,16 @@ public enum CheckReport {
         case .shuffle(let groups):
             words.add("shuffle")
             words.add(groups)
+        case .layerNorm(let eps):
+            words.add("layernorm")
+            words.add("eps")
+            words.add(formatNumber(eps))
+        case .layerScale:
+            words.add("layerscale")
+        case .pointwise(let outputs, let hasBias):
+            words.add("pointwise")
+            words.add(outputs)
+            if !hasBias { words.add("nobias") }
         case .add, .concat, .multiply:
             words.add(layer.keyword)
             for input in layer.inputs { words.add(name(of: input, in: network)) }
@@ -255,6 +265,15 @@ public enum CheckReport {
             text = "unchanged \(layer.output) (identity at inference)"
         case .slice(let start, let end):
             text = "channels \(start)..<\(end) of \(input.depth)  →  \(layer.output)"
+        case .layerNorm(let eps):
+            text = "over the \(input.depth) channels at each of \(positions(input)): y = (x − mean)/sqrt(var + \(formatNumber(eps)))·γ + β  →  \(layer.output)"
+            text += ";  params 2·\(input.depth) = \(grouped(layer.trainableParameters)) (γ, β)"
+        case .layerScale:
+            text = "y[c] = γ[c]·x[c] at each of \(positions(input))  →  \(layer.output);  params \(grouped(layer.trainableParameters)) (γ, [\(input.depth), 1, 1])"
+        case .pointwise(let outputs, let hasBias):
+            text = "\(input.depth) → \(outputs) at each of \(positions(input))  →  \(layer.output)"
+            text += ";  params \(hasBias ? "(\(input.depth) + 1)" : "\(input.depth)")·\(outputs) = \(grouped(layer.trainableParameters))"
+            text += ";  MACs \(input.width)·\(input.height)·\(outputs)·\(input.depth) = \(grouped(layer.multiplyAccumulates))"
         case .shuffle(let groups):
             let perGroup = input.depth / groups
             text = "\(groups) groups of \(perGroup) channels interleaved: out[c·\(groups) + g] = in[g·\(perGroup) + c]  →  \(layer.output)"
@@ -263,6 +282,11 @@ public enum CheckReport {
         }
         if let activation = layer.activation { text += ";  then \(activation)" }
         return text
+    }
+
+    /// `8x6 positions`, or `1 position` for a vector.
+    private static func positions(_ shape: TensorShape) -> String {
+        shape.isVector ? "1 position" : "\(shape.width)x\(shape.height) positions"
     }
 
     /// `(32 − 5 + 2·2)/1 + 1 = 32`, once when width and height agree, else for each.

@@ -151,6 +151,12 @@ public enum Operation: Hashable, Sendable {
     case slice(from: Int, to: Int)
     /// Channel c·G + g of the output is channel g·(C/G) + c of the input.
     case shuffle(groups: Int)
+    /// Over the D channels at each position: (x − mean)/sqrt(var + eps)·γ + β, var biased.
+    case layerNorm(epsilon: Double)
+    /// y[c] = γ[c]·x[c]; γ is `NAME.layer_scale`, [D, 1, 1] as torchvision stores it.
+    case layerScale
+    /// y[o] = b[o] + Σ_c W[o, c]·x[c] at each position; W [N, D] as torch's Linear.
+    case pointwise(outputs: Int, hasBias: Bool)
 }
 
 /// A tensor a layer needs from the weight file, keyed `LAYER.NAME`, in PyTorch's layout.

@@ -114,6 +114,22 @@ struct LayerChecker {
             var shape = input
             shape.depth = end.value - start.value
             layer.output = shape
+        case .layerNorm(let epsilon):
+            layer.operation = .layerNorm(epsilon: epsilon?.value ?? 1e-5)
+            layer.parameters = [ParameterTensor(name: "weight", shape: [input.depth], isTrainable: true),
+                                ParameterTensor(name: "bias", shape: [input.depth], isTrainable: true)]
+        case .layerScale:
+            guard requireVolume() else { return nil }
+            layer.operation = .layerScale
+            layer.parameters = [ParameterTensor(name: "layer_scale", shape: [input.depth, 1, 1], isTrainable: true)]
+        case .pointwise(let outputs, let bias):
+            guard requireVolume(), positive(outputs, "the number of outputs"),
+                  let macs = [input.width, input.height, input.depth, outputs.value].checkedProduct() else { return nil }
+            layer.operation = .pointwise(outputs: outputs.value, hasBias: bias)
+            layer.output = .volume(width: input.width, height: input.height, depth: outputs.value)
+            layer.parameters = [ParameterTensor(name: "weight", shape: [outputs.value, input.depth], isTrainable: true)]
+                + (bias ? [ParameterTensor(name: "bias", shape: [outputs.value], isTrainable: true)] : [])
+            layer.multiplyAccumulates = macs
         case .shuffle(let groups):
             guard positive(groups, "the number of groups"), divides(groups.value, input.depth, "the input depth D1", groups.range) else { return nil }
             layer.operation = .shuffle(groups: groups.value)

@@ -75,6 +75,7 @@ import Testing
         .batchNorm: ["k_batchnorm", "k_batchnorm_shape"],
         .localResponseNorm: ["k_lrn", "k_lrn_shape"],
         .gatherChannels: ["k_gather_channels", "k_gather_shape"],
+        .layerNorm: ["k_layernorm", "k_layernorm_shape"],
         .activation: ["k_activation", "k_activation_shape"],
         .add: ["k_add", "k_add_shape"],
         .multiply: ["k_mul", "k_mul_shape"],

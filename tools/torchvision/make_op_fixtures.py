@@ -73,8 +73,68 @@ s2: shuffle 2
 """
 
 
+class ConvNeXt(nn.Module):
+    """torchvision's ConvNeXt layout (stem, CNBlock, downsample, CNBlock, classifier) at width 8."""
+
+    def __init__(self):
+        super().__init__()
+        norm = lambda c: convnext.LayerNorm2d(c, eps=1e-6)  # noqa: E731, as ConvNeXt builds it
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, kernel_size=4, stride=4), norm(8))
+        self.b1 = convnext.CNBlock(8, layer_scale=1e-6, stochastic_depth_prob=0.0)
+        self.down = nn.Sequential(norm(8), nn.Conv2d(8, 16, kernel_size=2, stride=2))
+        self.b2 = convnext.CNBlock(16, layer_scale=1e-6, stochastic_depth_prob=0.0)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(norm(16), nn.Flatten(1), nn.Linear(16, 10))
+
+    def forward(self, x):
+        x = self.b2(self.down(self.b1(self.stem(x))))
+        return self.classifier(self.avgpool(x))
+
+
+CONVNEXT = """\
+# convnext: torchvision {version}, ConvNeXt's stem (conv 4x4 stride 4, LayerNorm2d), CNBlock(8),
+# downsample (LayerNorm2d, conv 2x2 stride 2), CNBlock(16) and classifier, eps 1e-6 as ConvNeXt
+# builds them; written by tools/torchvision/make_op_fixtures.py.
+network convnext
+input 32x32x3
+
+stem.0: conv 8 4x4 stride 4                   # 8x8x8
+stem.1: layernorm eps 1e-6                    # LayerNorm2d
+b1.block.0: depthwise 7x7 pad 3
+b1.block.2: layernorm eps 1e-6                # nn.LayerNorm after Permute([0, 2, 3, 1])
+b1.block.3: pointwise 32 gelu                 # nn.Linear(8, 32), GELU
+b1.block.5: pointwise 8
+b1: layerscale                                # b1.layer_scale [8, 1, 1]
+b1.add: add b1 stem.1
+down.0: layernorm eps 1e-6
+down.1: conv 16 2x2 stride 2                  # 4x4x16
+b2.block.0: depthwise 7x7 pad 3
+b2.block.2: layernorm eps 1e-6
+b2.block.3: pointwise 64 gelu
+b2.block.5: pointwise 16
+b2: layerscale
+b2.add: add b2 down.1
+avgpool: globalavgpool
+classifier.0: layernorm eps 1e-6              # on 1x1x16
+classifier.2: fc 10
+"""
+
+
+def randomize_norms(model, seed):
+    """LayerNorm's γ, β and layer_scale drawn too (torch starts them at 1, 0 and 1e-6)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.rand(m.bias.shape, generator=g) * 0.4 - 0.2)
+            if isinstance(m, convnext.CNBlock):
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=g) * 2 - 1)
+
+
 def cases():
     yield "shufflenet", 16, Shuffle(), SHUFFLE
+    yield "convnext", 32, ConvNeXt(), CONVNEXT
 
 
 def main():
@@ -82,6 +142,7 @@ def main():
     for name, side, model, text in cases():
         torch.manual_seed(0)
         tvio.randomize(model, seed=1, side=side, calibration=32)
+        randomize_norms(model, seed=3)
         x = tvio.random_input(2, side, seed=2)
         with torch.no_grad():
             y = model(x)

@@ -477,6 +477,39 @@ static void k_gather_channels(float *restrict out, const float *restrict in, int
     }
 }
 
+/* cnnc-embed: layerNorm */
+typedef struct {
+    int channels, spatial;
+    double eps;
+} k_layernorm_shape;
+
+/* LayerNorm over the channels at each position p (convnext's), mean and biased variance in
+ * double: y[c, p] = (x[c, p] - mean_p) / sqrt(var_p + eps) * weight[c] + bias[c].
+ * in, out [N, C, P]; weight, bias [C]. */
+static void k_layernorm(float *restrict out, const float *restrict in, const float *restrict weight,
+                        const float *restrict bias, int batch, const k_layernorm_shape *s)
+{
+    const size_t plane = (size_t)s->spatial, count = (size_t)s->channels * plane;
+    int n, c;
+    size_t p;
+    for (n = 0; n < batch; n++) {
+        const float *x = in + (size_t)n * count;
+        float *y = out + (size_t)n * count;
+        for (p = 0; p < plane; p++) {
+            double mean = 0, var = 0, inv;
+            for (c = 0; c < s->channels; c++) mean += x[(size_t)c * plane + p];
+            mean /= s->channels;
+            for (c = 0; c < s->channels; c++) {
+                const double d = x[(size_t)c * plane + p] - mean;
+                var += d * d;
+            }
+            inv = 1.0 / sqrt(var / s->channels + s->eps);
+            for (c = 0; c < s->channels; c++)
+                y[(size_t)c * plane + p] = (float)((x[(size_t)c * plane + p] - mean) * inv * weight[c] + bias[c]);
+        }
+    }
+}
+
 /* cnnc-embed: copy */
 /* out = in, `count` floats per image. */
 static void k_copy(float *restrict out, const float *restrict in, int batch, size_t count)

@@ -1,6 +1,22 @@
 import ShapeCheck
 
 extension Reference {
+    /// torch's Linear at every position, summed in Double:
+    ///   out[n, o, y, x] = bias[o] + Σ_c weight[o, c] · input[n, c, y, x]     weight [O, C]
+    static func pointwise(_ out: inout ReferenceActivations, _ input: ReferenceActivations, weight: [Float], bias: [Float]?) {
+        let c = input.depth, o = out.depth, size = input.plane
+        precondition(weight.count == o * c && out.plane == size)
+        for n in 0..<input.batch {
+            for j in 0..<o {
+                for p in 0..<size {
+                    var sum = Double(bias?[j] ?? 0)
+                    for i in 0..<c { sum += Double(weight[j * c + i]) * Double(input.data[(n * c + i) * size + p]) }
+                    out.data[(n * o + j) * size + p] = Float(sum)
+                }
+            }
+        }
+    }
+
     /// The output positions o in 0..<count whose input coordinate o·stride + offset lies in
     /// 0..<limit; every other position reads a padded (zero) cell for this kernel tap.
     static func validOutputs(offset: Int, stride: Int, count: Int, limit: Int) -> Range<Int> {

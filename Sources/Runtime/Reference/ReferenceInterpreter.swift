@@ -169,6 +169,18 @@ public struct ReferenceInterpreter: NetworkExecutor {
             var result = empty()
             Reference.multiply(&result, inputs)
             return result
+        case .layerNorm(let epsilon):
+            var result = inputs.removeFirst()
+            Reference.layerNorm(&result, scale: parameter(layer, "weight")!, shift: parameter(layer, "bias")!, epsilon: epsilon)
+            return result
+        case .layerScale:
+            var result = inputs.removeFirst()
+            Reference.layerScale(&result, parameter(layer, "layer_scale")!)
+            return result
+        case .pointwise(_, let hasBias):
+            var result = empty()
+            Reference.pointwise(&result, inputs[0], weight: parameter(layer, "weight")!, bias: hasBias ? parameter(layer, "bias")! : nil)
+            return result
         case .slice(let start, _):
             var result = empty()
             Reference.copyChannels(&result, inputs[0]) { start + $0 }
