@@ -11,7 +11,9 @@ struct TorchvisionModelTests {
     static let names = ["alexnet", "densenet121", "densenet161", "densenet169", "densenet201", "googlenet",
                         "inception_v3", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "resnet101",
                         "resnet152", "resnet18", "resnet34", "resnet50", "resnext101_32x8d", "resnext101_64x4d",
-                        "resnext50_32x4d", "squeezenet1_0", "squeezenet1_1", "vgg11", "vgg11_bn", "vgg13",
+                        "resnext50_32x4d", "squeezenet1_0", "squeezenet1_1",
+                        "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+                        "convnext_tiny", "convnext_small", "convnext_base", "convnext_large", "vgg11", "vgg11_bn", "vgg13",
                         "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "wide_resnet101_2", "wide_resnet50_2"]
 
     @Test func everyFileIsListed() throws {

@@ -23,6 +23,7 @@ import torchvision
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.nn import functional as F
+from torchvision.models import shufflenetv2
 
 # The families this tool is run on; the rest of torchvision's classification models need ops
 # the language lacks (make_models.py says which when asked for one).
@@ -34,17 +35,19 @@ EXPRESSIBLE = (
     + ["squeezenet1_0", "squeezenet1_1", "googlenet", "inception_v3"]
     + [f"densenet{n}" for n in (121, 161, 169, 201)]
     + ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
+    + [f"shufflenet_v2_x{w}" for w in ("0_5", "1_0", "1_5", "2_0")]
+    + [f"convnext_{s}" for s in ("tiny", "small", "base", "large")]
 )
 
 # Modules and functions that need ops the language does not have yet (issue #17).
 MISSING = {
     nn.ReLU6: "relu6", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid", nn.SiLU: "SiLU",
-    nn.GELU: "GELU", nn.LayerNorm: "LayerNorm", F.relu6: "relu6", F.hardswish: "hardswish",
-    F.hardsigmoid: "hardsigmoid", F.silu: "SiLU", F.gelu: "GELU", F.layer_norm: "LayerNorm",
+    F.relu6: "relu6", F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid", F.silu: "SiLU",
     operator.mul: "a channel-wise multiply", torch.mul: "a channel-wise multiply",
-    torch.transpose: "channel shuffle (reshape/transpose)", torch.chunk: "channel split",
-    torch.permute: "a permutation of axes",
+    torch.transpose: "a transpose other than channel_shuffle's",
 }
+# Activations a trailing word may carry, and the layers that take one.
+ACTIVATABLE = ("conv", "depthwise", "fc", "pointwise", "add", "concat")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 
 
@@ -104,6 +107,9 @@ class Writer:
         self.used = set()
         self.missing = {}        # op -> first place needing it
         self.concats = []        # (operand names, .cnn name), to chain densenet's growing concats
+        self.channels_last = set()  # fx nodes holding a value permuted to [N, H, W, C] (convnext)
+        self.chunks = {}         # fx node of x.chunk(n, dim=1) -> (its input node, channels per piece)
+        self.attrs = {}          # fx get_attr node -> the parameter's path (layer_scale, LayerNorm2d's)
 
     def need(self, op, where):
         self.missing.setdefault(op, where)
@@ -122,7 +128,16 @@ class Writer:
     def ref(self, arg):
         if arg not in self.alias and self.missing:
             return "?"  # read from a step already refused: keep going, to list everything missing
+        if arg in self.attrs:
+            raise Refused(f"a parameter read directly ({self.attrs[arg]}) by an op other than layer scale or LayerNorm2d")
         return self.alias[arg]
+
+    def channels_last_of(self, node, x):
+        """A per-position op on a value permuted to channels-last keeps it so."""
+        if x in self.channels_last:
+            self.channels_last.add(node)
+            return True
+        return False
 
     def emit(self, node, name, text, inputs):
         """One layer reading `inputs` (fx nodes); `from` only when it is not the line above."""
@@ -133,17 +148,19 @@ class Writer:
         if len(src) == 1 and src[0] != previous:
             text += f" from {src[0]}"
         shape = self.shape(node)
+        if len(shape) == 4 and node in self.channels_last:
+            shape = (shape[0], shape[3], shape[1], shape[2])  # [N, H, W, C] -> [N, C, H, W]
         comment = "x".join(map(str, (shape[3], shape[2], shape[1]))) if len(shape) == 4 else str(shape[1])
         self.lines.append([name, text, comment])
         self.alias[node] = name
 
-    def fuse_relu(self, node, source):
-        """A relu right after a layer that takes a trailing activation, and its only reader."""
+    def fuse_relu(self, node, source, word="relu"):
+        """An activation right after a layer that takes a trailing one, and its only reader."""
         if not self.lines or self.lines[-1][0] != self.alias.get(source) or len(source.users) != 1:
             return False
-        if self.lines[-1][1].split()[0] not in ("conv", "depthwise", "fc", "add", "concat"):
+        if self.lines[-1][1].split()[0] not in ACTIVATABLE:
             return False
-        self.lines[-1][1] += " relu"
+        self.lines[-1][1] += " " + word
         self.alias[node] = self.lines[-1][0]
         return True
 
@@ -163,8 +180,8 @@ class Writer:
                 self.module(node, self.modules[node.target])
             elif node.op in ("call_function", "call_method"):
                 self.function(node)
-            else:
-                self.need("a parameter read directly (get_attr: layer scale, LayerNorm2d)", node.target)
+            elif node.op == "get_attr":
+                self.attrs[node] = node.target
         if self.missing:
             raise Refused("needs " + "; ".join(f"{op} (first at {where})" for op, where in self.missing.items()))
 
@@ -195,6 +212,19 @@ class Writer:
             return self.adaptive(node, self.unique(name), x, m.output_size)
         if isinstance(m, nn.Dropout):
             return self.emit(node, self.unique(name), f"dropout {fmt(m.p)}", [x])
+        if isinstance(m, nn.LayerNorm):
+            if not self.channels_last_of(node, x) or tuple(m.normalized_shape) != (self.shape(x)[-1],) or not m.elementwise_affine:
+                return self.need("a LayerNorm other than over the channels with weights", name)
+            return self.emit(node, self.unique(name), f"layernorm eps {fmt(m.eps)}", [x])
+        if isinstance(m, nn.GELU):
+            word = "gelu tanh" if m.approximate == "tanh" else "gelu"
+            self.channels_last_of(node, x)
+            if not self.fuse_relu(node, x, word):
+                self.emit(node, self.unique(name), word, [x])
+            return
+        if isinstance(m, nn.Linear) and self.channels_last_of(node, x):
+            # torch's Linear on the channels-last view: the same Linear at every position.
+            return self.emit(node, self.unique(name), f"pointwise {m.out_features}" + ("" if m.bias is not None else " nobias"), [x])
         if isinstance(m, nn.Linear):
             if m.bias is None:
                 return self.need("an fc without bias", name)
@@ -259,6 +289,8 @@ class Writer:
     def function(self, node):
         t = node.target
         args = node.args
+        if self.convnext_or_shufflenet(node, t, args):
+            return
         if t in MISSING:
             return self.need(MISSING[t], node.meta.get("scope") or node.name)
         if t in (F.relu, torch.relu) or t == "relu":
@@ -335,9 +367,67 @@ class Writer:
         self.need(f"torch function {what}", node.meta.get("scope") or node.name)
 
 
+def _convnext_or_shufflenet(self, node, t, args):
+    """The steps of convnext (permutes, LayerNorm2d's F.layer_norm, layer_scale · x) and of
+    shufflenet_v2 (chunk, channel_shuffle); True when `node` was one of them."""
+    scope = node.meta.get("scope", "")
+    if t is torch.permute or t == "permute":
+        dims = list(args[1]) if len(args) == 2 and not isinstance(args[1], int) else list(args[1:])
+        x = args[0]
+        if dims == [0, 2, 3, 1] and x not in self.channels_last:
+            self.channels_last.add(node)
+        elif dims == [0, 3, 1, 2] and x in self.channels_last:
+            pass
+        else:
+            self.need(f"a permutation of axes {dims}", scope or node.name)
+            return True
+        self.alias[node] = self.ref(x)
+        return True
+    if t is F.layer_norm:
+        x, shape = args[0], args[1]
+        weight, bias = (list(args[2:4]) + [node.kwargs.get("weight"), node.kwargs.get("bias")])[:2]
+        eps = args[4] if len(args) > 4 else node.kwargs.get("eps", 1e-5)
+        if not self.channels_last_of(node, x) or tuple(shape) != (self.shape(x)[-1],) or \
+                self.attrs.get(weight) != f"{scope}.weight" or self.attrs.get(bias) != f"{scope}.bias":
+            self.need("a layer_norm other than LayerNorm2d's", scope or node.name)
+            return True
+        self.emit(node, self.unique(scope), f"layernorm eps {fmt(eps)}", [x])
+        return True
+    if t in (operator.mul, torch.mul) and any(self.attrs.get(a, "").endswith(".layer_scale") for a in args[:2]):
+        scale, x = (args[0], args[1]) if args[0] in self.attrs else (args[1], args[0])
+        if x in self.channels_last:
+            self.need("a layer scale on channels-last values", scope or node.name)
+            return True
+        self.emit(node, self.unique(self.attrs[scale][: -len(".layer_scale")]), "layerscale", [x])
+        return True
+    if t is torch.chunk or t == "chunk":
+        x, pieces = args[0], args[1]
+        dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
+        channels = self.shape(x)[1]
+        if dim != 1 or channels % pieces:
+            self.need("a chunk other than into equal parts along depth", scope or node.name)
+            return True
+        self.chunks[node] = (x, channels // pieces)
+        return True
+    if t is operator.getitem and args[0] in self.chunks:
+        x, width = self.chunks[args[0]]
+        i = args[1]
+        self.emit(node, self.function_name(node, "chunk"), f"slice {i * width} {(i + 1) * width}", [x])
+        return True
+    if t is shufflenetv2.channel_shuffle:
+        groups = args[1] if len(args) > 1 else node.kwargs["groups"]
+        self.emit(node, self.function_name(node, "channel_shuffle"), f"shuffle {groups}", [args[0]])
+        return True
+    return False
+
+
+Writer.convnext_or_shufflenet = _convnext_or_shufflenet
+
+
 def trace(model, side):
     model.eval()
-    tracer = ScopeTracer()
+    # channel_shuffle stays one call (the language's `shuffle`), not its view/transpose/view.
+    tracer = ScopeTracer(autowrap_functions=(shufflenetv2.channel_shuffle,))
     graph = tracer.trace(model)
     gm = torch.fx.GraphModule(tracer.root, graph)
     ShapeProp(gm).propagate(torch.zeros(1, 3, side, side))

@@ -61,6 +61,11 @@ def randomize(model, seed, side, calibration=4):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(uniform(m.bias.shape, -0.1, 0.1))
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(uniform(m.weight.shape, 0.5, 1.5))
+                m.bias.copy_(uniform(m.bias.shape, -0.2, 0.2))
+            elif hasattr(m, "layer_scale"):  # torchvision's CNBlock; 1e-6 would hide its branch
+                m.layer_scale.copy_(uniform(m.layer_scale.shape, 0.5, 1.5))
             elif isinstance(m, nn.BatchNorm2d):
                 m.weight.copy_(uniform(m.weight.shape, 0.5, 1.5))
                 m.bias.copy_(uniform(m.bias.shape, -0.2, 0.2))
