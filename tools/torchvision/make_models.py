@@ -37,18 +37,28 @@ EXPRESSIBLE = (
     + ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
     + [f"shufflenet_v2_x{w}" for w in ("0_5", "1_0", "1_5", "2_0")]
     + [f"convnext_{s}" for s in ("tiny", "small", "base", "large")]
+    + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]
+    + [f"efficientnet_b{n}" for n in range(8)] + [f"efficientnet_v2_{s}" for s in "sml"]
+    + [f"regnet_{xy}_{size}" for xy in "xy" for size in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")]
 )
+
+# Activation modules and functions, as the language's words; each is written on the layer
+# before it when that layer takes a trailing activation.
+ACTIVATIONS = {
+    nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
+    nn.SiLU: "silu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh",
+    F.relu: "relu", torch.relu: "relu", "relu": "relu", F.relu6: "relu6", F.hardswish: "hardswish",
+    F.hardsigmoid: "hardsigmoid", F.silu: "silu", torch.sigmoid: "sigmoid", "sigmoid": "sigmoid",
+}
+ACTIVATION_WORDS = set(ACTIVATIONS.values()) | {"gelu"}
 
 # Modules and functions that need ops the language does not have yet (issue #17).
 MISSING = {
-    nn.ReLU6: "relu6", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid", nn.SiLU: "SiLU",
-    F.relu6: "relu6", F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid", F.silu: "SiLU",
-    operator.mul: "a channel-wise multiply", torch.mul: "a channel-wise multiply",
     torch.transpose: "a transpose other than channel_shuffle's",
 }
-# Activations a trailing word may carry, and the layers that take one.
-ACTIVATABLE = ("conv", "depthwise", "fc", "pointwise", "add", "concat")
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+# The layers that take a trailing activation.
+ACTIVATABLE = ("conv", "depthwise", "fc", "pointwise", "add", "concat", "mul")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 
 class Refused(Exception):
@@ -65,7 +75,9 @@ def build(name, **overrides):
 
 
 def input_size(name):
-    return 299 if name == "inception_v3" else 224
+    """The crop size of the model's pretrained weights' transforms (224; inception_v3 299,
+    efficientnet_b1-b7 and v2 240-600), read from torchvision without downloading them."""
+    return torchvision.models.get_model_weights(name).DEFAULT.transforms.keywords.get("crop_size", 224)
 
 
 class ScopeTracer(torch.fx.Tracer):
@@ -154,15 +166,20 @@ class Writer:
         self.lines.append([name, text, comment])
         self.alias[node] = name
 
-    def fuse_relu(self, node, source, word="relu"):
+    def fuse(self, node, source, word):
         """An activation right after a layer that takes a trailing one, and its only reader."""
         if not self.lines or self.lines[-1][0] != self.alias.get(source) or len(source.users) != 1:
             return False
-        if self.lines[-1][1].split()[0] not in ACTIVATABLE:
+        last = self.lines[-1][1].split()
+        if last[0] not in ACTIVATABLE or last[-1] in ACTIVATION_WORDS:
             return False
         self.lines[-1][1] += " " + word
         self.alias[node] = self.lines[-1][0]
         return True
+
+    def activation(self, node, source, word, name):
+        if not self.fuse(node, source, word):
+            self.emit(node, name, word, [source])
 
     def function_name(self, node, op):
         scope = node.meta.get("scope", "")
@@ -196,12 +213,8 @@ class Writer:
                 return self.need("batchnorm without affine weights or running statistics", name)
             eps = "" if m.eps == 1e-5 else f" eps {fmt(m.eps)}"
             return self.emit(node, self.unique(name), "batchnorm" + eps, [x])
-        if isinstance(m, (nn.Sigmoid, nn.Tanh)):
-            return self.emit(node, self.unique(name), type(m).__name__.lower(), [x])
-        if isinstance(m, nn.ReLU):
-            if not self.fuse_relu(node, x):
-                self.emit(node, self.unique(name), "relu", [x])
-            return
+        if type(m) in ACTIVATIONS:
+            return self.activation(node, x, ACTIVATIONS[type(m)], self.unique(name))
         if isinstance(m, nn.MaxPool2d):
             return self.pool(node, self.unique(name), "maxpool", x, m.kernel_size, m.stride, m.padding, m.ceil_mode, m.dilation)
         if isinstance(m, nn.AvgPool2d):
@@ -219,7 +232,7 @@ class Writer:
         if isinstance(m, nn.GELU):
             word = "gelu tanh" if m.approximate == "tanh" else "gelu"
             self.channels_last_of(node, x)
-            if not self.fuse_relu(node, x, word):
+            if not self.fuse(node, x, word):
                 self.emit(node, self.unique(name), word, [x])
             return
         if isinstance(m, nn.Linear) and self.channels_last_of(node, x):
@@ -293,10 +306,18 @@ class Writer:
             return
         if t in MISSING:
             return self.need(MISSING[t], node.meta.get("scope") or node.name)
-        if t in (F.relu, torch.relu) or t == "relu":
-            if not self.fuse_relu(node, args[0]):
-                self.emit(node, self.function_name(node, "relu"), "relu", [args[0]])
-            return
+        if t in ACTIVATIONS:
+            word = ACTIVATIONS[t]
+            return self.activation(node, args[0], word, self.function_name(node, word))
+        if t is F.gelu:
+            word = "gelu tanh" if node.kwargs.get("approximate", "none") == "tanh" else "gelu"
+            return self.activation(node, args[0], word, self.function_name(node, "gelu"))
+        if t in (operator.mul, torch.mul) or t == "mul":
+            a, b = args[0], args[1]
+            if not all(isinstance(v, torch.fx.Node) for v in (a, b)) or node.kwargs:
+                return self.need("a multiply by a constant", node.name)
+            name = self.function_name(node, "mul")
+            return self.emit(node, name, f"mul {self.ref(a)} {self.ref(b)}", [a, b])
         if t in (operator.add, torch.add, operator.iadd) or t in ("add", "add_"):
             a, b = args[0], args[1]
             if not all(isinstance(v, torch.fx.Node) for v in (a, b)) or node.kwargs:
@@ -445,9 +466,9 @@ def render(net_name, model, side, source):
         f"# {net_name}: torchvision {torchvision.__version__}, {source}.",
         "# Written by tools/torchvision/make_models.py from the model's torch.fx trace: layers with",
         "# weights carry torchvision's module paths, so its state_dict (saved as safetensors) loads",
-        "# unchanged; weightless steps are named after the module whose forward() made them. A",
-        "# relu is written on the layer before it when that layer takes one (torchvision's ReLU",
-        "# modules have no weights). Comments give each output as WxHxD.",
+        "# unchanged; weightless steps are named after the module whose forward() made them. An",
+        "# activation is written on the layer before it when that layer takes one (torchvision's",
+        "# activation modules have no weights). Comments give each output as WxHxD.",
         f"# {params:,} trainable parameters (torch's count).",
         f"network {net_name}",
         f"input {side}x{side}x3",
