@@ -51,7 +51,8 @@ public enum Conformance {
 /// the .cnn make_models.py writes, torchvision's unchanged state_dict, an input and torch's answer.
 public enum TorchvisionFixtures {
     public static let root = Paths.fixtures.appendingPathComponent("torchvision")
-    public static let cases = ["densenet", "googlenet", "mnasnet", "resnet_basic", "convnext", "resnext_bottleneck", "shufflenet", "squeezenet"]
+    public static let cases = ["convnext", "densenet", "efficientnet_b0", "efficientnet_v2", "googlenet", "mnasnet", "mobilenet_v2",
+                               "mobilenet_v3", "regnet_y", "resnet_basic", "resnext_bottleneck", "shufflenet", "squeezenet"]
 
     /// The folders on disk, to compare with `cases`.
     public static func folders() throws -> Set<String> {

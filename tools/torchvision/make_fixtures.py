@@ -4,18 +4,21 @@
     python3 tools/torchvision/make_fixtures.py
 
 Each case is built from torchvision's own classes (its ResNet and _make_layer, Bottleneck with
-groups, DenseNet, Fire inside SqueezeNet, MNASNet, Inception inside GoogLeNet) at a reduced
+groups, DenseNet, Fire inside SqueezeNet, MNASNet, Inception inside GoogLeNet, MobileNetV2,
+MobileNetV3 from its own configuration, EfficientNet from MBConv and FusedMBConv
+configurations, RegNet from BlockParams with squeeze-excitation) at a reduced
 width and resolution, so `swift test` checks the .cnn that make_models.py writes, loading the
 unchanged state_dict, without torch. Every folder holds model.cnn, weights.safetensors,
 input.npy (a batch of 2) and expected.npy (torch's float32 output).
 """
+import functools
 import importlib
 import os
 import sys
 
 import torch
 from torch import nn
-from torchvision.models import densenet, mnasnet, resnet, squeezenet
+from torchvision.models import densenet, efficientnet, mnasnet, mobilenetv2, mobilenetv3, regnet, resnet, squeezenet
 
 googlenet = importlib.import_module("torchvision.models.googlenet")  # the module, not the function
 
@@ -78,6 +81,23 @@ def small_googlenet():
                "with its BasicConv2d and Inception modules rebuilt at 1/8 of their widths")
 
 
+def small_efficientnets():
+    """EfficientNet's MBConv (SiLU, squeeze-excitation, stochastic depth) at a quarter of b0's
+    width, and v2's FusedMBConv then MBConv with its batchnorm eps of 1e-3."""
+    mb = functools.partial(efficientnet.MBConvConfig, width_mult=0.25, depth_mult=0.5)
+    b0 = [mb(1, 3, 1, 32, 16, 1), mb(6, 3, 2, 16, 24, 2), mb(6, 5, 2, 24, 40, 2), mb(6, 3, 2, 40, 80, 3)]
+    yield "efficientnet_b0", 32, (efficientnet.EfficientNet(b0, 0.2, num_classes=10),
+                                  "torchvision.models.efficientnet.EfficientNet(b0's first four MBConvConfig stages "
+                                  "with width_mult=0.25, depth_mult=0.5, dropout 0.2, num_classes=10)")
+    fused, mbconv = efficientnet.FusedMBConvConfig, efficientnet.MBConvConfig
+    v2 = [fused(1, 3, 1, 8, 8, 1), fused(4, 3, 2, 8, 16, 2), mbconv(4, 3, 2, 16, 24, 2)]
+    yield "efficientnet_v2", 32, (efficientnet.EfficientNet(v2, 0.2, num_classes=10, last_channel=64,
+                                                            norm_layer=functools.partial(nn.BatchNorm2d, eps=1e-3)),
+                                  "torchvision.models.efficientnet.EfficientNet([FusedMBConvConfig(1, 3, 1, 8, 8, 1), "
+                                  "FusedMBConvConfig(4, 3, 2, 8, 16, 2), MBConvConfig(4, 3, 2, 16, 24, 2)], 0.2, "
+                                  "num_classes=10, last_channel=64, norm_layer=BatchNorm2d(eps=1e-3))")
+
+
 def cases():
     yield "resnet_basic", 32, narrow_resnet(resnet.BasicBlock, [1, 2, 1, 1], [8, 16, 24, 32])
     yield "resnext_bottleneck", 32, narrow_resnet(resnet.Bottleneck, [2, 1, 1, 1], [8, 8, 16, 16], groups=4,
@@ -89,6 +109,19 @@ def cases():
     yield "squeezenet", 48, small_squeezenet()
     yield "mnasnet", 32, (mnasnet.MNASNet(0.25, num_classes=10), "torchvision.models.mnasnet.MNASNet(0.25, num_classes=10)")
     yield "googlenet", 64, small_googlenet()
+    v2 = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]]
+    yield "mobilenet_v2", 32, (mobilenetv2.MobileNetV2(num_classes=10, width_mult=0.5, inverted_residual_setting=v2),
+                               f"torchvision.models.mobilenetv2.MobileNetV2(num_classes=10, width_mult=0.5, "
+                               f"inverted_residual_setting={v2})")
+    setting, last = mobilenetv3._mobilenet_v3_conf("mobilenet_v3_small", width_mult=0.25, reduced_tail=True)
+    yield "mobilenet_v3", 64, (mobilenetv3.MobileNetV3(setting, last, num_classes=10),
+                               "torchvision.models.mobilenetv3.MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_small', "
+                               "width_mult=0.25, reduced_tail=True), num_classes=10)")
+    yield from small_efficientnets()
+    params = regnet.BlockParams.from_init_params(depth=4, w_0=8, w_a=8.0, w_m=2.0, group_width=8, se_ratio=0.25)
+    yield "regnet_y", 32, (regnet.RegNet(params, num_classes=10, stem_width=8),
+                           "torchvision.models.regnet.RegNet(BlockParams.from_init_params(depth=4, w_0=8, w_a=8.0, "
+                           "w_m=2.0, group_width=8, se_ratio=0.25), num_classes=10, stem_width=8)")
 
 
 def main():
