@@ -260,6 +260,20 @@ struct CEmitter {
             let shape = define("static const k_gather_shape \(P) = { .in_channels = \(k.inputChannels), "
                                + ".out_channels = \(k.sources.count), .spatial = \(k.spatial), .source = \(sources) };", "gather")
             return "k_gather_channels(\(out), \(ins[0]), batch, &\(shape));"
+        case .pad(let k):
+            let mode = switch k.mode { case .zeros: 0; case .reflect: 1; case .replicate: 2; case .circular: 3 }
+            let shape = define("static const k_pad_shape \(P) = { .channels = \(k.channels), .in_h = \(k.inputHeight), .in_w = \(k.inputWidth), "
+                               + ".pad_top = \(k.padding.top), .pad_left = \(k.padding.left), .pad_bottom = \(k.padding.bottom), "
+                               + ".pad_right = \(k.padding.right), .mode = \(mode) };", "pad")
+            return "k_pad(\(out), \(ins[0]), batch, &\(shape));"
+        case .adaptiveAveragePool(let k):
+            let shape = define("static const k_adaptive_shape \(P) = { .channels = \(k.channels), .in_h = \(k.inputHeight), .in_w = \(k.inputWidth), "
+                               + ".out_h = \(k.outputHeight), .out_w = \(k.outputWidth) };", "adaptive")
+            return "k_adaptive_avgpool(\(out), \(ins[0]), batch, &\(shape));"
+        case .maxout(let k):
+            let shape = define("static const k_maxout_shape \(P) = { .out_channels = \(k.outputChannels), .pieces = \(k.pieces), .spatial = \(k.spatial) };",
+                               "maxout")
+            return "k_maxout(\(out), \(ins[0]), batch, &\(shape));"
         case .copy(let elements):
             return "k_copy(\(out), \(ins[0]), batch, \(elements));"
         case .identity:

@@ -1,3 +1,4 @@
+import Parser
 import ShapeCheck
 
 // A lowered program is what the emitters print: a straight-line list of kernel calls whose
@@ -192,6 +193,30 @@ public struct ChannelGatherKernel: Sendable, Equatable {
     public var sources: [Int]
 }
 
+/// A copy of each [H, W] plane into a larger one, the border filled from the input's cells
+/// by torch's reflect, replicate or circular rule (a conv's `padmode`, run before it).
+public struct PadKernel: Sendable, Equatable {
+    public var channels: Int
+    public var inputWidth: Int
+    public var inputHeight: Int
+    public var padding: Padding
+    public var mode: PaddingMode
+}
+
+/// torch's AdaptiveAvgPool2d to outputWidth x outputHeight.
+public struct AdaptivePoolKernel: Sendable, Equatable {
+    public var channels: Int
+    public var inputWidth: Int, inputHeight: Int
+    public var outputWidth: Int, outputHeight: Int
+}
+
+/// Output channel c is the max of input channels c·pieces ..< (c+1)·pieces at each position.
+public struct MaxoutKernel: Sendable, Equatable {
+    public var outputChannels: Int
+    public var pieces: Int
+    public var spatial: Int
+}
+
 public enum Kernel: Sendable, Equatable {
     case convolution(ConvolutionKernel)
     case fullyConnected(FullyConnectedKernel)
@@ -205,6 +230,9 @@ public enum Kernel: Sendable, Equatable {
     case multiply(MultiplyKernel)
     case gatherChannels(ChannelGatherKernel)
     case layerNorm(LayerNormKernel)
+    case pad(PadKernel)
+    case adaptiveAveragePool(AdaptivePoolKernel)
+    case maxout(MaxoutKernel)
     /// Copies the input (only when the network's output would otherwise be its input).
     case copy(elements: Int)
     /// Dropout and flatten before `removeIdentities` makes them views; never emitted.
@@ -225,6 +253,9 @@ public enum Kernel: Sendable, Equatable {
         case .multiply: "mul"
         case .gatherChannels: "gather"
         case .layerNorm: "layernorm"
+        case .pad(let k): "pad \(k.mode.rawValue)"
+        case .adaptiveAveragePool: "adaptiveavgpool"
+        case .maxout: "maxout"
         case .copy: "copy"
         case .identity: "identity"
         }

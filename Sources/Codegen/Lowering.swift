@@ -59,13 +59,30 @@ public func translate(_ network: CheckedNetwork) -> LoweredProgram {
     var valueOfLayer: [Int] = []
 
     for layer in network.layers {
-        let inputs = layer.inputs.map { input -> Int in
+        var inputs = layer.inputs.map { input -> Int in
             switch input {
             case .networkInput: 0
             case .layer(let i): valueOfLayer[i]
             }
         }
         var kernel = kernel(for: layer)
+        if case .convolution(var conv) = kernel, case .convolution(let checked) = layer.operation, checked.window.paddingMode != .zeros {
+            // torch's padding_mode: pad explicitly, then a zero-padding conv, so every conv kernel
+            // (the fast C ones included) runs unchanged.
+            let p = checked.window.padding, source = layer.inputShapes[0]
+            let padded = TensorShape.volume(width: source.width + p.left + p.right, height: source.height + p.top + p.bottom, depth: source.depth)
+            values.append(ProgramValue(name: layer.name, shape: padded))
+            steps.append(Step(layers: [layer.name], kernel: .pad(PadKernel(channels: source.depth, inputWidth: source.width,
+                                                                           inputHeight: source.height, padding: p, mode: checked.window.paddingMode)),
+                              inputs: inputs, output: values.count - 1))
+            inputs = [values.count - 1]
+            conv.input = padded
+            conv.window.padTop = 0
+            conv.window.padLeft = 0
+            conv.window.padBottom = 0
+            conv.window.padRight = 0
+            kernel = .convolution(conv)
+        }
         // conv, fc, add and concat carry a trailing activation already; any other layer that
         // has one gets it as a step of its own.
         var pendingActivation: Activation?
@@ -154,6 +171,11 @@ private func kernel(for layer: CheckedLayer) -> Kernel {
     case .layerNorm(let epsilon):
         return .layerNorm(LayerNormKernel(channels: input.depth, spatial: input.width * input.height, epsilon: epsilon,
                                           weight: ref("weight")!, bias: ref("bias")!))
+    case .adaptiveAveragePool(let width, let height):
+        return .adaptiveAveragePool(AdaptivePoolKernel(channels: input.depth, inputWidth: input.width, inputHeight: input.height,
+                                                       outputWidth: width, outputHeight: height))
+    case .maxout(let pieces):
+        return .maxout(MaxoutKernel(outputChannels: output.depth, pieces: pieces, spatial: input.width * input.height))
     case .slice(let start, let end):
         return .gatherChannels(ChannelGatherKernel(inputChannels: input.depth, spatial: input.width * input.height,
                                                    sources: Array(start..<end)))

@@ -25,6 +25,9 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case concat
     case gatherChannels
     case layerNorm
+    case pad
+    case adaptiveAveragePool
+    case maxout
     case copy
 
     /// The order the kernels are printed in.
@@ -46,6 +49,9 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
         case .multiply: [.multiply]
         case .gatherChannels: [.gatherChannels]
         case .layerNorm: [.layerNorm]
+        case .pad: [.pad]
+        case .adaptiveAveragePool: [.adaptiveAveragePool]
+        case .maxout: [.maxout]
         case .concat: [.concat]
         case .copy: [.copy]
         case .identity: []

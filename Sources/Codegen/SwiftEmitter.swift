@@ -298,6 +298,18 @@ struct SwiftEmitter {
             let name = define("static let \(P) = ChannelGather(inputChannels: \(k.inputChannels), spatial: \(k.spatial), "
                               + "sources: [\(k.sources.map(String.init).joined(separator: ", "))])", "gather")
             return "Kernels.gatherChannels(\(out), \(ins[0]), batch: batch, Layers.\(name))"
+        case .pad(let k):
+            let name = define("static let \(P) = PadShape(channels: \(k.channels), height: \(k.inputHeight), width: \(k.inputWidth), "
+                              + "top: \(k.padding.top), left: \(k.padding.left), bottom: \(k.padding.bottom), right: \(k.padding.right), "
+                              + "mode: .\(k.mode.rawValue))", "pad")
+            return "Kernels.pad(\(out), \(ins[0]), batch: batch, Layers.\(name))"
+        case .adaptiveAveragePool(let k):
+            let name = define("static let \(P) = AdaptivePoolShape(channels: \(k.channels), height: \(k.inputHeight), width: \(k.inputWidth), "
+                              + "outputHeight: \(k.outputHeight), outputWidth: \(k.outputWidth))", "adaptivePool")
+            return "Kernels.adaptiveAveragePool(\(out), \(ins[0]), batch: batch, Layers.\(name))"
+        case .maxout(let k):
+            let name = define("static let \(P) = MaxoutShape(outputChannels: \(k.outputChannels), pieces: \(k.pieces), spatial: \(k.spatial))", "maxout")
+            return "Kernels.maxout(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .copy(let elements):
             return "Kernels.copy(\(out), \(ins[0]), count: batch * \(elements))"
         case .identity:

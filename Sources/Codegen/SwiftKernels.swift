@@ -115,6 +115,27 @@ extension ReferenceKernel {
                 let sources: [Int]
             }
             """
+        case .pad: """
+            /// Input [C, H, W] → [C, H + top + bottom, W + left + right], the border from torch's padding_mode.
+            struct PadShape {
+                enum Mode { case reflect, replicate, circular }
+                let channels: Int, height: Int, width: Int
+                let top: Int, left: Int, bottom: Int, right: Int
+                let mode: Mode
+            }
+            """
+        case .adaptiveAveragePool: """
+            /// torch's AdaptiveAvgPool2d from [C, H, W] to [C, outputHeight, outputWidth].
+            struct AdaptivePoolShape {
+                let channels: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int
+            }
+            """
+        case .maxout: """
+            /// [C·pieces, P] → [C, P]: the max over each run of `pieces` channels.
+            struct MaxoutShape {
+                let outputChannels: Int, pieces: Int, spatial: Int
+            }
+            """
         case .outputRange, .copy, .windowRange, .poolShape: nil
         }
     }
@@ -436,6 +457,60 @@ extension ReferenceKernel {
                     let x = input + n * s.inputChannels * s.spatial, y = output + n * s.sources.count * s.spatial
                     for (c, source) in s.sources.enumerated() {
                         (y + c * s.spatial).update(from: x + source * s.spatial, count: s.spatial)
+                    }
+                }
+            }
+            """
+        case .pad: """
+            /// out[c, y, x] = in[c, source(y − top, H), source(x − left, W)]: reflect mirrors without
+            /// repeating the edge, replicate repeats it, circular wraps (pads the checker allows).
+            static func pad(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: PadShape) {
+                func source(_ i: Int, _ size: Int) -> Int {
+                    if i >= 0 && i < size { return i }
+                    switch s.mode {
+                    case .reflect: return i < 0 ? -i : 2 * (size - 1) - i
+                    case .replicate: return i < 0 ? 0 : size - 1
+                    case .circular: return i < 0 ? i + size : i - size
+                    }
+                }
+                let oh = s.height + s.top + s.bottom, ow = s.width + s.left + s.right
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * s.height * s.width, y = output + plane * oh * ow
+                    for oy in 0..<oh {
+                        let row = x + source(oy - s.top, s.height) * s.width
+                        for ox in 0..<ow { y[oy * ow + ox] = row[source(ox - s.left, s.width)] }
+                    }
+                }
+            }
+            """
+        case .adaptiveAveragePool: """
+            /// out[c, i, j] = mean of in[c, y, x], y in floor(i·H/OH)..<ceil((i+1)·H/OH), x likewise; summed in Double.
+            static func adaptiveAveragePool(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: AdaptivePoolShape) {
+                let h = s.height, w = s.width, oh = s.outputHeight, ow = s.outputWidth
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * h * w, y = output + plane * oh * ow
+                    for i in 0..<oh {
+                        let y0 = i * h / oh, y1 = ((i + 1) * h + oh - 1) / oh
+                        for j in 0..<ow {
+                            let x0 = j * w / ow, x1 = ((j + 1) * w + ow - 1) / ow
+                            var sum = 0.0
+                            for r in y0..<y1 { for c in x0..<x1 { sum += Double(x[r * w + c]) } }
+                            y[i * ow + j] = Float(sum / Double((y1 - y0) * (x1 - x0)))
+                        }
+                    }
+                }
+            }
+            """
+        case .maxout: """
+            /// out[c, p] = max over j < pieces of in[c·pieces + j, p], NaN if any is.
+            static func maxout(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: MaxoutShape) {
+                let p = s.spatial
+                for plane in 0..<(batch * s.outputChannels) {
+                    let x = input + plane * s.pieces * p, y = output + plane * p
+                    for i in 0..<p { y[i] = x[i] }
+                    for j in 1..<max(s.pieces, 1) {
+                        let xj = x + j * p
+                        for i in 0..<p where xj[i] > y[i] || xj[i].isNaN { y[i] = xj[i] }
                     }
                 }
             }

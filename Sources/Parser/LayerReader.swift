@@ -74,7 +74,7 @@ struct LayerReader {
             var options = WindowOptions()
             var ceil = false
             readOptions { reader, word in
-                if word.text == "dilation" { return false }
+                if word.text == "dilation" || word.text == "padmode" { return false }
                 if reader.windowOption(word, into: &options) { return true }
                 guard word.text == "round" else { return false }
                 guard let value = reader.next() else {
@@ -162,6 +162,16 @@ struct LayerReader {
                 return nil
             }
             return .slice(from: start, to: end)
+        case "adaptiveavgpool":
+            let size = positionalSize("an output size WxH")
+            readOptions { _, _ in false }
+            guard let size else { return nil }
+            return .adaptiveAveragePool(size)
+        case "maxout":
+            let pieces = positionalInteger("the number of pieces K")
+            readOptions { _, _ in false }
+            guard let pieces else { return nil }
+            return .maxout(pieces: pieces)
         case "shuffle":
             let groups = positionalInteger("the number of groups G")
             readOptions { _, _ in false }
@@ -371,6 +381,18 @@ struct LayerReader {
             options.stride = sizeValue(after: word)
         case "dilation":
             options.dilation = sizeValue(after: word)
+        case "padmode":
+            let modes = PaddingMode.allCases.map(\.rawValue)
+            let what = "a padding mode (" + modes.joined(separator: ", ") + ")"
+            guard let value = next() else {
+                error(.expectedValue(what: what, after: "padmode", found: nil), word.range)
+                return true
+            }
+            guard let mode = PaddingMode(rawValue: value.text) else {
+                error(.expectedValue(what: what, after: "padmode", found: value.text), value.range)
+                return true
+            }
+            options.paddingMode = Located(mode, value.range)
         case "pad":
             guard let value = next() else {
                 error(.expectedValue(what: "a padding (P, PwxPh, same or valid)", after: "pad", found: nil), word.range)
@@ -467,9 +489,10 @@ private struct WindowOptions {
     var stride: Located<SizeSyntax>?
     var padding: Located<PaddingSyntax>?
     var dilation: Located<SizeSyntax>?
+    var paddingMode: Located<PaddingMode>?
 
     func window(_ kernel: Located<SizeSyntax>) -> WindowSyntax {
-        WindowSyntax(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        WindowSyntax(kernel: kernel, stride: stride, padding: padding, dilation: dilation, paddingMode: paddingMode)
     }
 }
 

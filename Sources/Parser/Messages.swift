@@ -40,6 +40,8 @@ public enum Message: Sendable {
     case shapeMismatch(layer: String, op: String)
     case needsVolume(layer: String, op: String)
     case sliceOutsideDepth(layer: String, end: Int, depth: Int)
+    case paddingModeTooLarge(layer: String, mode: String, pad: Int, axis: String, size: Int)
+    case maxoutDoesNotDivide(layer: String, pieces: Int, depth: Int)
     case unusedOutput(String)
     case emptyNetwork
 
@@ -80,6 +82,8 @@ public enum Message: Sendable {
         case .shapeMismatch: "shape-mismatch"
         case .needsVolume: "needs-volume"
         case .sliceOutsideDepth: "slice-outside-depth"
+        case .paddingModeTooLarge: "padding-mode-too-large"
+        case .maxoutDoesNotDivide: "maxout-does-not-divide"
         case .unusedOutput: "unused-output"
         case .emptyNetwork: "empty-network"
         }
@@ -164,6 +168,12 @@ public enum Message: Sendable {
             "\(layer): \(op) needs a W×H×D volume, but its input is a vector"
         case .sliceOutsideDepth(let layer, let end, let depth):
             "\(layer): slice ends at channel \(end), past the input's depth \(depth)"
+        case .paddingModeTooLarge(let layer, let mode, let pad, let axis, let size):
+            mode == "reflect"
+                ? "\(layer): reflect padding \(pad) must be less than the input \(axis) \(size)"
+                : "\(layer): circular padding \(pad) must be at most the input \(axis) \(size)"
+        case .maxoutDoesNotDivide(let layer, let pieces, let depth):
+            "\(layer): maxout \(pieces) needs a depth that is a multiple of \(pieces), but the input depth is \(depth)"
         case .unusedOutput(let n):
             "the output of '\(n)' is never used"
         case .emptyNetwork:

@@ -40,14 +40,15 @@ public enum Grammar {
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
                                            "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul",
-                                           "slice", "shuffle", "layernorm", "layerscale", "pointwise"] + activationKeywords
+                                           "slice", "shuffle", "layernorm", "layerscale", "pointwise",
+                                           "adaptiveavgpool", "maxout"] + activationKeywords
     /// Operations that take a trailing activation word.
     public static let activatable: Set<String> = ["conv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
 
     public static func form(of op: String) -> String {
         switch op {
-        case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
-        case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
+        case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
+        case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
         case "maxpool", "avgpool": "\(op) FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [round floor|ceil] [from NAME]"
         case "fc": "fc N [from NAME] [ACTIVATION]"
         case "dropout": "dropout P [from NAME]   (0 ≤ P < 1)"
@@ -58,6 +59,8 @@ public enum Grammar {
         case "gelu": "gelu [tanh] [from NAME]"
         case "slice": "slice FROM TO [from NAME]   (channels FROM..<TO)"
         case "shuffle": "shuffle G [from NAME]"
+        case "adaptiveavgpool": "adaptiveavgpool WxH [from NAME]"
+        case "maxout": "maxout K [from NAME]"
         case "layernorm": "layernorm [eps E] [from NAME]"
         case "pointwise": "pointwise N [nobias] [from NAME] [ACTIVATION]"
         case "add", "concat", "mul": "\(op) NAME NAME… [ACTIVATION]"
@@ -68,7 +71,7 @@ public enum Grammar {
     /// add, concat and mul list the layers they combine, so they take no `from`.
     static func namesItsInputs(_ op: String) -> Bool { op == "add" || op == "concat" || op == "mul" }
 
-    static let optionsWithValues: Set<String> = ["stride", "pad", "dilation", "groups", "multiplier", "round", "eps",
+    static let optionsWithValues: Set<String> = ["stride", "pad", "padmode", "dilation", "groups", "multiplier", "round", "eps",
                                                  "size", "alpha", "beta", "k", "from"]
 
     static func options(of op: String) -> [String] {
@@ -82,8 +85,8 @@ public enum Grammar {
     private static func listOptions(of op: String) -> [String] {
         var options: [String]
         switch op {
-        case "conv": options = ["stride", "pad", "dilation", "groups", "nobias"]
-        case "depthwise": options = ["stride", "pad", "dilation", "multiplier", "nobias"]
+        case "conv": options = ["stride", "pad", "padmode", "dilation", "groups", "nobias"]
+        case "depthwise": options = ["stride", "pad", "padmode", "dilation", "multiplier", "nobias"]
         case "maxpool", "avgpool": options = ["stride", "pad", "round"]
         case "batchnorm", "layernorm": options = ["eps"]
         case "pointwise": options = ["nobias"]

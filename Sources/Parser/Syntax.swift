@@ -97,6 +97,13 @@ public struct WindowSyntax: Sendable {
     public var stride: Located<SizeSyntax>?
     public var padding: Located<PaddingSyntax>?
     public var dilation: Located<SizeSyntax>?
+    /// `padmode MODE`: what the padded cells hold (conv and depthwise only).
+    public var paddingMode: Located<PaddingMode>? = nil
+}
+
+/// PyTorch's Conv2d `padding_mode`: zeros, or cells copied from the input's edge.
+public enum PaddingMode: String, Hashable, Sendable, CaseIterable {
+    case zeros, reflect, replicate, circular
 }
 
 public enum OperationSyntax: Sendable {
@@ -124,6 +131,10 @@ public enum OperationSyntax: Sendable {
     case layerScale
     /// torch's Linear applied at every position: weight [N, D1], bias [N].
     case pointwise(outputs: Located<Int>, bias: Bool)
+    /// torch's AdaptiveAvgPool2d((H, W)): an output of exactly W×H, windows floor(i·In/Out)..<ceil((i+1)·In/Out).
+    case adaptiveAveragePool(Located<SizeSyntax>)
+    /// The max over each run of K consecutive channels (Goodfellow's maxout); depth D1/K.
+    case maxout(pieces: Located<Int>)
 }
 
 /// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.

@@ -107,6 +107,10 @@ public enum CheckReport {
             }
             words.add(size(conv.window.kernelWidth, conv.window.kernelHeight))
             windowWords(conv.window, to: &words)
+            if conv.window.paddingMode != .zeros {
+                words.add("padmode")
+                words.add(conv.window.paddingMode.rawValue)
+            }
             if conv.isDepthwise && conv.filters != conv.groups {
                 words.add("multiplier")
                 words.add(conv.filters / conv.groups)
@@ -151,6 +155,12 @@ public enum CheckReport {
         case .shuffle(let groups):
             words.add("shuffle")
             words.add(groups)
+        case .adaptiveAveragePool(let width, let height):
+            words.add("adaptiveavgpool")
+            words.add(size(width, height))
+        case .maxout(let pieces):
+            words.add("maxout")
+            words.add(pieces)
         case .layerNorm(let eps):
             words.add("layernorm")
             words.add("eps")
@@ -240,6 +250,12 @@ public enum CheckReport {
             let perFilter = conv.hasBias ? "(\(window)·\(depth) + 1)" : "\(window)·\(depth)"
             text += ";  params \(perFilter)·\(conv.filters) = \(grouped(layer.trainableParameters))"
             text += ";  MACs \(layer.output.width)·\(layer.output.height)·\(conv.filters)·\(conv.isDepthwise ? "1" : depth)·\(window) = \(grouped(layer.multiplyAccumulates))"
+            switch conv.window.paddingMode {
+            case .zeros: break
+            case .reflect: text += ";  padded cells mirror the input, edge not repeated (torch's reflect)"
+            case .replicate: text += ";  padded cells repeat the edge cell (torch's replicate)"
+            case .circular: text += ";  padded cells wrap around to the opposite edge (torch's circular)"
+            }
         case .pooling(let pool):
             text = sizeFormula(layer.arithmetic) + "  →  \(layer.output)"
             if pool.window.padding != .zero && pool.kind == .average { text += ";  padded cells count in the average" }
@@ -274,6 +290,11 @@ public enum CheckReport {
             text = "\(input.depth) → \(outputs) at each of \(positions(input))  →  \(layer.output)"
             text += ";  params \(hasBias ? "(\(input.depth) + 1)" : "\(input.depth)")·\(outputs) = \(grouped(layer.trainableParameters))"
             text += ";  MACs \(input.width)·\(input.height)·\(outputs)·\(input.depth) = \(grouped(layer.multiplyAccumulates))"
+        case .adaptiveAveragePool(let width, let height):
+            text = "cell i averages floor(i·\(input.width)/\(width))..<ceil((i+1)·\(input.width)/\(width)) across, "
+                + "floor(j·\(input.height)/\(height))..<ceil((j+1)·\(input.height)/\(height)) down  →  \(layer.output)"
+        case .maxout(let pieces):
+            text = "max over \(layer.output.depth) runs of \(pieces) channels: y[c] = max over j < \(pieces) of x[c·\(pieces) + j]  →  \(layer.output)"
         case .shuffle(let groups):
             let perGroup = input.depth / groups
             text = "\(groups) groups of \(perGroup) channels interleaved: out[c·\(groups) + g] = in[g·\(perGroup) + c]  →  \(layer.output)"

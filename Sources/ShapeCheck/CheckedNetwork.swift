@@ -63,6 +63,8 @@ public struct Window: Hashable, Sendable {
     public var padding: Padding
     /// True when the padding came from `pad same`, so reports can say it was chosen.
     public var paddingIsSame: Bool
+    /// What the padded cells hold; only convolutions have a mode other than zeros.
+    public var paddingMode: PaddingMode = .zeros
 
     /// Dilated extent Fe = D·(F − 1) + 1.
     public var extentWidth: Int { dilationWidth * (kernelWidth - 1) + 1 }
@@ -157,6 +159,10 @@ public enum Operation: Hashable, Sendable {
     case layerScale
     /// y[o] = b[o] + Σ_c W[o, c]·x[c] at each position; W [N, D] as torch's Linear.
     case pointwise(outputs: Int, hasBias: Bool)
+    /// torch's AdaptiveAvgPool2d: output cell i averages input floor(i·In/Out)..<ceil((i+1)·In/Out) on each axis.
+    case adaptiveAveragePool(width: Int, height: Int)
+    /// y[c] = max over j < K of x[c·K + j] at each position; depth D/K.
+    case maxout(pieces: Int)
 }
 
 /// A tensor a layer needs from the weight file, keyed `LAYER.NAME`, in PyTorch's layout.

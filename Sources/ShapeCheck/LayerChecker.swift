@@ -130,6 +130,25 @@ struct LayerChecker {
             layer.parameters = [ParameterTensor(name: "weight", shape: [outputs.value, input.depth], isTrainable: true)]
                 + (bias ? [ParameterTensor(name: "bias", shape: [outputs.value], isTrainable: true)] : [])
             layer.multiplyAccumulates = macs
+        case .adaptiveAveragePool(let size):
+            guard requireVolume() else { return nil }
+            for (value, what) in [(size.value.width, "the output width"), (size.value.height, "the output height")] where value == 0 {
+                diagnostics.append(Diagnostic(.zeroValue(what: what, layer: name), at: size.range))
+                return nil
+            }
+            layer.operation = .adaptiveAveragePool(width: size.value.width, height: size.value.height)
+            layer.output = .volume(width: size.value.width, height: size.value.height, depth: input.depth)
+        case .maxout(let pieces):
+            guard positive(pieces, "the number of pieces") else { return nil }
+            guard input.depth % pieces.value == 0 else {
+                diagnostics.append(Diagnostic(.maxoutDoesNotDivide(layer: name, pieces: pieces.value, depth: input.depth), at: pieces.range,
+                                              notes: [DiagnosticNote("its input is \(input); maxout takes the max over each run of \(pieces.value) consecutive channels")]))
+                return nil
+            }
+            layer.operation = .maxout(pieces: pieces.value)
+            var shape = input
+            shape.depth = input.depth / pieces.value
+            layer.output = shape
         case .shuffle(let groups):
             guard positive(groups, "the number of groups"), divides(groups.value, input.depth, "the input depth D1", groups.range) else { return nil }
             layer.operation = .shuffle(groups: groups.value)
@@ -142,8 +161,12 @@ struct LayerChecker {
 
     private mutating func convolution(_ layer: inout CheckedLayer, filters: Int, _ windowSyntax: WindowSyntax, groups: Int,
                                       bias: Bool, depthwise: Bool) -> CheckedLayer? {
-        guard let window = window(windowSyntax, defaultStride: SizeSyntax(square: 1), isPool: false),
+        guard var window = window(windowSyntax, defaultStride: SizeSyntax(square: 1), isPool: false),
               let (width, height) = outputSize(window, ceil: false, layer: &layer) else { return nil }
+        if let mode = windowSyntax.paddingMode {
+            guard paddingFits(window.padding, mode) else { return nil }
+            window.paddingMode = mode.value
+        }
         let weightShape = [filters, input.depth / groups, window.kernelHeight, window.kernelWidth]
         guard let macs = [height, width, filters, input.depth / groups, window.kernelHeight, window.kernelWidth].checkedProduct(),
               weightShape.checkedProduct() != nil else {
@@ -286,6 +309,21 @@ struct LayerChecker {
 
     // MARK: Small checks
 
+    /// torch's limits: reflect mirrors without repeating the edge, so each pad must be below
+    /// the input's size on its axis; circular wraps once, so at most that size.
+    private mutating func paddingFits(_ padding: Padding, _ mode: Located<PaddingMode>) -> Bool {
+        guard mode.value == .reflect || mode.value == .circular else { return true }
+        for (pad, axis, size) in [(max(padding.left, padding.right), "width", input.width), (max(padding.top, padding.bottom), "height", input.height)]
+        where mode.value == .reflect ? pad >= size : pad > size {
+            let limit = mode.value == .reflect ? "up to \(size - 1)" : "up to \(size)"
+            diagnostics.append(Diagnostic(.paddingModeTooLarge(layer: name, mode: mode.value.rawValue, pad: pad, axis: axis, size: size),
+                                          at: syntax.operation.paddingRange ?? mode.range,
+                                          notes: [DiagnosticNote("its input is \(input); \(mode.value.rawValue) padding allows \(limit) cells on the \(axis)", at: mode.range)]))
+            return false
+        }
+        return true
+    }
+
     private mutating func requireVolume() -> Bool {
         guard input.isVector else { return true }
         diagnostics.append(Diagnostic(.needsVolume(layer: name, op: keyword), at: syntax.keyword.range,
@@ -383,6 +421,14 @@ extension OperationSyntax {
     var windowRange: SourceRange? {
         switch self {
         case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.kernel.range
+        default: nil
+        }
+    }
+
+    /// Where the padding was written (nil when it was not).
+    var paddingRange: SourceRange? {
+        switch self {
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.padding?.range
         default: nil
         }
     }

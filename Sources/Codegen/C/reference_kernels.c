@@ -510,6 +510,98 @@ static void k_layernorm(float *restrict out, const float *restrict in, const flo
     }
 }
 
+/* cnnc-embed: pad */
+typedef struct {
+    int channels, in_h, in_w;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int mode;                  /* 1 reflect, 2 replicate, 3 circular (torch's padding_mode) */
+} k_pad_shape;
+
+/* Where padded coordinate i (-pad..size+pad) reads: reflect mirrors about the edge cell
+ * without repeating it, replicate repeats the edge, circular wraps. The checker keeps
+ * pad < size for reflect and pad <= size for circular, so one step suffices. */
+static int k_pad_source(int i, int size, int mode)
+{
+    if (i >= 0 && i < size) return i;
+    if (mode == 1) return i < 0 ? -i : 2 * (size - 1) - i;
+    if (mode == 2) return i < 0 ? 0 : size - 1;
+    return i < 0 ? i + size : i - size;
+}
+
+/* out[n, c, y, x] = in[n, c, src(y - PT, H), src(x - PL, W)].
+ * in [N, C, H, W], out [N, C, H + PT + PB, W + PL + PR]. */
+static void k_pad(float *restrict out, const float *restrict in, int batch, const k_pad_shape *s)
+{
+    const int H = s->in_h, W = s->in_w;
+    const int OH = H + s->pad_top + s->pad_bottom, OW = W + s->pad_left + s->pad_right;
+    const size_t planes = (size_t)batch * s->channels;
+    size_t plane;
+    int oy, ox;
+    for (plane = 0; plane < planes; plane++) {
+        const float *x = in + plane * H * W;
+        float *y = out + plane * OH * OW;
+        for (oy = 0; oy < OH; oy++) {
+            const float *xr = x + (size_t)k_pad_source(oy - s->pad_top, H, s->mode) * W;
+            for (ox = 0; ox < OW; ox++) y[oy * OW + ox] = xr[k_pad_source(ox - s->pad_left, W, s->mode)];
+        }
+    }
+}
+
+/* cnnc-embed: adaptiveAveragePool */
+typedef struct {
+    int channels, in_h, in_w, out_h, out_w;
+} k_adaptive_shape;
+
+/* torch's AdaptiveAvgPool2d: out[n, c, i, j] = mean of in[n, c, y, x] over
+ * floor(i*H/OH) <= y < ceil((i+1)*H/OH) and floor(j*W/OW) <= x < ceil((j+1)*W/OW),
+ * summed in double. in [N, C, H, W], out [N, C, OH, OW]. */
+static void k_adaptive_avgpool(float *restrict out, const float *restrict in, int batch, const k_adaptive_shape *s)
+{
+    const int H = s->in_h, W = s->in_w, OH = s->out_h, OW = s->out_w;
+    const size_t planes = (size_t)batch * s->channels;
+    size_t plane;
+    int i, j, y, x;
+    for (plane = 0; plane < planes; plane++) {
+        const float *xp = in + plane * H * W;
+        float *yp = out + plane * OH * OW;
+        for (i = 0; i < OH; i++) {
+            const int y0 = (int)((long long)i * H / OH), y1 = (int)(((long long)(i + 1) * H + OH - 1) / OH);
+            for (j = 0; j < OW; j++) {
+                const int x0 = (int)((long long)j * W / OW), x1 = (int)(((long long)(j + 1) * W + OW - 1) / OW);
+                double sum = 0.0;
+                for (y = y0; y < y1; y++) {
+                    for (x = x0; x < x1; x++) sum += xp[y * W + x];
+                }
+                yp[i * OW + j] = (float)(sum / ((double)(y1 - y0) * (x1 - x0)));
+            }
+        }
+    }
+}
+
+/* cnnc-embed: maxout */
+typedef struct {
+    int out_channels, pieces, spatial;
+} k_maxout_shape;
+
+/* out[n, c, p] = max over j < K of in[n, c*K + j, p]; a NaN among them gives NaN (torch's max).
+ * in [N, C*K, P], out [N, C, P]. */
+static void k_maxout(float *restrict out, const float *restrict in, int batch, const k_maxout_shape *s)
+{
+    const size_t P = (size_t)s->spatial;
+    const size_t planes = (size_t)batch * s->out_channels;
+    size_t plane, p;
+    int j;
+    for (plane = 0; plane < planes; plane++) {
+        const float *x = in + plane * s->pieces * P;
+        float *y = out + plane * P;
+        for (p = 0; p < P; p++) y[p] = x[p];
+        for (j = 1; j < s->pieces; j++) {
+            const float *xj = x + (size_t)j * P;
+            for (p = 0; p < P; p++) y[p] = xj[p] > y[p] || isnan(xj[p]) ? xj[p] : y[p];
+        }
+    }
+}
+
 /* cnnc-embed: copy */
 /* out = in, `count` floats per image. */
 static void k_copy(float *restrict out, const float *restrict in, int batch, size_t count)

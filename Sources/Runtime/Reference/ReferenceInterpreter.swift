@@ -109,10 +109,23 @@ public struct ReferenceInterpreter: NetworkExecutor {
             ReferenceActivations(batch: batch, depth: out.depth, height: out.height, width: out.width)
         }
         switch layer.operation {
-        case .convolution(let conv):
+        case .convolution(var conv):
             var result = empty()
-            Reference.convolution(&result, inputs[0], weight: parameter(layer, "weight")!,
+            var input = inputs[0]
+            if conv.window.paddingMode != .zeros {
+                input = Reference.padded(input, conv.window.padding, mode: conv.window.paddingMode)
+                conv.window.padding = .zero
+            }
+            Reference.convolution(&result, input, weight: parameter(layer, "weight")!,
                                   bias: conv.hasBias ? parameter(layer, "bias")! : nil, conv)
+            return result
+        case .adaptiveAveragePool:
+            var result = empty()
+            Reference.adaptiveAveragePool(&result, inputs[0])
+            return result
+        case .maxout(let pieces):
+            var result = empty()
+            Reference.maxout(&result, inputs[0], pieces: pieces)
             return result
         case .fullyConnected:
             var result = empty()
