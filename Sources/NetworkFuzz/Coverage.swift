@@ -20,6 +20,8 @@ public enum Coverage {
             "leakyrelu:alpha", "elu:alpha", "name:dash", "mul:broadcast", "mul:3",
             "slice", "slice:partial", "shuffle", "shuffle:groups1",
             "layernorm", "layernorm:vector", "layerscale", "pointwise", "pointwise:nobias", "pointwise:activation",
+            "padmode:reflect", "padmode:replicate", "padmode:circular", "padmode:depthwise",
+            "adaptiveavgpool", "adaptiveavgpool:up", "adaptiveavgpool:uneven", "maxout", "maxout:vector", "maxout:1",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -86,11 +88,21 @@ public enum Coverage {
             switch layer.operation {
             case .layerNorm where input?.isVector == true:
                 f.insert("layernorm:vector")
+            case .adaptiveAveragePool(let w, let h):
+                f.insert("adaptiveavgpool")
+                if let input, w > input.width || h > input.height { f.insert("adaptiveavgpool:up") }
+                if let input, input.width % w != 0 || input.height % h != 0 { f.insert("adaptiveavgpool:uneven") }
+            case .maxout(let k):
+                f.insert(k == 1 ? "maxout:1" : input?.isVector == true ? "maxout:vector" : "maxout")
             case .convolution(let c):
                 let name = c.isDepthwise ? "depthwise" : "conv"
                 f.insert(name)
                 window(c.window, name, &f)
                 if c.isDepthwise, c.filters > c.groups { f.insert("depthwise:multiplier") }
+                if c.window.paddingMode != .zeros, !c.window.padding.isZero {
+                    f.insert("padmode:\(c.window.paddingMode.rawValue)")
+                    if c.isDepthwise { f.insert("padmode:depthwise") }
+                }
                 if !c.isDepthwise, c.groups > 1 { f.insert("conv:groups") }
                 if !c.isDepthwise, !c.hasBias { f.insert("conv:nobias") }
                 if !c.isDepthwise, c.window.kernelWidth == 1, c.window.kernelHeight == 1 { f.insert("conv:1x1") }

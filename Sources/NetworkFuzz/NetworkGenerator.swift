@@ -122,11 +122,12 @@ public struct NetworkGenerator: Sendable {
         let kind: String = shape.isVector
             ? random.weighted([("fc", 30), ("dropout", 4), ("batchnorm", 8), ("activation", 16), ("add", 10),
                                ("concat", 8), ("flatten", 2), ("slice", 3), ("shuffle", 2),
-                               ("layernorm", 3)])
+                               ("layernorm", 3), ("maxout", 5)])
             : random.weighted([("conv", 30), ("depthwise", 8), ("pool", 11), ("globalpool", 3), ("fc", 4),
                                ("flatten", 2), ("dropout", 3), ("batchnorm", 6), ("lrn", 3), ("activation", 8),
                                ("add", 11), ("concat", 9), ("motif", 12),
-                               ("slice", 4), ("shuffle", 3), ("layernorm", 4), ("layerscale", 3), ("pointwise", 5)])
+                               ("slice", 4), ("shuffle", 3), ("layernorm", 4), ("layerscale", 3), ("pointwise", 5),
+                               ("adaptivepool", 4), ("maxout", 4)])
         switch kind {
         case "add", "concat":
             merge(kind == "add", source: source, available: available, &spec, &random)
@@ -309,6 +310,20 @@ public struct NetworkGenerator: Sendable {
         return w
     }
 
+    /// Sometimes a torch padding mode on an explicit pad, within torch's limits for input `s`
+    /// (reflect: pad < size; circular: pad ≤ size).
+    func padMode(_ w: WindowSpec, _ s: TensorShape, _ random: inout RandomSource) -> WindowSpec {
+        guard case .explicit(let p)? = w.pad, random.chance(0.3) else { return w }
+        var w = w
+        let mode = random.pick([PaddingMode.reflect, .replicate, .circular, .zeros])
+        switch mode {
+        case .reflect where p.width >= s.width || p.height >= s.height: return w
+        case .circular where p.width > s.width || p.height > s.height: return w
+        default: w.padMode = mode
+        }
+        return w
+    }
+
     func op(_ kind: String, _ s: TensorShape, _ random: inout RandomSource) -> OpSpec {
         switch kind {
         case "conv" where s.depth >= 48 && random.chance(0.3):
@@ -327,11 +342,20 @@ public struct NetworkGenerator: Sendable {
                     filters = g * random.int(1...max(1, 24 / g))
                 }
             }
-            return .conv(filters: filters, window: window(&random, kernels: [1, 1, 2, 3, 3, 3, 5, 7], dilation: true, pool: false),
+            return .conv(filters: filters, window: padMode(window(&random, kernels: [1, 1, 2, 3, 3, 3, 5, 7], dilation: true, pool: false), s, &random),
                          groups: groups, bias: random.chance(0.85))
         case "depthwise":
-            return .depthwise(window: window(&random, kernels: [3, 3, 5, 7], dilation: true, pool: false),
+            return .depthwise(window: padMode(window(&random, kernels: [3, 3, 5, 7], dilation: true, pool: false), s, &random),
                               multiplier: random.chance(0.25) ? random.int(2...3) : nil, bias: random.chance(0.8))
+        case "adaptivepool":
+            // Down (overlapping windows), equal, or up (repeated cells); 1x1 is globalavgpool's case.
+            let width = random.chance(0.2) ? 1 : random.int(1...max(1, min(9, s.width + 2)))
+            let height = random.chance(0.2) ? 1 : random.int(1...max(1, min(9, s.height + 2)))
+            return .adaptivePool(Size2(width, height))
+        case "maxout":
+            // K = 1 (the identity) now and then; otherwise a divisor above 1 when there is one.
+            let divisors = (2...max(2, min(s.depth, 8))).filter { s.depth % $0 == 0 }
+            return .maxout(divisors.isEmpty || random.chance(0.15) ? 1 : random.pick(divisors))
         case "pool":
             return .pool(max: random.chance(0.55), window: window(&random, kernels: [2, 2, 3], dilation: false, pool: true),
                          ceil: random.chance(0.25))

@@ -95,6 +95,8 @@ public struct WindowSpec: Hashable, Sendable {
     public var stride: Size2?
     public var pad: PadSpec?
     public var dilation: Size2?
+    /// `padmode M` (conv and depthwise only); nil leaves zeros.
+    public var padMode: PaddingMode? = nil
 
     public init(kernel: Size2, stride: Size2? = nil, pad: PadSpec? = nil, dilation: Size2? = nil) {
         self.kernel = kernel
@@ -108,6 +110,7 @@ public struct WindowSpec: Hashable, Sendable {
         if let stride { words.append("stride \(stride.short)") }
         if let pad { words.append(pad.text) }
         if let dilation { words.append("dilation \(dilation.short)") }
+        if let padMode { words.append("padmode \(padMode.rawValue)") }
         return words
     }
 }
@@ -133,6 +136,8 @@ public enum OpSpec: Hashable, Sendable {
     case layerNorm(epsilon: Double?)
     case layerScale
     case pointwise(Int, bias: Bool)
+    case adaptivePool(Size2)
+    case maxout(Int)
 
     var words: [String] {
         switch self {
@@ -163,6 +168,8 @@ public enum OpSpec: Hashable, Sendable {
         case .layerNorm(let eps): return ["layernorm"] + (eps.map { ["eps \(formatNumber($0))"] } ?? [])
         case .layerScale: return ["layerscale"]
         case .pointwise(let n, let bias): return ["pointwise", "\(n)"] + (bias ? [] : ["nobias"])
+        case .adaptivePool(let size): return ["adaptiveavgpool", "\(size.width)x\(size.height)"]
+        case .maxout(let k): return ["maxout", "\(k)"]
         }
     }
 

@@ -100,6 +100,7 @@ public struct Shrinker {
             if w.stride != nil { var v = w; v.stride = nil; ws.append(v) }
             if w.pad != nil { var v = w; v.pad = nil; ws.append(v) }
             if w.dilation != nil { var v = w; v.dilation = nil; ws.append(v) }
+            if w.padMode != nil { var v = w; v.padMode = nil; ws.append(v) }
             if w.kernel.width > 1 || w.kernel.height > 1 {
                 var v = w; v.kernel = Size2(max(1, w.kernel.width - 1), max(1, w.kernel.height - 1)); ws.append(v)
                 v = w; v.kernel = Size2(1, 1); ws.append(v)
@@ -131,6 +132,8 @@ public struct Shrinker {
             for i in o.indices { var p = o; p.remove(at: i); out.append(.multiply(p)) }
         case .slice(let from, let to) where from > 0: out.append(.slice(from: 0, to: to - from))
         case .shuffle(let groups) where groups > 1: out.append(.shuffle(groups: 1))
+        case .maxout(let k) where k > 1: out.append(.maxout(1))
+        case .adaptivePool(let size) where size != Size2(1, 1): out.append(.adaptivePool(Size2(1, 1)))
         case .layerNorm(let eps?): _ = eps; out.append(.layerNorm(epsilon: nil))
         case .pointwise(let n, let bias):
             for n2 in [1, n / 2, n - 1] where n2 >= 1 && n2 < n { out.append(.pointwise(n2, bias: bias)) }
