@@ -52,7 +52,8 @@ public func lower(_ network: CheckedNetwork, passes: [LoweringPass] = LoweringPa
 }
 
 /// One step per layer, each writing a value of its own. Value 0 is the input, value i + 1
-/// the output of layer i (plus a value for each activation that had to be split off).
+/// the output of layer i (plus a value for each activation that had to be split off, and for
+/// the padded input of a conv with a padding mode, whose `pad` step runs first).
 public func translate(_ network: CheckedNetwork) -> LoweredProgram {
     var values = [ProgramValue(name: "input", shape: network.input)]
     var steps: [Step] = []
