@@ -254,6 +254,23 @@ struct CEmitter {
             let shape = define("static const k_layernorm_shape \(P) = { .channels = \(k.channels), .spatial = \(k.spatial), .eps = \(k.epsilon) };",
                                "layernorm")
             return "k_layernorm(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));"
+        case .transposedConvolution(let k):
+            let w = k.window
+            let shape = define("""
+                static const k_deconv_shape \(P) = {
+                    .in_c = \(k.input.depth), .in_h = \(k.input.height), .in_w = \(k.input.width),
+                    .out_c = \(k.output.depth), .out_h = \(k.output.height), .out_w = \(k.output.width),
+                    .k_h = \(w.kernelHeight), .k_w = \(w.kernelWidth), .stride_h = \(w.strideHeight), .stride_w = \(w.strideWidth),
+                    .dilation_h = \(w.dilationHeight), .dilation_w = \(w.dilationWidth), .pad_top = \(w.padTop), .pad_left = \(w.padLeft),
+                    .groups = \(k.groups), \(activation(k.activation))
+                };
+                """, "deconv")
+            return "k_deconv2d(\(out), \(ins[0]), \(weight(k.weight)), \(weight(k.bias)), batch, &\(shape));"
+        case .upsample(let k):
+            let shape = define("static const k_upsample_shape \(P) = { .channels = \(k.input.depth), .in_h = \(k.input.height), "
+                               + ".in_w = \(k.input.width), .out_h = \(k.output.height), .out_w = \(k.output.width), "
+                               + ".bilinear = \(k.mode == .bilinear ? 1 : 0), .align_corners = \(k.alignCorners ? 1 : 0) };", "upsample")
+            return "k_upsample(\(out), \(ins[0]), batch, &\(shape));"
         case .gatherChannels(let k):
             let sources = shared.define("static const int \(P)[] = { \(k.sources.map(String.init).joined(separator: ", ")) };\n",
                                         comment: "/* input channel of each output channel of \(describe(step)) */\n") { $0.make("gather_source") }

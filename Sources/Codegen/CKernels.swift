@@ -15,7 +15,7 @@ extension ReferenceKernel {
     var cHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .windowRange]
-        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat: [.activate]
+        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat, .transposedConvolution: [.activate]
         case .maxPool, .averagePool: [.poolShape]
         default: []
         }

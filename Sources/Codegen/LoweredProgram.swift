@@ -217,6 +217,27 @@ public struct MaxoutKernel: Sendable, Equatable {
     public var spatial: Int
 }
 
+/// torch's ConvTranspose2d: [N, C, H, W] → [N, K, OH, OW]; weight [C, K/G, KH, KW] as torch stores it.
+/// The window's padding is torch's `padding` (cropped from the top and left); OH and OW include
+/// the output padding.
+public struct TransposedConvolutionKernel: Sendable, Equatable {
+    public var input: TensorShape
+    public var output: TensorShape
+    public var window: WindowGeometry
+    public var groups: Int
+    public var weight: WeightRef
+    public var bias: WeightRef?
+    public var activation: Activation?
+}
+
+/// Nearest or bilinear resampling of each channel, [N, C, H, W] → [N, C, OH, OW].
+public struct UpsampleKernel: Sendable, Equatable {
+    public var input: TensorShape
+    public var output: TensorShape
+    public var mode: UpsampleMode
+    public var alignCorners: Bool
+}
+
 public enum Kernel: Sendable, Equatable {
     case convolution(ConvolutionKernel)
     case fullyConnected(FullyConnectedKernel)
@@ -233,6 +254,8 @@ public enum Kernel: Sendable, Equatable {
     case pad(PadKernel)
     case adaptiveAveragePool(AdaptivePoolKernel)
     case maxout(MaxoutKernel)
+    case transposedConvolution(TransposedConvolutionKernel)
+    case upsample(UpsampleKernel)
     /// Copies the input (only when the network's output would otherwise be its input).
     case copy(elements: Int)
     /// Dropout and flatten before `removeIdentities` makes them views; never emitted.
@@ -256,6 +279,8 @@ public enum Kernel: Sendable, Equatable {
         case .pad(let k): "pad \(k.mode.rawValue)"
         case .adaptiveAveragePool: "adaptiveavgpool"
         case .maxout: "maxout"
+        case .transposedConvolution: "deconv"
+        case .upsample(let k): "upsample \(k.mode.rawValue)"
         case .copy: "copy"
         case .identity: "identity"
         }
@@ -270,6 +295,7 @@ public enum Kernel: Sendable, Equatable {
         case .add(let k): k.activation
         case .concat(let k): k.activation
         case .multiply(let k): k.activation
+        case .transposedConvolution(let k): k.activation
         default: nil
         }
     }
@@ -277,7 +303,7 @@ public enum Kernel: Sendable, Equatable {
     /// Whether an activation can be fused into this kernel: it can carry one and has none yet.
     var acceptsActivation: Bool {
         switch self {
-        case .convolution, .fullyConnected, .batchNorm, .add, .concat, .multiply: fusedActivation == nil
+        case .convolution, .fullyConnected, .batchNorm, .add, .concat, .multiply, .transposedConvolution: fusedActivation == nil
         default: false
         }
     }
@@ -290,6 +316,7 @@ public enum Kernel: Sendable, Equatable {
         case .add(var k): k.activation = activation; return .add(k)
         case .concat(var k): k.activation = activation; return .concat(k)
         case .multiply(var k): k.activation = activation; return .multiply(k)
+        case .transposedConvolution(var k): k.activation = activation; return .transposedConvolution(k)
         default: return self
         }
     }
@@ -301,6 +328,7 @@ public enum Kernel: Sendable, Equatable {
         case .fullyConnected(let k): [k.weight] + (k.bias.map { [$0] } ?? [])
         case .batchNorm(let k): [k.scale, k.shift]
         case .layerNorm(let k): [k.weight, k.bias]
+        case .transposedConvolution(let k): [k.weight] + (k.bias.map { [$0] } ?? [])
         default: []
         }
     }
@@ -324,6 +352,10 @@ public enum Kernel: Sendable, Equatable {
             k.weight = refs[0]
             k.bias = refs[1]
             return .layerNorm(k)
+        case .transposedConvolution(var k):
+            k.weight = refs[0]
+            if k.bias != nil { k.bias = refs[1] }
+            return .transposedConvolution(k)
         default:
             return self
         }

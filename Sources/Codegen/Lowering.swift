@@ -177,6 +177,12 @@ private func kernel(for layer: CheckedLayer) -> Kernel {
                                                        outputWidth: width, outputHeight: height))
     case .maxout(let pieces):
         return .maxout(MaxoutKernel(outputChannels: output.depth, pieces: pieces, spatial: input.width * input.height))
+    case .transposedConvolution(let conv):
+        return .transposedConvolution(TransposedConvolutionKernel(
+            input: input, output: output, window: WindowGeometry(conv.window), groups: conv.groups,
+            weight: ref("weight")!, bias: conv.hasBias ? ref("bias") : nil, activation: layer.activation))
+    case .upsample(let up):
+        return .upsample(UpsampleKernel(input: input, output: output, mode: up.mode, alignCorners: up.alignCorners))
     case .slice(let start, let end):
         return .gatherChannels(ChannelGatherKernel(inputChannels: input.depth, spatial: input.width * input.height,
                                                    sources: Array(start..<end)))

@@ -27,6 +27,8 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case layerNorm
     case pad
     case adaptiveAveragePool
+    case transposedConvolution
+    case upsample
     case maxout
     case copy
 
@@ -52,6 +54,8 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
         case .pad: [.pad]
         case .adaptiveAveragePool: [.adaptiveAveragePool]
         case .maxout: [.maxout]
+        case .transposedConvolution: [.transposedConvolution]
+        case .upsample: [.upsample]
         case .concat: [.concat]
         case .copy: [.copy]
         case .identity: []

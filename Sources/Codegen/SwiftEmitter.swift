@@ -294,6 +294,24 @@ struct SwiftEmitter {
         case .layerNorm(let k):
             let name = define("static let \(P) = LayerNormShape(channels: \(k.channels), spatial: \(k.spatial), epsilon: \(k.epsilon))", "layerNorm")
             return "Kernels.layerNorm(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
+        case .transposedConvolution(let k):
+            let w = k.window
+            let name = define("""
+                static let \(P) = TransposedConvolution(
+                    inChannels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width),
+                    outChannels: \(k.output.depth), outHeight: \(k.output.height), outWidth: \(k.output.width),
+                    kernelHeight: \(w.kernelHeight), kernelWidth: \(w.kernelWidth),
+                    strideHeight: \(w.strideHeight), strideWidth: \(w.strideWidth),
+                    dilationHeight: \(w.dilationHeight), dilationWidth: \(w.dilationWidth),
+                    padTop: \(w.padTop), padLeft: \(w.padLeft),
+                    groups: \(k.groups), activation: \(swiftActivation(k.activation)))
+                """, "transposedConvolution")
+            return "Kernels.transposedConvolution(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
+        case .upsample(let k):
+            let name = define("static let \(P) = UpsampleShape(channels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width), "
+                              + "outHeight: \(k.output.height), outWidth: \(k.output.width), bilinear: \(k.mode == .bilinear), "
+                              + "alignCorners: \(k.alignCorners))", "upsample")
+            return "Kernels.upsample(\(out), \(ins[0]), batch: batch, Layers.\(name))"
         case .gatherChannels(let k):
             let name = define("static let \(P) = ChannelGather(inputChannels: \(k.inputChannels), spatial: \(k.spatial), "
                               + "sources: [\(k.sources.map(String.init).joined(separator: ", "))])", "gather")

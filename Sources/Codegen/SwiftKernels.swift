@@ -9,7 +9,7 @@ extension ReferenceKernel {
     var swiftHelpers: [ReferenceKernel] {
         switch self {
         case .convolution: [.activate, .outputRange]
-        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat: [.activate]
+        case .fullyConnected, .batchNorm, .activation, .add, .multiply, .concat, .transposedConvolution: [.activate]
         default: []
         }
     }
@@ -106,6 +106,26 @@ extension ReferenceKernel {
             struct LayerNormShape {
                 let channels: Int, spatial: Int
                 let epsilon: Double
+            }
+            """
+        case .transposedConvolution: """
+            /// Input [C, H, W] → output [K, OH, OW] per image; weight [C, K/G, KH, KW] as torch's ConvTranspose2d.
+            struct TransposedConvolution {
+                let inChannels: Int, inHeight: Int, inWidth: Int
+                let outChannels: Int, outHeight: Int, outWidth: Int
+                let kernelHeight: Int, kernelWidth: Int
+                let strideHeight: Int, strideWidth: Int
+                let dilationHeight: Int, dilationWidth: Int
+                let padTop: Int, padLeft: Int
+                let groups: Int
+                let activation: Activation
+            }
+            """
+        case .upsample: """
+            /// [C, H, W] → [C, OH, OW] per image, nearest or bilinear.
+            struct UpsampleShape {
+                let channels: Int, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
+                let bilinear: Bool, alignCorners: Bool
             }
             """
         case .gatherChannels: """
@@ -445,6 +465,74 @@ extension ReferenceKernel {
                         let inverse = 1 / (variance / Double(s.channels) + s.epsilon).squareRoot()
                         for c in 0..<s.channels {
                             y[c * s.spatial + p] = Float((Double(x[c * s.spatial + p]) - mean) * inverse * Double(weight[c]) + Double(bias[c]))
+                        }
+                    }
+                }
+            }
+            """
+        case .transposedConvolution: """
+            /// torch's conv_transpose2d as a scatter: in[c, iy, ix] adds weight[c, j, ky, kx] · x to
+            /// out[g·K/G + j, iy·SH − PT + ky·DH, ix·SW − PL + kx·DW] (g = c / (C/G)), dropped outside.
+            static func transposedConvolution(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                                              weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, batch: Int, _ s: TransposedConvolution) {
+                let inPlane = s.inHeight * s.inWidth, outPlane = s.outHeight * s.outWidth
+                let channelsPerGroup = s.inChannels / s.groups, filtersPerGroup = s.outChannels / s.groups
+                let taps = s.kernelHeight * s.kernelWidth
+                for n in 0..<batch {
+                    let x = input + n * s.inChannels * inPlane
+                    let y = output + n * s.outChannels * outPlane
+                    for k in 0..<s.outChannels { (y + k * outPlane).update(repeating: bias?[k] ?? 0, count: outPlane) }
+                    for c in 0..<s.inChannels {
+                        let xc = x + c * inPlane
+                        for j in 0..<filtersPerGroup {
+                            let yk = y + ((c / channelsPerGroup) * filtersPerGroup + j) * outPlane
+                            let wk = weight + (c * filtersPerGroup + j) * taps
+                            for ky in 0..<s.kernelHeight {
+                                for iy in 0..<s.inHeight {
+                                    let oy = iy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                                    guard oy >= 0 && oy < s.outHeight else { continue }
+                                    for kx in 0..<s.kernelWidth {
+                                        let w = wk[ky * s.kernelWidth + kx]
+                                        for ix in 0..<s.inWidth {
+                                            let ox = ix * s.strideWidth - s.padLeft + kx * s.dilationWidth
+                                            if ox >= 0 && ox < s.outWidth { yk[oy * s.outWidth + ox] += w * xc[iy * s.inWidth + ix] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    activate(y, channels: s.outChannels, spatial: outPlane, s.activation)
+                }
+            }
+            """
+        case .upsample: """
+            /// Along one axis: the two source cells and the second's weight (torch's nearest and bilinear rules).
+            static func upsampleSource(_ o: Int, _ size: Int, _ outSize: Int, _ s: UpsampleShape) -> (Int, Int, Float) {
+                guard s.bilinear else { return (o * size / outSize, o * size / outSize, 0) }
+                var source: Double
+                if s.alignCorners {
+                    source = outSize > 1 ? Double(o) * Double(size - 1) / Double(outSize - 1) : 0
+                } else {
+                    source = Swift.max((Double(o) + 0.5) * Double(size) / Double(outSize) - 0.5, 0)
+                }
+                let first = Int(source)
+                return (first, first < size - 1 ? first + 1 : first, Float(source - Double(first)))
+            }
+
+            /// out[c, oy, ox] = (1 − ly)·((1 − lx)·in[y0, x0] + lx·in[y0, x1]) + ly·((1 − lx)·in[y1, x0] + lx·in[y1, x1]).
+            static func upsample(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ s: UpsampleShape) {
+                let inPlane = s.inHeight * s.inWidth, outPlane = s.outHeight * s.outWidth
+                for plane in 0..<(batch * s.channels) {
+                    let x = input + plane * inPlane, y = output + plane * outPlane
+                    for oy in 0..<s.outHeight {
+                        let (y0, y1, ly) = upsampleSource(oy, s.inHeight, s.outHeight, s)
+                        for ox in 0..<s.outWidth {
+                            let (x0, x1, lx) = upsampleSource(ox, s.inWidth, s.outWidth, s)
+                            let r0 = x + y0 * s.inWidth, r1 = x + y1 * s.inWidth
+                            y[oy * s.outWidth + ox] = s.bilinear
+                                ? (1 - ly) * ((1 - lx) * r0[x0] + lx * r0[x1]) + ly * ((1 - lx) * r1[x0] + lx * r1[x1])
+                                : r0[x0]
                         }
                     }
                 }

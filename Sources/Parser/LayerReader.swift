@@ -53,6 +53,53 @@ struct LayerReader {
             }
             guard let filters, let kernel else { return nil }
             return .conv(filters: filters, window: options.window(kernel), groups: groups, bias: bias)
+        case "deconv":
+            let filters = positionalInteger("the number of output channels K")
+            let kernel = positionalSize("a kernel size FwxFh")
+            var options = WindowOptions()
+            var outputPadding: Located<SizeSyntax>?
+            var groups: Located<Int>?
+            var bias = true
+            readOptions { reader, word in
+                if reader.windowOption(word, into: &options) { return true }
+                switch word.text {
+                case "outpad": outputPadding = reader.sizeValue(after: word)
+                case "groups": groups = reader.integerValue(after: word)
+                case "nobias": bias = false
+                default: return false
+                }
+                return true
+            }
+            if let padding = options.padding, case .same = padding.value {
+                // torch's ConvTranspose2d has no 'same'; its output size is set by outpad instead.
+                error(.expectedValue(what: "a padding P or PwxPh", after: "pad", found: "same"), padding.range,
+                      notes: [DiagnosticNote("a transposed convolution's output is (W − 1)·S − 2P + D·(F − 1) + A + 1; choose P and outpad A")])
+                return nil
+            }
+            guard let filters, let kernel else { return nil }
+            return .transposedConv(filters: filters, window: options.window(kernel), outputPadding: outputPadding, groups: groups, bias: bias)
+        case "upsample":
+            let scale = positionalSize("a scale factor S or SwxSh")
+            var mode = UpsampleMode.nearest
+            var modeWord: Token?
+            var alignCorners: SourceRange?
+            readOptions { _, word in
+                switch word.text {
+                case "nearest", "bilinear":
+                    mode = word.text == "nearest" ? .nearest : .bilinear
+                    modeWord = word
+                case "aligncorners": alignCorners = word.range
+                default: return false
+                }
+                return true
+            }
+            if let alignCorners, mode != .bilinear {
+                error(.alignCornersNeedsBilinear, alignCorners,
+                      notes: [DiagnosticNote(modeWord == nil ? "the mode is nearest unless 'bilinear' is written" : "torch's align_corners needs an interpolating mode")])
+                return nil
+            }
+            guard let scale else { return nil }
+            return .upsample(scale: scale, mode: mode, alignCorners: alignCorners)
         case "depthwise":
             let kernel = positionalSize("a kernel size FwxFh")
             var options = WindowOptions()

@@ -42,6 +42,9 @@ public enum Message: Sendable {
     case sliceOutsideDepth(layer: String, end: Int, depth: Int)
     case paddingModeTooLarge(layer: String, mode: String, pad: Int, axis: String, size: Int)
     case maxoutDoesNotDivide(layer: String, pieces: Int, depth: Int)
+    case outputPaddingTooLarge(layer: String, axis: String)
+    case transposedOutputTooSmall(layer: String, axis: String)
+    case alignCornersNeedsBilinear
     case unusedOutput(String)
     case emptyNetwork
 
@@ -84,6 +87,9 @@ public enum Message: Sendable {
         case .sliceOutsideDepth: "slice-outside-depth"
         case .paddingModeTooLarge: "padding-mode-too-large"
         case .maxoutDoesNotDivide: "maxout-does-not-divide"
+        case .outputPaddingTooLarge: "output-padding-too-large"
+        case .transposedOutputTooSmall: "transposed-output-too-small"
+        case .alignCornersNeedsBilinear: "aligncorners-needs-bilinear"
         case .unusedOutput: "unused-output"
         case .emptyNetwork: "empty-network"
         }
@@ -133,7 +139,7 @@ public enum Message: Sendable {
         case .missingLayerAfterName(let n):
             "'\(n):' names no layer"
         case .activationNotAllowed(let a, let op):
-            "a trailing '\(a)' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on \(op)"
+            "a trailing '\(a)' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on \(op)"
         case .fromNotAllowed(let op):
             "'from' does not apply to \(op), which names its inputs"
         case .needsTwoSources(let op):
@@ -174,6 +180,12 @@ public enum Message: Sendable {
                 : "\(layer): circular padding \(pad) must be at most the input \(axis) \(size)"
         case .maxoutDoesNotDivide(let layer, let pieces, let depth):
             "\(layer): maxout \(pieces) needs a depth that is a multiple of \(pieces), but the input depth is \(depth)"
+        case .outputPaddingTooLarge(let layer, let axis):
+            "\(layer): the \(axis) output padding must be smaller than the stride or the dilation"
+        case .transposedOutputTooSmall(let layer, let axis):
+            "\(layer): the padding removes the whole output \(axis); the output would be below 1"
+        case .alignCornersNeedsBilinear:
+            "'aligncorners' applies only to bilinear upsampling"
         case .unusedOutput(let n):
             "the output of '\(n)' is never used"
         case .emptyNetwork:

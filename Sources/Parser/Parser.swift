@@ -40,15 +40,17 @@ public enum Grammar {
     public static let headerKeywords = ["network", "strict", "input"]
     public static let operationKeywords = ["conv", "depthwise", "maxpool", "avgpool", "globalavgpool", "globalmaxpool",
                                            "fc", "flatten", "dropout", "batchnorm", "lrn", "add", "concat", "mul",
-                                           "slice", "shuffle", "layernorm", "layerscale", "pointwise",
+                                           "slice", "shuffle", "layernorm", "layerscale", "pointwise", "deconv", "upsample",
                                            "adaptiveavgpool", "maxout"] + activationKeywords
     /// Operations that take a trailing activation word.
-    public static let activatable: Set<String> = ["conv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
+    public static let activatable: Set<String> = ["conv", "deconv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
 
     public static func form(of op: String) -> String {
         switch op {
         case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
         case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
+        case "deconv": "deconv K FwxFh [stride S|SwxSh] [pad P|PwxPh] [outpad A|AwxAh] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
+        case "upsample": "upsample S|SwxSh [nearest|bilinear] [aligncorners] [from NAME]"
         case "maxpool", "avgpool": "\(op) FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [round floor|ceil] [from NAME]"
         case "fc": "fc N [from NAME] [ACTIVATION]"
         case "dropout": "dropout P [from NAME]   (0 ≤ P < 1)"
@@ -71,7 +73,7 @@ public enum Grammar {
     /// add, concat and mul list the layers they combine, so they take no `from`.
     static func namesItsInputs(_ op: String) -> Bool { op == "add" || op == "concat" || op == "mul" }
 
-    static let optionsWithValues: Set<String> = ["stride", "pad", "padmode", "dilation", "groups", "multiplier", "round", "eps",
+    static let optionsWithValues: Set<String> = ["stride", "pad", "padmode", "outpad", "dilation", "groups", "multiplier", "round", "eps",
                                                  "size", "alpha", "beta", "k", "from"]
 
     static func options(of op: String) -> [String] {
@@ -87,6 +89,8 @@ public enum Grammar {
         switch op {
         case "conv": options = ["stride", "pad", "padmode", "dilation", "groups", "nobias"]
         case "depthwise": options = ["stride", "pad", "padmode", "dilation", "multiplier", "nobias"]
+        case "deconv": options = ["stride", "pad", "outpad", "dilation", "groups", "nobias"]
+        case "upsample": options = ["nearest", "bilinear", "aligncorners"]
         case "maxpool", "avgpool": options = ["stride", "pad", "round"]
         case "batchnorm", "layernorm": options = ["eps"]
         case "pointwise": options = ["nobias"]

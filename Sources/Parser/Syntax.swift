@@ -135,6 +135,16 @@ public enum OperationSyntax: Sendable {
     case adaptiveAveragePool(Located<SizeSyntax>)
     /// The max over each run of K consecutive channels (Goodfellow's maxout); depth D1/K.
     case maxout(pieces: Located<Int>)
+    /// torch's ConvTranspose2d: weight [D1, K/G, Fh, Fw]; `outpad` is its output_padding.
+    case transposedConv(filters: Located<Int>, window: WindowSyntax, outputPadding: Located<SizeSyntax>?, groups: Located<Int>?, bias: Bool)
+    /// torch's nn.Upsample(scale_factor=S, mode=...); `alignCorners` where `aligncorners` was written.
+    case upsample(scale: Located<SizeSyntax>, mode: UpsampleMode, alignCorners: SourceRange?)
+}
+
+/// F.interpolate's modes cnnc has.
+public enum UpsampleMode: String, Hashable, Sendable {
+    case nearest
+    case bilinear
 }
 
 /// One layer line: `[NAME:] OP ARGS… [from NAME] [ACTIVATION]`.

@@ -171,6 +171,26 @@ public enum CheckReport {
             words.add("pointwise")
             words.add(outputs)
             if !hasBias { words.add("nobias") }
+        case .transposedConvolution(let conv):
+            words.add("deconv")
+            words.add(conv.filters)
+            words.add(size(conv.window.kernelWidth, conv.window.kernelHeight))
+            windowWords(conv.window, to: &words)
+            if conv.outputPaddingWidth != 0 || conv.outputPaddingHeight != 0 {
+                words.add("outpad")
+                words.add(conv.outputPaddingWidth == conv.outputPaddingHeight ? String(conv.outputPaddingWidth)
+                          : size(conv.outputPaddingWidth, conv.outputPaddingHeight))
+            }
+            if conv.groups != 1 {
+                words.add("groups")
+                words.add(conv.groups)
+            }
+            if !conv.hasBias { words.add("nobias") }
+        case .upsample(let up):
+            words.add("upsample")
+            words.add(up.scaleWidth == up.scaleHeight ? String(up.scaleWidth) : size(up.scaleWidth, up.scaleHeight))
+            words.add(up.mode.rawValue)
+            if up.alignCorners { words.add("aligncorners") }
         case .add, .concat, .multiply:
             words.add(layer.keyword)
             for input in layer.inputs { words.add(name(of: input, in: network)) }
@@ -298,6 +318,11 @@ public enum CheckReport {
         case .shuffle(let groups):
             let perGroup = input.depth / groups
             text = "\(groups) groups of \(perGroup) channels interleaved: out[c·\(groups) + g] = in[g·\(perGroup) + c]  →  \(layer.output)"
+        case .transposedConvolution(let conv):
+            text = transposedExplanation(conv, input: input, layer: layer)
+        case .upsample(let up):
+            text = "width \(input.width)·\(up.scaleWidth) = \(layer.output.width), height \(input.height)·\(up.scaleHeight) = \(layer.output.height) ("
+                + (up.mode == .nearest ? "nearest" : up.alignCorners ? "bilinear, corners aligned" : "bilinear") + ")  →  \(layer.output)"
         case .localResponseNorm, .activation:
             text = "unchanged \(layer.output)"
         }

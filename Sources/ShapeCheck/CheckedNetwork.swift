@@ -81,6 +81,28 @@ public struct Convolution: Hashable, Sendable {
     public var isDepthwise: Bool
 }
 
+/// A transposed convolution: every input cell scatters weight·x over a Fh×Fw window of the
+/// output placed at (y·S − P, x·S − P), taps D apart; `outputPadding` extends the far sides.
+public struct TransposedConvolution: Hashable, Sendable {
+    public var filters: Int
+    /// Its padding is P on both sides of each axis (torch's `padding`).
+    public var window: Window
+    public var outputPaddingWidth: Int
+    public var outputPaddingHeight: Int
+    public var groups: Int
+    public var hasBias: Bool
+}
+
+/// Nearest or bilinear resampling by whole factors; `alignCorners` only with bilinear.
+public struct Upsample: Hashable, Sendable {
+    public var scaleWidth: Int
+    public var scaleHeight: Int
+    public var mode: UpsampleMode
+    public var alignCorners: Bool
+}
+
+public typealias UpsampleMode = Parser.UpsampleMode
+
 public struct Pooling: Hashable, Sendable {
     public var kind: PoolKind
     public var window: Window
@@ -163,6 +185,10 @@ public enum Operation: Hashable, Sendable {
     case adaptiveAveragePool(width: Int, height: Int)
     /// y[c] = max over j < K of x[c·K + j] at each position; depth D/K.
     case maxout(pieces: Int)
+    /// torch's ConvTranspose2d; weight [D1, K/G, Fh, Fw].
+    case transposedConvolution(TransposedConvolution)
+    /// torch's nn.Upsample with an integer scale_factor per axis.
+    case upsample(Upsample)
 }
 
 /// A tensor a layer needs from the weight file, keyed `LAYER.NAME`, in PyTorch's layout.

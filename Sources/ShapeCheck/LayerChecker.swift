@@ -18,7 +18,7 @@ struct LayerChecker {
     }
 
     private var keyword: String { syntax.keyword.value }
-    private var input: TensorShape { inputs[0] }
+    var input: TensorShape { inputs[0] }
 
     mutating func check() -> CheckedLayer? {
         var layer = CheckedLayer(name: name, keyword: keyword, operation: .flatten, inputs: [], inputShapes: inputs,
@@ -152,6 +152,10 @@ struct LayerChecker {
         case .shuffle(let groups):
             guard positive(groups, "the number of groups"), divides(groups.value, input.depth, "the input depth D1", groups.range) else { return nil }
             layer.operation = .shuffle(groups: groups.value)
+        case .transposedConv(let filters, let windowSyntax, let outputPadding, let groups, let bias):
+            return transposedConvolution(&layer, filters: filters, windowSyntax, outputPadding: outputPadding, groupsSyntax: groups, bias: bias)
+        case .upsample(let scale, let mode, let alignCorners):
+            return upsample(&layer, scale: scale, mode: mode, alignCorners: alignCorners != nil)
         }
         guard withinLimits(layer) else { return nil }
         return layer
@@ -183,7 +187,7 @@ struct LayerChecker {
     }
 
     /// Kernel, stride, dilation and padding with defaults filled in and `same` resolved.
-    private mutating func window(_ syntax: WindowSyntax, defaultStride: SizeSyntax, isPool: Bool) -> Window? {
+    mutating func window(_ syntax: WindowSyntax, defaultStride: SizeSyntax, isPool: Bool) -> Window? {
         let kernel = syntax.kernel.value
         let stride = syntax.stride?.value ?? defaultStride
         let dilation = syntax.dilation?.value ?? SizeSyntax(square: 1)
@@ -324,20 +328,20 @@ struct LayerChecker {
         return true
     }
 
-    private mutating func requireVolume() -> Bool {
+    mutating func requireVolume() -> Bool {
         guard input.isVector else { return true }
         diagnostics.append(Diagnostic(.needsVolume(layer: name, op: keyword), at: syntax.keyword.range,
                                       notes: [DiagnosticNote("its input is a vector of \(input.depth) values")]))
         return false
     }
 
-    private mutating func positive(_ value: Located<Int>, _ what: String) -> Bool {
+    mutating func positive(_ value: Located<Int>, _ what: String) -> Bool {
         guard value.value == 0 else { return true }
         diagnostics.append(Diagnostic(.zeroValue(what: what, layer: name), at: value.range))
         return false
     }
 
-    private mutating func divides(_ groups: Int, _ count: Int, _ what: String, _ range: SourceRange?) -> Bool {
+    mutating func divides(_ groups: Int, _ count: Int, _ what: String, _ range: SourceRange?) -> Bool {
         guard count % groups != 0 else { return true }
         diagnostics.append(Diagnostic(.groupsDoNotDivide(layer: name, what: what), at: range ?? syntax.keyword.range,
                                       notes: [DiagnosticNote("\(count) is not a multiple of \(groups) groups")]))
@@ -368,22 +372,22 @@ struct LayerChecker {
         }
     }
 
-    private mutating func checked(_ a: Int, _ b: Int) -> Int? {
+    mutating func checked(_ a: Int, _ b: Int) -> Int? {
         let (product, overflow) = a.multipliedReportingOverflow(by: b)
         if overflow { self.overflow() }
         return overflow ? nil : product
     }
 
-    private func checkedAdd(_ a: Int, _ b: Int) -> Int? {
+    func checkedAdd(_ a: Int, _ b: Int) -> Int? {
         let (sum, overflow) = a.addingReportingOverflow(b)
         return overflow ? nil : sum
     }
 
-    private mutating func overflow() {
+    mutating func overflow() {
         diagnostics.append(Diagnostic(.sizeOverflow(layer: name), at: syntax.range))
     }
 
-    private mutating func withinLimits(_ layer: CheckedLayer) -> Bool {
+    mutating func withinLimits(_ layer: CheckedLayer) -> Bool {
         var dims = [layer.output.width, layer.output.height, layer.output.depth]
         var what = "its output \(layer.output)"
         if let big = layer.parameters.first(where: { ($0.shape.checkedProduct() ?? .max) > Limits.maxTensorElements }) {
@@ -420,7 +424,7 @@ extension OperationSyntax {
     /// Where the kernel size was written, for diagnostics about the window.
     var windowRange: SourceRange? {
         switch self {
-        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.kernel.range
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _), .transposedConv(_, let w, _, _, _): w.kernel.range
         default: nil
         }
     }
@@ -435,7 +439,7 @@ extension OperationSyntax {
 
     var strideRange: SourceRange? {
         switch self {
-        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w.stride?.range ?? w.kernel.range
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _), .transposedConv(_, let w, _, _, _): w.stride?.range ?? w.kernel.range
         default: nil
         }
     }

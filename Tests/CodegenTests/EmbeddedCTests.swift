@@ -79,6 +79,8 @@ import Testing
         .pad: ["k_pad", "k_pad_shape", "k_pad_source"],
         .adaptiveAveragePool: ["k_adaptive_avgpool", "k_adaptive_shape"],
         .maxout: ["k_maxout", "k_maxout_shape"],
+        .transposedConvolution: ["k_deconv2d", "k_deconv_shape"],
+        .upsample: ["k_upsample", "k_upsample_source", "k_upsample_shape"],
         .activation: ["k_activation", "k_activation_shape"],
         .add: ["k_add", "k_add_shape"],
         .multiply: ["k_mul", "k_mul_shape"],

@@ -61,9 +61,9 @@ struct ActivationSyntaxTests {
 
     @Test func diagnostics() {
         #expect(messages("maxpool 2x2 gelu tanh\n")
-                == ["2:13: a trailing 'gelu' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on maxpool"])
+                == ["2:13: a trailing 'gelu' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on maxpool"])
         #expect(messages("maxpool 2x2 relu6\n")
-                == ["2:13: a trailing 'relu6' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on maxpool"])
+                == ["2:13: a trailing 'relu6' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on maxpool"])
         #expect(messages("conv 16 3x3 gelu tanh silu\n") == ["2:23: 'activation' is given twice"])
         #expect(messages("conv 16 3x3 tanh gelu\n") == ["2:18: 'activation' is given twice"])
         #expect(messages("gelu erf\n") == ["2:6: 'erf' is not an option of gelu"])
@@ -72,7 +72,7 @@ struct ActivationSyntaxTests {
         #expect(misspelt?.message == "unknown operation 'hardswsh'")
         #expect(misspelt?.notes.first?.message == "did you mean 'hardswish'?")
         #expect(parsed("gelu tanh tanh\n").diagnostics.map(\.message)
-                == ["a trailing 'tanh' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on gelu"])
+                == ["a trailing 'tanh' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on gelu"])
         #expect(Grammar.form(of: "gelu") == "gelu [tanh] [from NAME]")
     }
 }

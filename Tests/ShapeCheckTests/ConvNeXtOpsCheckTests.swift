@@ -46,7 +46,7 @@ import Testing
         #expect(messages("pointwise 0\n") == ["3:11: pointwise1: the number of outputs must be at least 1"])
         #expect(messages("layernorm eps 0\n") == ["3:15: eps 0 is out of range; it must be above 0"])
         #expect(messages("layernorm relu\n").first?.hasPrefix(
-            "3:11: a trailing 'relu' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on layernorm") == true)
+            "3:11: a trailing 'relu' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on layernorm") == true)
         #expect(messages("layerscale 3\n").first?.hasPrefix("3:12: ") == true)
         #expect(messages("pointwise\n").first?.hasPrefix("3:1: ") == true)
     }

@@ -35,6 +35,6 @@ import Testing
         #expect(messages("mul x s from x\n")
                 == ["4:9: 'from' does not apply to mul, which names its inputs\nnote: list the layers to combine: 'mul NAME NAME… [ACTIVATION]'"])
         #expect(messages("maxpool 2 from x gelu\n").first?.hasPrefix(
-            "4:18: a trailing 'gelu' is allowed on conv, depthwise, fc, pointwise, add, concat and mul, not on maxpool") == true)
+            "4:18: a trailing 'gelu' is allowed on conv, deconv, depthwise, fc, pointwise, add, concat and mul, not on maxpool") == true)
     }
 }

@@ -53,7 +53,7 @@ public enum TorchvisionFixtures {
     public static let root = Paths.fixtures.appendingPathComponent("torchvision")
     public static let cases = ["convnext", "densenet", "efficientnet_b0", "efficientnet_v2", "googlenet", "mnasnet", "mobilenet_v2",
                                "mobilenet_v3", "regnet_y", "resnet_basic", "resnext_bottleneck", "shufflenet", "squeezenet",
-                               "padmodes", "adaptivepool", "maxout"]
+                               "padmodes", "adaptivepool", "maxout", "deconv", "upsample"]
 
     /// The folders on disk, to compare with `cases`.
     public static func folders() throws -> Set<String> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write Tests/Fixtures/torchvision/{shufflenet,convnext}: torchvision's own blocks for the
-ops shufflenet_v2 and convnext need, with torch's answers.
+"""Write Tests/Fixtures/torchvision/{shufflenet,convnext,deconv,upsample}: torchvision's own
+blocks for the ops shufflenet_v2 and convnext need, and torch's ConvTranspose2d and Upsample,
+with torch's answers.
 
     python3 tools/torchvision/make_op_fixtures.py
 
@@ -121,17 +122,81 @@ classifier.2: fc 10
 """
 
 
+class Deconv(nn.Module):
+    """ConvTranspose2d at stride 2 with padding and output_padding, dilation with groups and no
+    bias, rectangular everything, and output_padding below the dilation (not the stride)."""
+
+    def __init__(self):
+        super().__init__()
+        self.d1 = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
+        self.d2 = nn.ConvTranspose2d(6, 4, 3, padding=2, dilation=2, groups=2, bias=False)
+        self.d3 = nn.ConvTranspose2d(4, 3, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2))
+        self.d4 = nn.ConvTranspose2d(3, 2, 3, dilation=2, output_padding=1, groups=1)
+
+    def forward(self, x):
+        return self.d4(self.d3(self.d2(torch.relu(self.d1(x)))))
+
+
+DECONV = """\
+# deconv: torch {version} nn.ConvTranspose2d layers; written by tools/torchvision/make_op_fixtures.py.
+network deconv
+input 6x5x4
+
+d1: deconv 6 3x3 stride 2 pad 1 outpad 1 relu          # 12x10x6
+d2: deconv 4 3x3 pad 2 dilation 2 groups 2 nobias      # 12x10x4
+d3: deconv 3 2x3 stride 3x2 pad 0x1 outpad 2x1         # kernel (3, 2), stride (2, 3): 37x20x3
+d4: deconv 2 3x3 dilation 2 outpad 1                   # outpad 1 < dilation 2: 42x25x2
+"""
+
+
+class Resample(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.u1 = nn.Upsample(scale_factor=2, mode="nearest")
+        self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.u2 = nn.Upsample(scale_factor=(3, 2), mode="bilinear", align_corners=False)
+        self.u3 = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+        self.u4 = nn.Upsample(scale_factor=(2, 3), mode="nearest")
+
+    def forward(self, x):
+        return self.u4(self.u3(self.u2(self.c1(self.u1(x)))))
+
+
+UPSAMPLE = """\
+# upsample: torch {version} nn.Upsample (scale_factor as (height, width)); written by
+# tools/torchvision/make_op_fixtures.py.
+network upsample
+input 5x4x3
+
+u1: upsample 2                        # nearest: 10x8x3
+c1: conv 4 3x3 pad 1
+u2: upsample 2x3 bilinear             # scale_factor=(3, 2): 20x24x4
+u3: upsample 2 bilinear aligncorners  # 40x48x4
+u4: upsample 3x2                      # 120x96x4
+"""
+
+
 def cases():
     yield "shufflenet", 16, Shuffle(), SHUFFLE
     yield "convnext", 32, ConvNeXt(), CONVNEXT
+    yield "deconv", (6, 5, 4), Deconv(), DECONV
+    yield "upsample", (5, 4, 3), Resample(), UPSAMPLE
 
 
 def main():
     import torchvision
     for name, side, model, text in cases():
         torch.manual_seed(0)
-        tvio.randomize(model, seed=1, side=side, calibration=32)
-        x = tvio.random_input(2, side, seed=2)
+        if isinstance(side, tuple):
+            # Not torchvision: no batchnorm to calibrate; torch's own initialisation, a signed bias.
+            width, height, depth = side
+            for module in model.modules():
+                if getattr(module, "bias", None) is not None:
+                    nn.init.uniform_(module.bias, -0.5, 0.5)
+            x = torch.randn(2, depth, height, width, generator=torch.Generator().manual_seed(2))
+        else:
+            tvio.randomize(model, seed=1, side=side, calibration=32)
+            x = tvio.random_input(2, side, seed=2)
         with torch.no_grad():
             y = model(x)
         folder = os.path.join(OUT, name)
@@ -141,7 +206,7 @@ def main():
         tvio.save_safetensors(model.state_dict(), os.path.join(folder, "weights.safetensors"))
         tvio.save_npy(x, os.path.join(folder, "input.npy"))
         tvio.save_npy(y, os.path.join(folder, "expected.npy"))
-        print(f"{name}: {side}x{side}x3, output {tuple(y.shape)}, max |y| {y.abs().max():.3g}")
+        print(f"{name}: input {tuple(x.shape)}, output {tuple(y.shape)}, max |y| {y.abs().max():.3g}")
 
 
 if __name__ == "__main__":

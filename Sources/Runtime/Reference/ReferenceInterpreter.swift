@@ -194,6 +194,15 @@ public struct ReferenceInterpreter: NetworkExecutor {
             var result = empty()
             Reference.pointwise(&result, inputs[0], weight: parameter(layer, "weight")!, bias: hasBias ? parameter(layer, "bias")! : nil)
             return result
+        case .transposedConvolution(let conv):
+            var result = empty()
+            Reference.transposedConvolution(&result, inputs[0], weight: parameter(layer, "weight")!,
+                                            bias: conv.hasBias ? parameter(layer, "bias")! : nil, conv)
+            return result
+        case .upsample(let up):
+            var result = empty()
+            Reference.upsample(&result, inputs[0], up)
+            return result
         case .slice(let start, _):
             var result = empty()
             Reference.copyChannels(&result, inputs[0]) { start + $0 }
