@@ -22,6 +22,8 @@ public enum Coverage {
             "layernorm", "layernorm:vector", "layerscale", "pointwise", "pointwise:nobias", "pointwise:activation",
             "padmode:reflect", "padmode:replicate", "padmode:circular", "padmode:depthwise",
             "adaptiveavgpool", "adaptiveavgpool:up", "adaptiveavgpool:uneven", "maxout", "maxout:vector", "maxout:1",
+            "deconv", "deconv:stride", "deconv:outpad", "deconv:groups", "deconv:dilation",
+            "upsample:nearest", "upsample:bilinear", "upsample:aligncorners", "upsample:rectangular",
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
@@ -73,6 +75,15 @@ public enum Coverage {
             case .pointwise(_, let bias):
                 f.insert(bias ? "pointwise" : "pointwise:nobias")
                 if layer.activation != nil { f.insert("pointwise:activation") }
+            case .deconv(_, let w, let outputPadding, let groups, _):
+                f.insert("deconv")
+                if w.stride.map({ $0.width > 1 || $0.height > 1 }) == true { f.insert("deconv:stride") }
+                if outputPadding.map({ $0.width > 0 || $0.height > 0 }) == true { f.insert("deconv:outpad") }
+                if groups.map({ $0 > 1 }) == true { f.insert("deconv:groups") }
+                if w.dilation != nil { f.insert("deconv:dilation") }
+            case .upsample(let scale, let bilinear, let alignCorners):
+                f.insert(alignCorners ? "upsample:aligncorners" : bilinear ? "upsample:bilinear" : "upsample:nearest")
+                if !scale.isSquare { f.insert("upsample:rectangular") }
             case .lrn(let size, _, _, _): f.insert("lrn"); if size != nil { f.insert("lrn:options") }
             case .batchNorm(let eps): f.insert("batchnorm"); if eps != nil { f.insert("batchnorm:eps") }
             case .dropout: f.insert("dropout")

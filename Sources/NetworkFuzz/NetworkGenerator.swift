@@ -127,7 +127,7 @@ public struct NetworkGenerator: Sendable {
                                ("flatten", 2), ("dropout", 3), ("batchnorm", 6), ("lrn", 3), ("activation", 8),
                                ("add", 11), ("concat", 9), ("motif", 12),
                                ("slice", 4), ("shuffle", 3), ("layernorm", 4), ("layerscale", 3), ("pointwise", 5),
-                               ("adaptivepool", 4), ("maxout", 4)])
+                               ("adaptivepool", 4), ("maxout", 4), ("deconv", 5), ("upsample", 4)])
         switch kind {
         case "add", "concat":
             merge(kind == "add", source: source, available: available, &spec, &random)
@@ -228,7 +228,7 @@ public struct NetworkGenerator: Sendable {
             let reduced = add(conv(max(1, s.depth / 4), 1, pad: nil), from: squeeze, activation: random.pick([.relu, .silu]))
             let scale = add(conv(s.depth, 1, pad: nil), from: reduced, activation: random.pick([.hardsigmoid, .sigmoid]))
             let operands = random.chance(0.5) ? [source, scale] : [scale, source]
-            _ = add(.multiply(random.chance(0.2) ? operands + [source] : operands), from: nil,
+            _ = add(.multiply(random.chance(0.35) ? operands + [source] : operands), from: nil,
                     activation: random.chance(0.3) ? activation(&random) : nil)
         case 4:
             // shufflenet_v2's unit at stride 1: halves, a branch on one, concat, channel shuffle.
@@ -359,6 +359,29 @@ public struct NetworkGenerator: Sendable {
         case "pool":
             return .pool(max: random.chance(0.55), window: window(&random, kernels: [2, 2, 3], dilation: false, pool: true),
                          ceil: random.chance(0.25))
+        case "deconv":
+            var w = WindowSpec(kernel: size(&random, [1, 2, 3, 3, 4], rectangular: 0.2, upTo: 4))
+            if random.chance(0.6) { w.stride = size(&random, [2, 2, 3], rectangular: 0.2, upTo: 3) }
+            if random.chance(0.5) { w.pad = .explicit(size(&random, [0, 1, 1, 2], rectangular: 0.2, upTo: 2)) }
+            if random.chance(0.15) { w.dilation = size(&random, [2], rectangular: 0.3, upTo: 2) }
+            // torch's rule: output padding below the stride or the dilation, on each axis.
+            let stride = w.stride ?? Size2(1, 1), dilation = w.dilation ?? Size2(1, 1)
+            let most = Size2(max(stride.width, dilation.width) - 1, max(stride.height, dilation.height) - 1)
+            let outputPadding = most.width + most.height > 0 && random.chance(0.5)
+                ? Size2(random.int(0...most.width), random.int(0...most.height)) : nil
+            var filters = random.chance(0.5) ? random.pick(Self.straddlingDepths) : random.int(1...16)
+            var groups: Int? = nil
+            let divisors = (2...max(2, s.depth)).filter { s.depth % $0 == 0 }
+            if random.chance(0.2), !divisors.isEmpty {
+                let g = random.pick(divisors)
+                groups = g
+                filters = g * random.int(1...max(1, 16 / g))
+            }
+            return .deconv(filters: filters, window: w, outputPadding: outputPadding, groups: groups, bias: random.chance(0.8))
+        case "upsample":
+            let bilinear = random.chance(0.55)
+            return .upsample(scale: size(&random, [2, 2, 3], rectangular: 0.25, upTo: 3), bilinear: bilinear,
+                             alignCorners: bilinear && random.chance(0.4))
         case "globalpool": return .globalPool(max: random.chance(0.5))
         case "fc": return .fc(random.chance(0.5) ? random.pick(Self.straddlingDepths) : random.int(1...40))
         case "flatten": return .flatten

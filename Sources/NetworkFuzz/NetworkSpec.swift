@@ -138,6 +138,9 @@ public enum OpSpec: Hashable, Sendable {
     case pointwise(Int, bias: Bool)
     case adaptivePool(Size2)
     case maxout(Int)
+    /// A transposed convolution; `outputPadding` is `outpad`.
+    case deconv(filters: Int, window: WindowSpec, outputPadding: Size2?, groups: Int?, bias: Bool)
+    case upsample(scale: Size2, bilinear: Bool, alignCorners: Bool)
 
     var words: [String] {
         switch self {
@@ -170,13 +173,18 @@ public enum OpSpec: Hashable, Sendable {
         case .pointwise(let n, let bias): return ["pointwise", "\(n)"] + (bias ? [] : ["nobias"])
         case .adaptivePool(let size): return ["adaptiveavgpool", "\(size.width)x\(size.height)"]
         case .maxout(let k): return ["maxout", "\(k)"]
+        case .deconv(let filters, let window, let outputPadding, let groups, let bias):
+            return ["deconv", "\(filters)"] + window.words + (outputPadding.map { ["outpad \($0.short)"] } ?? [])
+                + (groups.map { ["groups \($0)"] } ?? []) + (bias ? [] : ["nobias"])
+        case .upsample(let scale, let bilinear, let alignCorners):
+            return ["upsample", scale.short] + (bilinear ? ["bilinear"] : scale.isSquare ? [] : ["nearest"]) + (alignCorners ? ["aligncorners"] : [])
         }
     }
 
     /// The window of conv, depthwise and the pools.
     var window: WindowSpec? {
         switch self {
-        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _): w
+        case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _), .deconv(_, let w, _, _, _): w
         default: nil
         }
     }
@@ -192,7 +200,7 @@ public enum OpSpec: Hashable, Sendable {
     /// Ops that take a trailing activation.
     var takesActivation: Bool {
         switch self {
-        case .conv, .depthwise, .fc, .pointwise, .add, .concat, .multiply: true
+        case .conv, .depthwise, .fc, .pointwise, .add, .concat, .multiply, .deconv: true
         default: false
         }
     }

@@ -134,6 +134,16 @@ public struct Shrinker {
         case .shuffle(let groups) where groups > 1: out.append(.shuffle(groups: 1))
         case .maxout(let k) where k > 1: out.append(.maxout(1))
         case .adaptivePool(let size) where size != Size2(1, 1): out.append(.adaptivePool(Size2(1, 1)))
+        case .deconv(let k, let w, let a, let g, let bias):
+            for k2 in [1, k / 2, k - 1] where k2 >= 1 && k2 < k { out.append(.deconv(filters: k2, window: w, outputPadding: a, groups: g, bias: bias)) }
+            if g != nil { out.append(.deconv(filters: k, window: w, outputPadding: a, groups: nil, bias: bias)) }
+            if a != nil { out.append(.deconv(filters: k, window: w, outputPadding: nil, groups: g, bias: bias)) }
+            if !bias { out.append(.deconv(filters: k, window: w, outputPadding: a, groups: g, bias: true)) }
+            out += windows(w).map { .deconv(filters: k, window: $0, outputPadding: a, groups: g, bias: bias) }
+        case .upsample(let scale, let bilinear, let alignCorners):
+            if alignCorners { out.append(.upsample(scale: scale, bilinear: true, alignCorners: false)) }
+            if bilinear { out.append(.upsample(scale: scale, bilinear: false, alignCorners: false)) }
+            if scale != Size2(1, 1) { out.append(.upsample(scale: Size2(1, 1), bilinear: bilinear, alignCorners: alignCorners)) }
         case .layerNorm(let eps?): _ = eps; out.append(.layerNorm(epsilon: nil))
         case .pointwise(let n, let bias):
             for n2 in [1, n / 2, n - 1] where n2 >= 1 && n2 < n { out.append(.pointwise(n2, bias: bias)) }
