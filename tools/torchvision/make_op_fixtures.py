@@ -138,7 +138,7 @@ class Deconv(nn.Module):
 
 
 DECONV = """\
-# deconv: torch {version} nn.ConvTranspose2d layers; written by tools/torchvision/make_op_fixtures.py.
+# deconv: torch {torch} nn.ConvTranspose2d layers; written by tools/torchvision/make_op_fixtures.py.
 network deconv
 input 6x5x4
 
@@ -163,7 +163,7 @@ class Resample(nn.Module):
 
 
 UPSAMPLE = """\
-# upsample: torch {version} nn.Upsample (scale_factor as (height, width)); written by
+# upsample: torch {torch} nn.Upsample (scale_factor as (height, width)); written by
 # tools/torchvision/make_op_fixtures.py.
 network upsample
 input 5x4x3
@@ -202,7 +202,7 @@ def main():
         folder = os.path.join(OUT, name)
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "model.cnn"), "w") as f:
-            f.write(text.format(version=torchvision.__version__))
+            f.write(text.format(version=torchvision.__version__, torch=torch.__version__))
         tvio.save_safetensors(model.state_dict(), os.path.join(folder, "weights.safetensors"))
         tvio.save_npy(x, os.path.join(folder, "input.npy"))
         tvio.save_npy(y, os.path.join(folder, "expected.npy"))
