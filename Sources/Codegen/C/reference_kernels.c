@@ -573,6 +573,11 @@ static void k_adaptive_avgpool(float *restrict out, const float *restrict in, in
                     for (x = x0; x < x1; x++) sum += xp[y * W + x];
                 }
                 yp[i * OW + j] = (float)(sum / ((double)(y1 - y0) * (x1 - x0)));
+            }
+        }
+    }
+}
+
 /* cnnc-embed: transposedConvolution */
 typedef struct {
     int in_c, in_h, in_w;      /* input  [C, H, W] per image */
