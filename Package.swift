@@ -14,7 +14,7 @@ let package = Package(
         .target(name: "ShapeCheck", dependencies: ["Parser"]),
         // C/ holds the fixed C as .c/.h files, compiled in as bytes (EmbeddedC.swift), not as C.
         .target(name: "Codegen", dependencies: ["ShapeCheck"],
-                resources: ["cnnc_pool.c", "cnnc_vector.h", "fast_prelude.h", "reference_kernels.c"].map { .embedInCode("C/" + $0) }),
+                resources: ["cnnc_pool.c", "cnnc_vector.h", "fast_prelude.h", "reference_kernels.c", "reference_resampling.c"].map { .embedInCode("C/" + $0) }),
         // The reference interpreter runs the checked network itself (it is the oracle the
         // generated code is tested against); compiled backends run Codegen's output.
         // fork + exec of every child process, in C for PR_SET_PDEATHSIG (ChildProcess.swift).

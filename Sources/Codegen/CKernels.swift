@@ -26,9 +26,15 @@ extension ReferenceKernel {
 
     static let allCIdentifiers: Set<String> = Set(cKernels.flatMap(\.cIdentifiers))
 
-    /// The kernel's C, a section of Sources/Codegen/C/reference_kernels.c named after the case.
+    /// The files that hold the kernels, in ReferenceKernel's order.
+    static let cFiles = ["reference_kernels.c", "reference_resampling.c"]
+
+    /// The kernel's C, the section of Sources/Codegen/C/reference_*.c named after the case.
     var cSource: String {
         precondition(self != .outputRange, "outputRange is the Swift backend's")
-        return EmbeddedC.section("reference_kernels.c", rawValue)
+        guard let file = Self.cFiles.first(where: { file in EmbeddedC.sections.contains { $0.file == file && $0.name == rawValue } }) else {
+            preconditionFailure("no C section for \(rawValue)")
+        }
+        return EmbeddedC.section(file, rawValue)
     }
 }

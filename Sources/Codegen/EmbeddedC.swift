@@ -12,6 +12,7 @@ enum EmbeddedC {
         ("cnnc_vector.h", PackageResources.cnnc_vector_h),
         ("fast_prelude.h", PackageResources.fast_prelude_h),
         ("reference_kernels.c", PackageResources.reference_kernels_c),
+        ("reference_resampling.c", PackageResources.reference_resampling_c),
     ]
 
     /// Every section as (file, section, text), in file and then section order.

@@ -25,12 +25,13 @@ enum ReferenceKernel: String, CaseIterable, Comparable {
     case concat
     case gatherChannels
     case layerNorm
+    case maxout
+    case copy
+    // reference_resampling.c
     case pad
     case adaptiveAveragePool
     case transposedConvolution
     case upsample
-    case maxout
-    case copy
 
     /// The order the kernels are printed in.
     static func < (a: ReferenceKernel, b: ReferenceKernel) -> Bool {

@@ -32,10 +32,10 @@ import Testing
 
     /// Every reference kernel is a section of reference_kernels.c named after its case.
     @Test func everyKernelHasItsSection() {
-        let names = EmbeddedC.sections.filter { $0.file == "reference_kernels.c" }.map(\.name)
-        #expect(names == ReferenceKernel.cKernels.map(\.rawValue))
+        let sections = ReferenceKernel.cFiles.flatMap { file in EmbeddedC.sections.filter { $0.file == file } }
+        #expect(sections.map(\.name) == ReferenceKernel.cKernels.map(\.rawValue))
         for kernel in ReferenceKernel.cKernels {
-            #expect(kernel.cSource == EmbeddedC.sections.first { $0.file == "reference_kernels.c" && $0.name == kernel.rawValue }?.text)
+            #expect(kernel.cSource == sections.first { $0.name == kernel.rawValue }?.text)
         }
     }
 
@@ -131,7 +131,7 @@ import Testing
 
     /// Each file is C that clang accepts alone (the text above its first marker makes it so),
     /// without and with threads and profiling.
-    @Test(arguments: ["fast_prelude.h", "cnnc_vector.h", "cnnc_pool.c", "reference_kernels.c"])
+    @Test(arguments: ["fast_prelude.h", "cnnc_vector.h", "cnnc_pool.c", "reference_kernels.c", "reference_resampling.c"])
     func eachFileCompilesAlone(file: String) throws {
         let path = Self.cFolder.appendingPathComponent(file).path
         for flags in [[String](), ["-DCNNC_NO_THREADS", "-DCNNC_PROFILE"]] {
