@@ -8,12 +8,7 @@ import Testing
 @Suite struct ChannelOpsCheckTests {
     static let head = "input 8x6x12\nx: conv 12 3x3 pad 1\n"
 
-    func messages(_ text: String) -> [String] {
-        let result = checkSource(Self.head + text, path: "s.cnn")
-        return result.diagnostics.filter { $0.severity == .error }.map { d in
-            (["\(d.range.start.line):\(d.range.start.column): \(d.message)"] + d.notes.map { "note: \($0.message)" }).joined(separator: "\n")
-        }
-    }
+    func messages(_ text: String) -> [String] { errorMessages(Self.head + text, path: "s.cnn") }
 
     @Test func shapesAndExplain() throws {
         let result = checkSource(Self.head + "a: slice 0 6\nb: slice 6 12 from x\nc: concat b a\nd: shuffle 3\nv: flatten\nw: slice 2 5\n", path: "s.cnn")

@@ -8,12 +8,7 @@ import Testing
 @Suite struct ConvNeXtOpsCheckTests {
     static let head = "input 8x6x16\nx: conv 16 3x3 pad 1\n"
 
-    func messages(_ text: String) -> [String] {
-        let result = checkSource(Self.head + text, path: "c.cnn")
-        return result.diagnostics.filter { $0.severity == .error }.map { d in
-            (["\(d.range.start.line):\(d.range.start.column): \(d.message)"] + d.notes.map { "note: \($0.message)" }).joined(separator: "\n")
-        }
-    }
+    func messages(_ text: String) -> [String] { errorMessages(Self.head + text, path: "c.cnn") }
 
     @Test func shapesParametersAndExplain() throws {
         let result = checkSource(Self.head + "n: layernorm eps 1e-6\nu: pointwise 64 gelu\nd: pointwise 16 nobias\ns: layerscale\nv: flatten\nm: layernorm\n", path: "c.cnn")

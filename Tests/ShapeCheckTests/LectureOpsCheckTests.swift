@@ -8,12 +8,7 @@ import Testing
 @Suite struct LectureOpsCheckTests {
     static let head = "input 8x6x12\nx: conv 12 3x3 pad 1\n"
 
-    func messages(_ text: String) -> [String] {
-        let result = checkSource(Self.head + text, path: "s.cnn")
-        return result.diagnostics.filter { $0.severity == .error }.map { d in
-            (["\(d.range.start.line):\(d.range.start.column): \(d.message)"] + d.notes.map { "note: \($0.message)" }).joined(separator: "\n")
-        }
-    }
+    func messages(_ text: String) -> [String] { errorMessages(Self.head + text, path: "s.cnn") }
 
     @Test func shapesAndExplain() throws {
         let result = checkSource(Self.head + "a: conv 6 3x3 pad 2x1 padmode reflect\nb: depthwise 3x3 pad same padmode circular\n"

@@ -7,12 +7,7 @@ import Testing
 @Suite struct MultiplyCheckTests {
     static let head = "input 8x6x16\nx: conv 16 3x3 pad 1\ns: globalavgpool\n"
 
-    func messages(_ text: String) -> [String] {
-        let result = checkSource(Self.head + text, path: "m.cnn")
-        return result.diagnostics.filter { $0.severity == .error }.map { d in
-            (["\(d.range.start.line):\(d.range.start.column): \(d.message)"] + d.notes.map { "note: \($0.message)" }).joined(separator: "\n")
-        }
-    }
+    func messages(_ text: String) -> [String] { errorMessages(Self.head + text, path: "m.cnn") }
 
     @Test func squeezeExcitationShapes() throws {
         let result = checkSource(Self.head + "m: mul x s hardswish\nn: mul s s\nq: mul s x m\n", path: "m.cnn")

@@ -8,12 +8,7 @@ import Testing
 @Suite struct ResamplingCheckTests {
     static let head = "input 8x6x12\n"
 
-    func messages(_ text: String) -> [String] {
-        let result = checkSource(Self.head + text, path: "s.cnn")
-        return result.diagnostics.filter { $0.severity == .error }.map { d in
-            (["\(d.range.start.line):\(d.range.start.column): \(d.message)"] + d.notes.map { "note: \($0.message)" }).joined(separator: "\n")
-        }
-    }
+    func messages(_ text: String) -> [String] { errorMessages(Self.head + text, path: "s.cnn") }
 
     @Test func deconvShapesCountsAndExplain() throws {
         let result = checkSource(Self.head + "d: deconv 4 3x3 stride 2 pad 1 outpad 1 groups 2 relu\ne: deconv 2 2x3 stride 3x1 dilation 1x2 nobias\n", path: "s.cnn")
