@@ -225,19 +225,24 @@ struct SwiftEmitter {
             return "weights + \(ref.offset)"
         }
 
-        switch step.kernel {
-        case .convolution(let k):
-            let w = k.window
-            let name = define("""
+        // A convolution's and a transposed convolution's constants: one `Convolution` struct.
+        func convolutionShape(_ input: TensorShape, _ output: TensorShape, _ w: WindowGeometry, groups: Int, _ activation: Activation?,
+                              _ kind: String) -> String {
+            define("""
                 static let \(P) = Convolution(
-                    inChannels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width),
-                    outChannels: \(k.output.depth), outHeight: \(k.output.height), outWidth: \(k.output.width),
+                    inChannels: \(input.depth), inHeight: \(input.height), inWidth: \(input.width),
+                    outChannels: \(output.depth), outHeight: \(output.height), outWidth: \(output.width),
                     kernelHeight: \(w.kernelHeight), kernelWidth: \(w.kernelWidth),
                     strideHeight: \(w.strideHeight), strideWidth: \(w.strideWidth),
                     dilationHeight: \(w.dilationHeight), dilationWidth: \(w.dilationWidth),
                     padTop: \(w.padTop), padLeft: \(w.padLeft),
-                    groups: \(k.groups), activation: \(swiftActivation(k.activation)))
-                """, "convolution")
+                    groups: \(groups), activation: \(swiftActivation(activation)))
+                """, kind)
+        }
+
+        switch step.kernel {
+        case .convolution(let k):
+            let name = convolutionShape(k.input, k.output, k.window, groups: k.groups, k.activation, "convolution")
             return "Kernels.convolution(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .fullyConnected(let k):
             let name = define("static let \(P) = FullyConnected(inputs: \(k.inputs), outputs: \(k.outputs), activation: \(swiftActivation(k.activation)))",
@@ -295,17 +300,7 @@ struct SwiftEmitter {
             let name = define("static let \(P) = LayerNormShape(channels: \(k.channels), spatial: \(k.spatial), epsilon: \(k.epsilon))", "layerNorm")
             return "Kernels.layerNorm(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .transposedConvolution(let k):
-            let w = k.window
-            let name = define("""
-                static let \(P) = TransposedConvolution(
-                    inChannels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width),
-                    outChannels: \(k.output.depth), outHeight: \(k.output.height), outWidth: \(k.output.width),
-                    kernelHeight: \(w.kernelHeight), kernelWidth: \(w.kernelWidth),
-                    strideHeight: \(w.strideHeight), strideWidth: \(w.strideWidth),
-                    dilationHeight: \(w.dilationHeight), dilationWidth: \(w.dilationWidth),
-                    padTop: \(w.padTop), padLeft: \(w.padLeft),
-                    groups: \(k.groups), activation: \(swiftActivation(k.activation)))
-                """, "transposedConvolution")
+            let name = convolutionShape(k.input, k.output, k.window, groups: k.groups, k.activation, "transposedConvolution")
             return "Kernels.transposedConvolution(\(out), \(ins[0]), weight: \(weight(k.weight)), bias: \(weight(k.bias)), batch: batch, Layers.\(name))"
         case .upsample(let k):
             let name = define("static let \(P) = UpsampleShape(channels: \(k.input.depth), inHeight: \(k.input.height), inWidth: \(k.input.width), "

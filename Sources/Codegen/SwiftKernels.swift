@@ -26,7 +26,8 @@ extension ReferenceKernel {
                 case relu6, hardswish, hardsigmoid, silu, gelu, geluTanh
             }
             """
-        case .convolution: """
+        // A transposed convolution's shapes are a convolution's (its weight is [C, K/G, KH, KW]).
+        case .convolution, .transposedConvolution: """
             /// Input [C, H, W] → output [K, OH, OW] per image; weight [K, C/G, KH, KW].
             struct Convolution {
                 let inChannels: Int, inHeight: Int, inWidth: Int
@@ -106,19 +107,6 @@ extension ReferenceKernel {
             struct LayerNormShape {
                 let channels: Int, spatial: Int
                 let epsilon: Double
-            }
-            """
-        case .transposedConvolution: """
-            /// Input [C, H, W] → output [K, OH, OW] per image; weight [C, K/G, KH, KW] as torch's ConvTranspose2d.
-            struct TransposedConvolution {
-                let inChannels: Int, inHeight: Int, inWidth: Int
-                let outChannels: Int, outHeight: Int, outWidth: Int
-                let kernelHeight: Int, kernelWidth: Int
-                let strideHeight: Int, strideWidth: Int
-                let dilationHeight: Int, dilationWidth: Int
-                let padTop: Int, padLeft: Int
-                let groups: Int
-                let activation: Activation
             }
             """
         case .upsample: """
@@ -474,7 +462,7 @@ extension ReferenceKernel {
             /// torch's conv_transpose2d as a scatter: in[c, iy, ix] adds weight[c, j, ky, kx] · x to
             /// out[g·K/G + j, iy·SH − PT + ky·DH, ix·SW − PL + kx·DW] (g = c / (C/G)), dropped outside.
             static func transposedConvolution(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
-                                              weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, batch: Int, _ s: TransposedConvolution) {
+                                              weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, batch: Int, _ s: Convolution) {
                 let inPlane = s.inHeight * s.inWidth, outPlane = s.outHeight * s.outWidth
                 let channelsPerGroup = s.inChannels / s.groups, filtersPerGroup = s.outChannels / s.groups
                 let taps = s.kernelHeight * s.kernelWidth
