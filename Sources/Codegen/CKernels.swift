@@ -32,9 +32,9 @@ extension ReferenceKernel {
     /// The kernel's C, the section of Sources/Codegen/C/reference_*.c named after the case.
     var cSource: String {
         precondition(self != .outputRange, "outputRange is the Swift backend's")
-        guard let file = Self.cFiles.first(where: { file in EmbeddedC.sections.contains { $0.file == file && $0.name == rawValue } }) else {
+        guard let section = EmbeddedC.sections.first(where: { Self.cFiles.contains($0.file) && $0.name == rawValue }) else {
             preconditionFailure("no C section for \(rawValue)")
         }
-        return EmbeddedC.section(file, rawValue)
+        return section.text
     }
 }

@@ -33,7 +33,7 @@ struct FastCEmitter {
     func emit(embeddedWeights: [Float]?) throws -> CSource {
         let memory = program.memory ?? MemoryPlanner.plan(program)
         return try scaffold.files(arenaElements: memory.arenaElements, embeddedWeights: embeddedWeights) { hash in
-            try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash)
+            try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash, memory: memory)
         }
     }
 
@@ -59,8 +59,7 @@ struct FastCEmitter {
 
     // MARK: the file
 
-    func emitImplementation(embeddedWeights: [Float]?, headerHash: UInt64) throws -> String {
-        let memory = program.memory ?? MemoryPlanner.plan(program)
+    func emitImplementation(embeddedWeights: [Float]?, headerHash: UInt64, memory: MemoryPlan) throws -> String {
         // Reference kernels the plan still calls.
         let closed = ReferenceKernel.closure(of: plan.steps.compactMap { $0.kernel == .reference ? $0.layer?.kernel : nil },
                                              helpers: \.cHelpers)
