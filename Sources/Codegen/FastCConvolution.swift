@@ -7,7 +7,8 @@ extension FastCEmitter {
     // MARK: direct convolution
 
     func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        let C = conv.input.depth
+        // The channels one output group reduces over: a grouped convolution's span of blocks.
+        let C = d.grouped.map { $0.inputBlocks * channelBlock } ?? conv.input.depth
         let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
         let w = conv.window
         let KH = w.kernelHeight, KW = w.kernelWidth, SW = w.strideWidth
@@ -18,7 +19,7 @@ extension FastCEmitter {
         let PT = d.prepadded ? 0 : w.padTop, PL = d.prepadded ? 0 : w.padLeft
         let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = d.outputBlocks, KBG = KB / NB
         let planar = d.planarInput
-        let imageIn = planar ? C * H * W : CB * H * W * channelBlock
+        let imageIn = planar ? C * H * W : (conv.input.depth + channelBlock - 1) / channelBlock * H * W * channelBlock
         let blockStride = planar ? channelBlock * H * W : H * W * channelBlock
         let channelStride = planar ? H * W : 1
         let rowStride = planar ? W : W * channelBlock
@@ -46,17 +47,22 @@ extension FastCEmitter {
             k.reductionUnroll = d.reductionUnroll
             return k
         }
+        // A grouped convolution's output group g starts reading at its first input block.
+        let groupTable = d.grouped.map { "static const int \(fn)_first[\($0.firstBlocks.count)] = { \($0.firstBlocks.map(String.init).joined(separator: ", ")) };\n\n" } ?? ""
+        let firstBlock = d.grouped == nil ? "" : " + (size_t)\(fn)_first[g] * \(blockStride)"
         switch d.variant {
         case .paired:
             return pairedConvolution(fn, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
                                      channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
         case .flat:
-            return flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
-                                   pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
-                                   CB: CB, CBC: CBC)
+            let (text, call) = flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
+                                               pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
+                                               CB: CB, CBC: CBC, firstBlock: firstBlock)
+            return (groupTable + text, call)
         case .wholeRows:
-            return multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
-                                       imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB)
+            let (text, call) = multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
+                                                   imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB, firstBlock: firstBlock)
+            return (groupTable + text, call)
         case .rowStrips:
             break
         }
@@ -66,7 +72,7 @@ extension FastCEmitter {
         if !edges.isEmpty { strips.insert(1) }
 
         let bands = d.bands
-        var s = "/* direct convolution, \(NB * channelBlock) output channels x \(P) pixels per micro-kernel call */\n"
+        var s = groupTable + "/* direct convolution, \(NB * channelBlock) output channels x \(P) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
             s += "static const int \(fn)_edges[\(edges.count)][3] = { "
@@ -74,7 +80,8 @@ extension FastCEmitter {
         }
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
         s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
-                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual) { c in
+                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual,
+                             firstBlock: firstBlock) { c in
             c.line("int oy, cb0, ys;")
             c.line("/* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */")
             c.scope("for (ys = oy0; ys < oy1; ys += \(sweepRows))") { c in
@@ -144,13 +151,13 @@ extension FastCEmitter {
     /// band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
     /// bias, out and res for `body`.
     func convolutionTask(_ fn: String, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
-                         imageOut: Int, bias: Bool, residual: Bool, body: (inout CWriter) -> Void) -> String {
+                         imageOut: Int, bias: Bool, residual: Bool, firstBlock: String = "", body: (inout CWriter) -> Void) -> String {
         taskFunction(fn) { c in
             c.line("""
                 /* output channel group outermost, so a batch reuses each group's weights */
                 const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
                 \(range)
-                const float *in = a->in + (size_t)n * \(imageIn);
+                const float *in = a->in + (size_t)n * \(imageIn)\(firstBlock);
                 const float *w = a->w + (size_t)g * \(wGroup);
                 const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
                 const float *bias = \(bias ? "a->bias + g * \(NB * channelBlock)" : "NULL");
@@ -166,7 +173,8 @@ extension FastCEmitter {
     /// row's first 5): every call but a band's last keeps the full set of accumulators.
     func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
                          kernel: (Int) -> MicroKernel, H: Int, imageIn: Int, rowStride: Int, pixelStride: Int,
-                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int) -> (String, String) {
+                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int,
+                         firstBlock: String) -> (String, String) {
         let OH = conv.output.height, OW = conv.output.width
         let SH = conv.window.strideHeight, SW = conv.window.strideWidth
         let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
@@ -176,7 +184,7 @@ extension FastCEmitter {
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
         let sweepPixels = d.flatSweepPixels(outputHeight: OH, outputWidth: OW)
         let prefetch = CBC < CB
-            ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: imageIn / CB, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
+            ? nextSlicePrefetch(inputHeight: H, rowStride: rowStride, blockStride: H * rowStride, blockWeights: wGroup / CB, CB: CB, CBC: CBC,
                                 firstRow: "ps / \(OW) * \(SH)", lastRow: "(pe - 1) / \(OW) * \(SH) + \(KH)", calls: "(pe - ps + \(R - 1)) / \(R)")
             : nil
         var s = "/* direct convolution, \(NB * channelBlock) output channels x \(R) pixels per micro-kernel call, strips running on across rows */\n"
@@ -188,7 +196,7 @@ extension FastCEmitter {
         }
         s += convolutionTask(fn, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);",
                              imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut,
-                             bias: conv.bias != nil, residual: residual) { c in
+                             bias: conv.bias != nil, residual: residual, firstBlock: firstBlock) { c in
             c.line("""
                 ptrdiff_t po[\(R)];
                 int p, r, cb0, ps;
@@ -247,7 +255,7 @@ extension FastCEmitter {
     /// A convolution without edge columns whose strips are `d.rows` whole output rows.
     func multiRowConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
                              kernel: (Int) -> MicroKernel, H: Int, W: Int, imageIn: Int, rowStride: Int,
-                             imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int) -> (String, String) {
+                             imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, firstBlock: String) -> (String, String) {
         let OH = conv.output.height, OW = conv.output.width
         let SH = conv.window.strideHeight, PT = d.prepadded ? 0 : conv.window.padTop
         let residual = step.inputs.count > 1
@@ -262,7 +270,8 @@ extension FastCEmitter {
         }
         let rest = "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));"
         s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
-                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual) { c in
+                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual,
+                             firstBlock: firstBlock) { c in
             c.line("""
                 int oy = oy0;
                 (void)res;

@@ -185,6 +185,8 @@ struct FastCEmitter {
             if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
         case (.winogradConvolution(let w), let layer?):
             if case .convolution(let conv) = layer.kernel { return winogradConvolution(fn, step, w, conv) }
+        case (.depthwiseConvolution(let d), let layer?):
+            if case .convolution(let conv) = layer.kernel { return depthwiseConvolution(fn, step, d, conv) }
         case (.fullyConnected(let f), let layer?):
             if case .fullyConnected(let fc) = layer.kernel { return fullyConnected(fn, step, f, fc) }
         case (.blocked(let schedule), let layer?):

@@ -92,6 +92,8 @@ public struct DirectConvolution: Sendable, Equatable {
     public var reductionUnroll: Int? = nil
     /// Row bands per image (tasks are images x output channel groups x bands).
     public var bands: Int = 1
+    /// A grouped convolution's input blocks per output channel group (nil without groups).
+    public var grouped: GroupedInput? = nil
 
     /// Whole output rows per strip (1 unless the variant is `.wholeRows`).
     public var rows: Int { if case .wholeRows(let rows) = variant { rows } else { 1 } }
@@ -120,6 +122,38 @@ public struct DirectConvolution: Sendable, Equatable {
         let calls = (width + max(1, strip) - 1) / max(1, strip)
         let base = width / calls, extra = width % calls
         return extra == 0 ? (base, calls, 0) : (base + 1, extra, calls - extra)
+    }
+}
+
+/// A depthwise convolution (groups = input channels) on blocked values: output block `ob`'s 16
+/// channels read input block `ob`'s 16 lanes (multiplier 1) or, for a multiplier m > 1,
+/// output channel o reads input channel o / m, gathered lane by lane into the thread's scratch
+/// once per task. Each call computes `strip` output pixels of a row, every tap unrolled: the
+/// kernel moves more bytes than it multiplies, so it is measured against the read bandwidth.
+public struct DepthwiseConvolution: Sendable, Equatable {
+    /// Output channels per input channel.
+    public var multiplier: Int
+    /// Output pixels per call of the strip kernel (its accumulators stay in registers).
+    public var strip: Int
+    /// Output columns whose taps are all inside the input; the others are edge columns,
+    /// computed one pixel at a time over the taps that fall inside.
+    public var interior: Range<Int> = 0..<0
+    public var edges: [EdgeColumn] = []
+    /// Row bands per image and channel block (tasks are images x channel blocks x bands).
+    public var bands: Int = 1
+}
+
+/// The input channel blocks a grouped convolution's output channel groups read: group g (of
+/// `outputBlocks` blocks of 16) reduces over blocks firstBlocks[g] ..< firstBlocks[g] +
+/// inputBlocks, the channels of its groups rounded out to whole blocks; its packed weights
+/// are zero for the channels of other groups.
+public struct GroupedInput: Sendable, Equatable {
+    public var inputBlocks: Int
+    public var firstBlocks: [Int]
+
+    public init(inputBlocks: Int, firstBlocks: [Int]) {
+        self.inputBlocks = inputBlocks
+        self.firstBlocks = firstBlocks
     }
 }
 
@@ -168,6 +202,9 @@ public enum PlanKernel: Sendable, Equatable {
     /// A convolution, direct; `inputs[1]`, when present, is a residual added before the activation.
     case directConvolution(DirectConvolution)
     case winogradConvolution(WinogradConvolution)
+    /// A depthwise convolution (no fused residual: in the mobile blocks the add follows the
+    /// projecting 1x1 convolution).
+    case depthwiseConvolution(DepthwiseConvolution)
     case fullyConnected(FullyConnected)
     /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN or concat step.
     case blocked(BlockedKernel)
@@ -224,6 +261,7 @@ extension PlanStep {
         case .reference: "reference"
         case .directConvolution(let d): d.pairs ? "paired 8x\(2 * d.strip)" : "direct \(d.outputBlocks * channelBlock)x\(d.strip)"
         case .winogradConvolution(let w): "winograd F(\(w.tile),\(w.taps))"
+        case .depthwiseConvolution(let d): "depthwise 16x\(d.strip)" + (d.multiplier > 1 ? " x\(d.multiplier)" : "")
         case .fullyConnected(let f): "fc \(f.outputBlocks * channelBlock)"
         case .blocked: "blocked"
         case .toBlocked: "to-blocked"

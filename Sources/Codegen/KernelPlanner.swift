@@ -75,6 +75,13 @@ struct KernelPlanner {
         let outputShape = program.values[step.output].shape
         switch step.kernel {
         case .convolution(let conv):
+            if let (packed, depthwise) = depthwiseConvolution(conv) {
+                let input = value(step.inputs[0], .blocked)
+                append(.depthwiseConvolution(depthwise), inputs: [input], output: newValue(step.output, .blocked), step: index,
+                       activation: conv.activation, macs: macs(conv))
+                kernels[index] = .convolution(packed)
+                return
+            }
             if let plan = directConvolution(conv, index: index) {
                 let planar = plan.kernel.planarInput
                 var input = value(step.inputs[0], planar ? .planar : .blocked)
@@ -191,13 +198,13 @@ struct KernelPlanner {
     }
 
     /// The packed convolution and its blocking, or nil when the reference kernel must run it
-    /// (groups, a softmax epilogue).
+    /// (a softmax epilogue; groups of fewer than 4 channels, whose blocks would be mostly zeros).
     func directConvolution(_ conv: ConvolutionKernel, index: Int) -> (conv: ConvolutionKernel, kernel: ConvChoice)? {
-        guard conv.groups == 1, conv.activation != .softmax, Self.isVolume(conv.input), Self.isVolume(conv.output) else { return nil }
+        guard conv.activation != .softmax, Self.isVolume(conv.input), Self.isVolume(conv.output) else { return nil }
         let source = program.steps[index].inputs[0]
         // Read the caller's (or any planar) tensor directly when it has few channels and no
         // blocked copy exists: the first layer of a network.
-        let planarInput = !isBlockedAvailable(source) && conv.input.depth <= channelBlock
+        let planarInput = conv.groups == 1 && !isBlockedAvailable(source) && conv.input.depth <= channelBlock
         let outputBlocks = roundUp(conv.output.depth, to: channelBlock) / channelBlock
         let w = conv.window
         var winograd: WinogradConvolution?
@@ -205,7 +212,7 @@ struct KernelPlanner {
         // does 144, F(2x2, 5x5) 36 times for 100; their transformed weights are 4x and 1.44x
         // the direct ones.
         let winogradTile = [3: 4, 5: 2][w.kernelHeight]
-        if options.winograd, !planarInput, let winogradTile, w.kernelWidth == w.kernelHeight,
+        if options.winograd, !planarInput, conv.groups == 1, let winogradTile, w.kernelWidth == w.kernelHeight,
            w.strideHeight == 1, w.strideWidth == 1,
            w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
            conv.output.width * conv.output.height >= facts.winogradMinimumPixels,
@@ -221,9 +228,17 @@ struct KernelPlanner {
             let group = winograd?.tileGroup ?? 1
             winograd?.chunks = Self.winogradChunks(groups, tilesPerImage: tiles, group: group)
         }
-        let blocks: Int
+        var blocks: Int
         if let winograd { blocks = winograd.outputBlocks } else {
             blocks = outputBlocks % 2 == 0 ? facts.directOutputBlocks : 1
+        }
+        // A grouped convolution: each call's output blocks read only their groups' input blocks.
+        var grouped: GroupedInput?
+        if conv.groups > 1 {
+            // Two output blocks a call only when both are in the same groups' channels.
+            if (conv.output.depth / conv.groups) % (blocks * channelBlock) != 0 { blocks = 1 }
+            guard let input = Self.groupedInput(conv, outputBlocks: blocks) else { return nil }
+            grouped = input
         }
         // Pre-pad the input when the columns at the edges (whose taps fall partly in the
         // padding, computed one pixel at a time) are more than 1/32 of the row.
@@ -242,8 +257,15 @@ struct KernelPlanner {
             strip = rows * conv.output.width
         }
         var packed = conv
-        let inputs = conv.input.depth
-        if let winograd {
+        // The input channels one output group's weights span (all of them without groups).
+        let inputs = grouped.map { $0.inputBlocks * channelBlock } ?? conv.input.depth
+        if let grouped {
+            let layout = PackedLayout.groupedConvolution(outputs: conv.output.depth, inputs: conv.input.depth, groups: conv.groups,
+                                                         kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth,
+                                                         outputBlocks: blocks, inputBlocks: grouped.inputBlocks,
+                                                         firstBlocks: grouped.firstBlocks)
+            packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
+        } else if let winograd {
             let layout = PackedLayout.winograd(outputs: conv.output.depth, inputs: inputs, tile: winograd.tile, taps: winograd.taps,
                                                outputBlocks: blocks)
             packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
@@ -268,6 +290,7 @@ struct KernelPlanner {
         let pairStrip = max(1, (pairsPerRow + pairCalls - 1) / max(pairCalls, 1))
         var direct = DirectConvolution(outputBlocks: blocks, strip: pairs ? pairStrip : strip, planarInput: planarInput,
                                        prepadded: prepadded)
+        direct.grouped = grouped
         if pairs { direct.variant = .paired } else if rows > 1 { direct.variant = .wholeRows(rows) }
         // Off AVX-512 a strip holds at most 6 pixels, and a row that does not divide into
         // strips of 4 to 6 leaves a short one whose few accumulators idle the FMA units (a row
@@ -367,8 +390,10 @@ struct KernelPlanner {
         plan.scratchElements = plan.steps.map { scratchElements($0, plan) }.max() ?? 0
     }
 
-    /// Per-thread scratch of a step: Winograd's transformed input and output tiles.
+    /// Per-thread scratch of a step: Winograd's transformed input and output tiles, a
+    /// depthwise multiplier's gathered input plane.
     static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
+        if case .depthwiseConvolution(let d) = step.kernel { return depthwiseScratch(d, input: plan.values[step.inputs[0]].shape) }
         guard case .winogradConvolution(let w) = step.kernel else { return 0 }
         let input = plan.values[step.inputs[0]], output = plan.values[step.output]
         let t = w.tile + w.taps - 1

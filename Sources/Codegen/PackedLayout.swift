@@ -16,6 +16,14 @@ public enum PackedLayout: Sendable, Equatable {
     /// 2k + 1 both hold output channel k: one register computes 8 channels of two adjacent
     /// pixels (the paired kernel of a first layer with few filters).
     case pairedConvolution(outputs: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int)
+    /// grouped conv weight [K, C/G, KH, KW] → [⌈K/(16·nb)⌉][ib·16 c][KH][KW]… as
+    /// `directConvolution` packs a dense one over the ib input blocks output group g reads
+    /// (from block firstBlocks[g]): zero where an input channel is not in the output's group.
+    case groupedConvolution(outputs: Int, inputs: Int, groups: Int, kernelHeight: Int, kernelWidth: Int,
+                            outputBlocks: Int, inputBlocks: Int, firstBlocks: [Int])
+    /// depthwise conv weight [K, 1, KH, KW] → [⌈K/16⌉][KH][KW][16 k]: one vector per tap of
+    /// each block of 16 output channels.
+    case depthwiseConvolution(outputs: Int, kernelHeight: Int, kernelWidth: Int)
     /// [K ≤ 8] → [16], lanes 2k and 2k + 1 = value k (the paired kernel's bias).
     case pairedBias(count: Int)
     /// conv weight [K, C, r, r] → U = G g Gᵀ for F(m x m, r x r), t = m + r - 1:
@@ -45,6 +53,10 @@ public enum PackedLayout: Sendable, Equatable {
             return channelBlock * roundUp(c, to: channelBlock) * kh * kw
         case .pairedBias:
             return channelBlock
+        case .depthwiseConvolution(let k, let kh, let kw):
+            return roundUp(k, to: channelBlock) * kh * kw
+        case .groupedConvolution(let k, _, _, let kh, let kw, let nb, let ib, _):
+            return roundUp(k, to: channelBlock * nb) * ib * channelBlock * kh * kw
         case .winograd(let k, let c, let m, let r, let nb):
             return (m + r - 1) * (m + r - 1) * roundUp(k, to: channelBlock * nb) * roundUp(c, to: channelBlock)
         case .fullyConnected(let outputs, let inputs, let tile, let blocked):
@@ -96,6 +108,33 @@ public enum PackedLayout: Sendable, Equatable {
                         }
                     }
                 }
+            }
+        case .groupedConvolution(let k, let c, let g, let kh, let kw, let nb, let ib, let first):
+            let co = k / g, ci = c / g
+            guard values.count == k * ci * kh * kw else {
+                throw WeightPackingError("expected \(k)·\(ci)·\(kh)·\(kw) grouped convolution weights, found \(values.count)")
+            }
+            let width = channelBlock * nb, rows = ib * channelBlock
+            for ko in 0..<k {
+                let group = ko / width, lane = ko % width, own = ko / co
+                for j in 0..<rows {
+                    let channel = first[group] * channelBlock + j
+                    guard channel < c, channel / ci == own else { continue }
+                    for y in 0..<kh {
+                        for x in 0..<kw {
+                            // Rows of one input block per tap, as directConvolution packs them.
+                            let index = ((((group * ib + j / channelBlock) * kh + y) * kw + x) * channelBlock + j % channelBlock) * width + lane
+                            out[index] = values[((ko * ci + channel - own * ci) * kh + y) * kw + x]
+                        }
+                    }
+                }
+            }
+        case .depthwiseConvolution(let k, let kh, let kw):
+            guard values.count == k * kh * kw else {
+                throw WeightPackingError("expected \(k)·1·\(kh)·\(kw) depthwise convolution weights, found \(values.count)")
+            }
+            for ko in 0..<k {
+                for tap in 0..<kh * kw { out[((ko / channelBlock) * kh * kw + tap) * channelBlock + ko % channelBlock] = values[ko * kh * kw + tap] }
             }
         case .pairedBias(let n):
             guard values.count == n, n <= 8 else { throw WeightPackingError("expected at most 8 biases, found \(values.count)") }

@@ -47,10 +47,15 @@ extension PlanStep {
                     "flat \(flag(d.flat))", "inputBlocksPerPass \(all(d.inputBlocksPerPass))", "sweepRows \(all(d.sweepRows))",
                     "interior \(d.interior.lowerBound)..<\(d.interior.upperBound)", "edges [\(edges)]",
                     "prefetch \(flag(d.prefetch))", "reductionUnroll \(d.reductionUnroll.map(String.init) ?? "whole")",
-                    "bands \(d.bands)"]
+                    "bands \(d.bands)"] + (d.grouped.map { ["groupedInputBlocks \($0.inputBlocks)",
+                                                           "firstBlocks \($0.firstBlocks.map(String.init).joined(separator: " "))"] } ?? [])
         case .winogradConvolution(let w):
             return ["tile \(w.tile)", "taps \(w.taps)", "outputBlocks \(w.outputBlocks)", "tilesPerCall \(w.tilesPerCall)",
                     "tileGroup \(w.tileGroup)", "chunks \(w.chunks)"]
+        case .depthwiseConvolution(let d):
+            let edges = d.edges.map { "\($0.x):\($0.firstTap)-\($0.endTap)" }.joined(separator: " ")
+            return ["multiplier \(d.multiplier)", "strip \(d.strip)", "interior \(d.interior.lowerBound)..<\(d.interior.upperBound)",
+                    "edges [\(edges)]", "bands \(d.bands)"]
         case .fullyConnected(let f):
             return ["outputBlocks \(f.outputBlocks)", "blockedInput \(flag(f.blockedInput))", "imagesPerPass \(f.imagesPerPass)",
                     "accumulators \(f.accumulators)", "chains \(f.chains.map(String.init).joined(separator: " "))"]

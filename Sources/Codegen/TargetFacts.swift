@@ -74,6 +74,11 @@ public struct TargetFacts: Sendable, Hashable {
     /// (`cnnc bench models/resnet18.cnn --layers`, models/alexnet.cnn, 2026-11-30).
     public var winogradMinimumPixels: Int
 
+    /// Output pixels per call of a depthwise convolution's strip kernel: 16-float
+    /// accumulators, leaving registers for a tap's weight vector and the inputs a stride-1
+    /// row of taps shares between neighbouring pixels.
+    public var depthwisePixels: Int
+
     /// Images an fc tile serves per pass over its weights, and the 16-float accumulators its
     /// micro-kernel may keep when few images split the reduction into chains.
     public var fullyConnectedImages: Int
@@ -87,6 +92,9 @@ public struct TargetFacts: Sendable, Hashable {
     public var convolutionThreadWork: Int
     public var fullyConnectedThreadWork: Int
     public var elementThreadWork: Int
+    /// Multiply-adds per image from which a depthwise convolution is shared among threads:
+    /// it moves about two bytes per multiply-add where a dense one reuses each load for many.
+    public var depthwiseThreadWork: Int
 
     /// Output pixels per direct micro-kernel call for `outputBlocks` blocks of 16 channels.
     public func pixelsPerCall(outputBlocks: Int) -> Int {
@@ -99,8 +107,9 @@ public struct TargetFacts: Sendable, Hashable {
                     directOutputBlocks: 1, weightSliceBytes: 10 * 1024, sweepBytes: 160 * 1024, stripsAcrossRows: true,
                     reductionUnroll: reductionUnroll, prefetchMaximumPixels: 28 * 28,
                     winogradTilesPerCall: 6, winogradOutputBlocks: 1, winogradMinimumPixels: 144,
-                    fullyConnectedImages: 6, fullyConnectedAccumulators: 6, fullyConnectedBlocks: 1,
-                    convolutionThreadWork: 1_000_000, fullyConnectedThreadWork: 1_000_000, elementThreadWork: 60_000)
+                    depthwisePixels: 4, fullyConnectedImages: 6, fullyConnectedAccumulators: 6, fullyConnectedBlocks: 1,
+                    convolutionThreadWork: 1_000_000, fullyConnectedThreadWork: 1_000_000, elementThreadWork: 60_000,
+                    depthwiseThreadWork: 200_000)
     }
 
     public static let avx512 = TargetFacts(
@@ -108,8 +117,9 @@ public struct TargetFacts: Sendable, Hashable {
         directOutputBlocks: 2, weightSliceBytes: nil, sweepBytes: 160 * 1024, stripsAcrossRows: false,
         reductionUnroll: nil, prefetchMaximumPixels: 28 * 28,
         winogradTilesPerCall: 6, winogradOutputBlocks: 2, winogradMinimumPixels: 400,
-        fullyConnectedImages: 8, fullyConnectedAccumulators: 8, fullyConnectedBlocks: 2,
-        convolutionThreadWork: 1_000_000, fullyConnectedThreadWork: 1_000_000, elementThreadWork: 60_000)
+        depthwisePixels: 8, fullyConnectedImages: 8, fullyConnectedAccumulators: 8, fullyConnectedBlocks: 2,
+        convolutionThreadWork: 1_000_000, fullyConnectedThreadWork: 1_000_000, elementThreadWork: 60_000,
+        depthwiseThreadWork: 200_000)
     public static let avx2 = narrow(registers: 16, lanes: 8, reductionUnroll: 2)
     public static let neon = narrow(registers: 32, lanes: 4, reductionUnroll: 1)
     public static let generic = narrow(registers: 0, lanes: 1, reductionUnroll: 1)

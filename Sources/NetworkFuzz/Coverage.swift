@@ -168,7 +168,11 @@ public enum KernelCoverage {
                 if d.prepadded { f.insert("direct:prepadded") }
                 if d.planarInput { f.insert("\(kind):planar-input") }
                 if d.inputBlocksPerPass != nil { f.insert("direct:sliced") }
+                if d.grouped != nil { f.insert("direct:grouped") }
             case .winogradConvolution(let w): f.insert("winograd F(\(w.tile),\(w.taps))" + residual)
+            case .depthwiseConvolution(let d):
+                f.insert(d.multiplier > 1 ? "depthwise:multiplier" : "depthwise")
+                if !d.edges.isEmpty { f.insert("depthwise:edges") }
             case .fullyConnected: f.insert("fc")
             case .blocked: f.insert("blocked")
             case .reference: f.insert("reference")

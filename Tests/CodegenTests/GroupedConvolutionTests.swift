@@ -1,0 +1,204 @@
+@testable import Codegen
+import Foundation
+import Runtime
+import ShapeCheck
+import Testing
+
+/// Depthwise and grouped convolutions in the fast C kernels (issue #18): against the reference
+/// interpreter on the shapes that break blocked kernels, and the plan they get (blocked, no
+/// reorders around them, the reference kernel only where blocks would be mostly zeros).
+@Suite struct GroupedConvolutionTests {
+    static let variants = NamedCases<ExecutorOptions>([
+        ("fast/1", ExecutorOptions(threads: 1)),
+        ("fast/2", ExecutorOptions(threads: 2)),
+        ("other-target/2", ExecutorOptions(threads: 2, target: FastKernelTests.otherTarget)),
+    ])
+
+    static let networks = NamedCases<String>([
+        // Every tap size, both strides on odd and even sizes, edge columns on both sides,
+        // channels that are not multiples of 16, with and without bias, the mobile epilogues.
+        ("depthwise", """
+            input 15x13x20
+            a: conv 20 1x1 relu6
+            b: depthwise 3x3 pad 1 relu6
+            c: depthwise 5x5 stride 2 pad 2 hardswish
+            d: depthwise 7x7 pad 3 nobias silu
+            e: depthwise 3x3 stride 2 pad 1 nobias
+            f: conv 33 1x1
+            g: depthwise 3x3 dilation 2 pad 2 hardsigmoid
+            gp: globalavgpool
+            fc 5
+            """),
+        ("depthwise_width1", """
+            input 1x11x17
+            a: depthwise 3x3 pad 1 relu
+            b: depthwise 1x5 stride 2 pad 0x2
+            c: depthwise 3x3 stride 2 pad 1 relu6
+            """),
+        // Multipliers: a divisor of 16, one that is not, and channels past a block.
+        ("multiplier", """
+            input 9x7x5
+            a: depthwise 3x3 pad 1 multiplier 2 relu
+            b: depthwise 3x3 multiplier 3 pad 1 nobias
+            c: depthwise 5x5 stride 2 pad 2 multiplier 5
+            """),
+        // No padding (every column interior), a 2x3 window, a 1x1 image.
+        ("depthwise_valid", """
+            input 9x6x48
+            a: depthwise 3x2 relu
+            b: depthwise 3x3 stride 2
+            c: depthwise 3x3 pad 1 from input
+            p: globalmaxpool from c
+            d: depthwise 1x1 multiplier 2
+            """),
+        // Groups of whole blocks (16 and 32 channels), of 4 and 8 in one block, and of 24 and
+        // 12 that straddle blocks; a fused residual; a sliced reduction (512 channels of 5x5).
+        ("grouped", """
+            input 10x9x64
+            a: conv 64 3x3 pad 1 groups 4 relu
+            b: conv 64 3x3 pad 1 groups 16 nobias
+            c: conv 64 3x3 pad 1 groups 2
+            s: add c a relu
+            d: conv 96 1x1 groups 8
+            e: conv 48 3x3 stride 2 pad 1 groups 2 relu
+            f: conv 72 3x3 pad 1 groups 3
+            g: conv 24 3x3 pad 1 groups 2 dilation 2 from input
+            """),
+        ("grouped_sliced", """
+            input 7x7x256
+            a: conv 256 5x5 pad 2 groups 2 relu
+            b: conv 128 3x3 stride 2 pad 1 groups 8
+            """),
+        // ResNeXt's and RegNet's bottleneck, and a group of 2 channels (reference kernel).
+        ("resnext_block", """
+            input 14x14x64
+            r: conv 128 1x1 nobias
+            rb: batchnorm
+            rr: relu
+            g: conv 128 3x3 pad 1 groups 32 nobias
+            gb: batchnorm
+            gr: relu
+            p: conv 64 1x1 nobias
+            pb: batchnorm
+            o: add pb input relu
+            two: conv 64 3x3 pad 1 groups 32
+            """),
+        // MobileNetV2's and EfficientNet's blocks: expand, depthwise, squeeze-excitation, project.
+        ("inverted_residual", """
+            input 12x12x24
+            e: conv 96 1x1 nobias
+            eb: batchnorm
+            er: relu6
+            d: depthwise 3x3 pad 1 nobias
+            db: batchnorm
+            dr: silu
+            sq: globalavgpool
+            s1: conv 8 1x1 silu
+            s2: conv 96 1x1 sigmoid
+            m: mul s2 dr
+            p: conv 24 1x1 nobias
+            pb: batchnorm
+            o: add pb input
+            """),
+    ])
+
+    @Test(arguments: networks.names, variants.names)
+    func agreesWithTheReference(_ name: String, _ variant: String) throws {
+        try expectFastAgreement(text: Self.networks[name], label: name, batch: 2, options: Self.variants[variant])
+    }
+
+    func plan(_ text: String) throws -> KernelPlan {
+        try #require(lowerForC(try network(text, path: "plan.cnn"), options: KernelOptions(target: .avx2)).kernelPlan)
+    }
+
+    /// Every depthwise layer runs the depthwise kernel, on the blocked values its neighbours
+    /// write: no reorder anywhere between the first conv and the last layer.
+    @Test func depthwiseLayersStayBlocked() throws {
+        let plan = try plan(Self.networks["depthwise"])
+        let depthwise = plan.steps.filter { if case .depthwiseConvolution = $0.kernel { return true }; return false }
+        #expect(depthwise.map(\.name) == ["b", "c", "d", "e", "g"])
+        let reorders = plan.steps.filter { $0.kernel == .toPlanar || $0.kernel == .toBlocked || $0.kernel == .reference }
+        #expect(reorders.map(\.name) == ["input (reorder)"], "\(plan.listing)")
+    }
+
+    @Test func multipliersGatherTheirInputLanes() throws {
+        let plan = try plan(Self.networks["multiplier"])
+        let multipliers = plan.steps.compactMap { if case .depthwiseConvolution(let d) = $0.kernel { return d.multiplier }; return nil }
+        #expect(multipliers == [2, 3, 5])
+        // One gathered input plane of 16 lanes per thread: the largest input, 9x7.
+        #expect(plan.scratchElements == 9 * 7 * 16)
+    }
+
+    /// Groups of at least 4 channels run the direct kernel over their own input blocks; a
+    /// group of 2 channels would be 8x zeros, so it stays with the reference kernel.
+    @Test func groupedInputBlocks() throws {
+        let plan = try plan("""
+            input 10x9x64
+            a: conv 64 3x3 pad 1 groups 4 relu
+            b: conv 64 3x3 pad 1 groups 16 nobias
+            c: conv 64 3x3 pad 1 groups 2
+            s: add c a relu
+            d: conv 96 1x1 groups 8
+            f: conv 72 3x3 pad 1 groups 3
+            k: conv 16 1x1
+            h: conv 16 3x3 pad 1 groups 8
+            """)
+        var blocks: [String: GroupedInput] = [:]
+        for step in plan.steps {
+            if case .directConvolution(let d) = step.kernel, let grouped = d.grouped { blocks[step.name] = grouped }
+        }
+        #expect(blocks["a"] == GroupedInput(inputBlocks: 1, firstBlocks: [0, 1, 2, 3]))
+        #expect(blocks["b"] == GroupedInput(inputBlocks: 1, firstBlocks: [0, 1, 2, 3]))
+        #expect(blocks["c+s"] == GroupedInput(inputBlocks: 2, firstBlocks: [0, 0, 2, 2]))
+        // 96 outputs in groups of 12 over 64 inputs in groups of 8: block 1 (outputs 16-31) is
+        // in groups 1 and 2, inputs 8-23, blocks 0 and 1.
+        #expect(blocks["d"] == GroupedInput(inputBlocks: 2, firstBlocks: [0, 0, 1, 2, 2, 2]))
+        // 72 outputs in groups of 24 over 96 inputs in groups of 32: block 1 (outputs 16-31)
+        // spans groups 0 and 1, four input blocks; the last groups' windows end at the last block.
+        #expect(blocks["f"] == GroupedInput(inputBlocks: 4, firstBlocks: [0, 0, 2, 2, 2]))
+        #expect(blocks["h"] == nil)
+        #expect(plan.steps.first { $0.name == "h" }?.kernel == .reference)
+    }
+
+    /// A grouped convolution's packed weights hold its group's filters and zeros for the
+    /// channels of the other groups in the blocks it reads.
+    @Test func groupedPackingZeroesOtherGroups() throws {
+        // 32 outputs, 32 inputs, 4 groups of 8: output block 0 (groups 0, 1) reads input block 0.
+        let layout = PackedLayout.groupedConvolution(outputs: 32, inputs: 32, groups: 4, kernelHeight: 1, kernelWidth: 1,
+                                                     outputBlocks: 1, inputBlocks: 1, firstBlocks: [0, 1])
+        let values = (0..<32 * 8).map { Float($0 + 1) }    // w[k][c] = 8k + c + 1
+        let packed = try layout.pack(values)
+        #expect(packed.count == 2 * 16 * 16)
+        // Row c (input channel), lane k (output channel) of output block 0.
+        func at(_ block: Int, _ c: Int, _ k: Int) -> Float { packed[(block * 16 + c) * 16 + k] }
+        #expect(at(0, 3, 2) == Float(2 * 8 + 3 + 1))    // output 2, group 0, input 3
+        #expect(at(0, 9, 2) == 0)                        // input 9 is group 1's
+        #expect(at(0, 9, 10) == Float(10 * 8 + 1 + 1))   // output 10, group 1, input 9 (its 2nd)
+        #expect(at(1, 0, 0) == Float(16 * 8 + 1))        // output 16, group 2, input 16
+        #expect(packed.filter { $0 != 0 }.count == 32 * 8)
+    }
+}
+
+/// The mobile networks of models/torchvision through the fast kernels against the reference
+/// interpreter, one image each. Slow in a debug build: `CNNC_LARGE_TESTS=1 swift test -c
+/// release -Xswiftc -enable-testing --filter LargeMobileNetworkTests`.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["CNNC_LARGE_TESTS"] == "1"))
+struct LargeMobileNetworkTests {
+    @Test(arguments: ["mobilenet_v2", "mobilenet_v3_large", "mnasnet1_0", "efficientnet_b0", "shufflenet_v2_x1_0",
+                      "regnet_x_400mf", "resnext50_32x4d"])
+    func fastKernels(_ name: String) throws {
+        let net = try model("torchvision/" + name)
+        var weights = WeightInit.weights(for: net, seed: 2).tensors
+        var generator = LCG(seed: 0x9E37_79B9)
+        func next() -> Float { generator.unit() }
+        for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
+            weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
+        }
+        let input = randomInput(for: net, batch: 1, seed: 11)
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        for (label, options) in GroupedConvolutionTests.variants.cases {
+            let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+            compare(try executor.run(input), reference, "\(name)/\(label)")
+        }
+    }
+}
