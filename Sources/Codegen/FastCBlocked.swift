@@ -38,10 +38,15 @@ extension FastCEmitter {
                     for (p = 1; p < \(P); p++) acc = \(combine)(acc, cv_load(x + (size_t)p * 16));
                     """)
                 if pool.kind != .max { c.line("acc = cv_div(acc, cv_set1((float)\(P)));") }
-                c.line("""
-                    cv_store(r, acc);
-                    for (l = 0; l < 16 && cb * 16 + l < \(C); l++) a->out[(size_t)n * \(C) + (size_t)(cb * 16 + l)] = r[l];
-                    """)
+                if output.layout == .blocked {
+                    c.line("(void)r; (void)l;")
+                    c.line("cv_store(a->out + (size_t)t * 16, acc);")
+                } else {
+                    c.line("""
+                        cv_store(r, acc);
+                        for (l = 0; l < 16 && cb * 16 + l < \(C); l++) a->out[(size_t)n * \(C) + (size_t)(cb * 16 + l)] = r[l];
+                        """)
+                }
             }
             return (s + "\n", call(fn, step, tasks: "batch * \(CB)"))
         case .add, .activation:

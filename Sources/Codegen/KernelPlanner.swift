@@ -136,7 +136,14 @@ struct KernelPlanner {
         case .globalPooling:
             if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
                 let input = value(step.inputs[0], .blocked)
-                append(.blocked(BlockedKernel()), inputs: [input], output: newValue(step.output, .planar), step: index, activation: nil)
+                // Squeeze-excitation's pooled vector feeds 1x1 convolutions, which read it blocked;
+                // a classifier's fc reads it planar (unless its channels fill whole blocks).
+                let blockedOutput = Self.isVolume(outputShape) && readers[step.output].contains {
+                    if case .convolution = program.steps[$0].kernel { return true }
+                    return false
+                }
+                append(.blocked(BlockedKernel()), inputs: [input], output: newValue(step.output, blockedOutput ? .blocked : .planar),
+                       step: index, activation: nil)
                 return
             }
         case .batchNorm(var norm):

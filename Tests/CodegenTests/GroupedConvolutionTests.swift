@@ -121,6 +121,16 @@ import Testing
         #expect(reorders.map(\.name) == ["input (reorder)"], "\(plan.listing)")
     }
 
+    /// Squeeze-excitation's pooled vector is written blocked for the 1x1 convolutions that
+    /// read it; a classifier's is written planar for its fc.
+    @Test func squeezeExcitationPoolsBlocked() throws {
+        let plan = try plan(Self.networks["inverted_residual"] + "\ngp: globalavgpool\nfc 3")
+        let pools = plan.steps.filter { $0.name == "sq" || $0.name == "gp" }.map { plan.values[$0.output].layout }
+        #expect(pools == [.blocked, .planar])
+        let squeeze = try #require(plan.steps.first { $0.name == "s1" })
+        #expect(plan.steps.first { $0.output == squeeze.inputs[0] }?.name == "sq")
+    }
+
     @Test func multipliersGatherTheirInputLanes() throws {
         let plan = try plan(Self.networks["multiplier"])
         let multipliers = plan.steps.compactMap { if case .depthwiseConvolution(let d) = $0.kernel { return d.multiplier }; return nil }
