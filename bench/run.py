@@ -15,69 +15,15 @@ of each side's medians. It also measures the peak FMA rate and VGG-16's direct (
 The peer (ort_bench.py, networks.py, netbuild.py, setup.sh) lives outside this repository, in
 $CNNC_PEER or ../shared/peer; the Python environment with onnxruntime is made on first use
 with the peer's setup.sh in bench/out/venv. Nothing here runs in CI."""
-import argparse, json, os, platform, shlex, subprocess, sys, time
+import argparse, os, shlex, subprocess, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "bench", "out")
+from benchlib import OUT, ROOT, build_cnnc, check_totals, cpu_name, find_peer, last_json, log, median, python_env, run
+
 TARGETS = {  # (batch, threads) -> the largest cnnc/ORT ratio the issue asks for
     ("lenet5", 1, 2): 0.33, ("alexnet", 1, 2): 1.0, ("resnet18", 1, 2): 1.0, ("vgg16", 1, 2): 0.85,
 }
 DEFAULT_TARGET = 1.1
 DIRECT_TRIALS = 5  # VGG-16's direct layers measured this many times per thread count; the middle one counts
-
-
-def log(text):
-    print(text, file=sys.stderr, flush=True)
-
-
-def run(command, **kwargs):
-    log("$ " + " ".join(shlex.quote(c) for c in command))
-    return subprocess.run(command, check=True, text=True, stdout=subprocess.PIPE, **kwargs).stdout
-
-
-def last_json(text):
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            return json.loads(line)
-    raise RuntimeError("no JSON object in output:\n" + text)
-
-
-def find_peer():
-    for candidate in [os.environ.get("CNNC_PEER"), os.path.join(ROOT, "..", "shared", "peer"), "/work/shared/peer"]:
-        if candidate and os.path.exists(os.path.join(candidate, "ort_bench.py")):
-            return os.path.abspath(candidate)
-    log("bench: the ONNX Runtime peer (ort_bench.py, networks.py, netbuild.py, setup.sh) was not found.\n"
-        "Set CNNC_PEER to its folder (it is not part of this repository).")
-    sys.exit(1)
-
-
-def python_env(peer):
-    venv = os.path.join(OUT, "venv")
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(python):
-        os.makedirs(OUT, exist_ok=True)
-        run(["sh", os.path.join(peer, "setup.sh"), venv])
-    return python
-
-
-def build_cnnc():
-    explicit = os.environ.get("CNNC")
-    if explicit:
-        return explicit
-    scratch = os.path.join(ROOT, ".build-bench")
-    run(["swift", "build", "-c", "release", "--scratch-path", scratch], cwd=ROOT)
-    return os.path.join(scratch, "release", "cnnc")
-
-
-def check_totals(cnnc, path):
-    report = last_json(run([cnnc, "check", path, "--json"], stderr=subprocess.DEVNULL))
-    totals = report.get("totals", report)
-    return totals.get("macs"), totals.get("parameters")
 
 
 def main():
@@ -178,28 +124,6 @@ def main():
     elapsed = time.time() - started
     write_results(args, rows, direct, notes, elapsed, seen)
     log(f"wrote {args.out} in {elapsed / 60:.1f} minutes")
-
-
-def median(values):
-    values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
-
-
-def cpu_name():
-    name, flags = None, set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and name is None:
-                    name = line.split(":", 1)[1].strip()
-                if line.startswith("flags") and not flags:
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    name = name or platform.processor() or platform.machine()
-    unit = "AVX-512" if "avx512f" in flags else ("AVX2 + FMA, no AVX-512" if "avx2" in flags else None)
-    return f"{name} ({unit})" if unit else name
 
 
 def write_results(args, rows, direct, notes, elapsed, seen):

@@ -1,0 +1,7 @@
+#!/bin/sh
+# cnnc against ONNX Runtime on torchvision's five mobile networks (issue #18) at batch 1 and 8, on
+# 1 and 2 threads, measured alternately, and their depthwise layers against the read bandwidth;
+# writes bench/results-mobile.md. See bench/mobile.py for the options and what it needs.
+set -e
+cd "$(dirname "$0")/.."
+exec python3 bench/mobile.py "$@"
