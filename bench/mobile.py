@@ -225,7 +225,10 @@ def main():
 
 def git_head():
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "bench"], cwd=ROOT, text=True,
+                                 capture_output=True).stdout.strip()
+        return head + (" with uncommitted changes in bench/" if changed else "")
     except OSError:
         return "?"
 
@@ -244,6 +247,12 @@ def write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versio
         f"Each side ran {args.rounds} time(s) of {args.seconds:g} s per point, alternately; the numbers are the medians "
         "of each side's median latency per batch. ratio = cnnc / ONNX Runtime; the issue's target is ≤ 0.6 at batch 1 on "
         "two threads, ≤ 0.8 otherwise.", "",
+    ]
+    if max(loads[0][0], loads[1][0]) > (os.cpu_count() or 1):
+        # cnnc's pool spins at its barriers: a core taken by other work stalls every step.
+        lines += [f"**Other work shared the cores** (a 1-minute load average above {os.cpu_count()}): the two-thread "
+                  "points of both sides, and the layer times, are not to be trusted; run it again on an idle machine.", ""]
+    lines += [
         "| network | batch | threads | ONNX Runtime ms | cnnc ms | cnnc/ORT | target | |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
