@@ -141,7 +141,10 @@ def depthwise_layers(cnnc, net, weights, threads, seconds):
         kh, kw = (int(k.group(1)), int(k.group(2))) if k else (1, 1)
         c = out["depth"]
         floats = c * source["width"] * source["height"] + c * out["width"] * out["height"] + c * kh * kw + c
-        rows.append({"name": layer["name"], "kernel": step["kernel"], "shape": f"{source['shape']} → {out['shape']}",
+        # A step that also computes another conv (a fused pointwise, say) moves more than this counts: flag it.
+        fused = [n for n in step["name"].split("+")[1:] if layers.get(n, {}).get("op") in ("conv", "depthwise", "fc")]
+        kernel = step["kernel"] + (f" (+ {', '.join(fused)}: bytes undercounted)" if fused else "")
+        rows.append({"name": layer["name"], "kernel": kernel, "shape": f"{source['shape']} → {out['shape']}",
                      "window": f"{kh}x{kw}" + (" s2" if "stride 2" in layer["description"] else ""),
                      "macs": step["macs"], "ms": step["ms"], "bytes": 4 * floats})
     return rows, total_ms, profile.get("median_ms", 0)
