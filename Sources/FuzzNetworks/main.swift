@@ -53,9 +53,11 @@ func main() {
         let first = UInt64(option("--seed") ?? "1") ?? 1
         guard arguments.count == 2, let count = UInt64(arguments[1]), count > 0 else { fail("cover takes COUNT") }
         var features: [String: Int] = [:], kernels: [String: Int] = [:]
+        var layers = 0, macs = 0, values = 0
         for seed in first..<(first + count) {
             let spec = NetworkGenerator(limits: limits).network(seed: seed)
             guard let net = spec.checked else { fail("seed \(seed) does not check") }
+            layers += net.layers.count; macs += net.multiplyAccumulates * spec.batch; values += net.activationElements * spec.batch
             for f in Coverage.features(spec, net) { features[f, default: 0] += 1 }
             for k in KernelCoverage.features(net, options: KernelOptions(target: .host)) { kernels[k, default: 0] += 1 }
         }
@@ -65,6 +67,9 @@ func main() {
         }
         let missing = Coverage.all.subtracting(features.keys).sorted()
         if !missing.isEmpty { say("missing: \(missing)") }
+        // What a network costs to run, on average: the fuzzer's networks per second follow it.
+        let n = Int(count)
+        say("mean per network: \(String(format: "%.1f", Double(layers) / Double(n))) layers, \(macs / n) MACs and \(values / n) activation values over its batch")
     case "case":
         let variantNames = option("--variants")
         guard arguments.count == 2 else { fail("case takes one file") }

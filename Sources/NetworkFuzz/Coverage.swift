@@ -27,12 +27,12 @@ public enum Coverage {
         ]
         for a in ActivationSyntax.allKinds { all.insert("\(a.feature):fused"); all.insert("\(a.feature):layer") }
         for d in ["1-3", "7-9", "15-17", "31-33", "63-65"] { all.insert("depth:\(d)") }
-        return all
+        return all.union(mobile)
     }()
 
     /// The features `spec` (checked as `net`) exercises.
     public static func features(_ spec: NetworkSpec, _ net: CheckedNetwork) -> Set<String> {
-        var f: Set<String> = []
+        var f = mobileFeatures(net)
         if spec.vectorInput { f.insert("input:vector") } else {
             if spec.width == 1 && spec.height == 1 { f.insert("input:1x1") }
             if spec.width != spec.height { f.insert("input:rectangular") }

@@ -125,7 +125,7 @@ public struct NetworkGenerator: Sendable {
                                ("layernorm", 3), ("maxout", 5)])
             : random.weighted([("conv", 30), ("depthwise", 8), ("pool", 11), ("globalpool", 3), ("fc", 4),
                                ("flatten", 2), ("dropout", 3), ("batchnorm", 6), ("lrn", 3), ("activation", 8),
-                               ("add", 11), ("concat", 9), ("motif", 12),
+                               ("add", 11), ("concat", 9), ("motif", 16),
                                ("slice", 4), ("shuffle", 3), ("layernorm", 4), ("layerscale", 3), ("pointwise", 5),
                                ("adaptivepool", 4), ("maxout", 4), ("deconv", 5), ("upsample", 4)])
         switch kind {
@@ -188,7 +188,7 @@ public struct NetworkGenerator: Sendable {
     /// reached as often as the plain ones: two small convolutions of one value added (the
     /// paired first-layer kernel with a fused residual), a residual block, squeeze-excitation
     /// (a 1x1xC scale broadcast by mul), and a block of wide 3x3 or 5x5 convolutions
-    /// (Winograd, with a fused add).
+    /// (Winograd, with a fused add); and the mobile networks' blocks (MobileMotifs.swift).
     func motif(from value: (reference: Int, shape: TensorShape), _ spec: inout NetworkSpec, _ random: inout RandomSource) {
         let base = spec.layers.count
         var source = name(value.reference, in: &spec), s = value.shape
@@ -204,7 +204,10 @@ public struct NetworkGenerator: Sendable {
         }
         guard !s.isVector else { return }
         switch random.weighted([(0, 4), (1, 3), (2, 3), (3, 2), (4, s.depth % 2 == 0 ? 2 : 0),
-                                (5, s.depth <= 32 ? 2 : 0)]) {
+                                (5, s.depth <= 32 ? 2 : 0), (6, 6), (7, 5), (8, 4)]) {
+        case let mobile where mobile >= 6:
+            // The mobile networks' blocks (MobileMotifs.swift).
+            mobileMotif(mobile - 6, from: value, &spec, &random)
         case 0:
             // Mostly on the network input, where the first layer is planar and may be paired.
             if spec.nanCells.isEmpty, spec.depth <= 16, !spec.vectorInput, random.chance(0.6) {

@@ -14,7 +14,7 @@ import Testing
     /// Those that run through the backends here, in chunks the test runner spreads over the
     /// cores. Each builds the fast C once (1, 2 and 3 threads) and one other variant in turn;
     /// `fuzz/networks.sh` runs every variant on every network.
-    static let differentialChunks = 12, perChunk = 4
+    static let differentialChunks = 13, perChunk = 4
     static let generator = NetworkGenerator(limits: .tests)
 
     @Test func generatorCoversTheLanguage() throws {
@@ -63,6 +63,43 @@ import Testing
         let fuzz = try kernels(Array(1...700), .fuzz)
         let winograd: Set<String> = ["winograd F(4,3)", "winograd F(4,3)+residual", "winograd F(2,5)", "winograd F(2,5)+residual"]
         #expect(winograd.subtracting(fuzz).isEmpty, "missing: \(winograd.subtracting(fuzz).sorted())")
+    }
+
+    /// The mobile features are found by the graph's structure, so torchvision's own networks
+    /// have them: the blocks the generator draws are the ones these are made of.
+    @Test(arguments: [
+        ("mobilenet_v3_large", ["motif:inverted-residual", "motif:inverted-residual+se", "motif:inverted-residual+add", "motif:se", "depthwise:5x5"]),
+        ("efficientnet_b0", ["motif:inverted-residual+se", "motif:inverted-residual+add", "depthwise:5x5"]),
+        ("shufflenet_v2_x1_0", ["motif:shuffle-unit", "motif:shuffle-unit-stride2", "depth:58", "depth:116"]),
+        ("regnet_y_400mf", ["motif:grouped-bottleneck", "motif:se", "groups:small", "groups:stride2"]),
+        ("regnet_x_1_6gf", ["motif:grouped-bottleneck", "groups:split-blocks"]),
+        ("resnext50_32x4d", ["motif:grouped-bottleneck", "groups:small"]),
+    ])
+    func mobileFeaturesOfTorchvision(_ model: String, _ expected: [String]) throws {
+        let path = Paths.packageRoot.appendingPathComponent("models/torchvision/\(model).cnn").path
+        let net = try #require(checkSource(try String(contentsOfFile: path, encoding: .utf8), path: path).network)
+        let found = Coverage.mobileFeatures(net)
+        #expect(Set(expected).subtracting(found).isEmpty, "\(model) lacks \(Set(expected).subtracting(found).sorted()); has \(found.sorted())")
+        #expect(found.isSubset(of: Coverage.all))
+    }
+
+    /// The same layers without the block around them are not the block.
+    @Test func mobileFeaturesNeedTheWholeBlock() throws {
+        let text = """
+            network parts
+            input 9x1x64
+            a: depthwise 7x7 stride 2 pad 3
+            b: conv 64 3x3 pad 1 groups 2
+            c: globalavgpool
+            d: conv 64 1x1 sigmoid
+            e: mul b d
+            f: concat b e
+            g: shuffle 2
+
+            """
+        let net = try #require(checkSource(text, path: "parts.cnn").network)
+        let found = Coverage.mobileFeatures(net)
+        #expect(found == ["depthwise:7x7", "depthwise:stride2-odd", "depthwise:width1", "groups:width32"], "\(found.sorted())")
     }
 
     /// The backend seeds, chosen from the coverage seeds as libFuzzer's merge chooses a corpus:
