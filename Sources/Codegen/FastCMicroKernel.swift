@@ -14,7 +14,19 @@ extension FastCEmitter {
         case .relu?: return " \(v) = cv_max(cv_zero(), \(v));"
         case .leakyRelu(let alpha)?:
             return " \(v) = cv_add(cv_max(cv_zero(), \(v)), cv_mul(cv_set1(\(cFloat(Float(alpha)))), cv_min(\(v), cv_zero())));"
-        case .elu?, .sigmoid?, .tanh?, .relu6?, .hardswish?, .hardsigmoid?, .silu?, .gelu?:
+        // The clamps as cv_min(6, cv_max(0, ·)): `v` second both times, so a NaN falls through
+        // as the reference's `< 0`/`> 6` tests let it; hardswish and hardsigmoid divide by 6
+        // as the reference does (bit for bit).
+        case .relu6?: return " \(v) = cv_min(cv_set1(6.0f), cv_max(cv_zero(), \(v)));"
+        case .hardswish?:
+            return " \(v) = cv_div(cv_mul(\(v), cv_min(cv_set1(6.0f), cv_max(cv_zero(), cv_add(\(v), cv_set1(3.0f))))), cv_set1(6.0f));"
+        case .hardsigmoid?:
+            return " \(v) = cv_div(cv_min(cv_set1(6.0f), cv_max(cv_zero(), cv_add(\(v), cv_set1(3.0f)))), cv_set1(6.0f));"
+        // cnnc_vector.h's cv_exp, within 1 ulp of expf.
+        case .sigmoid?: return " \(v) = cv_sigmoid(\(v));"
+        case .silu?: return " \(v) = cv_silu(\(v));"
+        // elu (expm1), tanh and gelu (erf) stay lane by lane through libm.
+        case .elu?, .tanh?, .gelu?:
             return " { float t_[16]; int l_; cv_store(t_, \(v)); for (l_ = 0; l_ < 16; l_++) t_[l_] = \(scalarActivation(activation!, "t_[l_]")); \(v) = cv_load(t_); }"
         }
     }

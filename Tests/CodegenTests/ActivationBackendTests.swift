@@ -4,12 +4,12 @@ import Runtime
 import ShapeCheck
 import Testing
 
-/// relu6, hardswish, hardsigmoid, silu, gelu and gelu tanh in every backend against the
+/// relu6, hardswish, hardsigmoid, silu, sigmoid, gelu and gelu tanh in every backend against the
 /// reference (itself held to torch by TorchActivationTests), on torch's grid of NaN, ±inf,
 /// denormal and huge inputs: as layers and trailing, on planar values (the reference kernels)
 /// and blocked ones (fast C's blocked activation and add, and the conv epilogue).
 @Suite struct ActivationBackendTests {
-    static let activations = ["relu6", "hardswish", "hardsigmoid", "silu", "gelu", "gelu tanh"]
+    static let activations = ["relu6", "hardswish", "hardsigmoid", "silu", "sigmoid", "gelu", "gelu tanh"]
     static let perActivation = ["d", "s", "b", "a", "e", "c"]
 
     /// `e` and each `e_i` are the identity (1x1, weight I, no bias), so the grid reaches the

@@ -74,6 +74,8 @@ CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return _mm512_max_ps(a, b); }
 CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { return _mm512_mask_max_ps(a, _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), a, b); }
 CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return _mm512_min_ps(a, b); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { return _mm512_sqrt_ps(a); }
+/* 2^n for integral n in [-126, 127] (cv_exp's scale): the exponent field built directly. */
+CNNC_INLINE cv16 cv_exp2i(cv16 n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23)); }
 /* p[0] in the even lanes, p[1] in the odd ones. */
 CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; memcpy(&d, p, sizeof d); return _mm512_castpd_ps(_mm512_set1_pd(d)); }
 /* The even lanes of v to p0[0..7], the odd ones to p1[0..7]; lanes 8..15 of both zero. */
@@ -106,6 +108,8 @@ CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b)
 }
 CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return cv_pair(_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi)); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { return cv_pair(_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)); }
+CNNC_INLINE __m256 cv_exp2i_half(__m256 n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23)); }
+CNNC_INLINE cv16 cv_exp2i(cv16 n) { return cv_pair(cv_exp2i_half(n.lo), cv_exp2i_half(n.hi)); }
 CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; __m256 h; memcpy(&d, p, sizeof d); h = _mm256_castpd_ps(_mm256_set1_pd(d)); return cv_pair(h, h); }
 CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
 {
@@ -132,6 +136,7 @@ CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
 CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(vmaxq_f32(a.q[i], b.q[i])); }
 CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(vminq_f32(a.q[i], b.q[i])); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(vsqrtq_f32(a.q[i])); }
+CNNC_INLINE cv16 cv_exp2i(cv16 n) { CV_EACH(vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n.q[i]), vdupq_n_s32(127)), 23))); }
 CNNC_INLINE cv16 cv_bcast2(const float *p) { const float32x2_t h = vld1_f32(p); CV_EACH(vcombine_f32(h, h)); }
 #undef CV_EACH
 CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
@@ -159,6 +164,15 @@ CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] ? a.f[i] : b.f
 CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { CV_EACH(a.f[i] > b.f[i] || isnan(a.f[i]) ? a.f[i] : b.f[i]); }
 CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { CV_EACH(a.f[i] < b.f[i] ? a.f[i] : b.f[i]); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { CV_EACH(sqrtf(a.f[i])); }
+/* A NaN lane (cv_exp's result is NaN there anyway) converts as 0: (int)NaN is undefined in C. */
+CNNC_INLINE float cv_exp2i_lane(float n)
+{
+    const unsigned bits = (unsigned)((n == n ? (int)n : 0) + 127) << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+CNNC_INLINE cv16 cv_exp2i(cv16 n) { CV_EACH(cv_exp2i_lane(n.f[i])); }
 CNNC_INLINE cv16 cv_bcast2(const float *p) { CV_EACH(p[i & 1]); }
 #undef CV_EACH
 CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
@@ -167,6 +181,36 @@ CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
     for (l = 0; l < 8; l++) { p0[l] = v.f[2 * l]; p1[l] = v.f[2 * l + 1]; p0[l + 8] = 0.0f; p1[l + 8] = 0.0f; }
 }
 #endif
+
+/* e^x lane by lane, within 1 ulp of libm's expf wherever the result is a normal float
+ * (VectorMathTests' sweep; denormal results within one denormal step). x = n·ln 2 + r
+ * with |r| <= ln 2 / 2 (ln 2 in two parts, the first exact times any n here, so no FMA is
+ * needed), e^r by its Taylor series to r^7 (truncation under 0.1 ulp), times 2^n in two
+ * factors so that n from -151 to 128 stays in the exponent range. x is first clamped to
+ * [-104, 88.8], past which expf is 0 or inf; cv_max/cv_min let a NaN through (second
+ * operand, or NaN on NEON), and a NaN lane's polynomial is NaN whatever its scale. */
+CNNC_INLINE cv16 cv_exp(cv16 x)
+{
+    const cv16 magic = cv_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    const cv16 c = cv_min(cv_set1(88.8f), cv_max(cv_set1(-104.0f), x));
+    const cv16 n = cv_sub(cv_add(cv_mul(c, cv_set1(1.44269504088896341f)), magic), magic);
+    const cv16 half = cv_sub(cv_add(cv_mul(n, cv_set1(0.5f)), magic), magic);
+    cv16 r = cv_fma(n, cv_set1(-0.693359375f), c), p;
+    r = cv_fma(n, cv_set1(2.12194440e-4f), r);
+    p = cv_fma(cv_set1(1.0f / 5040.0f), r, cv_set1(1.0f / 720.0f));
+    p = cv_fma(p, r, cv_set1(1.0f / 120.0f));
+    p = cv_fma(p, r, cv_set1(1.0f / 24.0f));
+    p = cv_fma(p, r, cv_set1(1.0f / 6.0f));
+    p = cv_fma(p, r, cv_set1(0.5f));
+    p = cv_fma(p, r, cv_set1(1.0f));
+    p = cv_fma(p, r, cv_set1(1.0f));
+    return cv_mul(cv_mul(p, cv_exp2i(half)), cv_exp2i(cv_sub(n, half)));
+}
+
+/* torch's sigmoid 1 / (1 + e^-x) and silu x / (1 + e^-x), as the reference computes them
+ * (silu of -inf is -inf / inf, NaN, there too). */
+CNNC_INLINE cv16 cv_sigmoid(cv16 x) { return cv_div(cv_set1(1.0f), cv_add(cv_set1(1.0f), cv_exp(cv_sub(cv_zero(), x)))); }
+CNNC_INLINE cv16 cv_silu(cv16 x) { return cv_div(x, cv_add(cv_set1(1.0f), cv_exp(cv_sub(cv_zero(), x)))); }
 
 /* ---- one step's arguments; a step runs as tasks [0, count) split over threads ---- */
 typedef struct {
