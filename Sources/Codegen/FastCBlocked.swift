@@ -1,7 +1,7 @@
 import ShapeCheck
 
 // The fast C backend's blocked kernels: pooling, global pooling, add, activation, batchnorm,
-// LRN and concat on [N, C/16, H, W, 16] values.
+// LRN and concat on [N, C/16, H, W, 16] values (mul: FastCChannelOps.swift).
 
 extension FastCEmitter {
     // MARK: blocked element-wise, pooling and normalisation kernels
@@ -92,6 +92,8 @@ extension FastCEmitter {
             let P = OH * OW
             s += localResponseNorm(fn, lrn.parameters, channels: OC, pixels: P)
             return (s + "\n", call(fn, step, tasks: "batch * \(P)"))
+        case .multiply:
+            return blockedMultiply(fn, step, schedule, header: s)
         case .concat:
             let P = OH * OW
             let blocks = step.inputs.map { (plan.values[$0].shape.depth / channelBlock) }

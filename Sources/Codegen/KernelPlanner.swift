@@ -169,6 +169,11 @@ struct KernelPlanner {
                 appendBlocked(index)
                 return
             }
+        case .multiply(let mul):
+            if mul.activation != .softmax, blockedMultiplies(step) {
+                appendBlocked(index)
+                return
+            }
         default:
             break
         }
@@ -184,6 +189,17 @@ struct KernelPlanner {
         var activation = step.kernel.fusedActivation
         if case .activation(let a) = step.kernel { activation = a.activation }
         append(.blocked(blockedSchedule(step)), inputs: inputs, output: newValue(step.output, .blocked), step: index, activation: activation)
+    }
+
+    /// A `mul` of volumes, each the output's shape or 1x1 with its channels (the
+    /// squeeze-excitation scale, broadcast over the positions), one of them blocked: a planar
+    /// one is reordered to blocked, which costs what reordering the output back would.
+    func blockedMultiplies(_ step: Step) -> Bool {
+        let output = program.values[step.output].shape
+        return Self.isVolume(output) && step.inputs.contains(where: isBlockedAvailable) && step.inputs.allSatisfy { input in
+            let shape = program.values[input].shape
+            return Self.isVolume(shape) && shape.depth == output.depth && (shape == output || shape.width * shape.height == 1)
+        }
     }
 
     func macs(_ conv: ConvolutionKernel) -> Int {

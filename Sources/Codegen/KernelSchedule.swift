@@ -151,7 +151,7 @@ extension KernelPlanner {
     func blockedSchedule(_ step: Step) -> BlockedKernel {
         var schedule = BlockedKernel()
         switch step.kernel {
-        case .add, .activation:
+        case .add, .activation, .multiply:
             schedule.elementsPerTask = 4096
         case .pooling(let pool):
             let w = pool.window, input = pool.input, output = pool.output

@@ -6,7 +6,7 @@ import Testing
 
 /// `mul`: squeeze-excitation's channel-wise scale (a 1x1xC volume broadcast over WxHxC) and
 /// same-shape products, in every backend against the reference interpreter. The fast C backend
-/// runs it on the reference kernel, between reorders of its blocked inputs.
+/// runs it blocked on volumes (BlockedChannelOpsTests), on the reference kernel on vectors.
 @Suite struct MultiplyTests {
     /// torchvision's SqueezeExcitation (mobilenet_v3's, with hardsigmoid), then a three-way
     /// product with the scale first and a trailing activation, and one of two vectors.
@@ -36,11 +36,14 @@ import Testing
         expectSameNaNs(try NaNSemanticsTests.run(backend, net, weights, input), reference, "mul/\(backend)")
     }
 
-    /// The scale is read once per channel whatever the operands' order, and fused activations apply.
-    @Test func planReadsBroadcastInputsOnTheReferenceKernel() throws {
+    /// The blocked kernel reads the scale whatever the operands' order, fused activations
+    /// apply, and a mul of vectors stays on the reference kernel.
+    @Test func planRunsBroadcastInputsBlocked() throws {
         let net = try network(Self.text, path: "se.cnn")
         let listing = try #require(lowerForC(net, options: KernelOptions(target: .avx2)).kernelPlan?.listing)
-        #expect(listing.contains("reference(p5, p6)  ; scaled"), "\(listing)")
+        #expect(listing.contains("p5 blocked 8x6x16 = blocked(p1, p4)  ; scaled"), "\(listing)")
+        #expect(listing.contains("p6 blocked 8x6x16 = blocked(p4, p5, p1)  ; three"), "\(listing)")
+        #expect(listing.contains("reference(p8, p9)  ; out"), "\(listing)")
         #expect(listing.contains("activation silu"))
     }
 }
