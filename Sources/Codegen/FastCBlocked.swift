@@ -1,7 +1,7 @@
 import ShapeCheck
 
 // The fast C backend's blocked kernels: pooling, global pooling, add, activation, batchnorm,
-// LRN and concat on [N, C/16, H, W, 16] values (mul: FastCChannelOps.swift).
+// LRN and concat on [N, C/16, H, W, 16] values (mul and the channel gather: FastCChannelOps.swift).
 
 extension FastCEmitter {
     // MARK: blocked element-wise, pooling and normalisation kernels
@@ -94,6 +94,10 @@ extension FastCEmitter {
             return (s + "\n", call(fn, step, tasks: "batch * \(P)"))
         case .multiply:
             return blockedMultiply(fn, step, schedule, header: s)
+        case .gatherChannels:
+            return blockedGather(fn, step, header: s)
+        case .concat(let concat) where concat.inputChannels.contains(where: { $0 % channelBlock != 0 }):
+            return blockedGather(fn, step, header: s)
         case .concat:
             let P = OH * OW
             let blocks = step.inputs.map { (plan.values[$0].shape.depth / channelBlock) }

@@ -1,6 +1,7 @@
 import ShapeCheck
 
-// The fast C backend's blocked `mul` (squeeze-excitation's channel scale) on
+// The fast C backend's blocked `mul` (squeeze-excitation's channel scale) and channel gather
+// (slice, shuffle, and a concat whose inputs' channels are not multiples of 16) on
 // [N, C/16, H, W, 16] values.
 
 extension FastCEmitter {
@@ -35,5 +36,84 @@ extension FastCEmitter {
             }
         }
         return (s, callOnInputs(fn, step, tasks: "batch * \(chunks)"))
+    }
+
+    /// Where each output channel comes from: (input, channel).
+    static func gatherSources(_ kernel: Kernel, inputs: Int) -> [(input: Int, channel: Int)] {
+        switch kernel {
+        case .gatherChannels(let g): return g.sources.map { (0, $0) }
+        case .concat(let concat):
+            return concat.inputChannels.enumerated().flatMap { j, count in (0..<count).map { (j, $0) } }
+        default: preconditionFailure("no channel gather for \(kernel.mnemonic)")
+        }
+    }
+
+    /// Output channel c from input channel sources[c], one task per image and output block:
+    /// a block that is a whole block of one input is copied whole, any other lane by lane from
+    /// a table of (input, float offset within the input's image); its padding lanes get 0, and
+    /// no input's padding lane is read (docs/codegen.md, "Padding lanes"). The activation (a
+    /// concat's) runs on the block after.
+    func blockedGather(_ fn: String, _ step: PlanStep, header: String) -> (String, String) {
+        guard let layer = step.layer else { preconditionFailure("a gather without its layer") }
+        let output = plan.values[step.output]
+        let OC = output.shape.depth, P = output.shape.height * output.shape.width
+        let blocks = (OC + channelBlock - 1) / channelBlock
+        let sources = Self.gatherSources(layer.kernel, inputs: step.inputs.count)
+        // Per output block: the input block it copies whole, else nil.
+        var whole: [(input: Int, block: Int)?] = []
+        // Per output lane: input and offset within its image (-1: a padding lane).
+        var laneInput: [Int] = [], laneOffset: [Int] = []
+        for ob in 0..<blocks {
+            let lanes = (0..<channelBlock).map { ob * channelBlock + $0 }
+            let first = sources[lanes[0]]
+            let aligned = first.channel % channelBlock == 0 && lanes.allSatisfy { c in
+                c < OC && sources[c].input == first.input && sources[c].channel == first.channel + c - lanes[0]
+            }
+            whole.append(aligned ? (first.input, first.channel / channelBlock) : nil)
+            for c in lanes {
+                guard c < OC else { laneInput.append(0); laneOffset.append(-1); continue }
+                let (j, ic) = sources[c]
+                laneInput.append(j)
+                laneOffset.append(ic / channelBlock * P * channelBlock + ic % channelBlock)
+            }
+        }
+        let inputElements = step.inputs.map { plan.values[$0].elements }
+        let table = { (name: String, values: [Int]) in
+            "static const int \(name)[\(values.count)] = { \(values.map(String.init).joined(separator: ", ")) };"
+        }
+        let wholeInput = whole.map { $0?.input ?? -1 }, wholeBlock = whole.map { $0?.block ?? 0 }
+        let locals = [table("whole_in", wholeInput), table("whole_block", wholeBlock),
+                      table("lane_in", laneInput), table("lane_at", laneOffset),
+                      table("image", inputElements)]
+        var s = header
+        s += taskFunction(fn, integers: ["l", "p"], locals: locals) { c in
+            c.line("""
+                const int n = t / \(blocks), ob = t % \(blocks);
+                float *const y = a->out + ((size_t)n * \(blocks) + (size_t)ob) * \(P * channelBlock);
+                """)
+            c.ifElse("whole_in[ob] >= 0", { c in
+                c.line("memcpy(y, a->ins[whole_in[ob]] + (size_t)n * image[whole_in[ob]] + (size_t)whole_block[ob] * \(P * channelBlock), \(P * channelBlock) * sizeof(float));")
+            }) { c in
+                c.scope("for (l = 0; l < 16; l++)") { c in
+                    c.line("const int at = lane_at[ob * 16 + l];")
+                    c.ifElse("at < 0", { c in
+                        c.line("for (p = 0; p < \(P); p++) y[(size_t)p * 16 + (size_t)l] = 0.0f;")
+                    }) { c in
+                        c.line("""
+                            const float *const x = a->ins[lane_in[ob * 16 + l]] + (size_t)n * image[lane_in[ob * 16 + l]] + (size_t)at;
+                            for (p = 0; p < \(P); p++) y[(size_t)p * 16 + (size_t)l] = x[(size_t)p * 16];
+                            """)
+                    }
+                }
+            }
+            if step.activation != nil {
+                c.scope("for (p = 0; p < \(P); p++)") { c in
+                    c.line("cv16 v = cv_load(y + (size_t)p * 16);")
+                    c.line(epilogue(step.activation))
+                    c.line("cv_store(y + (size_t)p * 16, v);")
+                }
+            }
+        }
+        return (s, callOnInputs(fn, step, tasks: "batch * \(blocks)"))
     }
 }

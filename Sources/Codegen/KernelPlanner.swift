@@ -163,14 +163,19 @@ struct KernelPlanner {
                 return
             }
         case .concat(let concat):
+            // Inputs whose channels are not multiples of 16 run the blocked channel gather.
             if concat.activation != .softmax, Self.isVolume(outputShape),
-               step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }),
-               concat.inputChannels.allSatisfy({ $0 % channelBlock == 0 }) {
+               step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }) {
                 appendBlocked(index)
                 return
             }
         case .multiply(let mul):
             if mul.activation != .softmax, blockedMultiplies(step) {
+                appendBlocked(index)
+                return
+            }
+        case .gatherChannels:
+            if isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
                 appendBlocked(index)
                 return
             }

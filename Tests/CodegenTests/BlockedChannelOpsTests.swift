@@ -4,9 +4,10 @@ import Runtime
 import ShapeCheck
 import Testing
 
-/// The blocked `mul` (squeeze-excitation's broadcast scale and same-shape products) on channel
-/// counts that are not multiples of 16 (17, 58), at width 1, height 1 and wider, against the
-/// reference interpreter; and their plans: blocked, with no reorder on either side.
+/// The blocked `mul` (squeeze-excitation's broadcast scale and same-shape products) and the
+/// blocked channel gather (slice, shuffle, a concat of 58 + 58) on channel counts that are not
+/// multiples of 16 (3, 17, 58, 116, 20), at width 1, height 1 and wider, against the reference
+/// interpreter; and their plans: blocked, with no reorder on either side.
 @Suite struct BlockedChannelOpsTests {
     /// Two squeeze-excitations (17 and 58 channels), then a three-way product of one tensor.
     static func excitation(_ input: String) -> String {
@@ -27,10 +28,32 @@ import Testing
         """
     }
 
+    /// A shufflenet unit (halves of 116, a branch, concat 58 + 58, shuffle 2), a slice of 3
+    /// channels across a block boundary, a concat of 3 + 17 with an activation, shuffle 4.
+    static func shuffle(_ input: String) -> String {
+        """
+        input \(input)
+        x: conv 116 3x3 pad 1 relu
+        l: slice 0 58
+        r: slice 58 116 from x
+        b: conv 58 1x1 relu from r
+        cat: concat l b
+        s: shuffle 2
+        t: slice 14 17
+        u: conv 17 1x1 from s
+        c2: concat t u relu6
+        s3: shuffle 4
+        out: conv 8 1x1
+        """
+    }
+
     static let cases = NamedCases<(text: String, steps: [String])>([
         ("excitation-1x7", (excitation("1x7x3"), ["m", "m2", "m3"])),
         ("excitation-5x1", (excitation("5x1x3"), ["m", "m2", "m3"])),
         ("excitation-6x5", (excitation("6x5x3"), ["m", "m2", "m3"])),
+        ("shuffle-1x5", (shuffle("1x5x3"), ["l", "r", "cat", "s", "t", "c2", "s3"])),
+        ("shuffle-3x1", (shuffle("3x1x3"), ["l", "r", "cat", "s", "t", "c2", "s3"])),
+        ("shuffle-7x6", (shuffle("7x6x3"), ["l", "r", "cat", "s", "t", "c2", "s3"])),
     ])
     static let backendNames = ["c-fast", "c-fast/2", "c-other-target", "c-fast-unvectorised"]
 

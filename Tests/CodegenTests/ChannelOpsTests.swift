@@ -5,7 +5,7 @@ import ShapeCheck
 import Testing
 
 /// `slice` and `shuffle` (shufflenet_v2's chunk and channel_shuffle) in every backend against
-/// the reference interpreter; the fast C backend runs them on the reference kernel.
+/// the reference interpreter; the fast C backend runs them blocked (BlockedChannelOpsTests).
 @Suite struct ChannelOpsTests {
     /// A shufflenet unit at stride 1 (halves, one branch, concat, shuffle), a three-group
     /// shuffle with a fused-away relu before it, and a slice of a vector.
