@@ -49,9 +49,10 @@ extension FastCEmitter {
     }
 
     /// Output channel c from input channel sources[c], one task per image and output block:
-    /// a block that is a whole block of one input is copied whole, any other lane by lane from
-    /// a table of (input, float offset within the input's image); its padding lanes get 0, and
-    /// no input's padding lane is read (docs/codegen.md, "Padding lanes"). The activation (a
+    /// a block that is a whole block of one input is copied whole; any other is built per
+    /// pixel from each input block its lanes come from, with a lane move (cv_lanes_pick: one
+    /// permute on AVX-512) per source block. Its padding lanes get 0, and no input's padding
+    /// lane reaches a real channel (docs/codegen.md, "Padding lanes"). The activation (a
     /// concat's) runs on the block after.
     func blockedGather(_ fn: String, _ step: PlanStep, header: String) -> (String, String) {
         guard let layer = step.layer else { preconditionFailure("a gather without its layer") }
@@ -59,34 +60,46 @@ extension FastCEmitter {
         let OC = output.shape.depth, P = output.shape.height * output.shape.width
         let blocks = (OC + channelBlock - 1) / channelBlock
         let sources = Self.gatherSources(layer.kernel, inputs: step.inputs.count)
-        // Per output block: the input block it copies whole, else nil.
-        var whole: [(input: Int, block: Int)?] = []
-        // Per output lane: input and offset within its image (-1: a padding lane).
-        var laneInput: [Int] = [], laneOffset: [Int] = []
+        // Per output block: the input block it copies whole (-1: none), and the first of its
+        // groups (one per source block: input, block's float offset, lane indices and mask).
+        var wholeInput: [Int] = [], wholeBlock: [Int] = [], first: [Int] = []
+        var groupInput: [Int] = [], groupAt: [Int] = [], groupIndex: [Int] = [], groupTake: [Int] = []
         for ob in 0..<blocks {
-            let lanes = (0..<channelBlock).map { ob * channelBlock + $0 }
-            let first = sources[lanes[0]]
-            let aligned = first.channel % channelBlock == 0 && lanes.allSatisfy { c in
-                c < OC && sources[c].input == first.input && sources[c].channel == first.channel + c - lanes[0]
+            let lanes = (0..<channelBlock).map { ob * channelBlock + $0 }.filter { $0 < OC }
+            let head = sources[lanes[0]]
+            let aligned = lanes.count == channelBlock && head.channel % channelBlock == 0 && lanes.allSatisfy { c in
+                sources[c].input == head.input && sources[c].channel == head.channel + c - lanes[0]
             }
-            whole.append(aligned ? (first.input, first.channel / channelBlock) : nil)
+            wholeInput.append(aligned ? head.input : -1)
+            wholeBlock.append(aligned ? head.channel / channelBlock : 0)
+            first.append(groupInput.count)
+            var seen: [[Int]: Int] = [:]
             for c in lanes {
-                guard c < OC else { laneInput.append(0); laneOffset.append(-1); continue }
                 let (j, ic) = sources[c]
-                laneInput.append(j)
-                laneOffset.append(ic / channelBlock * P * channelBlock + ic % channelBlock)
+                let key = [j, ic / channelBlock]
+                let g: Int
+                if let known = seen[key] { g = known } else {
+                    g = groupInput.count
+                    seen[key] = g
+                    groupInput.append(j)
+                    groupAt.append(ic / channelBlock * P * channelBlock)
+                    groupIndex += [Int](repeating: 0, count: channelBlock)
+                    groupTake += [Int](repeating: 0, count: channelBlock)
+                }
+                groupIndex[g * channelBlock + c % channelBlock] = ic % channelBlock
+                groupTake[g * channelBlock + c % channelBlock] = 1
             }
         }
+        first.append(groupInput.count)
         let inputElements = step.inputs.map { plan.values[$0].elements }
         let table = { (name: String, values: [Int]) in
             "static const int \(name)[\(values.count)] = { \(values.map(String.init).joined(separator: ", ")) };"
         }
-        let wholeInput = whole.map { $0?.input ?? -1 }, wholeBlock = whole.map { $0?.block ?? 0 }
-        let locals = [table("whole_in", wholeInput), table("whole_block", wholeBlock),
-                      table("lane_in", laneInput), table("lane_at", laneOffset),
-                      table("image", inputElements)]
+        let locals = [table("whole_in", wholeInput), table("whole_block", wholeBlock), table("first", first),
+                      table("group_in", groupInput), table("group_at", groupAt), table("group_idx", groupIndex),
+                      table("group_take", groupTake), table("image", inputElements)]
         var s = header
-        s += taskFunction(fn, integers: ["l", "p"], locals: locals) { c in
+        s += taskFunction(fn, integers: ["g", "p"], locals: locals) { c in
             c.line("""
                 const int n = t / \(blocks), ob = t % \(blocks);
                 float *const y = a->out + ((size_t)n * \(blocks) + (size_t)ob) * \(P * channelBlock);
@@ -94,17 +107,21 @@ extension FastCEmitter {
             c.ifElse("whole_in[ob] >= 0", { c in
                 c.line("memcpy(y, a->ins[whole_in[ob]] + (size_t)n * image[whole_in[ob]] + (size_t)whole_block[ob] * \(P * channelBlock), \(P * channelBlock) * sizeof(float));")
             }) { c in
-                c.scope("for (l = 0; l < 16; l++)") { c in
-                    c.line("const int at = lane_at[ob * 16 + l];")
-                    c.ifElse("at < 0", { c in
-                        c.line("for (p = 0; p < \(P); p++) y[(size_t)p * 16 + (size_t)l] = 0.0f;")
-                    }) { c in
-                        c.line("""
-                            const float *const x = a->ins[lane_in[ob * 16 + l]] + (size_t)n * image[lane_in[ob * 16 + l]] + (size_t)at;
-                            for (p = 0; p < \(P); p++) y[(size_t)p * 16 + (size_t)l] = x[(size_t)p * 16];
-                            """)
+                c.line("""
+                    const int groups = first[ob + 1] - first[ob];
+                    cv_lanes lanes[16];
+                    const float *src[16];
+                    for (g = 0; g < groups; g++) {
+                        const int k = first[ob] + g;
+                        lanes[g] = cv_lanes_make(group_idx + 16 * k, group_take + 16 * k);
+                        src[g] = a->ins[group_in[k]] + (size_t)n * image[group_in[k]] + (size_t)group_at[k];
                     }
-                }
+                    for (p = 0; p < \(P); p++) {
+                        cv16 v = cv_zero();
+                        for (g = 0; g < groups; g++) v = cv_lanes_pick(v, cv_load(src[g] + (size_t)p * 16), lanes[g]);
+                        cv_store(y + (size_t)p * 16, v);
+                    }
+                    """)
             }
             if step.activation != nil {
                 c.scope("for (p = 0; p < \(P); p++)") { c in

@@ -2,9 +2,10 @@
 import Foundation
 import Testing
 
-/// cnnc_vector.h's cv_exp against libm's expf over a dense sweep, and the sigmoid and silu
-/// built on it against the reference's formulas, for plain C and this machine's vector unit
-/// (AVX-512 compiled only where the machine has none; VectorBranchTests compiles NEON).
+/// cnnc_vector.h's cv_exp against libm's expf over a dense sweep, the sigmoid and silu built
+/// on it against the reference's formulas, and the channel gather's lane moves, for plain C
+/// and this machine's vector unit (AVX-512 compiled only where the machine has none;
+/// VectorBranchTests compiles NEON).
 @Suite struct VectorMathTests {
     /// Every 61st float from -110 to 100 by bit pattern (past both ends of expf's range), then
     /// the special values; prints the worst error in ulp of the result (in denormal steps
@@ -56,6 +57,50 @@ import Testing
             return 0;
         }
         """
+
+    /// cv_lanes_pick on 200 permutations and masks: lane l is src[idx[l]] where the mask is
+    /// set, acc's lane elsewhere.
+    static let lanesHarness = """
+        #include <stdio.h>
+        int main(void)
+        {
+            float a[16], s[16], r[16];
+            int idx[16], m[16], l, t, wrong = 0;
+            for (t = 0; t < 200; t++) {
+                for (l = 0; l < 16; l++) { a[l] = (float)(-1 - l); s[l] = (float)(100 + l); idx[l] = (l * 7 + t * 3) % 16; m[l] = (l + t) % 3 != 0; }
+                cv_store(r, cv_lanes_pick(cv_load(a), cv_load(s), cv_lanes_make(idx, m)));
+                for (l = 0; l < 16; l++) wrong += r[l] != (m[l] ? s[idx[l]] : a[l]);
+            }
+            printf("%d wrong lanes\\n", wrong);
+            return wrong != 0;
+        }
+        """
+
+    @Test func lanePicksMoveTheNamedLanes() throws {
+        for (name, output) in try Self.run(Self.lanesHarness, label: "vector-lanes") {
+            #expect(output == "0 wrong lanes\n", "\(name): \(output)")
+        }
+    }
+
+    /// `harness` after the vector header, built for each variant; the output of each that runs.
+    static func run(_ harness: String, label: String) throws -> [(String, String)] {
+        let directory = try temporaryDirectory(label)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write(FastCSupport.includes + "\n" + FastCSupport.vectors + "\n" + harness, to: "\(directory)/exp.c")
+        var variants: [(name: String, flags: [String], runs: Bool)] = [("host", ["-march=native"], true)]
+        #if arch(x86_64)
+        variants += [("plain C", [], true), ("avx512", ["-mavx512f"], VectorTarget.host == .avx512)]
+        #endif
+        var outputs: [(String, String)] = []
+        for variant in variants {
+            let flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"] + variant.flags + ["exp.c", "-o", "exp", "-lm"]
+            let built = try shell(try cCompiler(), variant.runs ? flags : flags.filter { $0 != "-lm" } + ["-c"], in: directory)
+            #expect(built.status == 0, "\(variant.name): \(built.output.prefix(2000))")
+            guard built.status == 0, variant.runs else { continue }
+            outputs.append((variant.name, try shell("\(directory)/exp", []).output))
+        }
+        return outputs
+    }
 
     @Test func expMatchesLibm() throws {
         let directory = try temporaryDirectory("vector-exp")

@@ -76,6 +76,19 @@ CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return _mm512_min_ps(a, b); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { return _mm512_sqrt_ps(a); }
 /* 2^n for integral n in [-126, 127] (cv_exp's scale): the exponent field built directly. */
 CNNC_INLINE cv16 cv_exp2i(cv16 n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23)); }
+/* The channel gather's lane moves: acc with lane l replaced by src's lane idx[l] where
+ * mask[l] is nonzero (cv_lanes_make precomputes the control once per block). */
+#define CNNC_LANES 1
+typedef struct { __m512i idx; __mmask16 take; } cv_lanes;
+CNNC_INLINE cv_lanes cv_lanes_make(const int *idx, const int *mask)
+{
+    cv_lanes c;
+    const __m512i m = _mm512_loadu_si512((const void *)mask);
+    c.idx = _mm512_loadu_si512((const void *)idx);
+    c.take = _mm512_test_epi32_mask(m, m);
+    return c;
+}
+CNNC_INLINE cv16 cv_lanes_pick(cv16 acc, cv16 src, cv_lanes c) { return _mm512_mask_permutexvar_ps(acc, c.take, c.idx, src); }
 /* p[0] in the even lanes, p[1] in the odd ones. */
 CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; memcpy(&d, p, sizeof d); return _mm512_castpd_ps(_mm512_set1_pd(d)); }
 /* The even lanes of v to p0[0..7], the odd ones to p1[0..7]; lanes 8..15 of both zero. */
@@ -110,6 +123,29 @@ CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return cv_pair(_mm256_min_ps(a.lo, b.l
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { return cv_pair(_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)); }
 CNNC_INLINE __m256 cv_exp2i_half(__m256 n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23)); }
 CNNC_INLINE cv16 cv_exp2i(cv16 n) { return cv_pair(cv_exp2i_half(n.lo), cv_exp2i_half(n.hi)); }
+/* Per output half: both source halves permuted by idx & 7, the one idx names picked, then
+ * blended into acc where mask is set. */
+#define CNNC_LANES 1
+typedef struct { __m256i idx[2]; __m256 high[2], take[2]; } cv_lanes;
+CNNC_INLINE cv_lanes cv_lanes_make(const int *idx, const int *mask)
+{
+    cv_lanes c;
+    int h;
+    for (h = 0; h < 2; h++) {
+        const __m256i i = _mm256_loadu_si256((const __m256i *)(const void *)(idx + 8 * h));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(mask + 8 * h));
+        c.idx[h] = _mm256_and_si256(i, _mm256_set1_epi32(7));
+        c.high[h] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(7)));
+        c.take[h] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(m, _mm256_setzero_si256()));
+    }
+    return c;
+}
+CNNC_INLINE __m256 cv_lanes_half(__m256 acc, cv16 src, const cv_lanes *c, int h)
+{
+    const __m256 lo = _mm256_permutevar8x32_ps(src.lo, c->idx[h]), hi = _mm256_permutevar8x32_ps(src.hi, c->idx[h]);
+    return _mm256_blendv_ps(acc, _mm256_blendv_ps(lo, hi, c->high[h]), c->take[h]);
+}
+CNNC_INLINE cv16 cv_lanes_pick(cv16 acc, cv16 src, cv_lanes c) { return cv_pair(cv_lanes_half(acc.lo, src, &c, 0), cv_lanes_half(acc.hi, src, &c, 1)); }
 CNNC_INLINE cv16 cv_bcast2(const float *p) { double d; __m256 h; memcpy(&d, p, sizeof d); h = _mm256_castpd_ps(_mm256_set1_pd(d)); return cv_pair(h, h); }
 CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
 {
@@ -179,6 +215,21 @@ CNNC_INLINE void cv_store_pairs(float *p0, float *p1, cv16 v)
 {
     int l;
     for (l = 0; l < 8; l++) { p0[l] = v.f[2 * l]; p1[l] = v.f[2 * l + 1]; p0[l + 8] = 0.0f; p1[l + 8] = 0.0f; }
+}
+#endif
+
+#if !defined(CNNC_LANES)
+/* NEON and plain C: the lane moves one by one. */
+typedef struct { int idx[16], take[16]; } cv_lanes;
+CNNC_INLINE cv_lanes cv_lanes_make(const int *idx, const int *mask) { cv_lanes c; memcpy(c.idx, idx, sizeof c.idx); memcpy(c.take, mask, sizeof c.take); return c; }
+CNNC_INLINE cv16 cv_lanes_pick(cv16 acc, cv16 src, cv_lanes c)
+{
+    float a[16], v[16];
+    int l;
+    cv_store(a, acc);
+    cv_store(v, src);
+    for (l = 0; l < 16; l++) if (c.take[l]) a[l] = v[c.idx[l] & 15];
+    return cv_load(a);
 }
 #endif
 
