@@ -13,8 +13,8 @@ import ShapeCheck
 // reads one into a real channel (docs/codegen.md, "Padding lanes").
 //
 // The plan is a small program of its own over *plan values* (a program value in one layout,
-// plus any copy of it in the other): convolutions, pooling, add, batchnorm, activations, LRN
-// and concat run blocked when their inputs are blocked; a step with no blocked kernel runs
+// plus any copy of it in the other): convolutions, pooling, add, batchnorm, activations, LRN,
+// concat, mul, slice and shuffle run blocked when their inputs are blocked; a step with no blocked kernel runs
 // the reference kernel of CKernels.swift on planar values, and a reorder step is inserted
 // wherever a value is needed in the layout it does not have. A residual `add` is fused into
 // the convolution that produces one of its inputs (the conv's epilogue adds the other input
@@ -206,7 +206,8 @@ public enum PlanKernel: Sendable, Equatable {
     /// projecting 1x1 convolution).
     case depthwiseConvolution(DepthwiseConvolution)
     case fullyConnected(FullyConnected)
-    /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN or concat step.
+    /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN, concat,
+    /// mul or channel gather step.
     case blocked(BlockedKernel)
     /// Layout changes.
     case toBlocked
