@@ -49,9 +49,9 @@ extension FastCEmitter {
     }
 
     /// Output channel c from input channel sources[c], one task per image and output block:
-    /// a block that is a whole block of one input is copied whole; any other is built per
-    /// pixel from each input block its lanes come from, with a lane move (cv_lanes_pick: one
-    /// permute on AVX-512) per source block. Its padding lanes get 0, and no input's padding
+    /// a block that is a whole block of one input is copied whole; any other is built from
+    /// each input block its lanes come from in turn, a lane move (cv_lanes_pick: one permute on
+    /// AVX-512) per pixel. Its padding lanes get 0, and no input's padding
     /// lane reaches a real channel (docs/codegen.md, "Padding lanes"). The activation (a
     /// concat's) runs on the block after.
     func blockedGather(_ fn: String, _ step: PlanStep, header: String) -> (String, String) {
@@ -107,19 +107,16 @@ extension FastCEmitter {
             c.ifElse("whole_in[ob] >= 0", { c in
                 c.line("memcpy(y, a->ins[whole_in[ob]] + (size_t)n * image[whole_in[ob]] + (size_t)whole_block[ob] * \(P * channelBlock), \(P * channelBlock) * sizeof(float));")
             }) { c in
+                // One source block at a time over all pixels, so its lane control stays in registers.
                 c.line("""
-                    const int groups = first[ob + 1] - first[ob];
-                    cv_lanes lanes[16];
-                    const float *src[16];
-                    for (g = 0; g < groups; g++) {
-                        const int k = first[ob] + g;
-                        lanes[g] = cv_lanes_make(group_idx + 16 * k, group_take + 16 * k);
-                        src[g] = a->ins[group_in[k]] + (size_t)n * image[group_in[k]] + (size_t)group_at[k];
-                    }
-                    for (p = 0; p < \(P); p++) {
-                        cv16 v = cv_zero();
-                        for (g = 0; g < groups; g++) v = cv_lanes_pick(v, cv_load(src[g] + (size_t)p * 16), lanes[g]);
-                        cv_store(y + (size_t)p * 16, v);
+                    for (g = first[ob]; g < first[ob + 1]; g++) {
+                        const cv_lanes lanes = cv_lanes_make(group_idx + 16 * g, group_take + 16 * g);
+                        const float *const x = a->ins[group_in[g]] + (size_t)n * image[group_in[g]] + (size_t)group_at[g];
+                        if (g == first[ob]) {
+                            for (p = 0; p < \(P); p++) cv_store(y + (size_t)p * 16, cv_lanes_pick(cv_zero(), cv_load(x + (size_t)p * 16), lanes));
+                        } else {
+                            for (p = 0; p < \(P); p++) cv_store(y + (size_t)p * 16, cv_lanes_pick(cv_load(y + (size_t)p * 16), cv_load(x + (size_t)p * 16), lanes));
+                        }
                     }
                     """)
             }
