@@ -205,10 +205,29 @@ struct LargeMobileNetworkTests {
             weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
         }
         let input = randomInput(for: net, batch: 1, seed: 11)
-        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        let interpreter = try ReferenceInterpreter(network: net, weights: weights)
+        let reference = try interpreter.run(input)
+        // With random weights these deep networks amplify rounding: outputs reach 10³ and two
+        // correct summation orders drift apart layer by layer (mobilenet_v3_large, truncated
+        // after each block: the fast C's and the Swift backend's relative errors both grow from
+        // 3e-7 to 3e-5, the fast C's the smaller). So besides 1e-4·max|y|, a backend may differ
+        // from the reference by as much as 4x the plain Swift backend does, or 16x what the
+        // reference itself moves when every input moves by about one ulp.
+        func distance(_ a: Tensor, _ b: Tensor) -> Float { zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? .infinity }
+        let nudged = try interpreter.run(Tensor(shape: input.shape, storage: input.storage.map { $0 * (1 + 0x1p-23) }))
+        let sensitivity = distance(reference, nudged)
+        let plain = try CompiledExecutor(backend: .swift, network: net, weights: weights, options: ExecutorOptions(threads: 1),
+                                         cache: testCache).run(input)
+        let plainError = distance(plain, reference)
+        let scale = reference.storage.map { abs($0) }.max() ?? 0
+        let tolerance = max(1e-4 * max(1, scale), 16 * sensitivity, 4 * plainError)
         for (label, options) in GroupedConvolutionTests.variants.cases {
             let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
-            compare(try executor.run(input), reference, "\(name)/\(label)")
+            let output = try executor.run(input)
+            #expect(output.shape == reference.shape)
+            #expect(!output.storage.contains { $0.isNaN } && !reference.storage.contains { $0.isNaN })
+            let error = distance(output, reference)
+            #expect(error <= tolerance, "\(name)/\(label): error \(error), tolerance \(tolerance) (max |y| \(scale); the Swift backend's error \(plainError); the reference moves \(sensitivity) for a one-ulp input change)")
         }
     }
 }
