@@ -71,4 +71,14 @@ extension FastCEmitter {
         }
         return c.text
     }
+
+    /// `cv16` accumulators `names` started from the 16 biases at `bias` (or zero).
+    func startAccumulators(_ names: [String], bias: Bool, _ c: inout CWriter) {
+        if bias {
+            c.line("{ const cv16 b = cv_load(bias); " + names.map { "\($0) = b;" }.joined(separator: " ") + " }")
+        } else {
+            c.line("(void)bias;")
+            c.line(names.map { "\($0) = cv_zero();" }.joined(separator: " "))
+        }
+    }
 }

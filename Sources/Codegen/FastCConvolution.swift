@@ -312,12 +312,7 @@ extension FastCEmitter {
                        + "    const float *restrict bias,\(residual ? " const float *restrict res," : "") int ky0, int ky1)") { c in
                 c.line("cv16 \(accumulators.joined(separator: ", "));")
                 c.line("int cb, ky, kx, ic;")
-                if bias {
-                    c.line("{ const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }")
-                } else {
-                    c.line("(void)bias;")
-                    c.line(accumulators.map { "\($0) = cv_zero();" }.joined(separator: " "))
-                }
+                startAccumulators(accumulators, bias: bias, &c)
                 c.scope("for (cb = 0; cb < \(CB); cb++)") { c in
                     c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
                         c.scope("for (kx = 0; kx < \(KW); kx++)") { c in

@@ -107,12 +107,7 @@ extension FastCEmitter {
                    + "    const float *restrict bias, int ky0, int ky1)") { c in
             c.line("cv16 \(accumulators.joined(separator: ", "));")
             c.line("int ky;")
-            if bias {
-                c.line("{ const cv16 b = cv_load(bias); " + accumulators.map { "\($0) = b;" }.joined(separator: " ") + " }")
-            } else {
-                c.line("(void)bias;")
-                c.line(accumulators.map { "\($0) = cv_zero();" }.joined(separator: " "))
-            }
+            startAccumulators(accumulators, bias: bias, &c)
             c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
                 c.line("const float *xr = x + (ptrdiff_t)ky * \(rowStep), *wr = w + ky * \(taps.width * channelBlock);")
                 c.line("cv16 k;")
