@@ -39,7 +39,7 @@ extension FastCEmitter {
     }
 
     /// Where each output channel comes from: (input, channel).
-    static func gatherSources(_ kernel: Kernel, inputs: Int) -> [(input: Int, channel: Int)] {
+    static func gatherSources(_ kernel: Kernel) -> [(input: Int, channel: Int)] {
         switch kernel {
         case .gatherChannels(let g): return g.sources.map { (0, $0) }
         case .concat(let concat):
@@ -59,7 +59,7 @@ extension FastCEmitter {
         let output = plan.values[step.output]
         let OC = output.shape.depth, P = output.shape.height * output.shape.width
         let blocks = (OC + channelBlock - 1) / channelBlock
-        let sources = Self.gatherSources(layer.kernel, inputs: step.inputs.count)
+        let sources = Self.gatherSources(layer.kernel)
         // Per output block: the input block it copies whole (-1: none), and the first of its
         // groups (one per source block: input, block's float offset, lane indices and mask).
         var wholeInput: [Int] = [], wholeBlock: [Int] = [], first: [Int] = []

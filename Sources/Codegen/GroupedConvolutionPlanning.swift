@@ -2,7 +2,8 @@ import ShapeCheck
 
 // The kernel planner's choices for grouped convolutions. Depthwise ones (groups = input channels)
 // need no reduction over channels in the blocked layout: each output block of 16
-// channels is 16 independent filters, one vector FMA per tap and pixel.
+// channels is 16 independent filters, one vector FMA per tap and pixel. Other grouped ones
+// run the direct kernel over the input blocks their groups span (`groupedInput`).
 
 extension KernelPlanner {
     /// The packed depthwise convolution and its schedule, or nil when it is not one (or its
@@ -14,10 +15,7 @@ extension KernelPlanner {
         var packed = conv
         let layout = PackedLayout.depthwiseConvolution(outputs: K, kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth)
         packed.weight = WeightRef(.packed(conv.weight.recipe, layout), count: layout.count)
-        if let bias = conv.bias {
-            let padded = roundUp(K, to: channelBlock)
-            packed.bias = WeightRef(.packed(bias.recipe, .padded(count: K, to: padded)), count: padded)
-        }
+        packed.bias = conv.bias?.padded(to: roundUp(K, to: channelBlock))
         var depthwise = DepthwiseConvolution(multiplier: K / conv.groups, strip: facts.depthwisePixels)
         let columns = Self.edgeColumns(conv, inputWidth: conv.input.width, padLeft: w.padLeft)
         depthwise.interior = columns.interior
@@ -31,9 +29,7 @@ extension KernelPlanner {
     static func depthwiseScratch(_ d: DepthwiseConvolution, input: TensorShape) -> Int {
         d.multiplier > 1 ? input.height * input.width * channelBlock : 0
     }
-}
 
-extension KernelPlanner {
     /// The input blocks each output group of `outputBlocks` blocks reads in a grouped
     /// convolution: the same count for every group (its groups' channels rounded out to
     /// blocks, the widest of them), or nil when that many blocks would be more than 4x the

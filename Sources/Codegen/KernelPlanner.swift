@@ -106,10 +106,7 @@ struct KernelPlanner {
                 let layout = PackedLayout.fullyConnected(outputs: fc.outputs, inputs: fc.inputs, tile: blocks * channelBlock,
                                                          blockedInput: blockedInput ? inputShape : nil)
                 packed.weight = WeightRef(.packed(base, layout), count: layout.count)
-                if let bias = fc.bias {
-                    let padded = roundUp(fc.outputs, to: blocks * channelBlock)
-                    packed.bias = WeightRef(.packed(bias.recipe, .padded(count: fc.outputs, to: padded)), count: padded)
-                }
+                packed.bias = fc.bias?.padded(to: roundUp(fc.outputs, to: blocks * channelBlock))
                 kernels[index] = .fullyConnected(packed)
                 let input = value(step.inputs[0], blockedInput ? .blocked : .planar)
                 let output = newValue(step.output, .planar)
@@ -150,8 +147,8 @@ struct KernelPlanner {
             if norm.activation != .softmax, isBlockedAvailable(step.inputs[0]),
                Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
                 let padded = roundUp(norm.channels, to: channelBlock)
-                norm.scale = WeightRef(.packed(norm.scale.recipe, .padded(count: norm.channels, to: padded)), count: padded)
-                norm.shift = WeightRef(.packed(norm.shift.recipe, .padded(count: norm.channels, to: padded)), count: padded)
+                norm.scale = norm.scale.padded(to: padded)
+                norm.shift = norm.shift.padded(to: padded)
                 kernels[index] = .batchNorm(norm)
                 appendBlocked(index)
                 return
@@ -310,8 +307,7 @@ struct KernelPlanner {
         if let bias = conv.bias, pairs {
             packed.bias = WeightRef(.packed(bias.recipe, .pairedBias(count: conv.output.depth)), count: channelBlock)
         } else if let bias = conv.bias {
-            let padded = roundUp(conv.output.depth, to: channelBlock * blocks)
-            packed.bias = WeightRef(.packed(bias.recipe, .padded(count: conv.output.depth, to: padded)), count: padded)
+            packed.bias = bias.padded(to: roundUp(conv.output.depth, to: channelBlock * blocks))
         }
         let pairMost = facts.pixelsPerCall(outputBlocks: 1)
         let pairsPerRow = conv.output.width / 2, pairCalls = (pairsPerRow + pairMost - 1) / pairMost

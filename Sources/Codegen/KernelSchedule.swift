@@ -175,12 +175,10 @@ extension KernelPlanner {
             return nil
         case .directConvolution, .winogradConvolution:
             guard case .convolution(let conv)? = step.layer?.kernel else { return nil }
-            let work = conv.output.elementCount * (conv.input.depth / conv.groups) * conv.window.kernelHeight * conv.window.kernelWidth
-            return Threading(work: work, threshold: facts.convolutionThreadWork)
+            return Threading(work: macs(conv), threshold: facts.convolutionThreadWork)
         case .depthwiseConvolution:
             guard case .convolution(let conv)? = step.layer?.kernel else { return nil }
-            return Threading(work: conv.output.elementCount * conv.window.kernelHeight * conv.window.kernelWidth,
-                             threshold: facts.depthwiseThreadWork)
+            return Threading(work: macs(conv), threshold: facts.depthwiseThreadWork)
         case .fullyConnected:
             guard case .fullyConnected(let fc)? = step.layer?.kernel else { return nil }
             return Threading(work: fc.inputs * fc.outputs, threshold: facts.fullyConnectedThreadWork)

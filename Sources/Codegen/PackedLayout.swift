@@ -4,6 +4,13 @@
 
 import ShapeCheck
 
+extension WeightRef {
+    /// This vector zero-padded to `padded` values: a blocked kernel loads whole blocks of 16.
+    func padded(to padded: Int) -> WeightRef {
+        WeightRef(.packed(recipe, .padded(count: count, to: padded)), count: padded)
+    }
+}
+
 public enum PackedLayout: Sendable, Equatable {
     /// [count] → [padded], zeros after `count`.
     case padded(count: Int, to: Int)
