@@ -86,3 +86,20 @@ def cpu_name():
     name = name or platform.processor() or platform.machine()
     unit = "AVX-512" if "avx512f" in flags else ("AVX2 + FMA, no AVX-512" if "avx2" in flags else None)
     return f"{name} ({unit})" if unit else name
+
+
+def add_timing_options(parser, seconds_help):
+    """The batch, thread and round options both harnesses take; `apply_quick` reads --quick."""
+    parser.add_argument("--batches", default="1,8")
+    parser.add_argument("--threads", default="1,2")
+    # Three, not two: the median of two runs is their mean, and one run in a slow stretch of
+    # this shared machine (LeNet-5 on two threads: 0.018 ms against 0.013) then moves the point.
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side per point")
+    parser.add_argument("--seconds", type=float, default=None, help=seconds_help)
+    parser.add_argument("--quick", action="store_true", help="one round, 1 second per run")
+
+
+def apply_quick(args):
+    if args.quick:
+        args.rounds = 1
+        args.seconds = args.seconds or 1.0

@@ -23,7 +23,7 @@ $CNNC_PEER/setup.sh as bench/run.py does); clang (/opt/swift/usr/bin/clang or cc
 picks the binary; otherwise a release build in .build-bench. Nothing here runs in CI."""
 import argparse, os, re, shlex, shutil, subprocess, sys, time
 
-from benchlib import OUT, ROOT, build_cnnc, check_report, cpu_name, find_peer, last_json, log, median, python_env, run
+from benchlib import OUT, ROOT, add_timing_options, apply_quick, build_cnnc, check_report, cpu_name, find_peer, last_json, log, median, python_env, run
 
 NETWORKS = "mobilenet_v2,mobilenet_v3_large,mnasnet1_0,efficientnet_b0,shufflenet_v2_x1_0"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -153,18 +153,12 @@ def depthwise_layers(cnnc, net, weights, threads, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", default=NETWORKS)
-    parser.add_argument("--batches", default="1,8")
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side per point")
-    parser.add_argument("--seconds", type=float, default=None, help="seconds per run (default 2)")
+    add_timing_options(parser, "seconds per run (default 2)")
     parser.add_argument("--layer-threads", default="1,2", help="thread counts of the depthwise table (batch 1); '' for none")
-    parser.add_argument("--quick", action="store_true", help="one round, 1 second per run")
     parser.add_argument("--label", default="", help="what cnnc binary this is, for the results' title")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results-mobile.md"))
     args = parser.parse_args()
-    if args.quick:
-        args.rounds = 1
-        args.seconds = args.seconds or 1.0
+    apply_quick(args)
     args.seconds = args.seconds or 2.0
     started, load_before = time.time(), os.getloadavg()
 

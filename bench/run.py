@@ -17,7 +17,7 @@ $CNNC_PEER or ../shared/peer; the Python environment with onnxruntime is made on
 with the peer's setup.sh in bench/out/venv. Nothing here runs in CI."""
 import argparse, os, shlex, subprocess, sys, time
 
-from benchlib import OUT, ROOT, build_cnnc, check_totals, cpu_name, find_peer, last_json, log, median, python_env, run
+from benchlib import OUT, ROOT, add_timing_options, apply_quick, build_cnnc, check_totals, cpu_name, find_peer, last_json, log, median, python_env, run
 
 TARGETS = {  # (batch, threads) -> the largest cnnc/ORT ratio the issue asks for
     ("lenet5", 1, 2): 0.33, ("alexnet", 1, 2): 1.0, ("resnet18", 1, 2): 1.0, ("vgg16", 1, 2): 0.85,
@@ -29,18 +29,10 @@ DIRECT_TRIALS = 5  # VGG-16's direct layers measured this many times per thread 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", default="lenet5,alexnet,resnet18,vgg16")
-    parser.add_argument("--batches", default="1,8")
-    parser.add_argument("--threads", default="1,2")
-    # Three, not two: the median of two runs is their mean, and one run in a slow stretch of
-    # this shared machine (LeNet-5 on two threads: 0.018 ms against 0.013) then moves the point.
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side per point")
-    parser.add_argument("--seconds", type=float, default=None, help="seconds per run (default 2, 1 for VGG-16 at batch 8)")
-    parser.add_argument("--quick", action="store_true", help="one round, 1 second per run")
+    add_timing_options(parser, "seconds per run (default 2, 1 for VGG-16 at batch 8)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
     args = parser.parse_args()
-    if args.quick:
-        args.rounds = 1
-        args.seconds = args.seconds or 1.0
+    apply_quick(args)
     started = time.time()
 
     peer = find_peer()
