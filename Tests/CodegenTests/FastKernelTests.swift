@@ -454,13 +454,7 @@ struct LargeFastKernelTests {
     @Test(arguments: ["alexnet", "vgg16", "resnet18"])
     func fastKernels(_ name: String) throws {
         let net = try model(name)
-        var weights = WeightInit.weights(for: net, seed: 2).tensors
-        // Batchnorm statistics that are not the identity, so folding is exercised.
-        var generator = LCG(seed: 0x9E37_79B9)
-        func next() -> Float { generator.unit() }
-        for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
-            weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
-        }
+        let weights = weightsWithBatchNormStatistics(for: net)
         let input = randomInput(for: net, batch: 2, seed: 11)
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
         for (label, options) in FastKernelTests.variants.cases {

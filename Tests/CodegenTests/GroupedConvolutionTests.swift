@@ -198,12 +198,7 @@ struct LargeMobileNetworkTests {
                       "regnet_x_400mf", "resnext50_32x4d"])
     func fastKernels(_ name: String) throws {
         let net = try model("torchvision/" + name)
-        var weights = WeightInit.weights(for: net, seed: 2).tensors
-        var generator = LCG(seed: 0x9E37_79B9)
-        func next() -> Float { generator.unit() }
-        for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
-            weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
-        }
+        let weights = weightsWithBatchNormStatistics(for: net)
         let input = randomInput(for: net, batch: 1, seed: 11)
         let interpreter = try ReferenceInterpreter(network: net, weights: weights)
         let reference = try interpreter.run(input)

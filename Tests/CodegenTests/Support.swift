@@ -50,6 +50,18 @@ func temporaryDirectory(_ label: String) throws -> String {
 }
 
 /// A deterministic batch of inputs in [-1, 1).
+/// He-initialised weights (seed 2) whose batchnorm statistics are not the identity (variance
+/// 0.5–1.5, mean ±0.1), so that folding batchnorm is exercised: the large networks' tests.
+func weightsWithBatchNormStatistics(for net: CheckedNetwork) -> [String: Tensor] {
+    var weights = WeightInit.weights(for: net, seed: 2).tensors
+    var generator = LCG(seed: 0x9E37_79B9)
+    func next() -> Float { generator.unit() }
+    for key in weights.keys.sorted() where key.hasSuffix(".running_var") || key.hasSuffix(".running_mean") {
+        weights[key]!.storage = weights[key]!.storage.map { _ in key.hasSuffix(".running_var") ? 0.5 + next() : (next() - 0.5) * 0.2 }
+    }
+    return weights
+}
+
 func randomInput(for network: CheckedNetwork, batch: Int, seed: UInt64) -> Tensor {
     var generator = XorShift(state: seed &* 0x9E37_79B9_7F4A_7C15 | 1)
     let values = (0..<(batch * network.input.elementCount)).map { _ in generator.signedUnit() }
