@@ -74,8 +74,6 @@ CNNC_INLINE cv16 cv_max(cv16 a, cv16 b) { return _mm512_max_ps(a, b); }
 CNNC_INLINE cv16 cv_max_nan(cv16 a, cv16 b) { return _mm512_mask_max_ps(a, _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), a, b); }
 CNNC_INLINE cv16 cv_min(cv16 a, cv16 b) { return _mm512_min_ps(a, b); }
 CNNC_INLINE cv16 cv_sqrt(cv16 a) { return _mm512_sqrt_ps(a); }
-/* 2^n for integral n in [-126, 127] (cv_exp's scale): the exponent field built directly. */
-CNNC_INLINE cv16 cv_exp2i(cv16 n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23)); }
 /* The channel gather's lane moves: acc with lane l replaced by src's lane idx[l] where
  * mask[l] is nonzero (cv_lanes_make precomputes the control once per block). */
 #define CNNC_LANES 1
@@ -242,10 +240,17 @@ CNNC_INLINE cv16 cv_lanes_pick(cv16 acc, cv16 src, cv_lanes c)
  * operand, or NaN on NEON), and a NaN lane's polynomial is NaN whatever its scale. */
 CNNC_INLINE cv16 cv_exp(cv16 x)
 {
-    const cv16 magic = cv_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
     const cv16 c = cv_min(cv_set1(88.8f), cv_max(cv_set1(-104.0f), x));
+#if defined(__AVX512F__)
+    /* AVX-512 rounds and scales in one instruction each (vrndscaleps, vscalefps: p·2^n
+     * rounded once, denormals included), 14 instructions instead of 25: silu's 16 lanes
+     * in 2.7 ns instead of 4.1 on Zen 5, where efficientnet_b0 spends a fifth of its time in silu. */
+    const cv16 n = _mm512_roundscale_ps(cv_mul(c, cv_set1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#else
+    const cv16 magic = cv_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
     const cv16 n = cv_sub(cv_add(cv_mul(c, cv_set1(1.44269504088896341f)), magic), magic);
     const cv16 half = cv_sub(cv_add(cv_mul(n, cv_set1(0.5f)), magic), magic);
+#endif
     cv16 r = cv_fma(n, cv_set1(-0.693359375f), c), p;
     r = cv_fma(n, cv_set1(2.12194440e-4f), r);
     p = cv_fma(cv_set1(1.0f / 5040.0f), r, cv_set1(1.0f / 720.0f));
@@ -255,7 +260,11 @@ CNNC_INLINE cv16 cv_exp(cv16 x)
     p = cv_fma(p, r, cv_set1(0.5f));
     p = cv_fma(p, r, cv_set1(1.0f));
     p = cv_fma(p, r, cv_set1(1.0f));
+#if defined(__AVX512F__)
+    return _mm512_scalef_ps(p, n);
+#else
     return cv_mul(cv_mul(p, cv_exp2i(half)), cv_exp2i(cv_sub(n, half)));
+#endif
 }
 
 /* torch's sigmoid 1 / (1 + e^-x) and silu x / (1 + e^-x), as the reference computes them
