@@ -98,7 +98,7 @@ enum Driver {
 
     static let commands: [Command] = [
         Command(name: "check", summary: "parse and check networks; print shapes, parameters and MACs", run: CheckCommand.run),
-        Command(name: "run", summary: "run a network on an input (.npy, .pgm, .ppm) and print the result", run: RunCommand.run),
+        Command(name: "run", summary: "run a network on an input (.npy, .txt, .pgm, .ppm) and print the result", run: RunCommand.run),
         Command(name: "init", summary: "write random weights of the right shapes (He/Kaiming)", run: InitCommand.run),
         Command(name: "compile", summary: "write the network as C or Swift kernels; print the memory it needs", run: CompileCommand.run),
         Command(name: "bench", summary: "time the compiled network on random weights: latency, images/s, GFLOP/s", run: BenchCommand.run),

@@ -88,6 +88,11 @@ enum NetworkLoader {
     /// line, e.g. every missing weight); past `limit` lines the rest are counted, not listed,
     /// so the weights of a different network do not flood the terminal.
     static func report(_ error: Error, command: String, console: Console, limit: Int = 12) {
+        if let error = error as? TextTensorError {  // located, as a .cnn file's diagnostics are
+            console.err(error.rendered(colour: console.colour))
+            console.err("cnnc \(command): \(error.summary)")
+            return
+        }
         let message = (error as? RuntimeError)?.message ?? "\(error)"
         let lines = message.split(separator: "\n", omittingEmptySubsequences: true)
         let shown = lines.count > limit ? lines.prefix(limit - 1) : lines[...]

@@ -25,7 +25,7 @@ enum RunCommand {
         var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         if weightsPath == nil { problems.append("--weights W.safetensors is required (make one with `cnnc init`)") }
-        if inputPath == nil { problems.append("--input X is required (.npy, .pgm or .ppm)") }
+        if inputPath == nil { problems.append("--input X is required (.npy, .txt, .pgm or .ppm)") }
         var backend = Backend.c
         if let backendText {
             if let chosen = Backend(rawValue: backendText) { backend = chosen } else {
@@ -35,8 +35,8 @@ enum RunCommand {
         let mean = parseList(meanText, option: "--mean", problems: &problems)
         let std = parseList(stdText, option: "--std", problems: &problems)
         if let std { problems += normalizationProblems(mean: mean ?? [0], std: std) }
-        if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) {
-            problems.append("--mean and --std apply to PGM/PPM images, not to .npy input")
+        if (mean != nil || std != nil), let inputPath, isNumPy(inputPath) || TextTensorFile.isText(inputPath) {
+            problems.append("--mean and --std apply to PGM/PPM images, not to .\(isNumPy(inputPath) ? "npy" : "txt") input")
         }
         if let outputPath {
             if let problem = OutputPaths.fileOptionProblem(outputPath, option: "--output") { problems.append(problem) }
@@ -113,6 +113,7 @@ enum RunCommand {
     /// first bytes decide the format, and the shape is checked from the header before the
     /// data is read, so no more is read than the network can take.
     static func readInput(_ path: String, for network: CheckedNetwork, mean: [Float]?, std: [Float]?) throws -> Tensor {
+        if TextTensorFile.isText(path) { return try TextTensorFile.read(path, kind: .input).input(for: network) }
         let expected = network.input.dimensions
         let file = try InputFile(path)
         try file.fill(to: NPY.magic.count)

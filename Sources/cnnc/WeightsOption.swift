@@ -27,6 +27,13 @@ struct WeightsOption {
     /// and then listed on stderr. A refusal that extras alone caused names the flag.
     static func load(_ path: String, ignoreExtra: Bool, for network: CheckedNetwork, command: String,
                      console: Console) throws -> [String: Tensor] {
+        if TextTensorFile.isText(path) {
+            let (weights, extras) = try TextTensorFile.read(path, kind: .weights).weights(for: network, ignoringExtra: ignoreExtra)
+            if let warning = WeightFile.ignoredExtrasWarning(extras, path: path, network: network.name) {
+                console.err("cnnc \(command): \(warning)")
+            }
+            return weights
+        }
         let file = try WeightFile.read(contentsOf: path)
         let extras = file.extraKeys(for: network)
         do {
