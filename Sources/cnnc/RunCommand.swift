@@ -3,10 +3,11 @@ import Runtime
 import ShapeCheck
 
 /// `cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T]
-/// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]`: execute and print.
+/// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME,…] [--pictures DIR]`:
+/// execute and print; --show and --pictures present the layers' outputs (FeatureMaps, in Runtime).
 enum RunCommand {
     static let usage = "cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T] "
-        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise]"
+        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME[,NAME…]] [--pictures DIR]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
         var arguments = Arguments(words)
@@ -20,13 +21,18 @@ enum RunCommand {
         let backendText = arguments.option("--backend")
         let meanText = arguments.option("--mean")
         let stdText = arguments.option("--std")
+        let show = arguments.option("--show")
+        let picturesPath = arguments.option("--pictures")
         let files = arguments.positional()
 
         var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
         if weightsPath == nil { problems.append("--weights W.safetensors is required (make one with `cnnc init`)") }
         if inputPath == nil { problems.append("--input X is required (.npy, .txt, .pgm or .ppm)") }
-        var backend = Backend.c
+        // Feature maps come from the reference interpreter; it then runs the whole network too.
+        var backend = show != nil || picturesPath != nil ? Backend.reference : Backend.c
+        if show?.isEmpty == true { problems.append("--show takes 'all' or layer names separated by commas") }
+        if picturesPath?.isEmpty == true { problems.append("--pictures needs a directory name") }
         if let backendText {
             if let chosen = Backend(rawValue: backendText) { backend = chosen } else {
                 problems.append("--backend is one of \(Backend.allCases.map(\.rawValue).joined(separator: ", ")), not '\(backendText)'")
@@ -50,17 +56,49 @@ enum RunCommand {
         guard let file = files.first, let weightsPath, let inputPath else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
+        let shown: [Int]?
+        do {
+            shown = try show.map { try FeatureMaps.slots($0, in: network) } ?? picturesPath.map { _ in Array(0...network.layers.count) }
+        } catch {
+            NetworkLoader.report(error, command: "run", console: console)
+            return ExitCode.usage
+        }
+        let outputShape = network.output
+        var problemsFound: [String] = []
+        if let top, !outputShape.isVector && (outputShape.width > 1 || outputShape.height > 1) {
+            problemsFound.append("--top \(top): the output of '\(network.name)' is \(outputShape), not a vector; --top ranks "
+                + "the classes of a vector output (--show \(network.layers.last?.name ?? "all") prints this one)")
+        }
+        if show != nil, let shown, let problem = FeatureMaps.printProblem(shown, in: network) { problemsFound.append(problem) }
+        if !problemsFound.isEmpty {
+            for problem in problemsFound { console.err("cnnc run: \(problem)") }
+            return ExitCode.usage
+        }
         do {
             let budget = try MemoryBudget.current()
             let weights = try WeightsOption.load(weightsPath, ignoreExtra: weightsOption.ignoreExtra, for: network,
                                                  command: "run", console: console)
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
-            let executor = try makeExecutor(backend: backend, network: network, weights: weights,
-                                            options: ExecutorOptions(threads: threads ?? 1, precise: precise))
-            let result = try executor.run(input, budget: budget)
-            let output = result.output
-            if let split = result.splitDescription { console.out(split) }
-            printResult(output, network: network, top: top ?? 5, console: console)
+            var output: Tensor
+            if let shown {
+                let (maps, reference) = try FeatureMaps.compute(network, weights: weights, input: input, slots: shown)
+                if show != nil { for map in maps { console.out(FeatureMaps.text(map) + "\n") } }  // a blank line after each
+                if let picturesPath {
+                    let written = try FeaturePictures.write(maps, to: picturesPath, network: network.name)
+                    console.out("wrote \(picturesPath)/index.html and \(written) pictures")
+                }
+                output = reference
+            } else {
+                output = Tensor(shape: [0])
+            }
+            if shown == nil || backend != .reference {
+                let executor = try makeExecutor(backend: backend, network: network, weights: weights,
+                                                options: ExecutorOptions(threads: threads ?? 1, precise: precise))
+                let result = try executor.run(input, budget: budget)
+                output = result.output
+                if let split = result.splitDescription { console.out(split) }
+            }
+            printResult(output, network: network, top: top ?? 5, rankAnyway: top != nil, console: console)
             if let outputPath {
                 try NPY.write(output, to: outputPath)
                 console.out("wrote \(outputPath) \(output.shapeDescription)")
@@ -148,11 +186,13 @@ enum RunCommand {
 
     private static func formatShape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
-    /// Top-K classes per image for a vector output; shape and min/max/mean for a volume.
-    static func printResult(_ output: Tensor, network: CheckedNetwork, top: Int, console: Console) {
+    /// Top-K classes per image for a vector output (and for 1x1xD when `rankAnyway`, an
+    /// explicit --top); shape and min/max/mean for a volume.
+    static func printResult(_ output: Tensor, network: CheckedNetwork, top: Int, rankAnyway: Bool = false, console: Console) {
         let batch = output.shape[0]
         let perImage = batch == 0 ? 0 : output.elementCount / batch
-        if network.output.isVector {
+        let shape = network.output
+        if shape.isVector || rankAnyway && shape.width == 1 && shape.height == 1 {
             let k = min(top, perImage)
             let rankWidth = String(k).count, classWidth = String(max(perImage - 1, 0)).count
             for image in 0..<batch {

@@ -62,12 +62,26 @@ public struct ReferenceInterpreter: NetworkExecutor {
         _ = output.update(fromContentsOf: result)
     }
 
+    /// The whole batch at once, handing `observe` each value (0 the input, i + 1 layer i's
+    /// output) as it is computed, for showing feature maps; the output as `run` gives it.
+    public func run(_ input: Tensor, observe: (Int, Tensor) -> Void) throws -> Tensor {
+        try checkInput(input)
+        let batch = input.shape[0]
+        try requireMemory(workspaceBytes(batch: batch), for: "the reference interpreter's activations of \(batch) image\(batch == 1 ? "" : "s")")
+        let output = evaluate(input.storage, batch: batch) { slot, value in
+            let shape = slot == 0 ? network.input : network.layers[slot - 1].output
+            observe(slot, Tensor(shape: [batch] + shape.dimensions, storage: value.data))
+        }
+        return Tensor(shape: [batch] + network.output.dimensions, storage: output)
+    }
+
     /// The network on `batch` images of `data`; the output's storage.
-    private func evaluate(_ data: [Float], batch: Int) -> [Float] {
+    private func evaluate(_ data: [Float], batch: Int, observe: (Int, ReferenceActivations) -> Void = { _, _ in }) -> [Float] {
         let shape = network.input
         var values = [ReferenceActivations?](repeating: nil, count: network.layers.count + 1)
         values[0] = ReferenceActivations(batch: batch, depth: shape.depth, height: shape.height, width: shape.width,
                                 data: data)
+        observe(0, values[0]!)
 
         for (i, layer) in network.layers.enumerated() {
             // Take each input out of `values` at its last use, so an in-place operation
@@ -80,6 +94,7 @@ public struct ReferenceInterpreter: NetworkExecutor {
             precondition(output.depth == layer.output.depth && output.height == layer.output.height
                          && output.width == layer.output.width,
                          "\(layer.name): computed \(output.depth)x\(output.height)x\(output.width), checked \(layer.output)")
+            observe(i + 1, output)
             // An output nobody reads (the checker warns about it) is dropped at once.
             if lastUse[i + 1] >= 0 { values[i + 1] = output }
         }
