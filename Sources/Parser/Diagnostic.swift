@@ -51,6 +51,17 @@ public struct Diagnostic: Hashable, Sendable {
         self.fixIt = fixIt
     }
 
+    /// A diagnostic about another kind of file, from that reader's own catalog (Runtime's
+    /// text tensors), rendered by the same `DiagnosticRenderer`.
+    public init(id: String, severity: Severity, message: String, at range: SourceRange, notes: [DiagnosticNote] = []) {
+        self.id = id
+        self.severity = severity
+        self.range = range
+        self.message = message
+        self.notes = notes
+        self.fixIt = nil
+    }
+
     /// A warning made an error by `strict`.
     public func promoted() -> Diagnostic {
         var copy = self

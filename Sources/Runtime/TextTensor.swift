@@ -336,4 +336,9 @@ struct TextTensorReader {
         errors += 1
         diagnostics.append(Diagnostic(message, at: range, notes: notes))
     }
+
+    private mutating func error(_ message: TextTensorMessage, at range: SourceRange, notes: [DiagnosticNote] = []) {
+        errors += 1
+        diagnostics.append(Diagnostic(message, at: range, notes: notes))
+    }
 }
