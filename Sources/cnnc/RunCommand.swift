@@ -79,17 +79,10 @@ enum RunCommand {
             let weights = try WeightsOption.load(weightsPath, ignoreExtra: weightsOption.ignoreExtra, for: network,
                                                  command: "run", console: console)
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
-            var output: Tensor
+            var output = Tensor(shape: [0])
             if let shown {
-                let (maps, reference) = try FeatureMaps.compute(network, weights: weights, input: input, slots: shown)
-                if show != nil { for map in maps { console.out(FeatureMaps.text(map) + "\n") } }  // a blank line after each
-                if let picturesPath {
-                    let written = try FeaturePictures.write(maps, to: picturesPath, network: network.name)
-                    console.out("wrote \(picturesPath)/index.html and \(written) pictures")
-                }
-                output = reference
-            } else {
-                output = Tensor(shape: [0])
+                output = try presentFeatureMaps(shown, print: show != nil, pictures: picturesPath, network: network,
+                                                weights: weights, input: input, console: console)
             }
             if shown == nil || backend != .reference {
                 let executor = try makeExecutor(backend: backend, network: network, weights: weights,
@@ -108,6 +101,19 @@ enum RunCommand {
             return ExitCode.failure
         }
         return ExitCode.success
+    }
+
+    /// The values `slots` names, printed and/or drawn into `pictures`, as the reference
+    /// interpreter computes them; its output, which stands as the result on that backend.
+    private static func presentFeatureMaps(_ slots: [Int], print: Bool, pictures: String?, network: CheckedNetwork,
+                                           weights: [String: Tensor], input: Tensor, console: Console) throws -> Tensor {
+        let (maps, output) = try FeatureMaps.compute(network, weights: weights, input: input, slots: slots)
+        if print { for map in maps { console.out(FeatureMaps.text(map) + "\n") } }  // a blank line after each
+        if let pictures {
+            let written = try FeaturePictures.write(maps, to: pictures, network: network.name)
+            console.out("wrote \(pictures)/index.html and \(written) pictures")
+        }
+        return output
     }
 
     /// "0.485,0.456,0.406" → [0.485, 0.456, 0.406]; one or three values.

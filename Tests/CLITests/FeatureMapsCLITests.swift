@@ -79,4 +79,13 @@ import Testing
         #expect(result.out.contains("image 2 of 2\nchannel 1 of 1\n   4.00  3.00  4.00\n"))
         #expect(files.names("maps") == ["c1-img1-ch1.png", "c1-img2-ch1.png", "index.html"])
     }
+
+    @Test func mapsFromTheReferenceBesideACompiledBackend() throws {
+        let files = try LectureFiles()
+        let result = runDriver(["run", files.network, "--weights", files.weights, "--input", files.input,
+                                "--backend", "c", "--show", "c1"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("   4.00  3.00  4.00\n   2.00  4.00  3.00\n   2.00  3.00  4.00\n"))
+        #expect(result.out.contains("image 0: min 2.0000  max 4.0000  mean 3.2222"), "\(result.out)")
+    }
 }

@@ -64,4 +64,15 @@ final class LectureFiles: ScratchFolder {
         #expect(result.code == 2)
         #expect(result.err.contains("--mean and --std apply to PGM/PPM images, not to .txt input"))
     }
+
+    @Test func compileTakesTextWeights() throws {
+        let files = try LectureFiles()
+        let result = runDriver(["compile", files.network, "--weights", files.weights, "-o", files.file("out")])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(files.names("out").contains("conv.weights"), "\(files.names("out"))")
+        try files.write("w.txt", "c1.weight:\n1 0 1\n0 1 0\n1 0 1\n")
+        let missing = runDriver(["compile", files.network, "--weights", files.weights, "-o", files.file("out2")])
+        #expect(missing.code == 1)
+        #expect(missing.err.contains("w.txt:4:6: error: missing tensor 'c1.bias' (expected 1)"), "\(missing.err)")
+    }
 }

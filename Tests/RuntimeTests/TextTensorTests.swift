@@ -191,4 +191,14 @@ private func problems(_ text: String, kind: TextTensorFile.Kind = .weights) -> [
         #expect(diagnostics.count == TextTensorFile.errorLimit)
         #expect(diagnostics.last?.notes.last?.message.contains("stops after") == true)
     }
+
+    @Test func crlfLinesTabsAndBadUTF8() throws {
+        let crlf = TextTensorFile.parse(SourceFile(path: "t.txt", bytes: Array("x:\r\n1\t2\r\n\r\n3 4\r\n".utf8)), kind: .weights)
+        #expect(crlf.diagnostics.isEmpty)
+        #expect(crlf.file.tensors.first?.layout == [1, 2, 1, 2])
+        let bad = TextTensorFile.parse(SourceFile(path: "t.txt", bytes: Array("x:\n1 2\n3 ".utf8) + [0xFF] + Array("\n".utf8)),
+                                       kind: .weights)
+        #expect(bad.diagnostics.map { "\($0.range.start.line):\($0.range.start.column) \($0.message)" }
+                == ["3:3 this line is not valid UTF-8"])
+    }
 }
