@@ -20,7 +20,9 @@ let package = Package(
         // fork + exec of every child process, in C for PR_SET_PDEATHSIG (ChildProcess.swift).
         .target(name: "ChildProcessSupport"),
         .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck", "ChildProcessSupport"]),
-        .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
+        // Pictures of checked networks (`cnnc draw`): a layout, then SVG text; needs no codegen.
+        .target(name: "Drawing", dependencies: ["ShapeCheck"]),
+        .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime", "Drawing"]),
         // Random valid networks, every backend against the reference, failures shrunk
         // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.
         .target(name: "NetworkFuzz", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "ShapeCheckTests", dependencies: ["ShapeCheck", "Parser", "TestSupport"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck", "NetworkFuzz", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck", "TestSupport"]),
+        .testTarget(name: "DrawingTests", dependencies: ["Drawing", "ShapeCheck", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["cnnc", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]

@@ -101,6 +101,7 @@ enum Driver {
         Command(name: "run", summary: "run a network on an input (.npy, .txt, .pgm, .ppm) and print the result", run: RunCommand.run),
         Command(name: "init", summary: "write random weights of the right shapes (He/Kaiming)", run: InitCommand.run),
         Command(name: "compile", summary: "write the network as C or Swift kernels; print the memory it needs", run: CompileCommand.run),
+        Command(name: "draw", summary: "draw the network as an SVG picture: a box per layer, arrows between them", run: DrawCommand.run),
         Command(name: "bench", summary: "time the compiled network on random weights: latency, images/s, GFLOP/s", run: BenchCommand.run),
     ]
 
