@@ -2,11 +2,12 @@ import Foundation
 import Testing
 @testable import Drawing
 
-/// A headless Chromium on PATH (Debian's `chromium`, or `chromium-headless-shell`), if any.
+/// A headless Chromium on PATH, if any: Debian's `chromium-headless-shell` (the faster to
+/// start) or its full `chromium`.
 enum Chromium {
     static let path: String? = {
         let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        for name in ["chromium", "chromium-headless-shell", "chromium-browser"] {
+        for name in ["chromium-headless-shell", "chromium", "chromium-browser"] {
             for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + name) {
                 return folder + "/" + name
             }
