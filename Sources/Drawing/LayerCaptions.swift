@@ -47,6 +47,16 @@ enum LayerCaption {
         return lines
     }
 
+    /// What the arrow colours mean, for the legend under the title.
+    static let legend: [(EdgeKind, String)] = [(.sequence, "previous line"), (.from, "from"), (.add, "add"),
+                                                (.concat, "concat"), (.multiply, "mul")]
+    static let legendSwatch = 20.0
+    static let legendSpacing = 14.0
+
+    static func legendWidth(_ label: String) -> Double {
+        legendSwatch + 4 + Double(label.unicodeScalars.count) * DrawingScale.regularAdvance * DrawingScale.fontSize + legendSpacing
+    }
+
     static func inputLines(_ shape: TensorShape) -> [String] {
         ["input", "input · " + shape.description]
     }

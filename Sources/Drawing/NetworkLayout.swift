@@ -6,7 +6,7 @@ import ShapeCheck
 /// network; `SVGPrinter` turns the result into text.
 public enum NetworkLayout {
     static let margin = 16.0
-    static let titleHeight = 46.0
+    static let titleHeight = 66.0
     /// Vertical gap between rows: every change of lane on an arrow happens inside one.
     static let rowGap = 26.0
     static let captionGap = 8.0
@@ -209,7 +209,8 @@ public enum NetworkLayout {
         }
         let summary = LayerCaption.summary(network)
         let titleWidth = max(Double(network.name.unicodeScalars.count) * DrawingScale.boldAdvance * DrawingScale.titleFontSize,
-                             DrawingScale.captionWidth(["", summary]))
+                             DrawingScale.captionWidth(["", summary]),
+                             LayerCaption.legend.reduce(0) { $0 + LayerCaption.legendWidth($1.1) })
         let width = max(x + margin, 2 * margin + titleWidth)
         let height = y - rowGap + margin
         func rowBottom(_ row: Int) -> Double { rowTop[row] + rowHeight[row] }

@@ -31,6 +31,17 @@ public enum SVGPrinter {
         out += "<text class=\"summary\" x=\"\(number(margin))\" y=\"\(number(margin + 34))\" fill=\"#444444\">"
             + "\(escape(drawing.summary))</text>\n"
 
+        out += "<g class=\"legend\" stroke-width=\"1.3\">"
+        var x = margin
+        let y = margin + 52
+        for (kind, label) in LayerCaption.legend {
+            out += "<line x1=\"\(number(x))\" y1=\"\(number(y - 4))\" x2=\"\(number(x + LayerCaption.legendSwatch))\" "
+                + "y2=\"\(number(y - 4))\" stroke=\"\(colour(kind))\" marker-end=\"url(#arrow-\(kind.rawValue))\"/>"
+            out += "<text x=\"\(number(x + LayerCaption.legendSwatch + 4))\" y=\"\(number(y))\" fill=\"#444444\">\(escape(label))</text>"
+            x += LayerCaption.legendWidth(label)
+        }
+        out += "</g>\n"
+
         // Arrows first, so boxes are drawn over their ends.
         out += "<g class=\"edges\" fill=\"none\" stroke-width=\"1.3\">\n"
         for edge in drawing.edges {

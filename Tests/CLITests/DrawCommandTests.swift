@@ -50,6 +50,15 @@ struct DrawCommandTests {
         #expect(unknown.status == 2 && unknown.err.contains("unknown option '--colour'"))
     }
 
+    /// Through the writer to a device: the picture alone on stdout, no "wrote" line after it.
+    @Test(.enabled(if: BuiltExecutable.cnnc != nil, "the cnnc executable is not built beside the tests"))
+    func drawsToStandardOutput() throws {
+        let result = try shell(try #require(BuiltExecutable.cnnc), ["draw", Self.lenet, "-o", "/dev/stdout"])
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("<?xml") && result.output.hasSuffix("</svg>\n"))
+        #expect(try SVGDocument(result.output).layers.count == 8)
+    }
+
     @Test func helpListsDraw() {
         #expect(runCNNC(["help"]).out.contains("  draw "))
     }
