@@ -70,8 +70,8 @@ public enum NetworkLayout {
         var lane: [Int]
         var laneCount: Int
         var rowCount: Int
-        /// occupant[lane][row]: the node there, if any.
-        var occupant: [[Int: Int]]
+        /// The rows that hold a node, per lane, ascending (nodes are placed in increasing rows).
+        var rowsInLane: [[Int]]
 
         init(_ graph: Graph) {
             let count = graph.count
@@ -116,18 +116,26 @@ public enum NetworkLayout {
                     busyUntil[lane[source]] = max(busyUntil[lane[source]], here - 1)
                 }
             }
-            var occupant: [[Int: Int]] = Array(repeating: [:], count: holder.count)
-            for node in 0..<count { occupant[lane[node]][row[node]] = node }
+            var rowsInLane: [[Int]] = Array(repeating: [], count: holder.count)
+            for node in 0..<count { rowsInLane[lane[node]].append(row[node]) }
             self.row = row
             self.lane = lane
             self.laneCount = holder.count
             self.rowCount = (row.max() ?? 0) + 1
-            self.occupant = occupant
+            self.rowsInLane = rowsInLane
         }
 
         /// Whether `lane` holds no node in rows `from...to` (true for an empty range).
         func isClear(lane: Int, from: Int, to: Int) -> Bool {
-            from > to || !(from...to).contains { occupant[lane][$0] != nil }
+            guard from <= to else { return true }
+            // A binary search, so an input read from thousands of rows below stays cheap.
+            let rows = rowsInLane[lane]
+            var low = 0, high = rows.count
+            while low < high {
+                let middle = (low + high) / 2
+                if rows[middle] < from { low = middle + 1 } else { high = middle }
+            }
+            return low == rows.count || rows[low] > to
         }
     }
 
@@ -151,7 +159,9 @@ public enum NetworkLayout {
 
         init(graph: Graph, grid: Grid) {
             tracks = Array(repeating: 0, count: grid.laneCount)
-            var taken: [[(from: Int, to: Int, track: Int)]] = Array(repeating: [], count: grid.laneCount)
+            // The last row each track of each gutter runs down to: a track is taken again only
+            // a row below that (so two arrows never meet in it), a few comparisons an arrow.
+            var trackEnds = Array(repeating: [Int](), count: grid.laneCount)
             corridors = []
             for node in 0..<graph.count {
                 var mine: [Corridor] = []
@@ -166,10 +176,13 @@ public enum NetworkLayout {
                         mine.append(.targetLane)
                     } else {
                         let gutter = max(sourceLane, targetLane)
-                        let used = Set(taken[gutter].filter { $0.from <= last && first <= $0.to }.map(\.track))
-                        let track = (0..<NetworkLayout.maxTracks).first { !used.contains($0) }
-                            ?? taken[gutter].count % NetworkLayout.maxTracks
-                        taken[gutter].append((first, last, track))
+                        var track = trackEnds[gutter].firstIndex { $0 < first - 1 } ?? trackEnds[gutter].count
+                        if track == NetworkLayout.maxTracks {
+                            // Past the widest gutter arrows share the least recently used track.
+                            track = trackEnds[gutter].indices.min { trackEnds[gutter][$0] < trackEnds[gutter][$1] } ?? 0
+                        }
+                        if track == trackEnds[gutter].count { trackEnds[gutter].append(last) }
+                        trackEnds[gutter][track] = max(trackEnds[gutter][track], last)
                         tracks[gutter] = max(tracks[gutter], track + 1)
                         mine.append(.gutter(lane: gutter, track: track))
                     }
