@@ -34,7 +34,8 @@ public enum SVGPrinter {
         out += "<g class=\"legend\" stroke-width=\"1.3\">"
         var x = margin
         let y = margin + 52
-        for (kind, label) in LayerCaption.legend {
+        let used = Set(drawing.edges.map(\.kind))
+        for (kind, label) in LayerCaption.legend where used.contains(kind) {
             out += "<line x1=\"\(number(x))\" y1=\"\(number(y - 4))\" x2=\"\(number(x + LayerCaption.legendSwatch))\" "
                 + "y2=\"\(number(y - 4))\" stroke=\"\(colour(kind))\" marker-end=\"url(#arrow-\(kind.rawValue))\"/>"
             out += "<text x=\"\(number(x + LayerCaption.legendSwatch + 4))\" y=\"\(number(y))\" fill=\"#444444\">\(escape(label))</text>"
