@@ -70,9 +70,9 @@ struct LayerReader {
                 }
                 return true
             }
-            if let padding = options.padding, case .same = padding.value {
+            if let padding = options.padding, padding.value == .same || padding.value == .fit {
                 // torch's ConvTranspose2d has no 'same'; its output size is set by outpad instead.
-                error(.expectedValue(what: "a padding P or PwxPh", after: "pad", found: "same"), padding.range,
+                error(.expectedValue(what: "a padding P or PwxPh", after: "pad", found: padding.value == .same ? "same" : "fit"), padding.range,
                       notes: [DiagnosticNote("a transposed convolution's output is (W − 1)·S − 2P + D·(F − 1) + A + 1; choose P and outpad A")])
                 return nil
             }
@@ -442,12 +442,13 @@ struct LayerReader {
             options.paddingMode = Located(mode, value.range)
         case "pad":
             guard let value = next() else {
-                error(.expectedValue(what: "a padding (P, PwxPh, same or valid)", after: "pad", found: nil), word.range)
+                error(.expectedValue(what: "a padding (P, PwxPh, same, valid or fit)", after: "pad", found: nil), word.range)
                 return true
             }
             switch value.text {
             case "same": options.padding = Located(.same, value.range)
             case "valid": options.padding = Located(.valid, value.range)
+            case "fit": options.padding = Located(.fit, value.range)
             default:
                 if let size = size(value) { options.padding = Located(.explicit(size.value), value.range) }
             }

@@ -31,6 +31,7 @@ public enum Message: Sendable {
     case exceedsLimit(layer: String, what: String)
     case poolPaddingTooLarge(layer: String)
     case kernelLargerThanInput(layer: String, axis: String)
+    case noPaddingFits(layer: String, axis: String)
     case groupsDoNotDivide(layer: String, what: String)
     case sizeOverflow(layer: String)
     case duplicateName(String)
@@ -76,6 +77,7 @@ public enum Message: Sendable {
         case .exceedsLimit: "exceeds-limit"
         case .poolPaddingTooLarge: "pool-padding-too-large"
         case .kernelLargerThanInput: "kernel-larger-than-input"
+        case .noPaddingFits: "no-padding-fits"
         case .groupsDoNotDivide: "groups-do-not-divide"
         case .sizeOverflow: "size-overflow"
         case .duplicateName: "duplicate-name"
@@ -156,6 +158,8 @@ public enum Message: Sendable {
             "\(layer): a pool's padding must be at most half its window"
         case .kernelLargerThanInput(let layer, let axis):
             "\(layer): the kernel is larger than the padded input \(axis); the output would be below 1"
+        case .noPaddingFits(let layer, let axis):
+            "\(layer): 'pad fit' finds no symmetric padding with which the stride fits the \(axis)"
         case .groupsDoNotDivide(let layer, let what):
             "\(layer): groups must divide \(what)"
         case .sizeOverflow(let layer):

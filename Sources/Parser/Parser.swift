@@ -47,11 +47,11 @@ public enum Grammar {
 
     public static func form(of op: String) -> String {
         switch op {
-        case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
-        case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
+        case "conv": "conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid|fit] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
+        case "depthwise": "depthwise FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid|fit] [padmode MODE] [dilation D] [multiplier M] [nobias] [from NAME] [ACTIVATION]"
         case "deconv": "deconv K FwxFh [stride S|SwxSh] [pad P|PwxPh] [outpad A|AwxAh] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]"
         case "upsample": "upsample S|SwxSh [nearest|bilinear] [aligncorners] [from NAME]"
-        case "maxpool", "avgpool": "\(op) FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [round floor|ceil] [from NAME]"
+        case "maxpool", "avgpool": "\(op) FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid|fit] [round floor|ceil] [from NAME]"
         case "fc": "fc N [from NAME] [ACTIVATION]"
         case "dropout": "dropout P [from NAME]   (0 ≤ P < 1)"
         case "batchnorm": "batchnorm [eps E] [from NAME]"

@@ -51,6 +51,8 @@ public enum PaddingSyntax: Hashable, Sendable {
     case explicit(SizeSyntax)
     case same
     case valid
+    /// `pad fit`: per axis the smallest symmetric pad with which the stride fits.
+    case fit
 }
 
 public enum PoolKind: String, Hashable, Sendable {

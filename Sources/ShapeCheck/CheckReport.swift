@@ -226,7 +226,11 @@ public enum CheckReport {
         words.add("stride")
         words.add(window.strideWidth == window.strideHeight ? String(window.strideWidth) : size(window.strideWidth, window.strideHeight))
         words.add("pad")
-        words.add((window.paddingIsSame ? "same=" : "") + paddingText(window.padding))
+        switch window.paddingRule {
+        case .written: words.add(paddingText(window.padding))
+        case .same: words.add("same (\(chosenPadding(window.padding)))")
+        case .fit: words.add("fit (\(chosenPadding(window.padding)))")
+        }
         if window.dilationWidth != 1 || window.dilationHeight != 1 {
             words.add("dilation")
             words.add(window.dilationWidth == window.dilationHeight ? String(window.dilationWidth) : size(window.dilationWidth, window.dilationHeight))
@@ -239,6 +243,13 @@ public enum CheckReport {
             return p.left == p.top ? "\(p.left)" : "\(p.left)x\(p.top)"
         }
         return "\(p.left)+\(p.right)x\(p.top)+\(p.bottom)"
+    }
+
+    /// The padding `pad same` or `pad fit` chose: `1`, `2x1`, or each side when they differ
+    /// (`1 left, 2 right; 1 top, 2 bottom`).
+    public static func chosenPadding(_ p: Padding) -> String {
+        if p.left == p.right && p.top == p.bottom { return paddingText(p) }
+        return "\(p.left) left, \(p.right) right; \(p.top) top, \(p.bottom) bottom"
     }
 
     static func name(of input: LayerInput, in network: CheckedNetwork) -> String {
@@ -255,6 +266,7 @@ public enum CheckReport {
         var out = ""
         for layer in network.layers {
             out += "\(layer.name): " + explanation(of: layer) + "\n"
+            if let search = paddingSearch(layer) { out += "    " + search + "\n" }
         }
         return out
     }
@@ -330,6 +342,23 @@ public enum CheckReport {
         return text
     }
 
+    /// `pad fit`'s search on each axis (once when both are alike), for the line under a layer.
+    static func paddingSearch(_ layer: CheckedLayer) -> String? {
+        let window: Window
+        switch layer.operation {
+        case .convolution(let conv): window = conv.window
+        case .pooling(let pool): window = pool.window
+        default: return nil
+        }
+        guard window.paddingRule == .fit, layer.arithmetic.count == 2 else { return nil }
+        let (w, h) = (layer.arithmetic[0], layer.arithmetic[1])
+        func search(_ a: SizeArithmetic) -> String {
+            Arithmetic.fitSearch(input: a.input, extent: a.extent, stride: a.stride, chosen: a.padBefore) + "  →  pad \(a.padBefore)"
+        }
+        if w.input == h.input && w.extent == h.extent && w.stride == h.stride { return "pad fit: " + search(w) }
+        return "pad fit, width: " + search(w) + ";  height: " + search(h)
+    }
+
     /// `8x6 positions`, or `1 position` for a vector.
     private static func positions(_ shape: TensorShape) -> String {
         shape.isVector ? "1 position" : "\(shape.width)x\(shape.height) positions"
@@ -344,7 +373,14 @@ public enum CheckReport {
             }
             var text = "\(formula) = "
             if !a.fits && !a.ceilMode { text += "\(Arithmetic.decimal(a.span, a.stride, plus: 1)) → " }
-            return text + "\(a.output)"
+            text += "\(a.output)"
+            // What check does not warn about, said here: the cells left over are padding, or
+            // the gap a window narrower than the stride leaves after it anyway.
+            if !a.fits && !a.ceilMode && a.lostInputCells == 0 {
+                text += a.unreadInputCells == 0 ? " (only padding is left unread)"
+                    : " (the last \(a.unreadInputCells == 1 ? "cell unread is" : "\(a.unreadInputCells) cells unread are") the gap every \(a.extent)-wide window leaves at stride \(a.stride))"
+            }
+            return text
         }
         guard arithmetic.count == 2 else { return "" }
         let (w, h) = (arithmetic[0], arithmetic[1])

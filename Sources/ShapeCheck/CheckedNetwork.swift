@@ -61,14 +61,22 @@ public struct Window: Hashable, Sendable {
     public var dilationWidth: Int
     public var dilationHeight: Int
     public var padding: Padding
-    /// True when the padding came from `pad same`, so reports can say it was chosen.
-    public var paddingIsSame: Bool
+    /// Where the padding came from, so reports can say when cnnc chose it.
+    public var paddingRule: PaddingRule
+    public var paddingIsSame: Bool { paddingRule == .same }
     /// What the padded cells hold; only convolutions have a mode other than zeros.
     public var paddingMode: PaddingMode = .zeros
 
     /// Dilated extent Fe = D·(F − 1) + 1.
     public var extentWidth: Int { dilationWidth * (kernelWidth - 1) + 1 }
     public var extentHeight: Int { dilationHeight * (kernelHeight - 1) + 1 }
+}
+
+/// `pad P` as written (or none), or chosen by `pad same` or `pad fit`.
+public enum PaddingRule: Hashable, Sendable {
+    case written
+    case same
+    case fit
 }
 
 /// A convolution; `depthwise` is the same thing with groups = D1 and K = D1·M.
@@ -218,6 +226,13 @@ public struct SizeArithmetic: Hashable, Sendable {
     /// The numerator input − extent + padding.
     public var span: Int { input - extent + padBefore + padAfter }
     public var fits: Bool { span % stride == 0 }
+    /// Of the unread cells, those of the input rather than of the far padding.
+    public var unreadInputCells: Int { max(0, unreadCells - padAfter) }
+    /// Cells every window skips after it because it is narrower than the stride.
+    public var gap: Int { max(0, stride - extent) }
+    /// Input cells left unread beyond the gap every window leaves anyway: what a stride that
+    /// does not fit loses, and what `check` warns about.
+    public var lostInputCells: Int { max(0, unreadInputCells - gap) }
 }
 
 public struct CheckedLayer: Sendable {

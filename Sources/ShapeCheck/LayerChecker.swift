@@ -206,19 +206,24 @@ struct LayerChecker {
             return nil
         }
         var padding = Padding.zero
-        var isSame = false
+        var rule = PaddingRule.written
         switch syntax.padding?.value {
         case .explicit(let p):
             padding = Padding(left: p.width, right: p.width, top: p.height, bottom: p.height)
         case .same:
-            isSame = true
-            let (left, right) = samePadding(input: input.width, extent: extentWidth, stride: stride.width)
-            let (top, bottom) = samePadding(input: input.height, extent: extentHeight, stride: stride.height)
+            rule = .same
+            let (left, right) = Arithmetic.samePadding(input: input.width, extent: extentWidth, stride: stride.width)
+            let (top, bottom) = Arithmetic.samePadding(input: input.height, extent: extentHeight, stride: stride.height)
             padding = Padding(left: left, right: right, top: top, bottom: bottom)
+        case .fit:
+            rule = .fit
+            guard let (width, height) = fitPadding(extent: (extentWidth, extentHeight), stride: stride, isPool: isPool,
+                                                   at: syntax.padding?.range ?? syntax.kernel.range) else { return nil }
+            padding = Padding(left: width, right: width, top: height, bottom: height)
         case .valid, nil:
             break
         }
-        if isPool && !isSame {
+        if isPool && rule == .written {
             let widest = max(padding.left, padding.right), tallest = max(padding.top, padding.bottom)
             if widest > extentWidth / 2 || tallest > extentHeight / 2 {
                 diagnostics.append(Diagnostic(.poolPaddingTooLarge(layer: name), at: syntax.padding?.range ?? syntax.kernel.range,
@@ -227,16 +232,33 @@ struct LayerChecker {
             }
         }
         return Window(kernelWidth: kernel.width, kernelHeight: kernel.height, strideWidth: stride.width, strideHeight: stride.height,
-                      dilationWidth: dilation.width, dilationHeight: dilation.height, padding: padding, paddingIsSame: isSame)
+                      dilationWidth: dilation.width, dilationHeight: dilation.height, padding: padding, paddingRule: rule)
     }
 
-    /// Keras' rule: out = ceil(in/S); the total padding is split with the smaller half first.
-    private func samePadding(input: Int, extent: Int, stride: Int) -> (Int, Int) {
-        let output = (input + stride - 1) / stride
-        let needed = (output - 1).multipliedReportingOverflow(by: stride)
-        guard !needed.overflow else { return (0, 0) }
-        let total = max(needed.partialValue + extent - input, 0)
-        return (total / 2, total - total / 2)
+    /// `pad fit`: per axis the smallest symmetric pad with which the stride fits, or an error
+    /// (once for both axes when they fail alike) that says why none does and what would.
+    private mutating func fitPadding(extent: (Int, Int), stride: SizeSyntax, isPool: Bool, at range: SourceRange) -> (Int, Int)? {
+        let axes = [("width", input.width, extent.0, stride.width), ("height", input.height, extent.1, stride.height)]
+        let pads = axes.map { _, size, extent, stride in
+            Arithmetic.fittingPad(input: size, extent: extent, stride: stride, limit: Arithmetic.padLimit(extent: extent, isPool: isPool))
+        }
+        if let width = pads[0], let height = pads[1] { return (width, height) }
+        var failed = axes.indices.filter { pads[$0] == nil }
+        let alike = failed.count == 2 && axes[0].1 == axes[1].1 && axes[0].2 == axes[1].2 && axes[0].3 == axes[1].3
+        if alike { failed = [0] }
+        for index in failed {
+            let (axisName, size, extent, stride) = axes[index]
+            let axis = alike ? "width and height" : axisName
+            let limit = Arithmetic.padLimit(extent: extent, isPool: isPool)
+            var notes = [DiagnosticNote(Arithmetic.noFitReason(input: size, extent: extent, stride: stride, limit: limit, isPool: isPool))]
+            let same = Arithmetic.samePadding(input: size, extent: extent, stride: stride)
+            if (size - extent + same.before + same.after) % stride == 0 {
+                notes.append(DiagnosticNote("'pad same' fits: \(Arithmetic.sameSplit(same, axis: axis))"))
+            }
+            if isPool { notes.append(DiagnosticNote("or 'round ceil' rounds the size up instead, as PyTorch's ceil_mode")) }
+            diagnostics.append(Diagnostic(.noPaddingFits(layer: name, axis: axis), at: range, notes: notes))
+        }
+        return nil
     }
 
     private func checkedExtent(_ kernel: Int, _ dilation: Int) -> Int? {
@@ -244,17 +266,31 @@ struct LayerChecker {
         return overflow ? nil : checkedAdd(product, 1)
     }
 
-    /// Width and height of the output, with a warning when the stride does not fit: one for
-    /// both axes when their arithmetic is the same, as it is for square inputs.
+    /// Width and height of the output, with a warning when the stride does not fit and input
+    /// cells go unread (an error under `strict` whenever it does not fit). Width and height
+    /// with the same arithmetic, as a square input and kernel have, get one diagnostic.
     private mutating func outputSize(_ window: Window, ceil: Bool, layer: inout CheckedLayer) -> (Int, Int)? {
-        let width = axisSize(axis: "width", input: input.width, extent: window.extentWidth, kernel: window.kernelWidth,
-                             padBefore: window.padding.left, padAfter: window.padding.right, stride: window.strideWidth, ceil: ceil)
-        let height = axisSize(axis: "height", input: input.height, extent: window.extentHeight, kernel: window.kernelHeight,
-                              padBefore: window.padding.top, padAfter: window.padding.bottom, stride: window.strideHeight, ceil: ceil)
+        let width = axisSize(input: input.width, extent: window.extentWidth, padBefore: window.padding.left,
+                             padAfter: window.padding.right, stride: window.strideWidth, ceil: ceil)
+        let height = axisSize(input: input.height, extent: window.extentHeight, padBefore: window.padding.top,
+                              padAfter: window.padding.bottom, stride: window.strideHeight, ceil: ceil)
         guard let width, let height else { return nil }
+        let tooLarge = [("width", width), ("height", height)].filter { $0.1.span < 0 }
+        if !tooLarge.isEmpty {
+            let once = tooLarge.count == 2 && width == height
+            for (axis, a) in once ? [("width and height", width)] : tooLarge {
+                let formula = Arithmetic.formula(input: a.input, extent: a.extent, padBefore: a.padBefore, padAfter: a.padAfter, stride: a.stride)
+                let padded = a.input + a.padBefore + a.padAfter
+                diagnostics.append(Diagnostic(.kernelLargerThanInput(layer: name, axis: axis), at: syntax.operation.windowRange ?? syntax.range, notes: [
+                    DiagnosticNote("\(formula) = \(Arithmetic.signed(a.output)) (the kernel extent \(a.extent) is larger than \(padded), the padded input \(axis))"),
+                ] + (window.dilationWidth != 1 || window.dilationHeight != 1 ? [DiagnosticNote("with dilation the kernel spans \(a.extent) cells: D·(F − 1) + 1")] : [])))
+            }
+            return nil
+        }
         var misfits: [(axis: String, arithmetic: SizeArithmetic)] = []
-        if !ceil && !width.fits { misfits.append(("width", width)) }
-        if !ceil && !height.fits { misfits.append(("height", height)) }
+        for (axis, a) in [("width", width), ("height", height)] where !ceil && !a.fits && (strict || a.lostInputCells > 0) {
+            misfits.append((axis, a))
+        }
         if misfits.count == 2 && width == height {
             misfits = [("width and height", width)]
         }
@@ -263,36 +299,32 @@ struct LayerChecker {
         return (width.output, height.output)
     }
 
-    private mutating func axisSize(axis: String, input: Int, extent: Int, kernel: Int, padBefore: Int, padAfter: Int,
-                                   stride: Int, ceil: Bool) -> SizeArithmetic? {
+    /// One axis's size; its output is below 1 (and its span negative) when the kernel is larger
+    /// than the padded input, which the caller reports. Nil, reported, on overflow.
+    private mutating func axisSize(input: Int, extent: Int, padBefore: Int, padAfter: Int, stride: Int, ceil: Bool) -> SizeArithmetic? {
         guard let padded = checkedAdd(input, padBefore).flatMap({ checkedAdd($0, padAfter) }) else {
             overflow()
             return nil
         }
-        guard extent <= padded else {
-            let range = syntax.operation.windowRange ?? syntax.range
-            let formula = Arithmetic.formula(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride)
-            let below = (padded - extent) / stride + 1
-            diagnostics.append(Diagnostic(.kernelLargerThanInput(layer: name, axis: axis), at: range, notes: [
-                DiagnosticNote("\(formula) = \(below) (the kernel extent \(extent) is larger than \(padded), the padded input \(axis))"),
-            ] + (extent != kernel ? [DiagnosticNote("with dilation the kernel spans \(extent) cells: D·(F − 1) + 1")] : [])))
-            return nil
-        }
         let span = padded - extent
-        var output = span / stride + 1
-        if ceil && span % stride != 0 {
-            output += 1
-            // PyTorch's ceil_mode: a last window that would start in the right padding is dropped.
-            if (output - 1) * stride >= input + padBefore { output -= 1 }
+        guard span >= 0 else {
+            return SizeArithmetic(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride,
+                                  ceilMode: ceil, output: Arithmetic.floorDivide(span, stride) + 1, unreadCells: 0)
         }
+        let output = ceil ? Arithmetic.ceilOutput(input: input, padBefore: padBefore, span: span, stride: stride) : span / stride + 1
         return SizeArithmetic(input: input, extent: extent, padBefore: padBefore, padAfter: padAfter, stride: stride,
                               ceilMode: ceil, output: output, unreadCells: ceil ? 0 : span % stride)
+    }
+
+    private var isPool: Bool {
+        if case .pool = syntax.operation { return true }
+        return false
     }
 
     private mutating func warnStrideDoesNotFit(axis: String, _ a: SizeArithmetic) {
         let formula = Arithmetic.formula(input: a.input, extent: a.extent, padBefore: a.padBefore, padAfter: a.padAfter, stride: a.stride)
         let cells = axis == "width" ? ["column"] : axis == "height" ? ["row"] : ["column", "row"]
-        let unread = max(0, a.unreadCells - a.padAfter)
+        let unread = a.unreadInputCells
         var notes = [DiagnosticNote("\(formula) = \(Arithmetic.decimal(a.span, a.stride, plus: 1)), floored to \(a.output)")]
         if unread > 0 {
             let what = cells.map { unread == 1 ? "the last \($0)" : "the last \(unread) \($0)s" }.joined(separator: " and ")
@@ -300,9 +332,13 @@ struct LayerChecker {
         } else {
             notes.append(DiagnosticNote("only padding is left unread; every input \(cells.joined(separator: " and ")) is read"))
         }
-        if let hint = Arithmetic.fittingPadding(input: a.input, extent: a.extent, padding: a.padBefore + a.padAfter, stride: a.stride) {
-            notes.append(DiagnosticNote("the stride fits with \(hint)"))
+        if a.gap > 0 {
+            let skipped = cells.map { a.gap == 1 ? "1 \($0)" : "\(a.gap) \($0)s" }.joined(separator: " and ")
+            notes.append(DiagnosticNote(a.lostInputCells > 0
+                ? "a window \(a.extent) wide at stride \(a.stride) skips \(skipped) after it anyway; \(a.lostInputCells) more \(a.lostInputCells == 1 ? "is" : "are") lost at the end"
+                : "a window \(a.extent) wide at stride \(a.stride) skips \(skipped) after it anyway, so no more is lost at the end"))
         }
+        notes += Arithmetic.fitHints(a, isPool: isPool, axis: axis).map { DiagnosticNote($0) }
         var diagnostic = Diagnostic(.strideDoesNotFit(layer: name, axis: axis), at: syntax.operation.strideRange ?? syntax.range, notes: notes)
         if strict {
             diagnostic = diagnostic.promoted()
@@ -442,29 +478,5 @@ extension OperationSyntax {
         case .conv(_, let w, _, _), .depthwise(let w, _, _), .pool(_, let w, _), .transposedConv(_, let w, _, _, _): w.stride?.range ?? w.kernel.range
         default: nil
         }
-    }
-}
-
-/// The lectures' arithmetic as text: `(7 − 3 + 2·0)/3 + 1`.
-public enum Arithmetic {
-    public static func formula(input: Int, extent: Int, padBefore: Int, padAfter: Int, stride: Int) -> String {
-        let pad = padBefore == padAfter ? "2·\(padBefore)" : "\(padBefore) + \(padAfter)"
-        return "(\(input) − \(extent) + \(pad))/\(stride) + 1"
-    }
-
-    /// a/b + plus to two decimals, as the slides write 2.33.
-    public static func decimal(_ a: Int, _ b: Int, plus: Int) -> String {
-        let value = Double(a) / Double(b) + Double(plus)
-        let hundredths = Int((value * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-
-    /// A symmetric padding, a little larger than the given one, with which the window fits.
-    static func fittingPadding(input: Int, extent: Int, padding: Int, stride: Int) -> String? {
-        for extra in 1...max(stride, 1) where (input - extent + padding + extra) % stride == 0 && (padding + extra) % 2 == 0 {
-            return "pad \((padding + extra) / 2)"
-        }
-        return nil
     }
 }

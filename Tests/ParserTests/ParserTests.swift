@@ -59,7 +59,7 @@ struct ParserTests {
                |            ^~~~~
                |            stride
             note: did you mean 'stride'?
-            note: write 'conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]'
+            note: write 'conv K FwxFh [stride S|SwxSh] [pad P|PwxPh|same|valid|fit] [padmode MODE] [dilation D] [groups G] [nobias] [from NAME] [ACTIVATION]'
 
             """)
     }

@@ -25,16 +25,21 @@ struct ConformanceCheckTests {
         #expect(network.trainableParameters == expectedTotal)
     }
 
-    /// The cases whose NOTE.md says a stride does not fit: check warns for exactly those layers.
+    /// The cases whose NOTE.md says a stride does not fit: check warns for those that leave
+    /// input cells unread (d: (7 − 3)/3 leaves one column and one row), not for those that
+    /// leave only padding (b: (12 − 5 + 2·2)/2 across, the cell left is the right padding;
+    /// ap: (8 − 3 + 2·1)/2 likewise); strict makes every one of them an error.
     @Test func stridesThatDoNotFitAreWarned() throws {
-        for (name, layers) in [("strides_pads", ["b", "d"]), ("pools", ["ap"])] {
+        for (name, lost, misfits) in [("strides_pads", ["d"], ["b", "d"]), ("pools", [], ["ap"])] {
             let text = try Conformance.Files(name).modelText()
             let result = checkSource(text, path: name)
             let warned = Set(result.diagnostics.filter { $0.id == "stride-does-not-fit" }.map { String($0.message.prefix { $0 != ":" }) })
-            #expect(warned == Set(layers), "\(name): \(rendered(result))")
+            #expect(warned == Set(lost), "\(name): \(rendered(result))")
             #expect(result.diagnostics.allSatisfy { $0.severity == .warning })
             let strictResult = checkSource(text, path: name, strict: true)
             #expect(strictResult.hasErrors && strictResult.network == nil)
+            let refused = Set(strictResult.diagnostics.filter { $0.severity == .error }.map { String($0.message.prefix { $0 != ":" }) })
+            #expect(refused == Set(misfits), "\(name): \(rendered(strictResult))")
         }
     }
 }
