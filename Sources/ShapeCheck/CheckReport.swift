@@ -267,6 +267,7 @@ public enum CheckReport {
         for layer in network.layers {
             out += "\(layer.name): " + explanation(of: layer) + "\n"
             if let search = paddingSearch(layer) { out += "    " + search + "\n" }
+            out += "    " + fieldExplanation(layer, in: network) + "\n"
         }
         return out
     }
@@ -424,6 +425,7 @@ public enum CheckReport {
                 text.write(layer.nonTrainableParameters)
                 text.write(", \"macs\": ")
                 text.write(layer.multiplyAccumulates)
+                text.writeField(layer.receptiveField)
                 text.write(", \"tensors\": [")
                 for (i, tensor) in layer.parameters.enumerated() {
                     if i > 0 { text.write(", ") }

@@ -250,6 +250,8 @@ public struct CheckedLayer: Sendable {
     /// Width then height, for windowed layers.
     public var arithmetic: [SizeArithmetic]
     public var range: SourceRange
+    /// What one output cell sees of the network's input; set once the whole network checks.
+    public var receptiveField = ReceptiveField.pixel
 
     public var trainableParameters: Int {
         parameters.reduce(0) { $1.isTrainable ? $0 + $1.elementCount : $0 }

@@ -137,8 +137,9 @@ struct ShapeChecker {
                                           notes: [DiagnosticNote("only the last layer's output is the network's; read this one with 'from \(names[index])', 'add', 'concat' or 'mul', or remove it")]))
         }
         guard !diagnostics.hasErrors, let input, layers.count == syntax.layers.count else { return nil }
-        return CheckedNetwork(name: syntax.name?.value ?? defaultName, input: input,
-                              layers: layers, strict: strict)
+        var network = CheckedNetwork(name: syntax.name?.value ?? defaultName, input: input, layers: layers, strict: strict)
+        network.computeReceptiveFields()
+        return network
     }
 
     private func references(of layer: LayerSyntax) -> [Located<String>] {
