@@ -77,8 +77,9 @@ public enum Arithmetic {
             let value = span % stride == 0 ? signed(floorDivide(span, stride)) : decimal(span, stride, plus: 0)
             return "P = \(pad): (\(input) − \(extent) + \(2 * pad))/\(stride) = \(value) \(span >= 0 && span % stride == 0 ? "✓" : "✗")"
         }
-        let pads = Array(0...max(chosen, 0))
-        let shown = pads.count > 6 ? pads.prefix(3).map(step) + ["…"] + pads.suffix(2).map(step) : pads.map(step)
+        // The pad can be as large as a hostile kernel: the steps shown are counted, not listed.
+        let last = max(chosen, 0)
+        let shown = last >= 6 ? [0, 1, 2].map(step) + ["…"] + [last - 1, last].map(step) : (0...last).map(step)
         return shown.joined(separator: ", ")
     }
 

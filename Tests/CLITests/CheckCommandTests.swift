@@ -64,6 +64,18 @@ struct CheckCommandTests {
         #expect(totals["macs"] as? Int == 32 * 32 * 10 * 3 * 25)
         let layers = try #require(object["layers"] as? [[String: Any]])
         #expect((layers[0]["output"] as? [String: Any])?["shape"] as? String == "32x32x10")
+        // A 5x5 window on the input sees 5x5 pixels, one apart, centred on pixel 2 − 2 of padding = 0.
+        #expect(layers[0]["receptive_field"] as? [Int] == [5, 5])
+        #expect(layers[0]["jump"] as? [Int] == [1, 1] && layers[0]["start"] as? [Int] == [0, 0])
+    }
+
+    @Test func padFitIsShownWithItsSearch() throws {
+        // 10 − 5 + 2P is a multiple of 3 first at P = 2: (10 − 5 + 4)/3 + 1 = 4.
+        let path = try temporaryFile("fit.cnn", "input 10x10x1\nc: conv 6 5x5 stride 3 pad fit\n")
+        let result = runCNNC(["check", "--explain", path])
+        #expect(result.status == 0 && result.err.isEmpty)
+        #expect(result.out.contains("c      conv 6 5x5 stride 3 pad fit (2)  4x4x6"), "\(result.out)")
+        #expect(result.out.contains("P = 2: (10 − 5 + 4)/3 = 3 ✓  →  pad 2\n"))
     }
 
     @Test func jsonReportsDiagnosticsToo() throws {

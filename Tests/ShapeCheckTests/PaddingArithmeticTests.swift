@@ -109,6 +109,16 @@ struct PaddingArithmeticTests {
         #expect(Arithmetic.fittingPad(input: 3, extent: 3, stride: 1 << 60, limit: 0) == 0)
     }
 
+    @Test func aLongSearchShowsItsEnds() {
+        // 10 − 9 + 2P ≡ 0 (mod 15) first at P = 7.
+        #expect(Arithmetic.fittingPad(input: 10, extent: 9, stride: 15, limit: 8) == 7)
+        #expect(Arithmetic.fitSearch(input: 10, extent: 9, stride: 15, chosen: 7)
+                == "P = 0: (10 − 9 + 0)/15 = 0.07 ✗, P = 1: (10 − 9 + 2)/15 = 0.20 ✗, P = 2: (10 − 9 + 4)/15 = 0.33 ✗, …, "
+                + "P = 6: (10 − 9 + 12)/15 = 0.87 ✗, P = 7: (10 − 9 + 14)/15 = 1 ✓")
+        // A pad as large as a hostile kernel is not listed step by step.
+        #expect(Arithmetic.fitSearch(input: 1 << 31, extent: 1 << 31, stride: 3, chosen: 1 << 30).count < 300)
+    }
+
     @Test func padSameSaysEachSide() throws {
         // 11 columns, 4x4 at stride 1: total 3, one left and two right; 9 rows likewise.
         let network = try #require(checkSource("input 11x9x2\nc: conv 4 4x4 pad same\nd: conv 4 3x3 pad same from input\ne: concat c d\n").network)
