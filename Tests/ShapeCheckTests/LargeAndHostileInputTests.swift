@@ -151,7 +151,7 @@ struct LargeAndHostileInputTests {
     @Test func randomAndMutatedFilesNeverCrashTheCheckerOrItsReports() throws {
         #expect(Self.seeds.count >= 10)
         var rng = SplitMix(seed: 6)
-        let words = ["conv", "depthwise", "maxpool", "avgpool", "fc", "add", "concat", "from", "stride", "pad", "same",
+        let words = ["conv", "depthwise", "maxpool", "avgpool", "fc", "add", "concat", "from", "stride", "pad", "same", "fit",
                      "dilation", "groups", "multiplier", "round", "ceil", "relu", "softmax", "leakyrelu", "batchnorm",
                      "lrn", "dropout", "flatten", "globalavgpool", "input", "network", "strict", "0", "1", "3x3",
                      "2147483648", "9223372036854775807", "1e-4", ":", "#", "\n", "\t", "x", "a.b", "\u{FFFD}"].map { Array($0.utf8) }
