@@ -1,0 +1,10 @@
+#!/bin/bash
+# 2x2 max pooling, stride 2, of a 4x4 input.
+# The lecture's answer:  6 8 / 3 4
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# A pool has no weights, but `run` takes a weights file: no-weights.safetensors holds none
+# (cnnc init wrote it).
+cnnc run 03-max-pooling.cnn --weights no-weights.safetensors --input 03-max-pooling-input.txt \
+    --backend reference --show pool

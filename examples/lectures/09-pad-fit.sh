@@ -1,0 +1,8 @@
+#!/bin/bash
+# "F = 5, S = 2, P = ? (whatever fits)", answered by cnnc with `pad fit`, which shows its search.
+# The answers: on 33x33, F = 5 and S = 2 fit with P = 0 → 15x15; then F = 5, S = 3 on 15x15
+# does not fit with P = 0 ((15 − 5)/3 = 3.33) but does with P = 1 ((15 − 5 + 2)/3 = 4) → 5x5.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+cnnc check --explain 09-pad-fit.cnn 2>&1
