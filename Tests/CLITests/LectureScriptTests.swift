@@ -131,13 +131,14 @@ struct LectureScriptTests {
 
     @Test func paddingThatFits() throws {
         let run = try Script("09-pad-fit").run()
-        // 33 − 5 = 28 is even: P = 0, 28/2 + 1 = 15. Then 15 − 5 = 10: P = 0 leaves 1 over 3,
-        // P = 1 gives 12/3 + 1 = 5.
-        let a = PrintedOutput.tableRows(run.output, layer: "a"), b = PrintedOutput.tableRows(run.output, layer: "b")
-        #expect(a.count == 1 && a[0].contains("15x15x10") && a[0].contains("pad") && a[0].contains("0"), "\(run.output)")
-        #expect(b.count == 1 && b[0].contains("5x5x10") && b[0].contains("1"), "\(run.output)")
-        expectContains(run, "P = 1")
-        expectContains(run, "✓")
+        // 33 − 5 = 28 is even: P = 0, 28/2 + 1 = 15. Then 15 − 5 = 10 is not a multiple of 3,
+        // 10 + 2 = 12 is: P = 1, 12/3 + 1 = 5.
+        expectRows(run, ["a", "b"], [["15x15x10", "(0)"], ["5x5x10", "(1)"]])
+        expectContains(run, "P = 0: (33 − 5 + 0)/2 = 14 ✓")
+        expectContains(run, "P = 0: (15 − 5 + 0)/3 = 3.33 ✗, P = 1: (15 − 5 + 2)/3 = 4 ✓")
+        // On 32x32, 32 − 5 = 27 is odd; pad same: ⌈32/2⌉ = 16, (16 − 1)·2 + 5 − 32 = 3, split 1 and 2.
+        expectContains(run, "32 − 5 = 27 is odd")
+        expectContains(run, "'pad same' fits: 1 left, 2 right")
     }
 
     @Test func leNet5Table() throws {
