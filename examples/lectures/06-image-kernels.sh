@@ -9,7 +9,8 @@
 #   box blur   16/9 = 1.78 in all nine cells
 #   Gaussian   1 2 1 / 2 4 2 / 1 2 1
 set -euo pipefail
-pictures="$(realpath -m "${1:-06-pictures}")"
+pictures="${1:-06-pictures}"
+case "$pictures" in /*) ;; *) pictures="$PWD/$pictures" ;; esac     # relative to where it is run
 cd "$(dirname "$0")"
 
 cnnc run 06-image-kernels.cnn --weights 06-image-kernels-weights.txt --input 06-picture.pgm \
