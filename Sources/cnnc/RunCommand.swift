@@ -2,11 +2,11 @@ import Foundation
 import Runtime
 import ShapeCheck
 
-/// `cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T]
+/// `cnnc run FILE [--weights W [--ignore-extra-weights]] --input X [--top K] [--output O.npy] [--threads T]
 /// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME,…] [--pictures DIR]`:
 /// execute and print; --show and --pictures present the layers' outputs (FeatureMaps, in Runtime).
 enum RunCommand {
-    static let usage = "cnnc run FILE --weights W [--ignore-extra-weights] --input X [--top K] [--output O.npy] [--threads T] "
+    static let usage = "cnnc run FILE [--weights W [--ignore-extra-weights]] --input X [--top K] [--output O.npy] [--threads T] "
         + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME[,NAME…]] [--pictures DIR]"
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
@@ -27,7 +27,7 @@ enum RunCommand {
 
         var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
-        if weightsPath == nil { problems.append("--weights W.safetensors is required (make one with `cnnc init`)") }
+        if let problem = weightsOption.problem { problems.append(problem) }
         if inputPath == nil { problems.append("--input X is required (.npy, .txt, .pgm or .ppm)") }
         // Feature maps come from the reference interpreter; it then runs the whole network too.
         var backend = show != nil || picturesPath != nil ? Backend.reference : Backend.c
@@ -53,9 +53,16 @@ enum RunCommand {
             }
         }
         if Driver.reportUsageProblems(arguments, problems, command: "run", usage: usage, console: console) { return ExitCode.usage }
-        guard let file = files.first, let weightsPath, let inputPath else { return ExitCode.usage }
+        guard let file = files.first, let inputPath else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
+        // A network without parameters (a pooling grid, a lecture's worked example) needs no file.
+        let parameters = network.trainableParameters + network.nonTrainableParameters
+        if weightsPath == nil && parameters > 0 {
+            _ = Driver.reportUsageProblems(Arguments([]), ["--weights W is required: '\(network.name)' has \(parameters) parameters "
+                + "(make random ones with `cnnc init \(file) -o W.safetensors`)"], command: "run", usage: usage, console: console)
+            return ExitCode.usage
+        }
         let shown: [Int]?
         do {
             shown = try show.map { try FeatureMaps.slots($0, in: network) } ?? picturesPath.map { _ in Array(0...network.layers.count) }
@@ -76,8 +83,7 @@ enum RunCommand {
         }
         do {
             let budget = try MemoryBudget.current()
-            let weights = try WeightsOption.load(weightsPath, ignoreExtra: weightsOption.ignoreExtra, for: network,
-                                                 command: "run", console: console)
+            let weights = try weightsOption.load(for: network, command: "run", console: console) ?? [:]
             let input = try readInput(inputPath, for: network, mean: mean, std: std)
             var output = Tensor(shape: [0])
             if let shown {

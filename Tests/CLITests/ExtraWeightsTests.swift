@@ -95,6 +95,6 @@ import Testing
             #expect(result.err.contains("[--weights W [--ignore-extra-weights]]"))
         }
         let run = runDriver(["run", scratch.file("n.cnn"), "--input", scratch.file("x.npy"), "--ignore-extra-weights"])
-        #expect(run.code == 2 && run.err.hasPrefix("cnnc run: --weights W.safetensors is required (make one with `cnnc init`)\n"))
+        #expect(run.code == 2 && run.err.hasPrefix("cnnc run: --ignore-extra-weights needs --weights W.safetensors\n"))
     }
 }

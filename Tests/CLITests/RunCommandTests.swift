@@ -234,7 +234,6 @@ private final class RunScratch {
 
     @Test(arguments: [
         ["run"],
-        ["run", "m.cnn", "--input", "x.npy"],
         ["run", "m.cnn", "--weights", "w.safetensors"],
         ["run", "m.cnn", "--weights", "w", "--input", "x.pgm", "--backend", "gpu"],
         ["run", "m.cnn", "--weights", "w", "--input", "x.pgm", "--top", "0"],

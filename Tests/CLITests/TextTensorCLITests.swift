@@ -31,6 +31,22 @@ final class LectureFiles: ScratchFolder {
         #expect(result.out.contains("image 0: min 2.0000  max 4.0000  mean 3.2222"), "\(result.out)")
     }
 
+    @Test func aNetworkWithoutParametersNeedsNoWeights() throws {
+        let files = try LectureFiles()
+        let pool = try files.write("pool.cnn", "input 4x4x1\npool: maxpool 2x2 stride 2\n")
+        let grid = try files.write("grid.txt", "1 1 2 4\n5 6 7 8\n3 2 1 0\n1 2 3 4\n")
+        for backend in ["reference", "c"] {
+            let result = runDriver(["run", pool, "--input", grid, "--backend", backend])
+            #expect(result.code == 0, "\(backend): \(result.err)")
+            // The lecture's 2x2 max pooling: 6 8 / 3 4, so min 3, max 8, mean 21/4.
+            #expect(result.out.contains("image 0: min 3.0000  max 8.0000  mean 5.2500"), "\(backend): \(result.out)")
+        }
+        let conv = runDriver(["run", files.network, "--input", files.input])
+        #expect(conv.code == 2)
+        #expect(conv.err.hasPrefix("cnnc run: --weights W is required: 'conv' has 10 parameters (make random ones with `cnnc init "),
+                "\(conv.err)")
+    }
+
     @Test func aBatchOfTwoThroughDashes() throws {
         let files = try LectureFiles()
         let batch = try files.write("batch.txt", LectureFiles.image + "--\n" + String(repeating: "0 0 0 0 0\n", count: 5))

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# A pool has no weights, but `run` takes a weights file: no-weights.safetensors holds none
-# (cnnc init wrote it).
-cnnc run 03-max-pooling.cnn --weights no-weights.safetensors --input 03-max-pooling-input.txt \
+# A pool has no weights, so `run` needs no --weights file.
+cnnc run 03-max-pooling.cnn --input 03-max-pooling-input.txt \
     --backend reference --show pool
