@@ -1,5 +1,6 @@
 import Codegen
 import Foundation
+import Parser
 
 /// Exit codes of every command: 0 success, 1 an error in the input, 2 bad usage.
 enum ExitCode {
@@ -41,13 +42,37 @@ struct Arguments {
 
     init(_ words: [String]) { self.words = words }
 
+    /// Every flag and option name the command asked for, so a misspelt one can be matched.
+    private var known: [String] = []
+
     mutating func flag(_ name: String) -> Bool {
+        known.append(name)
         guard let i = words.firstIndex(of: name) else { return false }
         words.remove(at: i)
+        if words.contains(name) {
+            problems.append("\(name) is given twice")
+            words.removeAll { $0 == name }
+        }
         return true
     }
 
     mutating func option(_ names: String...) -> String? {
+        option(names)
+    }
+
+    /// The value of the first of `names` given; a second one of them is "given twice" rather
+    /// than an unknown option and a stray positional word.
+    private mutating func option(_ names: [String]) -> String? {
+        known += names
+        guard let (first, value) = takeOption(names) else { return nil }
+        while let (again, _) = takeOption(names) {
+            problems.append("\(again) is given twice" + (again == first ? "" : " (\(first) is the same option)"))
+        }
+        return value
+    }
+
+    /// The first of `names` given, and its value; nil when none is (or it lacks a value).
+    private mutating func takeOption(_ names: [String]) -> (name: String, value: String)? {
         for name in names {
             if let i = words.firstIndex(of: name) {
                 guard i + 1 < words.count else {
@@ -57,21 +82,19 @@ struct Arguments {
                 }
                 let value = words[i + 1]
                 words.removeSubrange(i...(i + 1))
-                return value
+                return (name, value)
             }
             if let i = words.firstIndex(where: { $0.hasPrefix(name + "=") }) {
                 let value = String(words[i].dropFirst(name.count + 1))
                 words.remove(at: i)
-                return value
+                return (name, value)
             }
         }
         return nil
     }
 
     mutating func intOption(_ names: String..., range: ClosedRange<Int>) -> Int? {
-        var value: String?
-        for name in names where value == nil { value = option(name) }
-        guard let value else { return nil }
+        guard let value = option(names) else { return nil }
         guard let n = Int(value), range.contains(n) else {
             problems.append("\(names[0]) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'")
             return nil
@@ -82,10 +105,25 @@ struct Arguments {
     /// The positional words left once options are taken; a leftover `--x` is a usage error.
     mutating func positional() -> [String] {
         let unknown = words.filter { $0.hasPrefix("-") && $0 != "-" }
-        problems += unknown.map { "unknown option '\($0)'" }
+        problems += unknown.map { word in
+            let guess = Self.suggestion(for: word, among: known)
+            return "unknown option '\(word)'" + (guess.map { "; did you mean '\($0)'?" } ?? "")
+        }
         let rest = words.filter { !($0.hasPrefix("-") && $0 != "-") }
         words = []
         return rest
+    }
+
+    /// The closest known name, compared without the dashes (and a `=value`), so `--explian`
+    /// finds `--explain`; one-letter words are too short to guess from.
+    static func suggestion(for word: String, among names: [String]) -> String? {
+        func bare(_ name: String) -> String {
+            String(name.drop { $0 == "-" }.prefix { $0 != "=" })
+        }
+        let stem = bare(word)
+        guard stem.count >= 2 else { return nil }
+        let long = names.filter { bare($0).count >= 2 }
+        return closestMatch(to: stem, among: long.map(bare)).flatMap { match in long.first { bare($0) == match } }
     }
 }
 
@@ -115,7 +153,8 @@ enum Driver {
             return ExitCode.success
         }
         guard let command = commands.first(where: { $0.name == first }) else {
-            console.err("cnnc: unknown command '\(first)'\n\n" + usage)
+            let guess = closestMatch(to: first, among: commands.map(\.name) + ["help"])
+            console.err("cnnc: unknown command '\(first)'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + usage)
             return ExitCode.usage
         }
         return command.run(Array(arguments.dropFirst()), console)
