@@ -26,20 +26,21 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     private func write(_ diagnostic: Diagnostic, in file: SourceFile, to out: inout TextBuffer, lines: inout LineCache) {
-        out.write(paint("\(file.path):\(diagnostic.range.start.line):\(diagnostic.range.start.column):", .bold))
+        let path = Self.escaped(file.path)
+        out.write(paint("\(path):\(diagnostic.range.start.line):\(diagnostic.range.start.column):", .bold))
         out.write(" " + label(diagnostic.severity) + " ")
-        out.write(paint(diagnostic.message, .bold))
+        out.write(paint(Self.escaped(diagnostic.message), .bold))
         out.write("\n")
         excerpt(diagnostic.range, in: file, fixIt: diagnostic.fixIt, to: &out, lines: &lines)
         for note in diagnostic.notes {
             if let range = note.range, range.start.line != diagnostic.range.start.line {
-                out.write(paint("\(file.path):\(range.start.line):\(range.start.column):", .bold) + " " + label(.note) + " ")
-                out.write(note.message)
+                out.write(paint("\(path):\(range.start.line):\(range.start.column):", .bold) + " " + label(.note) + " ")
+                out.write(Self.escaped(note.message))
                 out.write("\n")
                 excerpt(range, in: file, fixIt: nil, to: &out, lines: &lines)
             } else {
                 out.write(label(.note) + " ")
-                out.write(note.message)
+                out.write(Self.escaped(note.message))
                 out.write("\n")
             }
         }
@@ -75,32 +76,71 @@ public struct DiagnosticRenderer: Sendable {
             shown = low..<min(low + Self.windowWidth, scalars.count)
         }
         let cutBefore = shown.lowerBound > 0, cutAfter = shown.upperBound < scalars.count
-        // Keep tabs so the caret lines up however the terminal expands them.
+        // Keep tabs so the caret lines up however the terminal expands them; a control
+        // character is shown escaped, so it takes the width of its escape.
         func lead(to column: Int) -> String {
             let before = scalars[shown.lowerBound..<max(min(column, shown.upperBound), shown.lowerBound)]
-            if !before.contains("\t") { return String(repeating: " ", count: before.count + (cutBefore ? 1 : 0)) }
+            if !before.contains("\t") && !before.contains(where: Self.needsEscape) {
+                return String(repeating: " ", count: before.count + (cutBefore ? 1 : 0))
+            }
             var lead = String.UnicodeScalarView()
             if cutBefore { lead.append(" ") }
-            for scalar in before { lead.append(scalar == "\t" ? "\t" : " ") }
+            for scalar in before {
+                if scalar == "\t" { lead.append("\t") } else { lead.append(contentsOf: String(repeating: " ", count: Self.width(scalar)).unicodeScalars) }
+            }
             return String(lead)
         }
         var length = range.end.line == range.start.line ? max(range.end.column - range.start.column, 1) : 1
         if cutAfter { length = max(1, min(length, shown.upperBound - caret)) }
-        let marker = "^" + String(repeating: "~", count: max(length - 1, 0))
+        let under = caret < scalars.count ? scalars[caret..<min(caret + length, scalars.count)] : []
+        let width = under.reduce(0) { $0 + Self.width($1) } + max(0, length - under.count)
+        let marker = "^" + String(repeating: "~", count: max(width - 1, 0))
         out.write(" \(number) | ")
         if shown.count == scalars.count {
-            out.write(line)
+            out.write(Self.escaped(line))
         } else {
-            out.write((cutBefore ? "…" : "") + String(String.UnicodeScalarView(scalars[shown])) + (cutAfter ? "…" : ""))
+            out.write((cutBefore ? "…" : "") + Self.escaped(String(String.UnicodeScalarView(scalars[shown]))) + (cutAfter ? "…" : ""))
         }
         out.write("\n")
         out.write(" \(gutter) | " + lead(to: caret) + paint(marker, .green) + "\n")
         if let fixIt, fixIt.range.start.line == range.start.line {
             let column = max(fixIt.range.start.column - 1, 0)
             if shown.count == scalars.count || shown.contains(column) {
-                out.write(" \(gutter) | " + lead(to: column) + paint(fixIt.replacement, .green) + "\n")
+                out.write(" \(gutter) | " + lead(to: column) + paint(Self.escaped(fixIt.replacement), .green) + "\n")
             }
         }
+    }
+
+    /// Characters that would move the cursor, ring, clear the screen or reorder the text if
+    /// sent to a terminal raw: C0 controls but tab, DEL, C1 controls, and Unicode's
+    /// invisible direction and line controls. They are shown as Swift writes them, `\u{1B}`.
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09: false
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069, 0xFEFF: true
+        default: false
+        }
+    }
+
+    private static func width(_ scalar: Unicode.Scalar) -> Int {
+        needsEscape(scalar) ? escape(scalar).count : 1
+    }
+
+    private static func escape(_ scalar: Unicode.Scalar) -> String {
+        "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+    }
+
+    /// `text` with its control characters escaped; ASCII text without them, nearly every
+    /// line, is returned as it is after one pass over its bytes.
+    static func escaped(_ text: String) -> String {
+        let plain = text.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }
+        if plain || !text.unicodeScalars.contains(where: needsEscape) { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if needsEscape(scalar) { out += escape(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
     }
 
     private enum Style: String {

@@ -3,7 +3,8 @@
 /// these cases, so wording stays consistent and each has a stable id.
 public enum Message: Sendable {
     // MARK: Lexical and syntax (Parser)
-    case invalidUTF8
+    case invalidUTF8(byte: UInt8)
+    case notText(byte: UInt8, offset: Int)
     case invalidNumber(String)
     case numberTooLarge(String)
     case invalidSize(String)
@@ -52,6 +53,7 @@ public enum Message: Sendable {
     public var id: String {
         switch self {
         case .invalidUTF8: "invalid-utf8"
+        case .notText: "not-text"
         case .invalidNumber: "invalid-number"
         case .numberTooLarge: "number-too-large"
         case .invalidSize: "invalid-size"
@@ -106,8 +108,10 @@ public enum Message: Sendable {
 
     public var text: String {
         switch self {
-        case .invalidUTF8:
-            "this line is not valid UTF-8"
+        case .invalidUTF8(let byte):
+            "byte \(hexByte(byte)) is not valid UTF-8"
+        case .notText(let byte, let offset):
+            "not a text file: byte \(hexByte(byte)) at offset \(offset)"
         case .invalidNumber(let w):
             "'\(w)' is not a number"
         case .numberTooLarge(let w):
@@ -196,4 +200,10 @@ public enum Message: Sendable {
             "the network has no layers"
         }
     }
+}
+
+/// `0x89`: how a byte is named in a message.
+func hexByte(_ byte: UInt8) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 15)])
 }

@@ -13,8 +13,19 @@ public func parse(_ file: SourceFile) -> ParseResult {
     // Most lines of a file are layers: sized once rather than copied as it grows, up to a
     // bound so that a file of millions of empty lines does not reserve gigabytes.
     parser.syntax.layers.reserveCapacity(min(file.lines.count, 1 << 17))
-    for location in file.invalidUTF8 {
-        parser.report(Diagnostic(.invalidUTF8, at: SourceRange(line: location.line, column: location.column, length: 1)))
+    if let problem = file.encodingProblem {
+        let at = SourceRange(line: problem.location.line, column: problem.location.column, length: 1)
+        switch problem.kind {
+        case .notText(let format):
+            // Nothing of it is read: the bytes would be hundreds of meaningless errors.
+            let note = DiagnosticNote(format ?? "a network is a UTF-8 text file of lines such as 'conv 6 5x5 relu'")
+            return ParseResult(syntax: NetworkSyntax(), diagnostics: [Diagnostic(.notText(byte: problem.byte, offset: problem.offset),
+                                                                                  at: at, notes: [note])])
+        case .invalidUTF8(let otherLines):
+            let more = otherLines == 0 ? [] : [DiagnosticNote("\(otherLines) more line\(otherLines == 1 ? "" : "s") also \(otherLines == 1 ? "holds" : "hold") bytes that are not UTF-8")]
+            parser.report(Diagnostic(.invalidUTF8(byte: problem.byte), at: at,
+                                     notes: more + [DiagnosticNote("save the file as UTF-8; other encodings (Latin-1, Windows-1252) are not read")]))
+        }
     }
     for (index, line) in file.lines.enumerated() {
         if parser.diagnostics.count >= DiagnosticLimit.perFile {

@@ -57,28 +57,42 @@ extension Located: Sendable where Value: Sendable {}
 public struct SourceFile: Sendable {
     public let path: String
     public let lines: [String]
-    /// Where the bytes were not valid UTF-8; such bytes were read as U+FFFD.
-    public let invalidUTF8: [SourceLocation]
+    /// Set when the bytes are not all UTF-8 text; of a file that is not text, only the text
+    /// before its first such byte is kept.
+    public let encodingProblem: EncodingProblem?
 
     public init(path: String, text: String) {
         self.path = path
-        self.lines = SourceFile.splitLines(text)
-        self.invalidUTF8 = []
+        var text = Substring(text)
+        if text.unicodeScalars.first == "\u{FEFF}" { text = Substring(text.unicodeScalars.dropFirst()) }
+        self.lines = SourceFile.splitLines(String(text))
+        self.encodingProblem = nil
     }
 
-    /// Decodes bytes as UTF-8, remembering where they were not, so the parser can say so.
-    /// A line of ASCII (every line of an ordinary file) is taken as it is; any other line is
-    /// decoded scalar by scalar. A newline byte is never part of a multi-byte sequence, so
-    /// splitting the bytes first gives the same lines as decoding first.
+    /// Decodes bytes as UTF-8, after a byte-order mark if there is one. A line of ASCII (every
+    /// line of an ordinary file) is taken as it is; any other line is decoded scalar by scalar,
+    /// with U+FFFD for bytes that are not UTF-8. A newline byte is never part of a multi-byte
+    /// sequence, so splitting the bytes first gives the same lines as decoding first.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
         var lines: [String] = []
-        var invalid: [SourceLocation] = []
+        var problem: EncodingProblem?
         bytes.withUnsafeBufferPointer { buffer in
+            let first = buffer.starts(with: Encoding.byteOrderMark) ? Encoding.byteOrderMark.count : 0
+            if let nul = buffer[first...].firstIndex(of: 0) {
+                // Not text: say where the first byte that is not text is, and read none of it.
+                // The text before that byte is kept, to show the line it is on.
+                let offset = Encoding.firstInvalidUTF8(in: buffer, first..<nul) ?? nul
+                problem = EncodingProblem(kind: .notText(format: Encoding.format(of: buffer)), byte: buffer[offset], offset: offset,
+                                          location: Encoding.location(of: offset, in: buffer, from: first))
+                lines = SourceFile.splitLines(String(decoding: UnsafeBufferPointer(rebasing: buffer[first..<offset]), as: UTF8.self))
+                return
+            }
             // Sized once: a file of millions of short lines would otherwise be copied as it grows.
-            lines.reserveCapacity(buffer.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 })
-            var start = 0
+            lines.reserveCapacity(buffer[first...].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 })
+            var start = first
             var number = 1
+            var invalidLines = 0
             while start < buffer.count {
                 var end = start
                 var ascii = true
@@ -92,33 +106,26 @@ public struct SourceFile: Sendable {
                     if ended, line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
                     lines.append(String(decoding: line, as: UTF8.self))
                 } else {
-                    var text = String.UnicodeScalarView()
-                    var column = 1
-                    var decoder = UTF8()
-                    var iterator = line.makeIterator()
-                    loop: while true {
-                        switch decoder.decode(&iterator) {
-                        case .scalarValue(let scalar):
-                            text.append(scalar)
-                            column += 1
-                        case .error:
-                            if invalid.last?.line != number { invalid.append(SourceLocation(line: number, column: column)) }
-                            text.append("\u{FFFD}")
-                            column += 1
-                        case .emptyInput:
-                            break loop
+                    if let offset = Encoding.firstInvalidUTF8(in: buffer, start..<end) {
+                        invalidLines += 1
+                        if problem == nil {
+                            let column = buffer[start..<offset].reduce(1) { $1 & 0xC0 != 0x80 ? $0 + 1 : $0 }
+                            problem = EncodingProblem(kind: .invalidUTF8(otherLines: 0), byte: buffer[offset], offset: offset,
+                                                      location: SourceLocation(line: number, column: column))
                         }
                     }
-                    if ended, text.last == "\r" { text.removeLast() }
-                    lines.append(String(text))
+                    var text = String(decoding: line, as: UTF8.self)
+                    if ended, text.unicodeScalars.last == "\r" { text.unicodeScalars.removeLast() }
+                    lines.append(text)
                 }
                 if !ended { break }
                 start = end + 1
                 number += 1
             }
+            if invalidLines > 1 { problem?.kind = .invalidUTF8(otherLines: invalidLines - 1) }
         }
         self.lines = lines
-        self.invalidUTF8 = invalid
+        self.encodingProblem = problem
     }
 
     public func line(_ number: Int) -> String? {

@@ -137,11 +137,18 @@ struct TextTensorReader {
     }
 
     mutating func readAll() {
-        let invalid = Set(source.invalidUTF8.map(\.line))
-        for location in source.invalidUTF8 {
-            error(.invalidUTF8, at: SourceRange(start: location, end: SourceLocation(line: location.line, column: location.column + 1)))
+        if let problem = source.encodingProblem {
+            let at = SourceRange(line: problem.location.line, column: problem.location.column, length: 1)
+            switch problem.kind {
+            case .notText:
+                error(.notText(byte: problem.byte, offset: problem.offset), at: at)
+                return
+            case .invalidUTF8:
+                error(.invalidUTF8(byte: problem.byte), at: at, notes: [DiagnosticNote("save the file as UTF-8")])
+            }
         }
-        for (index, line) in source.lines.enumerated() where !invalid.contains(index + 1) {
+        // A line with bytes that are not UTF-8 (read as U+FFFD) was reported above, as a whole.
+        for (index, line) in source.lines.enumerated() where !line.unicodeScalars.contains("\u{FFFD}") {
             if errors >= TextTensorFile.errorLimit { break }
             readLine(line, number: index + 1)
         }

@@ -199,6 +199,6 @@ private func problems(_ text: String, kind: TextTensorFile.Kind = .weights) -> [
         let bad = TextTensorFile.parse(SourceFile(path: "t.txt", bytes: Array("x:\n1 2\n3 ".utf8) + [0xFF] + Array("\n".utf8)),
                                        kind: .weights)
         #expect(bad.diagnostics.map { "\($0.range.start.line):\($0.range.start.column) \($0.message)" }
-                == ["3:3 this line is not valid UTF-8"])
+                == ["3:3 byte 0xFF is not valid UTF-8"])
     }
 }
