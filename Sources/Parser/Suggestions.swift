@@ -1,12 +1,15 @@
 /// "Did you mean" suggestions: the closest candidate by Levenshtein distance, ignoring case.
+/// Among candidates at the same distance, the one sharing the longest start with the word
+/// wins (`gelu6` is `gelu` with a stray digit more likely than `relu6` with a wrong first
+/// letter), then the one with as many digits as the word (`relu7` is `relu6` mistyped, `reluu`
+/// is `relu` with a letter doubled), then the one nearest the word's length, then the first.
 ///
 /// A file of many misspellings asks for many suggestions (a misspelt `from` name is compared
 /// with the 256 layers above it), so this is made cheap: the word asked about is at most 64
 /// scalars, so its distance to a candidate is computed 64 cells at a time with Myers'
 /// bit-parallel algorithm (one pass over the candidate, no table); a candidate whose length
 /// alone puts it past the limit is skipped without being read; and once one is found, later
-/// ones must beat it. None of this changes which candidate is chosen: the first one at the
-/// smallest distance within the limit.
+/// ones must match it. None of this changes which candidate is chosen.
 
 /// Levenshtein distance, ignoring case.
 public func editDistance(_ a: String, _ b: String) -> Int {
@@ -60,18 +63,31 @@ public struct Suggester {
 
     public mutating func consider(_ candidate: String) {
         guard let limit else { return }
-        // Only a candidate strictly closer than the best so far replaces it.
-        let bound = min(limit, bestDistance - 1)
+        // Only a candidate at most as far as the best so far can replace it.
+        let bound = min(limit, bestDistance)
         guard bound >= 0 else { return }
         // A scalar is at most 4 bytes and lower-casing never removes one, so a candidate of
         // more bytes than this has too many scalars to be within the bound.
         guard candidate.utf8.count <= 4 * (word.count + bound) else { return }
         let ascii: Int?? = candidate.utf8.withContiguousStorageIfAvailable { asciiDistance(to: $0, bound: bound) }
         let found = (ascii ?? nil) ?? scalarDistance(to: candidate, bound: bound)
-        if found <= bound {
-            best = candidate
-            bestDistance = found
+        guard found <= bound else { return }
+        if found == bestDistance, let best, !ranksAbove(candidate, best) { return }
+        best = candidate
+        bestDistance = found
+    }
+
+    /// The tie-break between candidates at one distance: a longer common start, then a digit
+    /// count and then a length nearer the word's. Ties are rare, so this need not be fast.
+    private func ranksAbove(_ candidate: String, _ other: String) -> Bool {
+        func digits(_ scalars: [UInt32]) -> Int { scalars.filter { $0 >= 0x30 && $0 <= 0x39 }.count }
+        let wordDigits = digits(word)
+        func key(_ text: String) -> (Int, Int, Int) {
+            let folded = foldedScalars(text)
+            let common = zip(folded, word).prefix { $0 == $1 }.count
+            return (-common, abs(digits(folded) - wordDigits), abs(folded.count - word.count))
         }
+        return key(candidate) < key(other)
     }
 
     /// The distance to an ASCII candidate (which lower-cases byte for byte), Int.max when its

@@ -5,9 +5,10 @@ import TestSupport
 /// "Did you mean" is computed with a bounded bit-parallel edit distance so that files of many
 /// misspellings stay fast; it must choose exactly what the plain definition chooses.
 struct SuggestionTests {
-    /// The definition: Levenshtein distance of the lower-cased scalars, the first candidate at
-    /// the smallest distance, if that is within max(1, min(3, characters / 3 + 1)), and nothing
-    /// for a word of more than 64 scalars.
+    /// The definition: Levenshtein distance of the lower-cased scalars, the candidate at the
+    /// smallest distance, if that is within max(1, min(3, characters / 3 + 1)), and nothing
+    /// for a word of more than 64 scalars. Ties go to the longest common start with the word,
+    /// then to the digit count and then the length nearest the word's, then to the first.
     static func reference(_ word: String, _ candidates: [String]) -> String? {
         guard word.unicodeScalars.count <= 64 else { return nil }
         func distance(_ a: String, _ b: String) -> Int {
@@ -23,10 +24,17 @@ struct SuggestionTests {
             return row[b.count]
         }
         let limit = max(1, min(3, word.count / 3 + 1))
-        var best: (String, Int)?
+        let folded = Array(word.lowercased().unicodeScalars)
+        func rank(_ candidate: String) -> [Int] {
+            let other = Array(candidate.lowercased().unicodeScalars)
+            let common = zip(folded, other).prefix { $0 == $1 }.count
+            func digits(_ s: [Unicode.Scalar]) -> Int { s.filter { $0 >= "0" && $0 <= "9" }.count }
+            return [distance(word, candidate), -common, abs(digits(other) - digits(folded)), abs(other.count - folded.count)]
+        }
+        var best: (String, [Int])?
         for candidate in candidates {
-            let d = distance(word, candidate)
-            if d <= limit && d < (best?.1 ?? .max) { best = (candidate, d) }
+            let r = rank(candidate)
+            if r[0] <= limit && (best == nil || r.lexicographicallyPrecedes(best!.1)) { best = (candidate, r) }
         }
         return best?.0
     }
@@ -42,15 +50,48 @@ struct SuggestionTests {
         #expect(closestMatch(to: String(repeating: "a", count: 65), among: [String(repeating: "a", count: 65)]) == nil)
         #expect(closestMatch(to: String(repeating: "a", count: 64), among: [String(repeating: "a", count: 63) + "b"])
                 == String(repeating: "a", count: 63) + "b")
-        // Ties go to the first candidate; a later, closer one wins.
+        // Full ties go to the first candidate; a later, closer one wins.
         #expect(closestMatch(to: "l10", among: ["l11", "l12", "l10x", "L10"]) == "L10")
         #expect(closestMatch(to: "l10", among: ["l11", "l12"]) == "l11")
+        // At one distance, a longer common start wins, then the word's own length.
+        #expect(closestMatch(to: "l10", among: ["x10", "l1"]) == "l1")
+        #expect(closestMatch(to: "l10", among: ["l1", "l11"]) == "l11")
+        #expect(closestMatch(to: "ab1", among: ["ab", "abc"]) == "abc")
         // Non-ASCII on either side, including lower-casing that changes the number of scalars.
         #expect(closestMatch(to: "İnput", among: ["input"]) == "input")
         #expect(closestMatch(to: "relü", among: ["relu"]) == "relu")
         #expect(closestMatch(to: "convé", among: ["conv", "convé"]) == "convé")
         #expect(editDistance("kitten", "sitting") == 3)
         #expect(editDistance("", "abc") == 3 && editDistance("ABC", "abc") == 0)
+    }
+
+    /// Near misses of the activations, among the words a conv line takes after its kernel:
+    /// each worked out by hand (distance, then common start, digits, length).
+    @Test func rankingOfNearMissActivations() {
+        let conv = ["stride", "pad", "padmode", "dilation", "groups", "nobias", "from"] + Grammar.activationKeywords
+        let cases: [(String, String?)] = [
+            ("relu7", "relu6"),      // relu and relu6 are both 1 away and share 'relu'; relu6 has a digit, as the word
+            ("relu66", "relu6"),     // 1 from relu6, 2 from relu
+            ("rleu6", "relu6"),      // a swap is 2 edits, still nearest
+            ("gelu6", "gelu"),       // 1 from gelu and relu6; gelu shares 'gelu'
+            ("elu6", "elu"),         // 1 from elu and relu6; elu shares 'elu'
+            ("reluu", "relu"),       // 1 from relu and relu6, both sharing 'relu'; relu has no digit, as the word
+            ("sigmod", "sigmoid"),
+            ("hardswsh", "hardswish"),
+            ("hardsigmod", "hardsigmoid"),
+            ("leakyrelu6", "leakyrelu"),
+            ("strid", "stride"),
+            ("pads", "pad"),         // 1 from pad; padmode is 3 away
+            ("sile", "silu"),
+            ("xyz", nil),
+        ]
+        for (word, expected) in cases {
+            #expect(closestMatch(to: word, among: conv) == expected, "\(word)")
+        }
+        // A keyword is its own best match, whatever its neighbours.
+        for keyword in Grammar.activationKeywords + Grammar.operationKeywords {
+            #expect(closestMatch(to: keyword, among: Grammar.operationKeywords) == keyword)
+        }
     }
 
     @Test func agreesWithTheDefinitionOnRandomWords() {
