@@ -401,19 +401,71 @@ struct LayerReader {
 
     private mutating func reportUnexpected(_ word: Token) {
         let options = self.options + (Grammar.activatable.contains(op) ? Grammar.activationKeywords : [])
-        var notes = [DiagnosticNote("write '\(Grammar.form(of: op))'")]
-        var fixIt: FixIt?
-        if Lexer.isName(word.text), let guess = closestMatch(to: word.text, among: options) {
-            notes.insert(DiagnosticNote("did you mean '\(guess)'?"), at: 0)
-            fixIt = FixIt(range: word.range, replacement: guess)
-            error(.unknownOption(word: word.text, op: op), word.range, notes: notes, fixIt: fixIt)
-            skipValue(of: guess)
-        } else if Lexer.isName(word.text) {
-            error(.unknownOption(word: word.text, op: op), word.range, notes: notes)
-            skipValue(of: word.text)
-        } else {
-            error(.unexpectedWord(word: word.text, op: op), word.range, notes: notes)
+        let form = DiagnosticNote("write '\(Grammar.form(of: op))'")
+        guard Lexer.isName(word.text) else {
+            error(.unexpectedWord(word: word.text, op: op), word.range, notes: [form])
+            return
         }
+        if let (note, fixIt) = habit(word) {
+            error(.unknownOption(word: word.text, op: op), word.range, notes: [note, form], fixIt: fixIt)
+            return
+        }
+        let lower = word.text.lowercased()
+        if lower != word.text, options.contains(lower) {
+            error(.unknownOption(word: word.text, op: op), word.range, notes: [DiagnosticNote("keywords are lower case"), form],
+                  fixIt: FixIt(range: word.range, replacement: lower))
+            skipValue(of: lower)
+        } else if Grammar.allOptions.contains(word.text) {
+            // Right elsewhere: an edit-distance guess would name a wrong keyword (`eps` → `elu`).
+            let owners = listed(Grammar.operations(taking: word.text))
+            error(.unknownOption(word: word.text, op: op), word.range,
+                  notes: [DiagnosticNote("'\(word.text)' is an option of \(owners), not of \(op)"), form])
+            skipValue(of: word.text)
+        } else if Grammar.operationKeywords.contains(word.text) {
+            error(.unknownOption(word: word.text, op: op), word.range,
+                  notes: [DiagnosticNote("'\(word.text)' is an operation; put it on a line of its own"), form])
+        } else if let guess = closestMatch(to: word.text, among: options) {
+            error(.unknownOption(word: word.text, op: op), word.range, notes: [DiagnosticNote("did you mean '\(guess)'?"), form],
+                  fixIt: FixIt(range: word.range, replacement: guess))
+            skipValue(of: guess)
+        } else {
+            error(.unknownOption(word: word.text, op: op), word.range, notes: [form])
+            skipValue(of: word.text)
+        }
+    }
+
+    /// Another framework's spelling (`padding same`), a value without its option (`same`), or
+    /// `activation relu`: what was meant, as a note and a fix-it; a value it covers is consumed.
+    private mutating func habit(_ word: Token) -> (DiagnosticNote, FixIt?)? {
+        if let option = Grammar.habits[word.text] {
+            let value = peek().flatMap { isOptionWord($0.text) ? nil : $0 }
+            guard !option.isEmpty else {
+                if value != nil { position += 1 }
+                return (DiagnosticNote("cnnc has no '\(word.text)'; the sizes are positional"), nil)
+            }
+            var meant = option
+            var range = word.range
+            if Grammar.optionsWithValues.contains(option), let value {
+                position += 1
+                meant += " " + value.text
+                range = range.extended(to: value.range)
+            }
+            guard options.contains(option) else {
+                let owners = listed(Grammar.operations(taking: option))
+                return (DiagnosticNote("cnnc writes '\(word.text)' as '\(option)', an option of \(owners), not of \(op)"), nil)
+            }
+            return (DiagnosticNote("did you mean '\(meant)'?"), FixIt(range: range, replacement: meant))
+        }
+        if let option = Grammar.valueOwners[word.text], options.contains(option) {
+            let meant = option + " " + word.text
+            return (DiagnosticNote("did you mean '\(meant)'?"), FixIt(range: word.range, replacement: meant))
+        }
+        if word.text == "activation", Grammar.activatable.contains(op), let next = peek(), Grammar.activationKeywords.contains(next.text) {
+            // The activation itself is still read, from the next word.
+            return (DiagnosticNote("did you mean '\(next.text)'? an activation is written alone, last on the line"),
+                    FixIt(range: word.range.extended(to: next.range), replacement: next.text))
+        }
+        return nil
     }
 
     /// After a misspelt or misplaced option, skip its value so it is not reported a second time.

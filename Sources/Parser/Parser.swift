@@ -193,12 +193,17 @@ struct LineParser {
 
     private mutating func reportUnknownOperation(_ word: Token) {
         let candidates = Grammar.operationKeywords + Grammar.headerKeywords
-        if let guess = closestMatch(to: word.text, among: candidates) {
-            error(.unknownOperation(word.text), word.range, notes: [DiagnosticNote("did you mean '\(guess)'?")],
-                  fixIt: FixIt(range: word.range, replacement: guess))
-        } else if word.text.lowercased() != word.text, Grammar.operationKeywords.contains(word.text.lowercased()) {
+        // Asked first: the case-blind distance would otherwise find `conv` for `Conv` as a misspelling.
+        if word.text.lowercased() != word.text, candidates.contains(word.text.lowercased()) {
             error(.unknownOperation(word.text), word.range, notes: [DiagnosticNote("keywords are lower case")],
                   fixIt: FixIt(range: word.range, replacement: word.text.lowercased()))
+        } else if word.text != "from", Grammar.allOptions.contains(word.text) {
+            let owners = listed(Grammar.operations(taking: word.text))
+            error(.unknownOperation(word.text), word.range,
+                  notes: [DiagnosticNote("'\(word.text)' is an option of \(owners); write it after the operation, on the same line")])
+        } else if let guess = closestMatch(to: word.text, among: candidates) {
+            error(.unknownOperation(word.text), word.range, notes: [DiagnosticNote("did you mean '\(guess)'?")],
+                  fixIt: FixIt(range: word.range, replacement: guess))
         } else {
             error(.unknownOperation(word.text), word.range,
                   notes: [DiagnosticNote("known operations: " + Grammar.operationKeywords.joined(separator: ", "))])
