@@ -9,6 +9,10 @@ struct LayerReader {
     private(set) var diagnostics: [Diagnostic] = []
     private(set) var from: Located<String>?
     private(set) var activation: Located<ActivationSyntax>?
+    /// The word the trailing activation was read from, to explain a misread layer name.
+    private var activationWord: Token?
+    /// The layers above this line, for saying which one a misread name was.
+    private let earlierLayers: [LayerSyntax]
     /// How many problems this line may still report; past it, the rest of the line is skipped.
     private let budget: Int
     private(set) var truncated = false
@@ -17,10 +21,11 @@ struct LayerReader {
     /// `Grammar.options(of: op)`, looked up once per line rather than once per word.
     private let options: [String]
 
-    init(keyword: Token, arguments: [Token], budget: Int = .max) {
+    init(keyword: Token, arguments: [Token], budget: Int = .max, earlierLayers: [LayerSyntax] = []) {
         self.keyword = keyword
         self.words = arguments
         self.budget = budget
+        self.earlierLayers = earlierLayers
         self.options = Grammar.options(of: keyword.text)
     }
 
@@ -249,7 +254,7 @@ struct LayerReader {
                 return true
             }
             guard sources.count >= 2 else {
-                error(.needsTwoSources(op), keyword.range, notes: [DiagnosticNote("write '\(Grammar.form(of: op))'")])
+                reportTooFewSources(sources)
                 return nil
             }
             switch op {
@@ -397,6 +402,28 @@ struct LayerReader {
             return
         }
         activation = Located(parsed, range)
+        activationWord = word
+    }
+
+    /// `concat b relu` with a layer named `relu`: the last word is the activation (the rule
+    /// of docs/language.md), so say so, and how to name that layer: anywhere but last.
+    private mutating func reportTooFewSources(_ sources: [Located<String>]) {
+        let form = DiagnosticNote("write '\(Grammar.form(of: op))'")
+        guard let word = activationWord else {
+            error(.needsTwoSources(op), keyword.range, notes: [form])
+            return
+        }
+        let read = "the last word, '\(word.text)', is read as the activation applied to the result"
+        guard let layer = earlierLayers.first(where: { $0.name?.value == word.text })?.name else {
+            error(.needsTwoSources(op), keyword.range, notes: [DiagnosticNote(read), form])
+            return
+        }
+        let reordered = ([word.text] + sources.map(\.value)).joined(separator: " ")
+        let fixIt = sources.first.map { FixIt(range: $0.range.extended(to: word.range), replacement: reordered) }
+        error(.needsTwoSources(op), keyword.range,
+              notes: [DiagnosticNote(read + ", not as the layer '\(word.text)'; an operand written before the last word is always a layer: '\(op) \(reordered)'"),
+                      DiagnosticNote("the layer '\(word.text)' is defined here", at: layer.range)],
+              fixIt: activation?.range == word.range ? fixIt : nil)
     }
 
     private mutating func reportUnexpected(_ word: Token) {

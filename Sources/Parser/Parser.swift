@@ -164,7 +164,8 @@ struct LineParser {
             reportedLayerBeforeInput = true
             error(.layerBeforeInput, keyword.range, notes: [DiagnosticNote("the 'input' line must come before the first layer")])
         }
-        var reader = LayerReader(keyword: keyword, arguments: arguments, budget: DiagnosticLimit.perFile - diagnostics.count)
+        var reader = LayerReader(keyword: keyword, arguments: arguments, budget: DiagnosticLimit.perFile - diagnostics.count,
+                                 earlierLayers: syntax.layers)
         let operation = reader.read()
         diagnostics += reader.diagnostics
         truncated = truncated || reader.truncated

@@ -69,4 +69,31 @@ struct HabitTests {
         #expect(found("conv 2 3x3 relu7").map(\.fixIt) == ["12-17 relu6"])
         #expect(found("conv 2 3x3 gelu6").map(\.fixIt) == ["12-17 gelu"])
     }
+
+    /// `c: concat b relu` with a layer named relu: the last word is the activation (the rule of
+    /// docs/language.md), so there is one operand; the message says so and how to name the layer.
+    @Test func layerNamedLikeAnActivationIsExplained() {
+        let text = "input 8x8x1\nrelu: conv 2 3x3\nb: conv 2 3x3 from input\nc: concat b relu\n"
+        let file = SourceFile(path: "t.cnn", text: text)
+        let result = parse(file)
+        #expect(DiagnosticRenderer().render(result.diagnostics, in: file) == """
+            t.cnn:4:4: error: concat needs at least two layers to combine
+             4 | c: concat b relu
+               |    ^~~~~~
+               |           relu b
+            note: the last word, 'relu', is read as the activation applied to the result, not as the layer 'relu'; \
+            an operand written before the last word is always a layer: 'concat relu b'
+            t.cnn:2:1: note: the layer 'relu' is defined here
+             2 | relu: conv 2 3x3
+               | ^~~~
+
+            """)
+        // The fix-it reads as meant: two operands, no activation.
+        let fixed = parse(SourceFile(path: "t.cnn", text: text.replacingOccurrences(of: "concat b relu", with: "concat relu b")))
+        #expect(fixed.diagnostics.isEmpty)
+        #expect(fixed.syntax.layers.last?.activation == nil)
+        // No layer of that name: only how the word was read.
+        #expect(found("b: conv 2 3x3\nc: add b relu").map(\.notes) == [["the last word, 'relu', is read as the activation applied to the result",
+                                                                       "write '\(Grammar.form(of: "add"))'"]])
+    }
 }
