@@ -133,7 +133,7 @@ public struct DiagnosticRenderer: Sendable {
 
     /// `text` with its control characters escaped; ASCII text without them, nearly every
     /// line, is returned as it is after one pass over its bytes.
-    static func escaped(_ text: String) -> String {
+    public static func escaped(_ text: String) -> String {
         let plain = text.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }
         if plain || !text.unicodeScalars.contains(where: needsEscape) { return text }
         var out = ""

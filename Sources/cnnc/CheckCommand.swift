@@ -33,7 +33,7 @@ enum CheckCommand {
             let renderer = DiagnosticRenderer(colour: console.colour)
             if !result.diagnostics.isEmpty {
                 console.err(renderer.render(result.diagnostics, in: result.file)
-                            + "\(DiagnosticRenderer.summary(result.diagnostics)) in \(path)")
+                            + "\(DiagnosticRenderer.summary(result.diagnostics)) in \(DiagnosticRenderer.escaped(path))")
             }
             if let network = result.network {
                 if index > 0 { console.out("") }
@@ -54,23 +54,24 @@ enum SourceLoader {
     static let maxBytes = 64 << 20
 
     static func load(_ path: String, console: Console) -> SourceFile? {
+        let shown = DiagnosticRenderer.escaped(path)  // a file name may hold control characters
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            console.err("\(path): error: no such file")
+            console.err("\(shown): error: no such file")
             return nil
         }
         guard !isDirectory.boolValue else {
-            console.err("\(path): error: is a directory, not a .cnn file")
+            console.err("\(shown): error: is a directory, not a .cnn file")
             return nil
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            console.err("\(path): error: cannot be read (permission denied?)")
+            console.err("\(shown): error: cannot be read (permission denied?)")
             return nil
         }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
         guard data.count <= maxBytes else {
-            console.err("\(path): error: larger than \(maxBytes >> 20) MiB; a .cnn file is a few lines of text")
+            console.err("\(shown): error: larger than \(maxBytes >> 20) MiB; a .cnn file is a few lines of text")
             return nil
         }
         return SourceFile(path: path, bytes: [UInt8](data))

@@ -154,7 +154,7 @@ enum Driver {
         }
         guard let command = commands.first(where: { $0.name == first }) else {
             let guess = closestMatch(to: first, among: commands.map(\.name) + ["help"])
-            console.err("cnnc: unknown command '\(first)'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + usage)
+            console.err("cnnc: unknown command '\(DiagnosticRenderer.escaped(first))'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + usage)
             return ExitCode.usage
         }
         return command.run(Array(arguments.dropFirst()), console)
@@ -173,7 +173,8 @@ enum Driver {
                                     console: Console) -> Bool {
         let all = arguments.problems + problems
         guard !all.isEmpty else { return false }
-        for problem in all { console.err("cnnc \(command): \(problem)") }
+        // Problems quote the words given, which may hold control characters.
+        for problem in all { console.err("cnnc \(command): \(DiagnosticRenderer.escaped(problem))") }
         console.err("usage: \(usage)")
         return true
     }
