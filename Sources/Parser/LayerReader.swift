@@ -430,6 +430,14 @@ struct LayerReader {
         let options = self.options + (Grammar.activatable.contains(op) ? Grammar.activationKeywords : [])
         let form = DiagnosticNote("write '\(Grammar.form(of: op))'")
         guard Lexer.isName(word.text) else {
+            // `relu 6`: a keyword split in two reads as relu and a stray number.
+            if position >= 2, case let before = words[position - 2], Grammar.activationKeywords.contains(before.text + word.text),
+               before.range.end == SourceLocation(line: word.range.start.line, column: word.range.start.column - 1) {
+                let meant = before.text + word.text
+                error(.unexpectedWord(word: word.text, op: op), word.range, notes: [DiagnosticNote("did you mean '\(meant)'?"), form],
+                      fixIt: FixIt(range: before.range.extended(to: word.range), replacement: meant))
+                return
+            }
             error(.unexpectedWord(word: word.text, op: op), word.range, notes: [form])
             return
         }

@@ -68,6 +68,10 @@ struct HabitTests {
         #expect(found("relu6").isEmpty)
         #expect(found("conv 2 3x3 relu7").map(\.fixIt) == ["12-17 relu6"])
         #expect(found("conv 2 3x3 gelu6").map(\.fixIt) == ["12-17 gelu"])
+        // Split by one space: 'relu' is read, and the '6' after it is the error.
+        #expect(found("conv 2 3x3 relu 6") == [Found(at: "2:17", message: "unexpected '6' in conv",
+                                                    notes: ["did you mean 'relu6'?", convForm], fixIt: "12-18 relu6")])
+        #expect(found("conv 2 3x3 relu  6").map(\.notes) == [[convForm]])
     }
 
     /// `c: concat b relu` with a layer named relu: the last word is the activation (the rule of
