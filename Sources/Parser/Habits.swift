@@ -10,7 +10,7 @@ extension Grammar {
     ]
 
     /// Values that are only read after an option: `same` after `pad`, `ceil` after `round`.
-    static let valueOwners: [String: String] = ["same": "pad", "valid": "pad", "ceil": "round", "floor": "round"]
+    static let valueOwners: [String: String] = ["same": "pad", "valid": "pad", "fit": "pad", "ceil": "round", "floor": "round"]
 
     /// Every option word of any operation, for telling a misplaced option from a misspelt one.
     static let allOptions: Set<String> = Set(operationKeywords.flatMap(options(of:)))
