@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "Runtime", "ShapeCheck", "NetworkFuzz", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck", "TestSupport"]),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "ShapeCheck", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["cnnc", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cnnc", "Codegen", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -14,13 +14,32 @@ import ShapeCheck
 /// each step shows its GFLOP/s (median over the runs) and share of that peak (the median
 /// of the windows).
 enum BenchCommand {
-    static let usage = "cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers] "
-        + "[--precise] [--target avx512|avx2|neon|generic] \(WeightsOption.usage) [--seconds S] [--min-runs R]"
+    static let spec = CommandSpec(
+        name: "bench", summary: "time the compiled network on random weights: latency, images/s, GFLOP/s",
+        discussion: "Compile the network and time it on random weights (He, seed 1) unless --weights is given, and a uniform "
+            + "random input. After a warm-up it runs at least --min-runs times and --seconds seconds; print the median "
+            + "and minimum latency per batch, images/s and GFLOP/s (2·MACs·batch / median).",
+        positional: .networkFile,
+        options: [
+            .option("--batch", "-b", value: "N", help: "images per run", default: "1"),
+            .option("--threads", "-j", value: "T", help: "threads for the c backend", default: "1"),
+            .choice("--backend", Backend.allCases.map(\.rawValue), help: "what runs it", default: "c"),
+            .flag("--json", help: "print one JSON object (median_ms, min_ms, images_per_s, gflops, …)"),
+            .flag("--layers", help: "also time every kernel step, against the machine's FMA peak on the same threads"),
+            .flag("--precise", help: "no Winograd: every convolution direct"),
+            .flag("--plain", help: "time the plain reference loops instead of the fast kernels"),
+            .target,
+            .weights, .ignoreExtraWeights,
+            .option("--seconds", value: "S", help: "measure for at least S seconds (0 to 3600)", default: "3"),
+            .option("--min-runs", value: "R", help: "and at least R runs", default: "10"),
+        ],
+        examples: ["cnnc bench models/resnet18.cnn --threads 2", "cnnc bench models/lenet5.cnn --layers"])
+    static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
-        var arguments = Arguments(words)
-        let batch = arguments.intOption("--batch", "-b", range: 1...65536) ?? 1
-        let threads = arguments.intOption("--threads", "-j", range: 1...1024) ?? 1
+        var arguments = Arguments(words, spec: spec)
+        let batch = arguments.intOption("--batch", range: 1...65536) ?? 1
+        let threads = arguments.intOption("--threads", range: 1...1024) ?? 1
         let backendText = arguments.option("--backend")
         let json = arguments.flag("--json")
         let layers = arguments.flag("--layers")
@@ -49,10 +68,10 @@ enum BenchCommand {
         }
         if layers && backend != .c { problems.append("--layers times the kernel steps of the c backend") }
         if let problem = weightsOption.problem { problems.append(problem) }
-        if Driver.reportUsageProblems(arguments, command: "bench", usage: usage, console: console) { return ExitCode.usage }
+        if Driver.reportUsageProblems(arguments, spec: spec, console: console) { return ExitCode.usage }
         if !problems.isEmpty {
             for problem in problems { console.err("cnnc bench: \(problem)") }
-            console.err("usage: \(usage)")
+            console.err(spec.usageError)
             return ExitCode.usage
         }
         guard let file = files.first else { return ExitCode.usage }

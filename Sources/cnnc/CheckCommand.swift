@@ -4,17 +4,29 @@ import ShapeCheck
 
 /// `cnnc check FILE… [--explain] [--strict] [--json]`
 enum CheckCommand {
-    static let usage = "cnnc check FILE… [--explain] [--strict] [--json]"
+    static let spec = CommandSpec(
+        name: "check", summary: "parse and check networks; print shapes, parameters and MACs",
+        discussion: "Parse and check each network file. Print every layer's output shape, computed with "
+            + "(W − F + 2P)/S + 1, its activation size, parameters and multiply-accumulates (MACs), then the totals. "
+            + "Exit 0 when no file has an error (warnings allowed), 1 otherwise.",
+        positional: PositionalSpec(value: "FILE", help: "the networks, .cnn files", repeats: true, completion: .files(["cnn"])),
+        options: [
+            .flag("--explain", help: "print each layer's formulas with the numbers filled in, and its receptive field, jump and start"),
+            .flag("--strict", help: "make a stride that does not fit the input an error, not a warning"),
+            .flag("--json", help: "print the result as JSON (keys in docs/language.md)"),
+        ],
+        examples: ["cnnc check models/lenet5.cnn", "cnnc check models/alexnet.cnn --explain", "cnnc check models/*.cnn --json"])
+    static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
-        var arguments = Arguments(words)
+        var arguments = Arguments(words, spec: spec)
         let explain = arguments.flag("--explain")
         let strict = arguments.flag("--strict")
         let json = arguments.flag("--json")
         let files = arguments.positional()
-        if Driver.reportUsageProblems(arguments, command: "check", usage: usage, console: console) { return ExitCode.usage }
+        if Driver.reportUsageProblems(arguments, spec: spec, console: console) { return ExitCode.usage }
         guard !files.isEmpty else {
-            console.err("cnnc check: no file given\nusage: \(usage)")
+            console.err("cnnc check: no file given\n" + spec.usageError)
             return ExitCode.usage
         }
         var failed = false

@@ -4,11 +4,20 @@ import Runtime
 
 /// `cnnc draw FILE -o FILE.svg`: a picture of the checked network.
 enum DrawCommand {
-    static let usage = "cnnc draw FILE -o FILE.svg"
+    static let spec = CommandSpec(
+        name: "draw", summary: "draw the network as an SVG picture: a box per layer, arrows between them",
+        discussion: "Draw the checked network as one self-contained SVG file: a box per layer with its name, operation, "
+            + "output W×H×D and parameters, and an arrow for every input.",
+        positional: .networkFile,
+        options: [
+            .option("--output", "-o", value: "FILE.svg", help: "the picture to write", required: true, completion: .files(["svg"])),
+        ],
+        examples: ["cnnc draw models/lenet5.cnn -o lenet5.svg"])
+    static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
-        var arguments = Arguments(words)
-        let output = arguments.option("-o", "--output")
+        var arguments = Arguments(words, spec: spec)
+        let output = arguments.option("--output")
         let files = arguments.positional()
         var problems: [String] = []
         if files.count != 1 { problems.append(files.isEmpty ? "no network file given" : "give one network file, not \(files.count)") }
@@ -20,7 +29,7 @@ enum DrawCommand {
                 problems.append(problem)
             }
         }
-        if Driver.reportUsageProblems(arguments, problems, command: "draw", usage: usage, console: console) { return ExitCode.usage }
+        if Driver.reportUsageProblems(arguments, problems, spec: spec, console: console) { return ExitCode.usage }
         guard let output, let file = files.first else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "draw", console: console) else { return ExitCode.failure }

@@ -34,159 +34,99 @@ final class Console: @unchecked Sendable {
     func err(_ text: String) { writeErr(text.hasSuffix("\n") ? text : text + "\n") }
 }
 
-/// A command's arguments: positional words, `--flag`s and `--option value`s, consumed as the
-/// command asks for them; whatever is left over is a usage error.
-struct Arguments {
-    private var words: [String]
-    private(set) var problems: [String] = []
-
-    init(_ words: [String]) { self.words = words }
-
-    /// Every flag and option name the command asked for, so a misspelt one can be matched.
-    private var known: [String] = []
-
-    mutating func flag(_ name: String) -> Bool {
-        known.append(name)
-        guard let i = words.firstIndex(of: name) else { return false }
-        words.remove(at: i)
-        if words.contains(name) {
-            problems.append("\(name) is given twice")
-            words.removeAll { $0 == name }
-        }
-        return true
-    }
-
-    mutating func option(_ names: String...) -> String? {
-        option(names)
-    }
-
-    /// The value of the first of `names` given; a second one of them is "given twice" rather
-    /// than an unknown option and a stray positional word.
-    private mutating func option(_ names: [String]) -> String? {
-        known += names
-        guard let (first, value) = takeOption(names) else { return nil }
-        while let (again, _) = takeOption(names) {
-            problems.append("\(again) is given twice" + (again == first ? "" : " (\(first) is the same option)"))
-        }
-        return value
-    }
-
-    /// The first of `names` given, and its value; nil when none is (or it lacks a value).
-    private mutating func takeOption(_ names: [String]) -> (name: String, value: String)? {
-        for name in names {
-            if let i = words.firstIndex(of: name) {
-                guard i + 1 < words.count else {
-                    problems.append("\(name) needs a value")
-                    words.remove(at: i)
-                    return nil
-                }
-                let value = words[i + 1]
-                words.removeSubrange(i...(i + 1))
-                return (name, value)
-            }
-            if let i = words.firstIndex(where: { $0.hasPrefix(name + "=") }) {
-                let value = String(words[i].dropFirst(name.count + 1))
-                words.remove(at: i)
-                return (name, value)
-            }
-        }
-        return nil
-    }
-
-    mutating func intOption(_ names: String..., range: ClosedRange<Int>) -> Int? {
-        guard let value = option(names) else { return nil }
-        guard let n = Int(value), range.contains(n) else {
-            problems.append("\(names[0]) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'")
-            return nil
-        }
-        return n
-    }
-
-    /// The positional words left once options are taken; a leftover `--x` is a usage error.
-    mutating func positional() -> [String] {
-        let unknown = words.filter { $0.hasPrefix("-") && $0 != "-" }
-        problems += unknown.map { word in
-            let guess = Self.suggestion(for: word, among: known)
-            return "unknown option '\(word)'" + (guess.map { "; did you mean '\($0)'?" } ?? "")
-        }
-        let rest = words.filter { !($0.hasPrefix("-") && $0 != "-") }
-        words = []
-        return rest
-    }
-
-    /// The closest known name, compared without the dashes (and a `=value`), so `--explian`
-    /// finds `--explain`; one-letter words are too short to guess from.
-    static func suggestion(for word: String, among names: [String]) -> String? {
-        func bare(_ name: String) -> String {
-            String(name.drop { $0 == "-" }.prefix { $0 != "=" })
-        }
-        let stem = bare(word)
-        guard stem.count >= 2 else { return nil }
-        let long = names.filter { bare($0).count >= 2 }
-        return closestMatch(to: stem, among: long.map(bare)).flatMap { match in long.first { bare($0) == match } }
-    }
-}
-
 enum Driver {
     struct Command: Sendable {
-        let name: String
-        let summary: String
+        let spec: CommandSpec
         let run: @Sendable ([String], Console) -> Int32
+        var name: String { spec.name }
     }
 
     static let commands: [Command] = [
-        Command(name: "check", summary: "parse and check networks; print shapes, parameters and MACs", run: CheckCommand.run),
-        Command(name: "run", summary: "run a network on an input (.npy, .txt, .pgm, .ppm) and print the result", run: RunCommand.run),
-        Command(name: "init", summary: "write random weights of the right shapes (He/Kaiming)", run: InitCommand.run),
-        Command(name: "compile", summary: "write the network as C or Swift kernels; print the memory it needs", run: CompileCommand.run),
-        Command(name: "draw", summary: "draw the network as an SVG picture: a box per layer, arrows between them", run: DrawCommand.run),
-        Command(name: "bench", summary: "time the compiled network on random weights: latency, images/s, GFLOP/s", run: BenchCommand.run),
+        Command(spec: CheckCommand.spec, run: CheckCommand.run),
+        Command(spec: RunCommand.spec, run: RunCommand.run),
+        Command(spec: InitCommand.spec, run: InitCommand.run),
+        Command(spec: CompileCommand.spec, run: CompileCommand.run),
+        Command(spec: DrawCommand.spec, run: DrawCommand.run),
+        Command(spec: BenchCommand.spec, run: BenchCommand.run),
     ]
+
+    static var specs: [CommandSpec] { commands.map(\.spec) }
 
     static func run(_ arguments: [String], console: Console) -> Int32 {
         guard let first = arguments.first else {
             console.err(usage)
             return ExitCode.usage
         }
-        if first == "--help" || first == "-h" || first == "help" {
+        let rest = Array(arguments.dropFirst())
+        switch first {
+        case "--help", "-h":
             console.out(usage)
             return ExitCode.success
+        case "--version":
+            console.out(versionText)
+            return ExitCode.success
+        case "help":
+            return help(rest, console: console)
+        case "completions":
+            return Completions.run(rest, specs: specs, console: console)
+        default:
+            break
         }
         guard let command = commands.first(where: { $0.name == first }) else {
-            let guess = closestMatch(to: first, among: commands.map(\.name) + ["help"])
+            let guess = closestMatch(to: first, among: commands.map(\.name) + ["help", "completions"])
             console.err("cnnc: unknown command '\(DiagnosticRenderer.escaped(first))'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + usage)
             return ExitCode.usage
         }
-        return command.run(Array(arguments.dropFirst()), console)
+        if Arguments.asksForHelp(rest) {
+            console.out(HelpText.command(command.spec))
+            return ExitCode.success
+        }
+        return command.run(rest, console)
     }
 
-    static var usage: String {
-        let width = commands.map(\.name.count).max() ?? 0
-        return "usage: cnnc COMMAND [ARGUMENTS]\n\ncommands:\n"
-            + commands.map { "  " + $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }
-            .joined(separator: "\n")
+    /// `cnnc help` is the general usage; `cnnc help COMMAND` the command's `--help`.
+    static func help(_ words: [String], console: Console) -> Int32 {
+        guard let name = words.first else {
+            console.out(usage)
+            return ExitCode.success
+        }
+        guard words.count == 1 else {
+            console.err("cnnc help: give one command, not \(words.count)\nusage: cnnc help COMMAND")
+            return ExitCode.usage
+        }
+        if name == "completions" {
+            console.out(Completions.help)
+            return ExitCode.success
+        }
+        if name == "help" {
+            console.out("usage: cnnc help COMMAND\n\nShow a command's options; the same as cnnc COMMAND --help.")
+            return ExitCode.success
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            let guess = closestMatch(to: name, among: commands.map(\.name) + ["completions"])
+            console.err("cnnc help: unknown command '\(DiagnosticRenderer.escaped(name))'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + usage)
+            return ExitCode.usage
+        }
+        console.out(HelpText.command(command.spec))
+        return ExitCode.success
+    }
+
+    static var usage: String { HelpText.general(specs) }
+
+    /// `cnnc --version`: the version, and the vector unit the fast kernels use on this machine.
+    static var versionText: String {
+        "cnnc \(cnncVersion) (fast C kernels for \(VectorTarget.host.rawValue) on this machine)"
     }
 
     /// Prints the usage problems, the parser's and the command's own (`problems`), then the
-    /// usage line once; says whether there were any.
-    static func reportUsageProblems(_ arguments: Arguments, _ problems: [String] = [], command: String, usage: String,
+    /// usage line once, and where the help is; says whether there were any.
+    static func reportUsageProblems(_ arguments: Arguments?, _ problems: [String] = [], spec: CommandSpec,
                                     console: Console) -> Bool {
-        let all = arguments.problems + problems
+        let all = (arguments?.problems ?? []) + problems
         guard !all.isEmpty else { return false }
         // Problems quote the words given, which may hold control characters.
-        for problem in all { console.err("cnnc \(command): \(DiagnosticRenderer.escaped(problem))") }
-        console.err("usage: \(usage)")
+        for problem in all { console.err("cnnc \(spec.name): \(DiagnosticRenderer.escaped(problem))") }
+        console.err(spec.usageError)
         return true
-    }
-}
-
-extension Arguments {
-    /// `--target avx512|avx2|neon|generic`: the vector unit the fast C kernels are blocked for
-    /// (this machine's when absent).
-    mutating func vectorTarget() -> VectorTarget {
-        guard let text = option("--target") else { return .host }
-        if let target = VectorTarget(rawValue: text) { return target }
-        problems.append("--target is one of \(VectorTarget.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
-        return .host
     }
 }

@@ -5,11 +5,23 @@ import ShapeCheck
 
 /// `cnnc init FILE -o W.safetensors [--seed S]`: random weights of the right shapes.
 enum InitCommand {
-    static let usage = "cnnc init FILE -o W.safetensors [--seed S]"
+    static let spec = CommandSpec(
+        name: "init", summary: "write random weights of the right shapes (He/Kaiming)",
+        discussion: "Write a safetensors file with every tensor the network needs, under the keys PyTorch would use, "
+            + "drawn with He/Kaiming initialization for conv and fc (batchnorm: weight 1, bias 0, mean 0, variance 1). "
+            + "The same seed gives the same file.",
+        positional: .networkFile,
+        options: [
+            .option("--output", "-o", value: "W.safetensors", help: "the file to write", required: true,
+                   completion: .files(["safetensors"])),
+            .option("--seed", value: "S", help: "the random seed, a whole number", default: "0"),
+        ],
+        examples: ["cnnc init models/lenet5.cnn -o lenet5.safetensors --seed 1"])
+    static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
-        var arguments = Arguments(words)
-        let output = arguments.option("-o", "--output")
+        var arguments = Arguments(words, spec: spec)
+        let output = arguments.option("--output")
         let seedText = arguments.option("--seed")
         let files = arguments.positional()
         var problems: [String] = []
@@ -28,7 +40,7 @@ enum InitCommand {
                 problems.append(problem)
             }
         }
-        if Driver.reportUsageProblems(arguments, problems, command: "init", usage: usage, console: console) { return ExitCode.usage }
+        if Driver.reportUsageProblems(arguments, problems, spec: spec, console: console) { return ExitCode.usage }
         guard let output, let file = files.first else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "init", console: console) else { return ExitCode.failure }

@@ -6,17 +6,39 @@ import ShapeCheck
 /// [--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME,…] [--pictures DIR]`:
 /// execute and print; --show and --pictures present the layers' outputs (FeatureMaps, in Runtime).
 enum RunCommand {
-    static let usage = "cnnc run FILE [--weights W [--ignore-extra-weights]] --input X [--top K] [--output O.npy] [--threads T] "
-        + "[--backend c|swift|reference] [--mean M[,M,M]] [--std S[,S,S]] [--precise] [--show all|NAME[,NAME…]] [--pictures DIR]"
+    static let spec = CommandSpec(
+        name: "run", summary: "run a network on an input (.npy, .txt, .pgm, .ppm) and print the result",
+        discussion: "Compile the network (cached), run it on the input and print the output: the top classes of a vector, "
+            + "or the values. A network without parameters (a pooling grid) needs no --weights.",
+        positional: .networkFile,
+        options: [
+            .option("--input", "-i", value: "X", help: "the input: .npy (N, C, H, W or C, H, W), a .txt tensor, or a .pgm/.ppm image",
+                   required: true, completion: .files(["npy", "txt", "pgm", "ppm"])),
+            .weights, .ignoreExtraWeights,
+            .option("--top", value: "K", help: "rank the K largest classes of a vector output", default: "5"),
+            .option("--output", "-o", value: "O.npy", help: "also write the output as a .npy file", completion: .files(["npy"])),
+            .option("--threads", "-j", value: "T", help: "threads for the c backend", default: "1"),
+            .choice("--backend", Backend.allCases.map(\.rawValue), help: "what runs it: the generated C, the generated Swift, "
+                    + "or the reference interpreter the others are tested against", default: "c"),
+            .option("--mean", value: "M[,M,M]", help: "subtract this from an image's channels (after scaling to [0, 1])"),
+            .option("--std", value: "S[,S,S]", help: "then divide the channels by this"),
+            .flag("--precise", help: "no Winograd: every convolution direct, as the reference computes it"),
+            .option("--show", value: "all|NAME[,NAME…]", help: "print these layers' outputs as grids of numbers (reference backend)"),
+            .option("--pictures", value: "DIR", help: "draw every layer's output as PNG pictures into DIR, with an index.html",
+                   completion: .directories),
+        ],
+        examples: ["cnnc run examples/lectures/03-max-pooling.cnn --input examples/lectures/03-max-pooling-input.txt",
+                   "cnnc run models/lenet5.cnn --weights lenet5.safetensors --input examples/lenet5_c/digit.pgm --top 3"])
+    static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
-        var arguments = Arguments(words)
+        var arguments = Arguments(words, spec: spec)
         let weightsOption = WeightsOption(&arguments)
         let weightsPath = weightsOption.path
-        let inputPath = arguments.option("--input", "-i")
+        let inputPath = arguments.option("--input")
         let top = arguments.intOption("--top", range: 1...Int.max)
-        let outputPath = arguments.option("--output", "-o")
-        let threads = arguments.intOption("--threads", "-j", range: 1...1024)
+        let outputPath = arguments.option("--output")
+        let threads = arguments.intOption("--threads", range: 1...1024)
         let precise = arguments.flag("--precise")
         let backendText = arguments.option("--backend")
         let meanText = arguments.option("--mean")
@@ -52,15 +74,15 @@ enum RunCommand {
                 problems.append(problem)
             }
         }
-        if Driver.reportUsageProblems(arguments, problems, command: "run", usage: usage, console: console) { return ExitCode.usage }
+        if Driver.reportUsageProblems(arguments, problems, spec: spec, console: console) { return ExitCode.usage }
         guard let file = files.first, let inputPath else { return ExitCode.usage }
 
         guard let network = NetworkLoader.load(file, command: "run", console: console) else { return ExitCode.failure }
         // A network without parameters (a pooling grid, a lecture's worked example) needs no file.
         let parameters = network.trainableParameters + network.nonTrainableParameters
         if weightsPath == nil && parameters > 0 {
-            _ = Driver.reportUsageProblems(Arguments([]), ["--weights W is required: '\(network.name)' has \(parameters) parameters "
-                + "(make random ones with `cnnc init \(file) -o W.safetensors`)"], command: "run", usage: usage, console: console)
+            _ = Driver.reportUsageProblems(nil, ["--weights W is required: '\(network.name)' has \(parameters) parameters "
+                + "(make random ones with `cnnc init \(file) -o W.safetensors`)"], spec: spec, console: console)
             return ExitCode.usage
         }
         let shown: [Int]?

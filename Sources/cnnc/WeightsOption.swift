@@ -6,15 +6,14 @@ import ShapeCheck
 /// auxiliary heads, as torchvision's googlenet and inception_v3 ship) are ignored. Ignored
 /// tensors are never silent: their count and first names go to stderr as a warning.
 struct WeightsOption {
-    static let usage = "[--weights W [--ignore-extra-weights]]"
-    static let ignoreFlag = "--ignore-extra-weights"
+    static let ignoreFlag = OptionSpec.ignoreExtraWeights.name
 
     var path: String?
     var ignoreExtra: Bool
 
     /// Takes both options from `arguments`.
     init(_ arguments: inout Arguments) {
-        path = arguments.option("--weights", "-w")
+        path = arguments.option(OptionSpec.weights.name)
         ignoreExtra = arguments.flag(Self.ignoreFlag)
     }
 

@@ -92,7 +92,7 @@ import Testing
             let result = runDriver([command, scratch.file("n.cnn"), "--ignore-extra-weights"])
             #expect(result.code == 2)
             #expect(result.err.hasPrefix("cnnc \(command): --ignore-extra-weights needs --weights W.safetensors\nusage: cnnc \(command) "))
-            #expect(result.err.contains("[--weights W [--ignore-extra-weights]]"))
+            #expect(result.err.contains("[--weights W] [--ignore-extra-weights]"))
         }
         let run = runDriver(["run", scratch.file("n.cnn"), "--input", scratch.file("x.npy"), "--ignore-extra-weights"])
         #expect(run.code == 2 && run.err.hasPrefix("cnnc run: --ignore-extra-weights needs --weights W.safetensors\n"))

@@ -117,7 +117,7 @@ struct MemoryLimitTests {
     func secondsOutsideZeroToAnHourAreAUsageError(_ seconds: String) {
         let result = runDriver(["bench", "net.cnn", "--seconds", seconds])
         #expect(result.code == 2)
-        #expect(result.err == "cnnc bench: --seconds takes a number of seconds from 0 to 3600, not '\(seconds)'\nusage: \(BenchCommand.usage)\n")
+        #expect(result.err == "cnnc bench: --seconds takes a number of seconds from 0 to 3600, not '\(seconds)'\n\(BenchCommand.spec.usageError)\n")
     }
 
     /// However many runs --min-runs asks for, a measurement ends at its time limit (here 0 s:

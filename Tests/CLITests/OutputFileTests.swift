@@ -111,13 +111,13 @@ import Testing
         let result = runCNNC(["init", scratch.file("net.cnn"), "-o", scratch.file("dir")])
         #expect(result.status == 2)
         #expect(result.err == "cnnc init: -o \(scratch.file("dir")) is a directory; -o names the file to write\n"
-            + "usage: \(InitCommand.usage)\n")
+            + "\(InitCommand.spec.usageError)\n")
         let inputs = try scratch.weightsAndInput()
         let run = runCNNC(["run", scratch.file("net.cnn"), "--weights", inputs.weights, "--input", inputs.input,
                            "--output", scratch.file("dir")])
         #expect(run.status == 2)
         #expect(run.err == "cnnc run: --output \(scratch.file("dir")) is a directory; --output names the file to write\n"
-            + "usage: \(RunCommand.usage)\n")
+            + "\(RunCommand.spec.usageError)\n")
         #expect(scratch.names("dir").isEmpty)
     }
 
@@ -162,7 +162,7 @@ import Testing
         for output in [scratch.file("net.cnn"), scratch.path + "/./net.cnn", scratch.file("hard.cnn"), scratch.file("soft.cnn")] {
             let result = runCNNC(["init", scratch.file("net.cnn"), "-o", output])
             #expect(result.status == 2)
-            #expect(result.err == "cnnc init: -o \(output) is the network file it reads; choose another output\nusage: \(InitCommand.usage)\n")
+            #expect(result.err == "cnnc init: -o \(output) is the network file it reads; choose another output\n\(InitCommand.spec.usageError)\n")
         }
         #expect(scratch.contents("net.cnn") == before)
         #expect(scratch.names() == ["hard.cnn", "net.cnn", "soft.cnn"])
@@ -176,7 +176,7 @@ import Testing
             let result = runCNNC(["run", scratch.file("net.cnn"), "--weights", inputs.weights, "--input", inputs.input,
                                   "--backend", "reference", "--output", output])
             #expect(result.status == 2)
-            #expect(result.err == "cnnc run: --output \(output) is the \(role) it reads; choose another output\nusage: \(RunCommand.usage)\n")
+            #expect(result.err == "cnnc run: --output \(output) is the \(role) it reads; choose another output\n\(RunCommand.spec.usageError)\n")
             #expect(result.out.isEmpty, "the network ran: \(result.out)")
         }
         #expect([inputs.weights, inputs.input, scratch.file("net.cnn")].map { FileManager.default.contents(atPath: $0) } == saved)
@@ -190,7 +190,7 @@ import Testing
         let result = runCNNC(["compile", scratch.file("net.cnn"), "--weights", scratch.file("net.weights"), "-o", scratch.path])
         #expect(result.status == 2)
         #expect(result.err == "cnnc compile: the output \(scratch.file("net.weights")) is the weights file it reads; "
-            + "choose another directory with -o DIR\nusage: \(CompileCommand.usage)\n")
+            + "choose another directory with -o DIR\n\(CompileCommand.spec.usageError)\n")
         #expect(scratch.contents("net.weights") == before)
         #expect(scratch.names() == ["net.cnn", "net.weights"])
     }
@@ -302,7 +302,7 @@ import Testing
         let result = runCNNC(["compile", scratch.file("net.cnn"), "-o", scratch.file(name)])
         #expect(result.status == 2)
         #expect(result.err == "cnnc compile: -o \(scratch.file(name)) looks like a file name, but -o names the directory to write into "
-            + "(the files are named after the network); use -o DIR\nusage: \(CompileCommand.usage)\n")
+            + "(the files are named after the network); use -o DIR\n\(CompileCommand.spec.usageError)\n")
         #expect(scratch.names() == ["net.cnn"])
     }
 
@@ -311,6 +311,6 @@ import Testing
         let result = runCNNC(["compile", scratch.file("net.cnn"), "-o", scratch.file("net.cnn")])
         #expect(result.status == 2)
         #expect(result.err == "cnnc compile: -o \(scratch.file("net.cnn")) is a file, but -o names the directory to write into; use -o DIR\n"
-            + "usage: \(CompileCommand.usage)\n")
+            + "\(CompileCommand.spec.usageError)\n")
     }
 }

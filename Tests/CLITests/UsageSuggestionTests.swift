@@ -17,7 +17,7 @@ struct UsageSuggestionTests {
         let check = runCNNC(["check", "--explian", "net.cnn"])
         #expect(check.status == ExitCode.usage)
         #expect(check.err == "cnnc check: unknown option '--explian'; did you mean '--explain'?\n"
-                + "usage: \(CheckCommand.usage)\n")
+                + "\(CheckCommand.spec.usageError)\n")
         // The value after `=` is not part of the name; names of another command are not offered.
         #expect(runCNNC(["run", "n.cnn", "--wieghts=w", "--input", "x"]).err
             .hasPrefix("cnnc run: unknown option '--wieghts=w'; did you mean '--weights'?\n"))
@@ -29,7 +29,7 @@ struct UsageSuggestionTests {
     @Test func repeatedOptionIsGivenTwice() {
         let run = runCNNC(["run", "n.cnn", "--weights", "w", "--input", "x", "--top", "2", "--top", "3"])
         #expect(run.status == ExitCode.usage)
-        #expect(run.err == "cnnc run: --top is given twice\nusage: \(RunCommand.usage)\n")
+        #expect(run.err == "cnnc run: --top is given twice\n\(RunCommand.spec.usageError)\n")
         let spellings = runCNNC(["run", "n.cnn", "--weights", "w", "--input", "x", "-o", "a.npy", "--output", "b.npy"])
         #expect(spellings.err.hasPrefix("cnnc run: -o is given twice (--output is the same option)\n"))
         #expect(runCNNC(["check", "--json", "--json", "n.cnn"]).err.hasPrefix("cnnc check: --json is given twice\n"))
