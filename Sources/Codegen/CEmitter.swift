@@ -11,6 +11,9 @@ import ShapeCheck
 //   size_t NAME_output_size(void);           floats per output, [D, H, W] or [K]
 //   int    NAME_run(const float *weights, float *workspace, const float *input,
 //                   float *output, int batch); 0 on success, -1 on a bad argument
+//   int    NAME_check_weights(const void *blob, size_t bytes);   0 when NAME.weights fits
+//   const float *NAME_weights_payload(const void *blob);    the floats after its header
+//   const char *NAME_weights_error(int code);               a check's answer in words
 //   extern const float NAME_embedded_weights[];   with --embed-weights only
 //
 // plus the same numbers as macros (NAME_INPUT_SIZE …, upper case).
@@ -59,6 +62,15 @@ public func emitC(_ program: LoweredProgram, embeddedWeights: [Float]? = nil) th
     return try CEmitter(program: program).emit(embeddedWeights: embeddedWeights)
 }
 
+/// C99's `restrict` is `__restrict` in C++ (GCC, clang, MSVC), so the .c also compiles as C++.
+let cPlusPlusRestrict = """
+
+    #if defined(__cplusplus) && !defined(restrict)
+    #define restrict __restrict
+    #endif
+
+    """
+
 /// The largest constant the generated code keeps in an `int`.
 let largestIntConstant = Int(Int32.max)
 
@@ -94,6 +106,7 @@ struct CEmitter {
         var reserved = ReferenceKernel.allCIdentifiers
         reserved.formUnion(["weights", "workspace", "input", "output", "batch", "n", "NULL", "size_t", "memcpy"])
         reserved.formUnion(scaffold.exportedNames)
+        reserved.formUnion(CProgramScaffold.blobIdentifiers)
         var names = IdentifierTable(language: .c, reserved: reserved)
 
         // One name for each arena value's pointer, one for each step's constants.
@@ -109,12 +122,13 @@ struct CEmitter {
              *
              * \(program.steps.count) kernel calls; activations share one arena of \(plan.arenaElements) floats per image
              * (\(plan.naiveElements) if every layer kept its own buffer); \(program.weightCount) packed weights.
-             * Compiles as C99 (-std=c99 -pedantic); links with -lm.
+             * \(generatorLine(program, language: .c))
+             * Compiles as C99 (-std=c99 -pedantic), or as C++; links with -lm.
              */
             #include <math.h>
             #include <stddef.h>
             #include <string.h>
-
+            \(cPlusPlusRestrict)
             #include "\(prefix).h"
             \(HeaderSeal.check(prefix: prefix, hash: headerHash))
             """
@@ -132,6 +146,7 @@ struct CEmitter {
         out += "\n/* The layers' constants, one for all the layers of the same shape. */\n" + shared.text
 
         out += "\n" + scaffold.sizeFunctions(workspaceFloats: "(size_t)batch * \(macroPrefix)_ARENA_SIZE")
+        out += "\n" + scaffold.blobFunctions()
         out += "\n" + CEntryPoint.run.signature(prefix: prefix) + "\n{\n"
         let usesArena = plan.arenaElements > 0
         out += scaffold.argumentChecks(usesWorkspace: usesArena)

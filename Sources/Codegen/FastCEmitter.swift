@@ -7,7 +7,8 @@ import ShapeCheck
 //                        float *output, int batch, int threads);
 //
 // which splits each large step over `threads` threads of a persistent pool (NAME_run is
-// NAME_run_threads with one thread). -DCNNC_NO_THREADS builds without pthreads;
+// NAME_run_threads with one thread) and NAME_shutdown_threads(), which stops that pool and
+// frees its threads' scratch. -DCNNC_NO_THREADS builds without pthreads;
 // -DCNNC_PROFILE adds NAME_profile_steps() and NAME_profile_seconds(i), each plan step's
 // time in the last run.
 //
@@ -32,7 +33,8 @@ struct FastCEmitter {
 
     func emit(embeddedWeights: [Float]?) throws -> CSource {
         let memory = program.memory ?? MemoryPlanner.plan(program)
-        return try scaffold.files(arenaElements: memory.arenaElements, embeddedWeights: embeddedWeights) { hash in
+        return try scaffold.files(arenaElements: memory.arenaElements, scratchElements: plan.scratchElements,
+                                  embeddedWeights: embeddedWeights) { hash in
             try emitImplementation(embeddedWeights: embeddedWeights, headerHash: hash, memory: memory)
         }
     }
@@ -67,6 +69,7 @@ struct FastCEmitter {
         var reserved = ReferenceKernel.allCIdentifiers.union(FastCSupport.identifiers)
         reserved.formUnion(["weights", "workspace", "input", "output", "batch", "n", "NULL", "size_t", "memcpy", "threads"])
         reserved.formUnion(scaffold.exportedNames)
+        reserved.formUnion(CProgramScaffold.blobIdentifiers)
         let names = IdentifierTable(language: .c, reserved: reserved)
         let plain = CEmitter(program: program)
 
@@ -75,14 +78,15 @@ struct FastCEmitter {
              *
              * \(plan.steps.count) kernel steps (fast kernels: blocked [N, C/16, H, W, 16] activations, packed weights);
              * activations share one arena of \(memory.arenaElements) floats per image; \(program.weightCount) packed weights.
-             * Compiles as C99 with pthreads (-std=c99 -pthread; -DCNNC_NO_THREADS for one thread); links with -lm.
+             * \(generatorLine(program, language: .c))
+             * Compiles as C99 with pthreads (-std=c99 -pthread; -DCNNC_NO_THREADS for one thread), or as C++;
+             * links with -lm.
              * AVX-512, AVX2 + FMA and NEON are used when the compiler targets them (-march=native).
              */
 
             """
-        out += FastCSupport.prologue + "\n" + FastCSupport.includes + "\n\n#include \"\(prefix).h\"\n"
+        out += FastCSupport.prologue + "\n" + FastCSupport.includes + "\n" + cPlusPlusRestrict + "#include \"\(prefix).h\"\n"
             + HeaderSeal.check(prefix: prefix, hash: headerHash) + "\n"
-        out += "#define \(scratchMacro) \(plan.scratchElements)    /* floats of scratch per thread */\n\n"
         out += FastCSupport.vectors + "\n\n" + FastCSupport.threads(scratchMacro: scratchMacro) + "\n\n"
         out += FastCSupport.profile(steps: plan.steps.count) + "\n"
         if plan.steps.contains(where: { if case .fullyConnected = $0.kernel { return $0.activation == .softmax }; return false }) {
@@ -124,6 +128,8 @@ struct FastCEmitter {
         let usesWorkspace = memory.arenaElements > 0 || plan.scratchElements > 0
         let steps = "\(plan.steps.count)"
         out += "\n" + scaffold.sizeFunctions(workspaceFloats: "((size_t)batch * \(macroPrefix)_ARENA_SIZE + \(scratchMacro))")
+        out += "\n" + scaffold.blobFunctions() + "\n"
+        out += scaffold.definition(.shutdownThreads, body: "    cnnc_pool_shutdown();\n")
         out += "\n#if \(CEntryPoint.profileSteps.condition!)\n"
         out += scaffold.definition(.profileSteps, body: "    return \(steps);\n") + "\n"
         out += scaffold.definition(.profileSeconds,

@@ -18,7 +18,8 @@ let swiftReservedTypeNames: Set<String> = [
     "UnsafePointer", "UnsafeMutablePointer", "UnsafeBufferPointer", "UnsafeMutableBufferPointer",
     "Swift", "Glibc", "Musl", "Darwin", "Kernels", "Layers", "Activation", "Convolution", "FullyConnected",
     "Pooling", "GlobalPooling", "Elementwise", "LocalResponseNorm", "Sum", "Concatenation", "Never",
-    "Optional", "Sequence", "Collection",
+    "Optional", "Sequence", "Collection", "Error", "CustomStringConvertible", "WeightsError", "UInt8", "UInt32",
+    "UInt64", "UnsafeRawPointer", "UnsafeRawBufferPointer", "StaticString", "CChar",
 ]
 
 /// The public class's name: the network's name in UpperCamelCase (`resnet18` → `Resnet18`).
@@ -76,9 +77,11 @@ struct SwiftEmitter {
 
         var out = """
             // \(prefix).swift: network \(commentText(program.name)), \(generatedFileMarker)
+            // \(generatorLine(program, language: .swift))
             //
-            // `\(typeName)(weights:)` takes the packed weight blob (`cnnc compile --weights W` writes it
-            // as \(prefix).weights, little-endian float32); `run(_:batch:)` maps N input images of
+            // `\(typeName)(blob:)` takes \(prefix).weights as `cnnc compile --weights W` writes it (a 64-byte
+            // header, checked, then little-endian float32), `\(typeName)(weights:)` the packed floats
+            // themselves; `run(_:batch:)` maps N input images of
             // \(shapeText(input)) floats each to N outputs of \(shapeText(output)). The @_cdecl functions at the
             // end give the C backend's API (\(prefix)_run, \(prefix)_workspace_size, …).
 
@@ -104,7 +107,7 @@ struct SwiftEmitter {
 
                 private let weights: [Float]
 
-                /// `weights` is the packed blob of `weightCount` floats.
+                /// `weights` is the packed weights: `weightCount` floats, \(prefix).weights without its header.
                 public init(weights: [Float]) {
                     precondition(weights.count == Self.weightCount, "expected \\(Self.weightCount) packed weights, got \\(weights.count)")
                     self.weights = weights
@@ -149,6 +152,8 @@ struct SwiftEmitter {
             out += "        let \(pointer[value]) = workspace + \(plan.offsets[value]!) * batch  // \(shapeText(program.values[value].shape)) per image\n"
         }
         out += "\n" + calls.joined(separator: "\n") + "\n    }\n"
+        let blob = SwiftWeightBlob(program: program, prefix: prefix, typeName: typeName)
+        out += blob.classMembers
 
         out += "\n    /// The layers' constants, one for all the layers of the same shape.\n    enum Layers {"
         out += indent(shared.text, by: 8)
@@ -207,6 +212,7 @@ struct SwiftEmitter {
             }
 
             """
+        out += blob.cAPI
         return SwiftSource(symbolPrefix: prefix, typeName: typeName, file: EmittedFile(name: "\(prefix).swift", contents: out))
     }
 

@@ -21,6 +21,8 @@ public final class CompiledExecutor: NetworkExecutor {
     public typealias CountFunction = @convention(c) () -> Int
     public typealias ThreadedRunFunction = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
                                                            UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32, Int32) -> Int32
+    public typealias CheckWeightsFunction = @convention(c) (UnsafeRawPointer?, Int) -> Int32
+    public typealias WeightsErrorFunction = @convention(c) (Int32) -> UnsafePointer<CChar>?
     public typealias ProfileStepsFunction = @convention(c) () -> Int32
     public typealias ProfileSecondsFunction = @convention(c) (Int32) -> Double
 
@@ -104,6 +106,14 @@ public final class CompiledExecutor: NetworkExecutor {
               outputSize == program.outputShape.elementCount else {
             throw RuntimeError("\(path): the compiled network does not match the program "
                 + "(weights \(weightCount) vs \(packedWeights.count), input \(inputSize), output \(outputSize))")
+        }
+        // The blob `cnnc compile` would write for these weights, checked by the library itself:
+        // every backend test also tests the header's writer against its readers.
+        let check = try symbol("check_weights", as: CheckWeightsFunction.self)
+        let status = weightBlob(packedWeights, for: program).withUnsafeBytes { check($0.baseAddress, $0.count) }
+        if status != 0 {
+            let message = try symbol("weights_error", as: WeightsErrorFunction.self)(status).map { String(cString: $0) }
+            throw RuntimeError("\(path): the compiled network refuses its weights: \(message ?? "code \(status)")")
         }
     }
 

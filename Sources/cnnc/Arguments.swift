@@ -89,10 +89,15 @@ struct Arguments {
     /// `--target avx512|avx2|neon|generic`: the vector unit the fast C kernels are blocked for
     /// (this machine's when absent).
     mutating func vectorTarget() -> VectorTarget {
-        guard let text = option("--target") else { return .host }
+        givenVectorTarget() ?? .host
+    }
+
+    /// The `--target` given, nil when there is none (or it is not a target, a usage problem).
+    mutating func givenVectorTarget() -> VectorTarget? {
+        guard let text = option("--target") else { return nil }
         if let target = VectorTarget(rawValue: text) { return target }
         problems.append("--target is one of \(VectorTarget.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
-        return .host
+        return nil
     }
 
     /// The positional words left once options are taken; a leftover `--x` is a usage error.

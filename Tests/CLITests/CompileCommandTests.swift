@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import Testing
 @testable import cnnc
@@ -21,6 +22,34 @@ struct CompileCommandTests {
         #expect(result.out.contains("arena"))
         let header = try String(contentsOfFile: "\(dir)/lenet5.h", encoding: .utf8)
         #expect(header.contains("lenet5_run("))
+    }
+
+    /// NAME.weights starts with the header the generated code checks; compile says which
+    /// target the kernels are blocked for, how to choose another, and how to make weights.
+    @Test func saysTheTargetAndWritesAWeightsHeader() throws {
+        let dir = try folder()
+        let model = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        #expect(runCNNC(["init", model, "-o", "\(dir)/w.safetensors"]).status == 0)
+        let result = runCNNC(["compile", model, "-o", "\(dir)/a", "--weights", "\(dir)/w.safetensors", "--target", "avx2"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("kernels: fast C blocked for avx2 (8 floats per vector), as --target avx2 asked; "
+            + "for another machine pass --target avx512, neon or generic, and write its weights with the same --target"), "\(result.out)")
+        #expect(!result.out.contains("weights: none written"))
+        let blob = try #require(FileManager.default.contents(atPath: "\(dir)/a/lenet5.weights"))
+        #expect(Array(blob.prefix(8)) == Array("CNNCWTS".utf8) + [0])
+        #expect(blob[12] == 2 && blob[16] == 8 && blob[20] == 16, "target avx2, 8 floats, blocks of 16")
+        let header = try String(contentsOfFile: "\(dir)/a/lenet5.h", encoding: .utf8)
+        #expect(header.contains("#define LENET5_WEIGHTS_BYTES \(blob.count) "))
+        #expect(header.contains("Made by cnnc \(cnncVersion): fast C kernels blocked for avx2 (cnnc compile --target avx2)."))
+
+        let bare = runCNNC(["compile", model, "-o", "\(dir)/b", "--plain"])
+        #expect(bare.status == 0, "\(bare.err)")
+        #expect(bare.out.contains("kernels: the plain reference C loops (--plain)"), "\(bare.out)")
+        #expect(bare.out.contains("weights: none written; make a file with `cnnc init \(model) -o W.safetensors`"), "\(bare.out)")
+        let spaced = try temporaryFile("my net.cnn", "input 4x4x1\nconv 1 3x3\n")
+        let quoted = runCNNC(["compile", spaced, "-o", "\(dir)/c"])
+        #expect(quoted.out.contains("`cnnc init '\(spaced)' -o W.safetensors`"), "\(quoted.out)")
+        #expect(quoted.out.contains("this machine's vector unit"), "\(quoted.out)")
     }
 
     @Test func swiftEmitsOneFile() throws {

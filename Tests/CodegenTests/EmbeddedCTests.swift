@@ -58,7 +58,7 @@ import Testing
         "cv_sigmoid", "cv_silu", "cv_lanes", "cv_lanes_make", "cv_lanes_pick", "cv_lanes_half", "CNNC_LANES", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_JOB",
         "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_UNROLL2", "CNNC_MAX_THREADS",
         "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task", "cnnc_pool", "cnnc_worker", "cnnc_pool_acquire",
-        "cnnc_pool_release", "cnnc_parallel", "cnnc_now", "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN",
+        "cnnc_pool_release", "cnnc_pool_shutdown", "cnnc_parallel", "cnnc_now", "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN",
         "CNNC_PROFILE_END", "cnnc_softmax", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t",
     ]
 

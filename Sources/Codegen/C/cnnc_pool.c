@@ -75,8 +75,9 @@ static struct {
     const cnnc_args *args;
     float *scratch[CNNC_MAX_THREADS];
     unsigned born[CNNC_MAX_THREADS];   /* the generation when each worker was started */
+    int stopping;                /* set by cnnc_pool_shutdown: workers leave at the next job */
 } cnnc_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0ull, 0, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u } };
+                PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0ull, 0, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u }, 0 };
 
 #if defined(CNNC_ATOMIC)
 #define CNNC_JOB(t) ((unsigned)((t) >> 40))
@@ -127,19 +128,60 @@ static void *cnnc_worker(void *arg)
             pthread_mutex_unlock(&cnnc_pool.lock);
         }
         seen = CNNC_JOB(CNNC_LOAD(cnnc_pool.ticket));
+        if (CNNC_LOAD(cnnc_pool.stopping)) break;
         cnnc_run_share(id, seen);
 #else
+        int stopping;
         pthread_mutex_lock(&cnnc_pool.lock);
         while (cnnc_pool.generation == seen) pthread_cond_wait(&cnnc_pool.wake, &cnnc_pool.lock);
         seen = cnnc_pool.generation;
+        stopping = cnnc_pool.stopping;
         pthread_mutex_unlock(&cnnc_pool.lock);
+        if (stopping) break;
         cnnc_run_share(id);
         pthread_mutex_lock(&cnnc_pool.lock);
         if (--cnnc_pool.pending == 0) pthread_cond_signal(&cnnc_pool.done);
         pthread_mutex_unlock(&cnnc_pool.lock);
 #endif
     }
+    pthread_mutex_lock(&cnnc_pool.lock);
+    cnnc_pool.started--;
+    pthread_cond_broadcast(&cnnc_pool.done);
+    pthread_mutex_unlock(&cnnc_pool.lock);
     return NULL;
+}
+
+/* Stops the workers and frees their scratch, after the run that holds the pool (if any)
+ * ends; the next run that asks for threads starts them again. The job it publishes has no
+ * chunks: it only wakes every worker to see `stopping`. */
+static void cnnc_pool_shutdown(void)
+{
+    int id;
+    pthread_mutex_lock(&cnnc_pool.owner);
+    pthread_mutex_lock(&cnnc_pool.lock);
+    if (cnnc_pool.started > 0) {
+#if defined(CNNC_ATOMIC)
+        const unsigned job = (CNNC_JOB(CNNC_LOAD(cnnc_pool.ticket)) + 1u) & 0xffffffu;
+        __atomic_store_n(&cnnc_pool.stopping, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&cnnc_pool.ticket, (unsigned long long)job << 40, __ATOMIC_SEQ_CST);
+#else
+        cnnc_pool.stopping = 1;
+        cnnc_pool.generation++;
+#endif
+        pthread_cond_broadcast(&cnnc_pool.wake);
+        while (cnnc_pool.started > 0) pthread_cond_wait(&cnnc_pool.done, &cnnc_pool.lock);
+#if defined(CNNC_ATOMIC)
+        __atomic_store_n(&cnnc_pool.stopping, 0, __ATOMIC_SEQ_CST);
+#else
+        cnnc_pool.stopping = 0;
+#endif
+    }
+    for (id = 1; id < CNNC_MAX_THREADS; id++) {
+        free(cnnc_pool.scratch[id]);
+        cnnc_pool.scratch[id] = NULL;
+    }
+    pthread_mutex_unlock(&cnnc_pool.lock);
+    pthread_mutex_unlock(&cnnc_pool.owner);
 }
 
 /* Threads this run may use (1 when the pool is busy or cannot start). */
@@ -239,6 +281,7 @@ static void cnnc_parallel(cnnc_task fn, const cnnc_args *args, int count, int th
 }
 #else
 static int cnnc_pool_acquire(int threads) { (void)threads; return 1; }
+static void cnnc_pool_shutdown(void) {}
 static void cnnc_pool_release(int threads) { (void)threads; }
 static void cnnc_parallel(cnnc_task fn, const cnnc_args *args, int count, int threads, float *scratch0)
 {

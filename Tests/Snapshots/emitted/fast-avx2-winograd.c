@@ -2,7 +2,9 @@
  *
  * 9 kernel steps (fast kernels: blocked [N, C/16, H, W, 16] activations, packed weights);
  * activations share one arena of 152000 floats per image; 1108400 packed weights.
- * Compiles as C99 with pthreads (-std=c99 -pthread; -DCNNC_NO_THREADS for one thread); links with -lm.
+ * Made by cnnc 0.11.0: fast C kernels blocked for avx2 (cnnc compile --target avx2).
+ * Compiles as C99 with pthreads (-std=c99 -pthread; -DCNNC_NO_THREADS for one thread), or as C++;
+ * links with -lm.
  * AVX-512, AVX2 + FMA and NEON are used when the compiler targets them (-march=native).
  */
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
@@ -20,12 +22,13 @@
 #include <time.h>
 #endif
 
+#if defined(__cplusplus) && !defined(restrict)
+#define restrict __restrict
+#endif
 #include "winograd.h"
-#if !defined(WINOGRAD_HEADER_HASH) || WINOGRAD_HEADER_HASH != 0x500c0e3d5c1defb8ULL
+#if !defined(WINOGRAD_HEADER_HASH) || WINOGRAD_HEADER_HASH != 0xf08cf0b4f3046374ULL
 #error "winograd.h is not the header of this winograd.c (regenerate both with cnnc compile)"
 #endif
-
-#define WINOGRAD_SCRATCH_SIZE 241984    /* floats of scratch per thread */
 
 /* ---- 16 floats: one AVX-512 register, two AVX2 ones, four NEON ones, or plain C ----
  * cv_max(a, b) and cv_min(a, b) return b where either is NaN (x86 and plain C; NEON
@@ -335,8 +338,9 @@ static struct {
     const cnnc_args *args;
     float *scratch[CNNC_MAX_THREADS];
     unsigned born[CNNC_MAX_THREADS];   /* the generation when each worker was started */
+    int stopping;                /* set by cnnc_pool_shutdown: workers leave at the next job */
 } cnnc_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0ull, 0, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u } };
+                PTHREAD_MUTEX_INITIALIZER, 0, 0u, 0, 0ull, 0, 0, 0, 0, 0, NULL, NULL, { NULL }, { 0u }, 0 };
 
 #if defined(CNNC_ATOMIC)
 #define CNNC_JOB(t) ((unsigned)((t) >> 40))
@@ -387,19 +391,60 @@ static void *cnnc_worker(void *arg)
             pthread_mutex_unlock(&cnnc_pool.lock);
         }
         seen = CNNC_JOB(CNNC_LOAD(cnnc_pool.ticket));
+        if (CNNC_LOAD(cnnc_pool.stopping)) break;
         cnnc_run_share(id, seen);
 #else
+        int stopping;
         pthread_mutex_lock(&cnnc_pool.lock);
         while (cnnc_pool.generation == seen) pthread_cond_wait(&cnnc_pool.wake, &cnnc_pool.lock);
         seen = cnnc_pool.generation;
+        stopping = cnnc_pool.stopping;
         pthread_mutex_unlock(&cnnc_pool.lock);
+        if (stopping) break;
         cnnc_run_share(id);
         pthread_mutex_lock(&cnnc_pool.lock);
         if (--cnnc_pool.pending == 0) pthread_cond_signal(&cnnc_pool.done);
         pthread_mutex_unlock(&cnnc_pool.lock);
 #endif
     }
+    pthread_mutex_lock(&cnnc_pool.lock);
+    cnnc_pool.started--;
+    pthread_cond_broadcast(&cnnc_pool.done);
+    pthread_mutex_unlock(&cnnc_pool.lock);
     return NULL;
+}
+
+/* Stops the workers and frees their scratch, after the run that holds the pool (if any)
+ * ends; the next run that asks for threads starts them again. The job it publishes has no
+ * chunks: it only wakes every worker to see `stopping`. */
+static void cnnc_pool_shutdown(void)
+{
+    int id;
+    pthread_mutex_lock(&cnnc_pool.owner);
+    pthread_mutex_lock(&cnnc_pool.lock);
+    if (cnnc_pool.started > 0) {
+#if defined(CNNC_ATOMIC)
+        const unsigned job = (CNNC_JOB(CNNC_LOAD(cnnc_pool.ticket)) + 1u) & 0xffffffu;
+        __atomic_store_n(&cnnc_pool.stopping, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&cnnc_pool.ticket, (unsigned long long)job << 40, __ATOMIC_SEQ_CST);
+#else
+        cnnc_pool.stopping = 1;
+        cnnc_pool.generation++;
+#endif
+        pthread_cond_broadcast(&cnnc_pool.wake);
+        while (cnnc_pool.started > 0) pthread_cond_wait(&cnnc_pool.done, &cnnc_pool.lock);
+#if defined(CNNC_ATOMIC)
+        __atomic_store_n(&cnnc_pool.stopping, 0, __ATOMIC_SEQ_CST);
+#else
+        cnnc_pool.stopping = 0;
+#endif
+    }
+    for (id = 1; id < CNNC_MAX_THREADS; id++) {
+        free(cnnc_pool.scratch[id]);
+        cnnc_pool.scratch[id] = NULL;
+    }
+    pthread_mutex_unlock(&cnnc_pool.lock);
+    pthread_mutex_unlock(&cnnc_pool.owner);
 }
 
 /* Threads this run may use (1 when the pool is busy or cannot start). */
@@ -499,6 +544,7 @@ static void cnnc_parallel(cnnc_task fn, const cnnc_args *args, int count, int th
 }
 #else
 static int cnnc_pool_acquire(int threads) { (void)threads; return 1; }
+static void cnnc_pool_shutdown(void) {}
 static void cnnc_pool_release(int threads) { (void)threads; }
 static void cnnc_parallel(cnnc_task fn, const cnnc_args *args, int count, int threads, float *scratch0)
 {
@@ -3996,6 +4042,61 @@ size_t winograd_input_size(void)
 size_t winograd_output_size(void)
 {
     return WINOGRAD_OUTPUT_SIZE;
+}
+
+/* ---- winograd.weights: the header WeightBlob.swift writes (docs/codegen.md, "The weight blob") ---- */
+static unsigned long long cnnc_blob_field(const unsigned char *p, int bytes)
+{
+    unsigned long long value = 0;
+    while (bytes-- > 0) value = value << 8 | p[bytes];
+    return value;
+}
+
+int winograd_check_weights(const void *blob, size_t bytes)
+{
+    static const unsigned char magic[8] = { 'C', 'N', 'N', 'C', 'W', 'T', 'S', 0 };
+    const unsigned char *p = (const unsigned char *)blob;
+    unsigned long long hash = 0xcbf29ce484222325ULL;
+    size_t i;
+    if (p == NULL || bytes < WINOGRAD_WEIGHTS_HEADER_SIZE) return WINOGRAD_WEIGHTS_TOO_SHORT;
+    for (i = 0; i < 8; i++)
+        if (p[i] != magic[i]) return WINOGRAD_WEIGHTS_NOT_WEIGHTS;
+    if (cnnc_blob_field(p + 8, 4) != 1u) return WINOGRAD_WEIGHTS_OTHER_VERSION;
+    if (cnnc_blob_field(p + 12, 4) != 2u || cnnc_blob_field(p + 16, 4) != 8u
+        || cnnc_blob_field(p + 20, 4) != 16u)
+        return WINOGRAD_WEIGHTS_OTHER_TARGET;
+    if (cnnc_blob_field(p + 32, 8) != WINOGRAD_WEIGHTS_LAYOUT_HASH) return WINOGRAD_WEIGHTS_OTHER_NETWORK;
+    if (cnnc_blob_field(p + 24, 8) != WINOGRAD_WEIGHT_COUNT || bytes != WINOGRAD_WEIGHTS_BYTES) return WINOGRAD_WEIGHTS_BAD_SIZE;
+    for (i = WINOGRAD_WEIGHTS_HEADER_SIZE; i < bytes; i += 4) {
+        hash ^= cnnc_blob_field(p + i, 4);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash == cnnc_blob_field(p + 40, 8) ? WINOGRAD_WEIGHTS_OK : WINOGRAD_WEIGHTS_BAD_CHECKSUM;
+}
+
+const float *winograd_weights_payload(const void *blob)
+{
+    return blob == NULL ? NULL : (const float *)(const void *)((const unsigned char *)blob + WINOGRAD_WEIGHTS_HEADER_SIZE);
+}
+
+const char *winograd_weights_error(int code)
+{
+    switch (code) {
+    case WINOGRAD_WEIGHTS_OK: return "the weights are the ones this code reads";
+    case WINOGRAD_WEIGHTS_TOO_SHORT: return "the weights are missing or shorter than their 64-byte header";
+    case WINOGRAD_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
+    case WINOGRAD_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
+    case WINOGRAD_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (blocked for avx2, --target avx2): write the code and the weights with the same options";
+    case WINOGRAD_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than winograd: write the code and the weights with one cnnc compile";
+    case WINOGRAD_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
+    case WINOGRAD_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
+    default: return "not an answer of winograd_check_weights";
+    }
+}
+
+void winograd_shutdown_threads(void)
+{
+    cnnc_pool_shutdown();
 }
 
 #if defined(CNNC_PROFILE)

@@ -2,14 +2,19 @@
  *
  * 7 kernel calls; activations share one arena of 5888 floats per image
  * (8094 if every layer kept its own buffer); 61754 packed weights.
- * Compiles as C99 (-std=c99 -pedantic); links with -lm.
+ * Made by cnnc 0.11.0: the plain reference C kernels (cnnc compile --plain).
+ * Compiles as C99 (-std=c99 -pedantic), or as C++; links with -lm.
  */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__cplusplus) && !defined(restrict)
+#define restrict __restrict
+#endif
+
 #include "lenet5.h"
-#if !defined(LENET5_HEADER_HASH) || LENET5_HEADER_HASH != 0x81acf0a13091f6abULL
+#if !defined(LENET5_HEADER_HASH) || LENET5_HEADER_HASH != 0x66b5d96c646c0d13ULL
 #error "lenet5.h is not the header of this lenet5.c (regenerate both with cnnc compile)"
 #endif
 
@@ -294,6 +299,56 @@ size_t lenet5_input_size(void)
 size_t lenet5_output_size(void)
 {
     return LENET5_OUTPUT_SIZE;
+}
+
+/* ---- lenet5.weights: the header WeightBlob.swift writes (docs/codegen.md, "The weight blob") ---- */
+static unsigned long long cnnc_blob_field(const unsigned char *p, int bytes)
+{
+    unsigned long long value = 0;
+    while (bytes-- > 0) value = value << 8 | p[bytes];
+    return value;
+}
+
+int lenet5_check_weights(const void *blob, size_t bytes)
+{
+    static const unsigned char magic[8] = { 'C', 'N', 'N', 'C', 'W', 'T', 'S', 0 };
+    const unsigned char *p = (const unsigned char *)blob;
+    unsigned long long hash = 0xcbf29ce484222325ULL;
+    size_t i;
+    if (p == NULL || bytes < LENET5_WEIGHTS_HEADER_SIZE) return LENET5_WEIGHTS_TOO_SHORT;
+    for (i = 0; i < 8; i++)
+        if (p[i] != magic[i]) return LENET5_WEIGHTS_NOT_WEIGHTS;
+    if (cnnc_blob_field(p + 8, 4) != 1u) return LENET5_WEIGHTS_OTHER_VERSION;
+    if (cnnc_blob_field(p + 12, 4) != 0u || cnnc_blob_field(p + 16, 4) != 1u
+        || cnnc_blob_field(p + 20, 4) != 0u)
+        return LENET5_WEIGHTS_OTHER_TARGET;
+    if (cnnc_blob_field(p + 32, 8) != LENET5_WEIGHTS_LAYOUT_HASH) return LENET5_WEIGHTS_OTHER_NETWORK;
+    if (cnnc_blob_field(p + 24, 8) != LENET5_WEIGHT_COUNT || bytes != LENET5_WEIGHTS_BYTES) return LENET5_WEIGHTS_BAD_SIZE;
+    for (i = LENET5_WEIGHTS_HEADER_SIZE; i < bytes; i += 4) {
+        hash ^= cnnc_blob_field(p + i, 4);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash == cnnc_blob_field(p + 40, 8) ? LENET5_WEIGHTS_OK : LENET5_WEIGHTS_BAD_CHECKSUM;
+}
+
+const float *lenet5_weights_payload(const void *blob)
+{
+    return blob == NULL ? NULL : (const float *)(const void *)((const unsigned char *)blob + LENET5_WEIGHTS_HEADER_SIZE);
+}
+
+const char *lenet5_weights_error(int code)
+{
+    switch (code) {
+    case LENET5_WEIGHTS_OK: return "the weights are the ones this code reads";
+    case LENET5_WEIGHTS_TOO_SHORT: return "the weights are missing or shorter than their 64-byte header";
+    case LENET5_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
+    case LENET5_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
+    case LENET5_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (the plain ones, --plain): write the code and the weights with the same options";
+    case LENET5_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than lenet5: write the code and the weights with one cnnc compile";
+    case LENET5_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
+    case LENET5_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
+    default: return "not an answer of lenet5_check_weights";
+    }
 }
 
 int lenet5_run(const float *weights, float *workspace, const float *input, float *output, int batch)
