@@ -82,3 +82,11 @@ func cCompiler() throws -> String {
 func write(_ text: String, to path: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
 }
+
+/// The number a `#define NAME 123` line of emitted C gives, if there is one.
+func cDefine(_ name: String, in text: String) -> Int? {
+    for line in text.split(separator: "\n") where line.hasPrefix("#define \(name) ") {
+        return Int(line.dropFirst("#define \(name) ".count).prefix { $0.isNumber })
+    }
+    return nil
+}
