@@ -391,7 +391,9 @@ public enum CheckReport {
 
     // MARK: JSON
 
-    public static func json(_ result: CheckResult) -> String {
+    /// `after` is more fields (key, JSON text) for after `totals`: `check`'s memory account,
+    /// which needs the later stages.
+    public static func json(_ result: CheckResult, after: [(String, String)] = []) -> String {
         var fields: [(String, String)] = [("file", quoted(result.file.path)), ("ok", result.hasErrors ? "false" : "true")]
         if let network = result.network {
             fields.append(("network", quoted(network.name)))
@@ -450,6 +452,7 @@ public enum CheckReport {
                 ("activation_bytes", "\(network.activationElements.multipliedReportingOverflow(by: 4).partialValue)"),
                 ("weight_bytes", "\((network.trainableParameters + network.nonTrainableParameters).multipliedReportingOverflow(by: 4).partialValue)"),
             ])))
+            fields += after
         }
         let diagnostics = result.diagnostics.map { d in
             object([

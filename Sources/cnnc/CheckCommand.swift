@@ -1,21 +1,31 @@
+import Codegen
 import Foundation
 import Parser
 import ShapeCheck
 
-/// `cnnc check FILE… [--explain] [--strict] [--json]`
+/// `cnnc check FILE… [--explain] [--strict] [--json] [--batch N] [--threads T] [--target T]`:
+/// the table, then the memory the compiled network takes (MemoryReport) for that batch and
+/// those threads, when the network is small enough for the generated code.
 enum CheckCommand {
     static let spec = CommandSpec(
-        name: "check", summary: "parse and check networks; print shapes, parameters and MACs",
+        name: "check", summary: "parse and check networks: shapes, parameters, MACs, memory",
         discussion: "Parse and check each network file. Print every layer's output shape, computed with "
             + "(W − F + 2P)/S + 1, its activation size, parameters and multiply-accumulates (MACs), then the totals. "
+            + "Then the memory the compiled network takes: weights as trained and packed, the activation arena per image, "
+            + "the fast kernels' scratch per thread, and the total for --batch and --threads. "
             + "Exit 0 when no file has an error (warnings allowed), 1 otherwise.",
         positional: PositionalSpec(value: "FILE", help: "the networks, .cnn files", repeats: true, completion: .files(["cnn"])),
         options: [
-            .flag("--explain", help: "print each layer's formulas with the numbers filled in, and its receptive field, jump and start"),
+            .flag("--explain", help: "print each layer's formulas with the numbers filled in, and its receptive field, jump and start; "
+                  + "and the memory of the fast and plain kernels side by side, with every value in their arenas"),
             .flag("--strict", help: "make a stride that does not fit the input an error, not a warning"),
             .flag("--json", help: "print the result as JSON (keys in docs/language.md)"),
+            .option("--batch", "-b", value: "N", help: "images per run, for the memory total", default: "1"),
+            .option("--threads", "-j", value: "T", help: "threads, for the memory total (each has its own scratch)", default: "1"),
+            .target,
         ],
-        examples: ["cnnc check models/lenet5.cnn", "cnnc check models/alexnet.cnn --explain", "cnnc check models/*.cnn --json"])
+        examples: ["cnnc check models/lenet5.cnn", "cnnc check models/alexnet.cnn --explain", "cnnc check models/*.cnn --json",
+                   "cnnc check models/resnet18.cnn --batch 8 --threads 2"])
     static let usage = spec.usage
 
     static func run(_ words: [String], _ console: Console) -> Int32 {
@@ -23,6 +33,9 @@ enum CheckCommand {
         let explain = arguments.flag("--explain")
         let strict = arguments.flag("--strict")
         let json = arguments.flag("--json")
+        let run = MemoryReport.Run(batch: arguments.intOption("--batch", range: 1...65536) ?? 1,
+                                   threads: arguments.intOption("--threads", range: 1...1024) ?? 1)
+        let target = arguments.vectorTarget()
         let files = arguments.positional()
         if Driver.reportUsageProblems(arguments, spec: spec, console: console) { return ExitCode.usage }
         guard !files.isEmpty else {
@@ -38,8 +51,10 @@ enum CheckCommand {
             }
             let result = checkSource(source, strict: strict)
             failed = failed || result.hasErrors
+            let accounts = result.network.flatMap { MemoryReport.accounts($0, target: target) }
             if json {
-                reports.append(CheckReport.json(result))
+                let memory = accounts.map { [("memory", MemoryReport.json(fast: $0.fast, plain: $0.plain, run))] } ?? []
+                reports.append(CheckReport.json(result, after: memory))
                 continue
             }
             let renderer = DiagnosticRenderer(colour: console.colour)
@@ -50,6 +65,11 @@ enum CheckCommand {
             if let network = result.network {
                 if index > 0 { console.out("") }
                 console.out(CheckReport.table(network, path: path))
+                if let accounts {
+                    console.out("\n" + MemoryReport.block(accounts.fast, run))
+                    if let advice = MemoryReport.recommendation(fast: accounts.fast, plain: accounts.plain, run) { console.out(advice) }
+                    if explain { console.out("\n" + MemoryReport.breakdown(fast: accounts.fast, plain: accounts.plain, run) + "\n") }
+                }
                 if explain { console.out(CheckReport.explain(network)) }
             }
         }

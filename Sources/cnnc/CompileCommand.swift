@@ -148,7 +148,7 @@ enum CompileCommand {
                 console.out(program.listing)
                 if let plan = program.kernelPlan { console.out("kernel plan:\n" + plan.listing) }
             }
-            report(program, network: network, console: console)
+            report(program, network: network, language: language, console: console)
         } catch let error as EmitError {
             console.err("cnnc compile: \(file): \(error.message)")
             return ExitCode.failure
@@ -159,15 +159,19 @@ enum CompileCommand {
         return ExitCode.success
     }
 
-    static func report(_ program: LoweredProgram, network: CheckedNetwork, console: Console) {
-        guard let plan = program.memory else { return }
-        let g = CheckReport.grouped
-        let saving = plan.naiveElements > 0 ? Double(plan.arenaElements) / Double(plan.naiveElements) * 100 : 0
+    /// What was lowered, and the memory account (MemoryReport, as `check` prints it) of the
+    /// kernels emitted, with the plain kernels' total beside it when they need less.
+    static func report(_ program: LoweredProgram, network: CheckedNetwork, language: TargetLanguage, console: Console) {
         console.out("\(program.name): \(network.layers.count) layers lowered to \(program.steps.count) kernel calls")
-        console.out("activation arena: \(g(plan.arenaBytes(batch: 1))) bytes per image "
-            + "(naive sum of layer outputs \(g(plan.naiveBytes(batch: 1))) bytes; arena is \(String(format: "%.1f", saving))%); "
-            + "the workspace is the arena times the batch")
-        console.out("weights: \(g(plan.weightBytes)) bytes (\(g(plan.weightElements)) packed floats)")
+        // The emitters took the program, so it has an account.
+        guard let account = MemoryAccount(network: network, program: program) else { return }
+        let run = MemoryReport.Run()
+        let kernels = language == .swift ? "Swift kernels, the plain loops" : program.kernelPlan == nil ? "plain C kernels" : nil
+        console.out(MemoryReport.block(account, run, kernels: kernels))
+        if program.kernelPlan != nil,
+           let advice = MemoryReport.recommendation(fast: account, plain: MemoryAccount(network: network, program: lower(network)), run) {
+            console.out(advice)
+        }
     }
 
     /// What the code was made for and how to choose otherwise; how to make weights when none were given.

@@ -1,4 +1,5 @@
 import Foundation
+import ShapeCheck
 import Testing
 @testable import cnnc
 // Re-exported so every file of this target sees the shared test support.
@@ -20,6 +21,17 @@ func runCNNC(_ arguments: [String]) -> (status: Int32, out: String, err: String)
 func runDriver(_ arguments: [String], prefix: [String] = []) -> (code: Int32, out: String, err: String) {
     let result = runCNNC(prefix + arguments)
     return (result.status, result.out, result.err)
+}
+
+/// The network at `path` as the commands load it, checked.
+func checkedNetwork(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> CheckedNetwork {
+    let console = Console(writeOut: { _ in }, writeErr: { _ in }, colour: false)
+    return try #require(NetworkLoader.load(path, command: "check", console: console), sourceLocation: sourceLocation)
+}
+
+/// The first line of `text` that starts with `start` once its indent is dropped.
+func line(_ start: String, in text: String) -> String? {
+    text.split(separator: "\n").map(String.init).first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(start) }
 }
 
 /// The built cnnc beside the test bundle, for tests that need a separate process.

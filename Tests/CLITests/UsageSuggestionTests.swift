@@ -21,7 +21,7 @@ struct UsageSuggestionTests {
         // The value after `=` is not part of the name; names of another command are not offered.
         #expect(runCNNC(["run", "n.cnn", "--wieghts=w", "--input", "x"]).err
             .hasPrefix("cnnc run: unknown option '--wieghts=w'; did you mean '--weights'?\n"))
-        #expect(runCNNC(["check", "--threads", "2", "n.cnn"]).err.hasPrefix("cnnc check: unknown option '--threads'\n"))
+        #expect(runCNNC(["check", "--seconds", "2", "n.cnn"]).err.hasPrefix("cnnc check: unknown option '--seconds'\n"))
         // One letter is too little to guess from.
         #expect(runCNNC(["check", "-x", "n.cnn"]).err.hasPrefix("cnnc check: unknown option '-x'\n"))
     }
