@@ -80,7 +80,7 @@ public final class CompiledExecutor: NetworkExecutor {
             throw RuntimeError("\(network.name): \(error.message)")
         }
 
-        let (path, hit) = try cache.library(source: source, name: prefix, compiler: compiler)
+        let (path, hit) = try cache.library(source: source, name: prefix, compiler: compiler, progress: options.progress)
         libraryPath = path
         cacheHit = hit
 

@@ -1,5 +1,6 @@
 import Codegen
 import Foundation
+import ShapeCheck
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,6 +26,21 @@ import Darwin
 // partial ones; a reader that sees one writer's library beside another's manifest compiles again.
 // Scratch folders and temporaries carry the PID, and those of dead processes are removed on the
 // next use of the cache.
+
+/// A step that may take a while, for the caller to show as it likes: `began` with a line of
+/// text (`compiling resnet18 (1.1 MiB of C, clang)`), then `ended`. The CLI draws it on a
+/// terminal; Runtime knows nothing of terminals.
+public struct ProgressReporter: Sendable {
+    public var began: @Sendable (String) -> Void
+    public var ended: @Sendable () -> Void
+
+    public init(began: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable () -> Void) {
+        self.began = began
+        self.ended = ended
+    }
+
+    public static let silent = ProgressReporter(began: { _ in }, ended: {})
+}
 
 /// Compiled libraries on disk, keyed by source, compiler and flags.
 public struct CompilerCache: Sendable {
@@ -101,8 +117,9 @@ public struct CompilerCache: Sendable {
 
     /// The library for `source`: from the cache when it is there and intact (`hit` true), else
     /// compiled, checked, stored and returned. `name` is a readable stem for the file (the
-    /// network's symbol prefix).
-    public func library(source: String, name: String, compiler: Compiler) throws -> (path: String, hit: Bool) {
+    /// network's symbol prefix). `progress` hears of a compiler run, which a hit does not need.
+    public func library(source: String, name: String, compiler: Compiler,
+                        progress: ProgressReporter = .silent) throws -> (path: String, hit: Bool) {
         let name = CompilerCache.stem(name)
         let timeout = try CompilerCache.compileTimeout()
         try createFolder(directory, label: label)
@@ -136,7 +153,12 @@ public struct CompilerCache: Sendable {
         }
         let language = compiler.language == .c ? "C" : "Swift"
         let tool = (compiler.path as NSString).lastPathComponent
-        let result = try runChild(compiler.path, arguments, workingDirectory: scratch, timeout: timeout)
+        progress.began("compiling \(name) (\(CheckReport.bytes(source.utf8.count)) of \(language), \(tool))")
+        let result: ChildResult
+        do {
+            defer { progress.ended() }
+            result = try runChild(compiler.path, arguments, workingDirectory: scratch, timeout: timeout)
+        }
         switch result.termination {
         case .exited(0):
             break

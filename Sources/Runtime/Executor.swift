@@ -106,10 +106,13 @@ public struct ExecutorOptions: Sendable {
     public var profile: Bool = false
     /// The vector unit the fast C kernels are blocked for (this machine's unless set).
     public var target: VectorTarget = .host
+    /// Told when a compiled backend runs the compiler (a cache miss): the CLI's progress line.
+    public var progress: ProgressReporter = .silent
 
     public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false,
-                target: VectorTarget = .host) {
+                target: VectorTarget = .host, progress: ProgressReporter = .silent) {
         self.threads = threads
+        self.progress = progress
         self.precise = precise
         self.plainKernels = plainKernels
         self.profile = profile

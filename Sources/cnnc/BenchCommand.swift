@@ -87,7 +87,8 @@ enum BenchCommand {
                 try WeightInit.checkMemory(for: network, budget: budget)
                 weights = WeightInit.weights(for: network, seed: 1).tensors
             }
-            let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain, target: target)
+            let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain, target: target,
+                                          progress: console.progress)
             let flops = 2.0 * Double(network.multiplyAccumulates) * Double(batch)
 
             let times: [Double]

@@ -81,6 +81,8 @@ enum CompileCommand {
         guard let file = files.first else { return ExitCode.usage }
         guard let network = NetworkLoader.load(file, command: "compile", console: console) else { return ExitCode.failure }
 
+        // Lowering and emitting a large network take a while; the next output erases the line.
+        console.beginProgress("compiling \(network.name) to \(language == .c ? "C" : "Swift")")
         // C gets the fast kernels (no Winograd with --precise; the reference loops with --plain).
         let program = language == .c && !plain ? lowerForC(network, options: KernelOptions(winograd: !precise, target: target)) : lower(network)
         if planOnly, let plan = program.kernelPlan {

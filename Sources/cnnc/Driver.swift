@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import Parser
+import Runtime
 
 /// Exit codes of every command: 0 success, 1 an error in the input, 2 bad usage.
 enum ExitCode {
@@ -15,23 +16,81 @@ final class Console: @unchecked Sendable {
     var writeErr: (String) -> Void
     /// Colour only on a terminal, and never when NO_COLOR is set.
     var colour: Bool
+    /// The terminal's width when stderr is one, for a progress line; nil draws none.
+    var progressWidth: Int?
+    /// The characters of the progress line on stderr now, which the next output erases.
+    private var shownProgress = 0
 
-    init(writeOut: @escaping (String) -> Void, writeErr: @escaping (String) -> Void, colour: Bool) {
+    init(writeOut: @escaping (String) -> Void, writeErr: @escaping (String) -> Void, colour: Bool, progressWidth: Int? = nil) {
         self.writeOut = writeOut
         self.writeErr = writeErr
         self.colour = colour
+        self.progressWidth = progressWidth
     }
 
     static var standard: Console {
-        let terminal = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let terminal = isatty(STDERR_FILENO) != 0
         return Console(
             writeOut: { FileHandle.standardOutput.write(Data($0.utf8)) },
             writeErr: { FileHandle.standardError.write(Data($0.utf8)) },
-            colour: terminal)
+            colour: terminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
+            progressWidth: terminal ? ProgressLine.terminalWidth(STDERR_FILENO) : nil)
     }
 
-    func out(_ text: String) { writeOut(text.hasSuffix("\n") ? text : text + "\n") }
-    func err(_ text: String) { writeErr(text.hasSuffix("\n") ? text : text + "\n") }
+    func out(_ text: String) {
+        endProgress()
+        writeOut(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    func err(_ text: String) {
+        endProgress()
+        writeErr(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// Shows `cnnc: TEXT…` on stderr until the next output or `endProgress`; nothing when
+    /// stderr is not a terminal.
+    func beginProgress(_ text: String) {
+        guard let width = progressWidth else { return }
+        endProgress()
+        let line = ProgressLine.text(text, width: width)
+        writeErr(line)
+        shownProgress = line.count
+    }
+
+    /// Erases the progress line, if one is shown.
+    func endProgress() {
+        guard shownProgress > 0 else { return }
+        writeErr(ProgressLine.erase(shownProgress))
+        shownProgress = 0
+    }
+
+    /// The progress line as Runtime reports it (a compiler run).
+    var progress: ProgressReporter {
+        ProgressReporter(began: { [self] in beginProgress($0) }, ended: { [self] in endProgress() })
+    }
+}
+
+/// The one line of progress a long step shows on a terminal, without a newline, so that a
+/// carriage return and spaces erase it.
+enum ProgressLine {
+    /// `cnnc: compiling resnet18 (1.1 MiB of C, clang)…`, cut to fit `width` columns (a line
+    /// that wrapped could not be erased by a carriage return).
+    static func text(_ text: String, width: Int) -> String {
+        let line = "cnnc: " + text.filter { !$0.isNewline } + "…"
+        let room = max(width - 1, 8)
+        return line.count <= room ? line : String(line.prefix(room - 1)) + "…"
+    }
+
+    static func erase(_ characters: Int) -> String {
+        "\r" + String(repeating: " ", count: characters) + "\r"
+    }
+
+    /// Columns of the terminal on `descriptor`, 80 when it does not say.
+    static func terminalWidth(_ descriptor: Int32) -> Int {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
 }
 
 enum Driver {

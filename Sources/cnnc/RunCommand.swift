@@ -114,7 +114,7 @@ enum RunCommand {
             }
             if shown == nil || backend != .reference {
                 let executor = try makeExecutor(backend: backend, network: network, weights: weights,
-                                                options: ExecutorOptions(threads: threads ?? 1, precise: precise))
+                                                options: ExecutorOptions(threads: threads ?? 1, precise: precise, progress: console.progress))
                 let result = try executor.run(input, budget: budget)
                 output = result.output
                 if let split = result.splitDescription { console.out(split) }

@@ -1,6 +1,6 @@
 import Codegen
 import Foundation
-import Runtime
+@testable import Runtime
 import ShapeCheck
 import Testing
 #if canImport(Glibc)
@@ -39,6 +39,30 @@ import Glibc
         #expect(third.cacheHit)
         let input = randomInput(for: net, batch: 2, seed: 4)
         compare(try third.run(input), try ReferenceInterpreter(network: net, weights: WeightInit.weights(for: net, seed: 2).tensors).run(input), "cached/\(backend)")
+    }
+
+    /// A miss tells the caller's progress reporter what it compiles; a hit runs no compiler and
+    /// tells it nothing.
+    @Test func aMissReportsItsCompileAndAHitDoesNot() throws {
+        final class Heard: @unchecked Sendable {
+            var events: [String] = []
+        }
+        let directory = try temporaryDirectory("cache-progress")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let heard = Heard()
+        let progress = ProgressReporter(began: { heard.events.append("began " + $0) }, ended: { heard.events.append("ended") })
+        let net = try model("digits")
+        let weights = WeightInit.weights(for: net, seed: 1).tensors
+        let options = ExecutorOptions(progress: progress)
+        let first = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: CompilerCache(directory: directory))
+        let source = try emitC(first.program)
+        let bytes = CompiledExecutor.inlineHeader(source).utf8.count
+        let tool = (try Compiler.c().path as NSString).lastPathComponent
+        #expect(heard.events == ["began compiling digits (\(CheckReport.bytes(bytes)) of C, \(tool))", "ended"])
+        heard.events = []
+        #expect(try CompiledExecutor(backend: .c, network: net, weights: weights, options: options,
+                                     cache: CompilerCache(directory: directory)).cacheHit)
+        #expect(heard.events.isEmpty)
     }
 
     @Test func concurrentMissesLeaveOneIntactLibrary() async throws {
