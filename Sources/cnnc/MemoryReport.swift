@@ -130,17 +130,21 @@ enum MemoryReport {
 
     // MARK: words
 
+    /// `c1 and s2, alive together at s2, with channels padded to 16 (23,520 B unpadded)`.
     private static func arenaText(_ account: MemoryAccount) -> String {
         guard let step = account.widestStep else { return "empty, every value is the caller's input or output" }
         let names = account.widestValues.map { short(account.values[$0].name) }
-        let listed = names.count <= 3 ? names.joined(separator: ", ") : names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more"
-        let at = "\(short(account.stepNames[step])) (\(listed))"
-        var text = account.widestBytes >= account.arenaBytes
-            ? "all alive together at \(at)"
-            : "at most \(CheckReport.grouped(account.widestBytes)) B alive together, at \(at); the rest is space the placement could not share"
+        let listed = names.count == 1 ? names[0]
+            : names.count <= 3 ? names.dropLast().joined(separator: ", ") + " and " + names.last!
+            : names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more"
+        let at = short(account.stepNames[step])
         let padded = account.widestValues.contains { account.values[$0].bytes > account.values[$0].unpaddedBytes }
-        if padded { text += ", channels padded to 16 (\(CheckReport.grouped(account.widestUnpaddedBytes)) B unpadded)" }
-        return text
+        let unpadded = CheckReport.grouped(account.widestUnpaddedBytes) + " B unpadded"
+        if account.widestBytes >= account.arenaBytes {
+            return "\(listed), alive together at \(at)" + (padded ? ", with channels padded to 16 (\(unpadded))" : "")
+        }
+        return "at most \(CheckReport.grouped(account.widestBytes)) B of it alive together (\(listed) at \(at)"
+            + (padded ? "; \(unpadded)" : "") + "); the placement could not share the rest"
     }
 
     /// A fused step's first layer stands for it in the block: `conv1+bn1+relu` is `conv1+…`.

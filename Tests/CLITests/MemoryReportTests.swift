@@ -63,6 +63,16 @@ struct MemoryReportTests {
         #expect(line("scratch", in: result.out)?.contains("per thread, the most any step needs (d)") == true)
     }
 
+    /// ResNet-50's arena is larger than what is ever alive at once; the line says how much is.
+    @Test func anArenaWithGapsSaysWhatIsAliveTogether() throws {
+        let path = Paths.packageRoot.appendingPathComponent("models/resnet50.cnn").path
+        let (fast, _) = try accounts(path, target: .avx512)
+        #expect(fast.widestBytes < fast.arenaBytes)
+        let arena = try #require(line("activation arena", in: runCNNC(["check", path, "--target", "avx512"]).out))
+        #expect(arena.contains("per image: at most \(CheckReport.grouped(fast.widestBytes)) B of it alive together ("), "\(arena)")
+        #expect(arena.hasSuffix("); the placement could not share the rest"))
+    }
+
     @Test func badBatchAndThreadsAreUsageErrors() {
         let batch = runCNNC(["check", Self.lenet5, "--batch", "0"])
         #expect(batch.status == ExitCode.usage)
