@@ -64,8 +64,6 @@ public struct MemoryAccount: Sendable, Equatable {
     /// into `values`): no placement can make the arena smaller than their placed bytes.
     public var widestStep: Int?
     public var widestValues: [Int]
-    /// Every layer's output for one image, unpadded: what keeping them all would take.
-    public var layerOutputBytes: Int
 
     /// The account of `program`, a lowering of `network` (`lower` or `lowerForC`); nil when
     /// the program is too large for the generated code (an emitter would refuse it).
@@ -78,7 +76,6 @@ public struct MemoryAccount: Sendable, Equatable {
         logicalWeightBytes = product(parameters, float)
         packedWeightBytes = program.weightCount * float
         arenaBytes = memory.arenaElements * float
-        layerOutputBytes = program.naiveActivationElements * float
         transformsWinogradFilters = program.kernelPlan?.steps.contains {
             if case .winogradConvolution = $0.kernel { return true } else { return false }
         } ?? false
