@@ -153,10 +153,11 @@ struct CProgramScaffold {
             #define \(macroPrefix)_INPUT_SIZE \(input.elementCount)    /* floats per input image, \(shapeText(input)) */
             #define \(macroPrefix)_OUTPUT_SIZE \(output.elementCount)    /* floats per output, \(shapeText(output)) */
             #define \(macroPrefix)_WEIGHT_COUNT \(program.weightCount)    /* floats in the packed weights */
-            #define \(macroPrefix)_ARENA_SIZE \(arenaElements)    /* workspace floats per image */
+            #define \(macroPrefix)_ARENA_SIZE \(arenaElements)    /* \(scratchElements == nil ? "workspace" : "activation") floats per image */
             """
         if let scratchElements {
-            sizes += "\n#define \(macroPrefix)_SCRATCH_SIZE \(scratchElements)    /* floats of scratch per thread */"
+            sizes += "\n#define \(macroPrefix)_SCRATCH_SIZE \(scratchElements)    /* floats of scratch per thread; "
+                + "the workspace is batch · ARENA_SIZE + one SCRATCH_SIZE */"
         }
         paragraphs.append(sizes)
         paragraphs.append(blobMacros(bytes: blobBytes))
@@ -234,7 +235,7 @@ struct CProgramScaffold {
         error.line("switch (code) {")
         error.line("case \(m)_WEIGHTS_OK: return \"the weights are the ones this code reads\";")
         for problem in WeightBlobProblem.allCases {
-            error.line("case \(m)_WEIGHTS_\(problem.macroSuffix): return \(cString(problem.message(prefix: prefix, target: header.targetName)));")
+            error.line("case \(m)_WEIGHTS_\(problem.macroSuffix): return \(cString(problem.message(target: header.targetName)));")
         }
         error.line("default: return \"not an answer of \(prefix)_check_weights\";")
         error.line("}")

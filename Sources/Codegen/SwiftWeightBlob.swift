@@ -15,7 +15,7 @@ struct SwiftWeightBlob {
         let cases = WeightBlobProblem.allCases
         let magic = WeightBlobHeader.magic.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
         let descriptions = cases.map { problem in
-            "            case .\(caseName(problem)): \(swiftString(problem.message(prefix: prefix, target: header.targetName)))"
+            "            case .\(caseName(problem)): \(swiftString(problem.message(target: header.targetName)))"
         }.joined(separator: "\n")
         return """
 
@@ -74,7 +74,7 @@ struct SwiftWeightBlob {
     /// The C API's blob functions, after the class.
     var cAPI: String {
         let errors = WeightBlobProblem.allCases.map { problem in
-            "    case \(problem.rawValue): text = \(swiftString(problem.message(prefix: prefix, target: header.targetName)))"
+            "    case \(problem.rawValue): text = \(swiftString(problem.message(target: header.targetName)))"
         }.joined(separator: "\n")
         return """
 

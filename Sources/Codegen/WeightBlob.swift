@@ -108,7 +108,8 @@ public enum WeightBlobProblem: Int32, Sendable, CaseIterable {
     }
 
     /// What NAME_weights_error returns for it; `target` is the target the code was built for.
-    public func message(prefix: String, target: String) -> String {
+    /// No network name: the C's only strings are these, so a hostile name stays in comments.
+    public func message(target: String) -> String {
         switch self {
         case .tooShort: "the weights are missing or shorter than their 64-byte header"
         case .magic: "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`"
@@ -116,7 +117,7 @@ public enum WeightBlobProblem: Int32, Sendable, CaseIterable {
         case .otherTarget: "the weights are packed for other kernels than this code's ("
             + (target == "plain" ? "the plain ones, --plain" : "blocked for \(target), --target \(target)")
             + "): write the code and the weights with the same options"
-        case .otherNetwork: "the weights are packed for another network or layout than \(prefix): "
+        case .otherNetwork: "the weights are packed for another network or layout than this code's: "
             + "write the code and the weights with one cnnc compile"
         case .size: "the weights' size does not match their header (a truncated or padded file)"
         case .checksum: "the weights' checksum does not match: the file is damaged"

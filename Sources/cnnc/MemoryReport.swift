@@ -47,7 +47,7 @@ enum MemoryReport {
             ("weights as trained", account.logicalWeightBytes,
              "\(CheckReport.grouped(account.parameters)) float32 parameters, as the weight file holds them"),
             ("weights packed", account.packedWeightBytes,
-             "what \(prefix)_run reads (\(prefix).weights): " + layout.joined(separator: ", ")),
+             "what \(prefix)_run reads (\(prefix).weights: a 64-byte header, then these): " + layout.joined(separator: ", ")),
             ("activation arena", account.arenaBytes, "per image: " + arenaText(account)),
             ("scratch", account.scratchBytes, "per thread" + scratchText(account)),
             ("workspace", account.workspaceBytes(batch: run.batch),

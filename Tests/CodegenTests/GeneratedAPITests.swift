@@ -198,8 +198,8 @@ import TestSupport
         expectClose(Self.floats(out), shape: [10], try expectedLine(net, weights), expectedShape: [10], relative: 1e-4, "swift")
         let problems: [WeightBlobProblem] = [.magic, .otherTarget, .otherNetwork, .checksum]
         for (line, problem) in zip(lines.dropFirst(), problems) {
-            #expect(line == "\(problem.rawValue) \(problem.message(prefix: "lenet5", target: "plain"))")
+            #expect(line == "\(problem.rawValue) \(problem.message(target: "plain"))")
         }
-        #expect(lines.last.map(String.init) == WeightBlobProblem.size.message(prefix: "lenet5", target: "plain"))
+        #expect(lines.last.map(String.init) == WeightBlobProblem.size.message(target: "plain"))
     }
 }

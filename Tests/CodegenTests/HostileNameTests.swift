@@ -25,7 +25,7 @@ import Testing
 
     static let smallNetwork = "input 5x5x2\nc: conv 3 3x3 pad 1 relu\np: maxpool 2\nf: fc 4 softmax\n"
 
-    /// C text with its `/* … */` and `// …` comments removed (the generated C has no strings).
+    /// C text with its `/* … */` and `// …` comments removed (its only strings, NAME_weights_error's, hold no name).
     static func outsideComments(_ text: String) -> String {
         var out = ""
         var rest = Substring(text)

@@ -39,9 +39,9 @@ import Testing
             #expect(account.arenaBytes == 4 * (try #require(cDefine("LENET5_ARENA_SIZE", in: source.header.contents))))
             #expect(account.packedWeightBytes == 4 * (try #require(cDefine("LENET5_WEIGHT_COUNT", in: source.header.contents))))
             if program.kernelPlan != nil {
-                #expect(account.scratchBytes == 4 * (try #require(cDefine("LENET5_SCRATCH_SIZE", in: source.implementation.contents))))
+                #expect(account.scratchBytes == 4 * (try #require(cDefine("LENET5_SCRATCH_SIZE", in: source.header.contents))))
             } else {
-                #expect(account.scratchBytes == 0 && !source.implementation.contents.contains("SCRATCH_SIZE"))
+                #expect(account.scratchBytes == 0 && !source.header.contents.contains("SCRATCH_SIZE"))
             }
             // s2 reads c1: both alive, and nothing else is; the arena wastes nothing.
             let widest = try #require(account.widestStep)

@@ -109,7 +109,7 @@ import Glibc
 
         let target = program.kernelPlan.map { $0.options.target.rawValue } ?? "plain"
         for problem in WeightBlobProblem.allCases {
-            #expect(message(problem.rawValue).map { String(cString: $0) } == problem.message(prefix: prefix, target: target))
+            #expect(message(problem.rawValue).map { String(cString: $0) } == problem.message(target: target))
         }
         #expect(message(0).map { String(cString: $0) } == "the weights are the ones this code reads")
     }

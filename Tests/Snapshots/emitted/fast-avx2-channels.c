@@ -26,7 +26,7 @@
 #define restrict __restrict
 #endif
 #include "channels.h"
-#if !defined(CHANNELS_HEADER_HASH) || CHANNELS_HEADER_HASH != 0x593eb9d0e2e5732bULL
+#if !defined(CHANNELS_HEADER_HASH) || CHANNELS_HEADER_HASH != 0xb05c7cc0c3e92c62ULL
 #error "channels.h is not the header of this channels.c (regenerate both with cnnc compile)"
 #endif
 
@@ -2764,7 +2764,7 @@ const char *channels_weights_error(int code)
     case CHANNELS_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
     case CHANNELS_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
     case CHANNELS_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (blocked for avx2, --target avx2): write the code and the weights with the same options";
-    case CHANNELS_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than channels: write the code and the weights with one cnnc compile";
+    case CHANNELS_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile";
     case CHANNELS_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
     case CHANNELS_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
     default: return "not an answer of channels_check_weights";

@@ -21,7 +21,7 @@
  */
 #ifndef CNNC_CHANNELS_H
 #define CNNC_CHANNELS_H
-#define CHANNELS_HEADER_HASH 0x593eb9d0e2e5732bULL    /* channels.c checks it: both files come from one compile */
+#define CHANNELS_HEADER_HASH 0xb05c7cc0c3e92c62ULL    /* channels.c checks it: both files come from one compile */
 
 #include <stddef.h>
 
@@ -32,8 +32,8 @@ extern "C" {
 #define CHANNELS_INPUT_SIZE 715    /* floats per input image, [5, 11, 13] */
 #define CHANNELS_OUTPUT_SIZE 10    /* floats per output, [10] */
 #define CHANNELS_WEIGHT_COUNT 36464    /* floats in the packed weights */
-#define CHANNELS_ARENA_SIZE 10816    /* workspace floats per image */
-#define CHANNELS_SCRATCH_SIZE 0    /* floats of scratch per thread */
+#define CHANNELS_ARENA_SIZE 10816    /* activation floats per image */
+#define CHANNELS_SCRATCH_SIZE 0    /* floats of scratch per thread; the workspace is batch · ARENA_SIZE + one SCRATCH_SIZE */
 
 #define CHANNELS_WEIGHTS_BYTES 145920    /* bytes of channels.weights: the header, then the floats */
 #define CHANNELS_WEIGHTS_HEADER_SIZE 64    /* bytes before the floats */

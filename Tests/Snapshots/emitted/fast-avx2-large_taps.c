@@ -26,7 +26,7 @@
 #define restrict __restrict
 #endif
 #include "large_taps.h"
-#if !defined(LARGE_TAPS_HEADER_HASH) || LARGE_TAPS_HEADER_HASH != 0x009706a0b9f588e8ULL
+#if !defined(LARGE_TAPS_HEADER_HASH) || LARGE_TAPS_HEADER_HASH != 0x1f56b0bf7df16eefULL
 #error "large_taps.h is not the header of this large_taps.c (regenerate both with cnnc compile)"
 #endif
 
@@ -1653,7 +1653,7 @@ const char *large_taps_weights_error(int code)
     case LARGE_TAPS_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
     case LARGE_TAPS_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
     case LARGE_TAPS_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (blocked for avx2, --target avx2): write the code and the weights with the same options";
-    case LARGE_TAPS_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than large_taps: write the code and the weights with one cnnc compile";
+    case LARGE_TAPS_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile";
     case LARGE_TAPS_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
     case LARGE_TAPS_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
     default: return "not an answer of large_taps_check_weights";

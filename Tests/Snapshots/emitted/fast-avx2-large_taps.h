@@ -21,7 +21,7 @@
  */
 #ifndef CNNC_LARGE_TAPS_H
 #define CNNC_LARGE_TAPS_H
-#define LARGE_TAPS_HEADER_HASH 0x009706a0b9f588e8ULL    /* large_taps.c checks it: both files come from one compile */
+#define LARGE_TAPS_HEADER_HASH 0x1f56b0bf7df16eefULL    /* large_taps.c checks it: both files come from one compile */
 
 #include <stddef.h>
 
@@ -32,8 +32,8 @@ extern "C" {
 #define LARGE_TAPS_INPUT_SIZE 5720    /* floats per input image, [40, 11, 13] */
 #define LARGE_TAPS_OUTPUT_SIZE 5    /* floats per output, [5] */
 #define LARGE_TAPS_WEIGHT_COUNT 263824    /* floats in the packed weights */
-#define LARGE_TAPS_ARENA_SIZE 25968    /* workspace floats per image */
-#define LARGE_TAPS_SCRATCH_SIZE 0    /* floats of scratch per thread */
+#define LARGE_TAPS_ARENA_SIZE 25968    /* activation floats per image */
+#define LARGE_TAPS_SCRATCH_SIZE 0    /* floats of scratch per thread; the workspace is batch · ARENA_SIZE + one SCRATCH_SIZE */
 
 #define LARGE_TAPS_WEIGHTS_BYTES 1055360    /* bytes of large_taps.weights: the header, then the floats */
 #define LARGE_TAPS_WEIGHTS_HEADER_SIZE 64    /* bytes before the floats */

@@ -21,7 +21,7 @@
  */
 #ifndef CNNC_LENET5_H
 #define CNNC_LENET5_H
-#define LENET5_HEADER_HASH 0x273de2d731e73361ULL    /* lenet5.c checks it: both files come from one compile */
+#define LENET5_HEADER_HASH 0xa161c39f6e1d7d6eULL    /* lenet5.c checks it: both files come from one compile */
 
 #include <stddef.h>
 
@@ -32,8 +32,8 @@ extern "C" {
 #define LENET5_INPUT_SIZE 1024    /* floats per input image, [1, 32, 32] */
 #define LENET5_OUTPUT_SIZE 10    /* floats per output, [10] */
 #define LENET5_WEIGHT_COUNT 73136    /* floats in the packed weights */
-#define LENET5_ARENA_SIZE 15680    /* workspace floats per image */
-#define LENET5_SCRATCH_SIZE 0    /* floats of scratch per thread */
+#define LENET5_ARENA_SIZE 15680    /* activation floats per image */
+#define LENET5_SCRATCH_SIZE 0    /* floats of scratch per thread; the workspace is batch · ARENA_SIZE + one SCRATCH_SIZE */
 
 #define LENET5_WEIGHTS_BYTES 292608    /* bytes of lenet5.weights: the header, then the floats */
 #define LENET5_WEIGHTS_HEADER_SIZE 64    /* bytes before the floats */

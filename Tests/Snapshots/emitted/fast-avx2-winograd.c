@@ -26,7 +26,7 @@
 #define restrict __restrict
 #endif
 #include "winograd.h"
-#if !defined(WINOGRAD_HEADER_HASH) || WINOGRAD_HEADER_HASH != 0xf08cf0b4f3046374ULL
+#if !defined(WINOGRAD_HEADER_HASH) || WINOGRAD_HEADER_HASH != 0x31c5772d9bac425fULL
 #error "winograd.h is not the header of this winograd.c (regenerate both with cnnc compile)"
 #endif
 
@@ -4087,7 +4087,7 @@ const char *winograd_weights_error(int code)
     case WINOGRAD_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
     case WINOGRAD_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
     case WINOGRAD_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (blocked for avx2, --target avx2): write the code and the weights with the same options";
-    case WINOGRAD_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than winograd: write the code and the weights with one cnnc compile";
+    case WINOGRAD_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile";
     case WINOGRAD_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
     case WINOGRAD_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
     default: return "not an answer of winograd_check_weights";

@@ -21,7 +21,7 @@
  */
 #ifndef CNNC_WINOGRAD_H
 #define CNNC_WINOGRAD_H
-#define WINOGRAD_HEADER_HASH 0xf08cf0b4f3046374ULL    /* winograd.c checks it: both files come from one compile */
+#define WINOGRAD_HEADER_HASH 0x31c5772d9bac425fULL    /* winograd.c checks it: both files come from one compile */
 
 #include <stddef.h>
 
@@ -32,8 +32,8 @@ extern "C" {
 #define WINOGRAD_INPUT_SIZE 30400    /* floats per input image, [64, 19, 25] */
 #define WINOGRAD_OUTPUT_SIZE 7    /* floats per output, [7] */
 #define WINOGRAD_WEIGHT_COUNT 1108400    /* floats in the packed weights */
-#define WINOGRAD_ARENA_SIZE 152000    /* workspace floats per image */
-#define WINOGRAD_SCRATCH_SIZE 241984    /* floats of scratch per thread */
+#define WINOGRAD_ARENA_SIZE 152000    /* activation floats per image */
+#define WINOGRAD_SCRATCH_SIZE 241984    /* floats of scratch per thread; the workspace is batch · ARENA_SIZE + one SCRATCH_SIZE */
 
 #define WINOGRAD_WEIGHTS_BYTES 4433664    /* bytes of winograd.weights: the header, then the floats */
 #define WINOGRAD_WEIGHTS_HEADER_SIZE 64    /* bytes before the floats */

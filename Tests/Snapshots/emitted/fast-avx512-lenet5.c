@@ -26,7 +26,7 @@
 #define restrict __restrict
 #endif
 #include "lenet5.h"
-#if !defined(LENET5_HEADER_HASH) || LENET5_HEADER_HASH != 0xc6c4d8f1e634a9daULL
+#if !defined(LENET5_HEADER_HASH) || LENET5_HEADER_HASH != 0x06089523c4d1a171ULL
 #error "lenet5.h is not the header of this lenet5.c (regenerate both with cnnc compile)"
 #endif
 
@@ -2301,7 +2301,7 @@ const char *lenet5_weights_error(int code)
     case LENET5_WEIGHTS_NOT_WEIGHTS: return "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`";
     case LENET5_WEIGHTS_OTHER_VERSION: return "a weights format this code does not read: write the weights and the code with one cnnc";
     case LENET5_WEIGHTS_OTHER_TARGET: return "the weights are packed for other kernels than this code's (blocked for avx512, --target avx512): write the code and the weights with the same options";
-    case LENET5_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than lenet5: write the code and the weights with one cnnc compile";
+    case LENET5_WEIGHTS_OTHER_NETWORK: return "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile";
     case LENET5_WEIGHTS_BAD_SIZE: return "the weights' size does not match their header (a truncated or padded file)";
     case LENET5_WEIGHTS_BAD_CHECKSUM: return "the weights' checksum does not match: the file is damaged";
     default: return "not an answer of lenet5_check_weights";

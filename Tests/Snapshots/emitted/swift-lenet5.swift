@@ -99,7 +99,7 @@ public final class Lenet5 {
             case .notWeights: "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`"
             case .otherVersion: "a weights format this code does not read: write the weights and the code with one cnnc"
             case .otherTarget: "the weights are packed for other kernels than this code's (the plain ones, --plain): write the code and the weights with the same options"
-            case .otherNetwork: "the weights are packed for another network or layout than lenet5: write the code and the weights with one cnnc compile"
+            case .otherNetwork: "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile"
             case .badSize: "the weights' size does not match their header (a truncated or padded file)"
             case .badChecksum: "the weights' checksum does not match: the file is damaged"
             }
@@ -435,7 +435,7 @@ public func lenet5_weights_error(_ code: Int32) -> UnsafePointer<CChar> {
     case 2: text = "not a cnnc weights file (no CNNCWTS header): write it with `cnnc compile --weights`"
     case 3: text = "a weights format this code does not read: write the weights and the code with one cnnc"
     case 4: text = "the weights are packed for other kernels than this code's (the plain ones, --plain): write the code and the weights with the same options"
-    case 5: text = "the weights are packed for another network or layout than lenet5: write the code and the weights with one cnnc compile"
+    case 5: text = "the weights are packed for another network or layout than this code's: write the code and the weights with one cnnc compile"
     case 6: text = "the weights' size does not match their header (a truncated or padded file)"
     case 7: text = "the weights' checksum does not match: the file is damaged"
     default: text = "not an answer of lenet5_check_weights"
