@@ -127,6 +127,10 @@ public enum WeightBlobProblem: Int32, Sendable, CaseIterable {
 
 /// FNV-1a 64 over 32-bit words, as the generated code computes it.
 public func weightChecksum(_ payload: [Float]) -> UInt64 {
+    payload.withUnsafeBufferPointer { weightChecksum($0) }
+}
+
+public func weightChecksum(_ payload: UnsafeBufferPointer<Float>) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for value in payload {
         hash ^= UInt64(value.bitPattern)

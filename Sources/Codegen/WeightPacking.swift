@@ -10,6 +10,14 @@ public struct WeightPackingError: Error, CustomStringConvertible, Equatable {
 /// flattened row-major) by each slice's recipe. Gaps between slices are zero.
 public func packWeights(_ program: LoweredProgram, weights: [String: [Float]]) throws -> [Float] {
     var blob = [Float](repeating: 0, count: program.weightCount)
+    try blob.withUnsafeMutableBufferPointer { try packWeights(program, weights: weights, into: $0) }
+    return blob
+}
+
+/// The same, into `out` (`program.weightCount` floats, zeroed by the caller): the runtime packs
+/// straight into the aligned blob it hands the generated code, with no second copy.
+public func packWeights(_ program: LoweredProgram, weights: [String: [Float]], into out: UnsafeMutableBufferPointer<Float>) throws {
+    precondition(out.count == program.weightCount, "packWeights needs \(program.weightCount) floats to write into")
     for step in program.steps {
         for ref in step.kernel.weightRefs {
             precondition(ref.offset >= 0, "packWeights needs a program whose weights are laid out")
@@ -17,12 +25,9 @@ public func packWeights(_ program: LoweredProgram, weights: [String: [Float]]) t
             guard values.count == ref.count else {
                 throw WeightPackingError("\(step.name): expected \(ref.count) weight values, the recipe gives \(values.count)")
             }
-            blob.withUnsafeMutableBufferPointer { out in
-                for (i, v) in values.enumerated() { out[ref.offset + i] = v }
-            }
+            for (i, v) in values.enumerated() { out[ref.offset + i] = v }
         }
     }
-    return blob
 }
 
 /// Folding arithmetic is done in Double per element and rounded once.

@@ -53,9 +53,7 @@ public final class PreparedRun {
     @discardableResult
     public func run() -> Bool {
         let floats = workspace.assumingMemoryBound(to: Float.self)
-        return executor.packedWeights.withUnsafeBufferPointer { weights in
-            executor.call(weights.baseAddress, floats, input, output, Int32(batch)) == 0
-        }
+        return executor.call(executor.weights, floats, input, output, Int32(batch)) == 0
     }
 
     /// The output of the last run, [N, …].

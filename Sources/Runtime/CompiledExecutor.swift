@@ -35,7 +35,12 @@ public final class CompiledExecutor: NetworkExecutor {
     public let cacheHit: Bool
 
     public let options: ExecutorOptions
-    let packedWeights: [Float]
+    /// NAME.weights as `cnnc compile` writes it, 64-byte aligned: the header, then the packed
+    /// floats (`weights`) the generated code reads. Packed in place: no second copy is kept.
+    let blob: AlignedBytes
+    var weights: UnsafePointer<Float> {
+        UnsafePointer(blob.pointer.advanced(by: WeightBlobHeader.size).assumingMemoryBound(to: Float.self))
+    }
     let runFunction: RunFunction
     let threadedRunFunction: ThreadedRunFunction?
     let workspaceSize: WorkspaceSizeFunction
@@ -55,11 +60,19 @@ public final class CompiledExecutor: NetworkExecutor {
             ? lowerForC(network, options: options.kernelOptions)
             : lower(network)
         self.program = program
+        let count = program.weightCount
+        let packed = try AlignedBytes(WeightBlobHeader.size + 4 * count, for: "the packed weights of \(network.name)")
         do {
-            packedWeights = try packWeights(program, weights: weights.mapValues(\.storage))
+            let payload = UnsafeMutableBufferPointer(
+                start: packed.pointer.advanced(by: WeightBlobHeader.size).bindMemory(to: Float.self, capacity: count), count: count)
+            payload.initialize(repeating: 0)
+            try packWeights(program, weights: weights.mapValues(\.storage), into: payload)
+            let header = WeightBlobHeader(program: program, checksum: weightChecksum(UnsafeBufferPointer(payload))).bytes
+            header.withUnsafeBytes { packed.pointer.copyMemory(from: $0.baseAddress!, byteCount: WeightBlobHeader.size) }
         } catch let error as WeightPackingError {
             throw RuntimeError("\(network.name): \(error.message)")
         }
+        blob = packed
 
         let source: String, prefix: String
         var compiler: Compiler
@@ -102,15 +115,15 @@ public final class CompiledExecutor: NetworkExecutor {
         let weightCount = try symbol("weight_count", as: CountFunction.self)()
         let inputSize = try symbol("input_size", as: CountFunction.self)()
         let outputSize = try symbol("output_size", as: CountFunction.self)()
-        guard weightCount == packedWeights.count, inputSize == program.inputShape.elementCount,
+        guard weightCount == count, inputSize == program.inputShape.elementCount,
               outputSize == program.outputShape.elementCount else {
             throw RuntimeError("\(path): the compiled network does not match the program "
-                + "(weights \(weightCount) vs \(packedWeights.count), input \(inputSize), output \(outputSize))")
+                + "(weights \(weightCount) vs \(count), input \(inputSize), output \(outputSize))")
         }
-        // The blob `cnnc compile` would write for these weights, checked by the library itself:
-        // every backend test also tests the header's writer against its readers.
+        // The blob is what `cnnc compile` writes for these weights, checked by the library
+        // itself: every backend test also tests the header's writer against its readers.
         let check = try symbol("check_weights", as: CheckWeightsFunction.self)
-        let status = weightBlob(packedWeights, for: program).withUnsafeBytes { check($0.baseAddress, $0.count) }
+        let status = check(UnsafeRawPointer(blob.pointer), blob.count)
         if status != 0 {
             let message = try symbol("weights_error", as: WeightsErrorFunction.self)(status).map { String(cString: $0) }
             throw RuntimeError("\(path): the compiled network refuses its weights: \(message ?? "code \(status)")")
@@ -152,9 +165,7 @@ public final class CompiledExecutor: NetworkExecutor {
         let workspace = try allocateAligned(bytes, for: "the workspace of \(batch) image\(batch == 1 ? "" : "s")")
         defer { free(workspace) }
         let floats = workspace.bindMemory(to: Float.self, capacity: max(bytes, 64) / MemoryLayout<Float>.size)
-        let status = packedWeights.withUnsafeBufferPointer { weights in
-            call(weights.baseAddress, floats, input.baseAddress, output.baseAddress, Int32(batch))
-        }
+        let status = call(weights, floats, input.baseAddress, output.baseAddress, Int32(batch))
         guard status == 0 else { throw RuntimeError("\(libraryPath): the compiled network returned \(status)") }
     }
 
@@ -166,4 +177,17 @@ public final class CompiledExecutor: NetworkExecutor {
         }
         return runFunction(weights, workspace, input, output, batch)
     }
+}
+
+/// Bytes from posix_memalign (64-byte aligned), freed with their owner.
+final class AlignedBytes {
+    let pointer: UnsafeMutableRawPointer
+    let count: Int
+
+    init(_ count: Int, for what: String) throws {
+        pointer = try allocateAligned(count, for: what)
+        self.count = count
+    }
+
+    deinit { free(pointer) }
 }

@@ -83,7 +83,8 @@ import Testing
             for batch in [1, 2, 5] {
                 #expect(executor.workspaceBytes(batch: batch) == account.workspaceBytes(batch: batch), "\(name), plain \(plain), batch \(batch)")
             }
-            #expect(account.packedWeightBytes == 4 * executor.packedWeights.count)
+            #expect(account.packedWeightBytes + WeightBlobHeader.size == executor.blob.count)
+            #expect(Int(bitPattern: executor.weights) % 64 == 0, "the kernels get 64-byte aligned weights")
             scratch += account.scratchBytes
         }
         if name == "multiplier" || name == "winograd" { #expect(scratch > 0, "\(name) should need scratch") }
