@@ -22,7 +22,10 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Codegen", "ShapeCheck", "ChildProcessSupport"]),
         // Pictures of checked networks (`cnnc draw`): a layout, then SVG text; needs no codegen.
         .target(name: "Drawing", dependencies: ["ShapeCheck"]),
-        .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime", "Drawing"]),
+        // ONNX in (`cnnc import`): the protobuf wire format by hand, the ONNX messages, and the
+        // graph translated into the language; only the CLI and its tests use it.
+        .target(name: "Interchange", dependencies: ["Parser", "ShapeCheck", "Runtime"]),
+        .executableTarget(name: "cnnc", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime", "Drawing", "Interchange"]),
         // Random valid networks, every backend against the reference, failures shrunk
         // (tests and fuzz/networks.sh); it sits beside the CLI, reading every stage.
         .target(name: "NetworkFuzz", dependencies: ["Parser", "ShapeCheck", "Codegen", "Runtime"]),
@@ -36,6 +39,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ShapeCheck", "TestSupport"]),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "ShapeCheck", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["cnnc", "Codegen", "TestSupport"]),
+        .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Runtime", "ShapeCheck", "Parser", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )
