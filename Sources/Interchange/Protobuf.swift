@@ -9,10 +9,13 @@
 public struct ProtobufError: Error, Equatable, CustomStringConvertible, Sendable {
     public var message: String
     public var offset: Int
+    /// The bytes ended inside a value: what a prefix of a good file gives too.
+    public var truncated: Bool
 
-    public init(_ message: String, at offset: Int) {
+    public init(_ message: String, at offset: Int, truncated: Bool = false) {
         self.message = message
         self.offset = offset
+        self.truncated = truncated
     }
 
     public var description: String { "\(message) at byte offset \(offset)" }
@@ -101,7 +104,7 @@ public struct ProtobufReader {
         var shift: UInt64 = 0
         while true {
             guard position < end else {
-                throw fail("\(messageName): a varint runs past the end of the message", at: start)
+                throw ProtobufError("\(messageName): a varint runs past the end of the message", at: start, truncated: true)
             }
             let byte = bytes[position]
             position += 1
@@ -133,7 +136,8 @@ public struct ProtobufReader {
 
     private func need(_ count: Int, what: String) throws(ProtobufError) {
         if end - position < count {
-            throw fail("\(messageName): \(what) needs \(count) bytes, but the message has \(bytesLeft(end - position))", at: position)
+            throw ProtobufError("\(messageName): \(what) needs \(count) bytes, but the message has \(bytesLeft(end - position))",
+                                at: position, truncated: true)
         }
     }
 
@@ -143,7 +147,8 @@ public struct ProtobufReader {
         let length = try readVarint()
         let left = end - position
         guard length <= UInt64(left) else {
-            throw fail("\(messageName): a length of \(length) bytes runs past the end of the message (\(bytesLeft(left)))", at: offset)
+            throw ProtobufError("\(messageName): a length of \(length) bytes runs past the end of the message (\(bytesLeft(left)))",
+                                at: offset, truncated: true)
         }
         let range = position..<(position + Int(length))
         position = range.upperBound

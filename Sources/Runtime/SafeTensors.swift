@@ -178,15 +178,20 @@ public struct WeightFile: Sendable {
         return WeightFile(tensors: tensors)
     }
 
-    /// safetensors, F32, keys sorted, header padded with spaces to a multiple of 8 bytes.
-    public func serialized() -> [UInt8] {
+    /// safetensors, F32, keys sorted, header padded with spaces to a multiple of 8 bytes;
+    /// `metadata` (the format's string-to-string `__metadata__`) first when given.
+    public func serialized(metadata: [(key: String, value: String)] = []) -> [UInt8] {
         let keys = tensors.keys.sorted()
         var header = "{"
+        if !metadata.isEmpty {
+            header += "\"__metadata__\":{" + metadata.map { CheckReport.quoted($0.key) + ":" + CheckReport.quoted($0.value) }
+                .joined(separator: ",") + "}"
+        }
         var offset = 0
         for (i, key) in keys.enumerated() {
             let tensor = tensors[key]!
             let size = tensor.storage.count * 4
-            if i > 0 { header += "," }
+            if i > 0 || !metadata.isEmpty { header += "," }
             header += CheckReport.quoted(key)
             header += ":{\"dtype\":\"F32\",\"shape\":[" + tensor.shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(offset),\(offset + size)]}"

@@ -104,6 +104,7 @@ enum Driver {
         Command(spec: CheckCommand.spec, run: CheckCommand.run),
         Command(spec: RunCommand.spec, run: RunCommand.run),
         Command(spec: InitCommand.spec, run: InitCommand.run),
+        Command(spec: ImportCommand.spec, run: ImportCommand.run),
         Command(spec: CompileCommand.spec, run: CompileCommand.run),
         Command(spec: DrawCommand.spec, run: DrawCommand.run),
         Command(spec: BenchCommand.spec, run: BenchCommand.run),

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Write the small ONNX models `cnnc import` is tested on, with ONNX Runtime's answers.
+
+    python3 -m venv /work/onnxenv && /work/onnxenv/bin/pip install onnx onnxruntime numpy
+    /work/onnxenv/bin/python tools/onnx/make_fixtures.py      # -> Tests/Fixtures/onnx/
+
+Each model is built with onnx.helper (no torch needed), checked with onnx.checker, run in
+ONNX Runtime on a fixed input, and written as NAME.onnx with NAME.input.npy and
+NAME.expected.npy ([N, C, H, W] float32, as `cnnc run --input` reads). The names imitate what
+exporters write: torch's scope paths (`/features/features.0/Conv`) and parameter names
+(`features.0.weight`), folded names (`onnx::Conv_12`), and nodes without a name. The models
+that cannot be imported have no .npy files; the tests check what `cnnc import` says of them.
+examples/onnx/small_cnn.onnx is the `chain` model, for the README and `cnnc import --help`.
+"""
+import os
+import shutil
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "onnx")
+rng = np.random.default_rng(21)
+ort.set_default_logger_severity(3)
+
+
+class Graph:
+    """Nodes and initializers of one model, added in order."""
+
+    def __init__(self):
+        self.nodes, self.inits = [], []
+
+    def weight(self, name, shape, scale=0.5):
+        values = (rng.standard_normal(shape) * scale).astype(np.float32)
+        self.inits.append(helper.make_tensor(name, TensorProto.FLOAT, shape, values.tobytes(), raw=True))
+        return name
+
+    def positive(self, name, shape):
+        values = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+        self.inits.append(helper.make_tensor(name, TensorProto.FLOAT, shape, values.tobytes(), raw=True))
+        return name
+
+    def ints(self, name, values):
+        self.inits.append(helper.make_tensor(name, TensorProto.INT64, [len(values)], values))
+        return name
+
+    def scalar(self, name, value):
+        self.inits.append(helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
+        return name
+
+    def node(self, op, inputs, outputs, name="", **attrs):
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+        return outputs[0]
+
+    def conv(self, x, prefix, cin, cout, k, name, bias=True, group=1, **attrs):
+        # torch names a parameter it folded (a conv with its batchnorm) onnx::Conv_N.
+        folded = prefix.startswith("onnx::")
+        w = self.weight(prefix if folded else prefix + ".weight", [cout, cin // group, k, k])
+        inputs = [x, w] + ([self.weight(prefix + ("_bias" if folded else ".bias"), [cout], 0.1)] if bias else [])
+        return self.node("Conv", inputs, [(name or prefix) + "_out"], name=name, kernel_shape=[k, k], group=group, **attrs)
+
+    def bn(self, x, prefix, c, name, **attrs):
+        inputs = [x, self.positive(prefix + ".weight", [c]), self.weight(prefix + ".bias", [c], 0.1),
+                  self.weight(prefix + ".running_mean", [c], 0.1), self.positive(prefix + ".running_var", [c])]
+        return self.node("BatchNormalization", inputs, [(name or prefix) + "_out"], name=name, **attrs)
+
+
+def model(graph, name, input_dims, output, opset, input_name="input", inits_as_inputs=False, ir=None):
+    inputs = [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, input_dims)]
+    if inits_as_inputs:  # IR version 3's habit: every initializer is also a graph input
+        inputs += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in graph.inits]
+    g = helper.make_graph(graph.nodes, name, inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+                          initializer=graph.inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="make_fixtures.py",
+                          producer_version="1")
+    m.ir_version = ir or (7 if opset <= 12 else 8)
+    # The output's shape as onnx infers it (exporters write it; cnnc import compares it).
+    inferred = onnx.shape_inference.infer_shapes(m)
+    m.graph.output[0].CopyFrom(inferred.graph.output[0])
+    onnx.checker.check_model(m)
+    return m
+
+
+def write(m, name, shape=None, run=True):
+    path = os.path.join(OUT, name + ".onnx")
+    onnx.save(m, path)
+    if not run:
+        return
+    x = rng.standard_normal(shape).astype(np.float32)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    y = session.run(None, {m.graph.input[0].name: x})[0]
+    np.save(os.path.join(OUT, name + ".input.npy"), x)
+    np.save(os.path.join(OUT, name + ".expected.npy"), y.astype(np.float32))
+    print(f"{name}: {os.path.getsize(path)} bytes, input {list(x.shape)}, output {list(y.shape)}")
+
+
+def chain():
+    """conv-bn-relu-pool-conv-relu-gap-flatten-gemm, torch's names, opset 13."""
+    g = Graph()
+    x = g.conv("input", "features.0", 3, 8, 3, "/features/features.0/Conv", bias=False, pads=[1, 1, 1, 1])
+    x = g.bn(x, "features.1", 8, "/features/features.1/BatchNormalization", epsilon=1e-5)
+    x = g.node("Relu", [x], ["relu1"], name="/features/features.2/Relu")
+    x = g.node("MaxPool", [x], ["pool1"], name="/features/features.3/MaxPool", kernel_shape=[2, 2], strides=[2, 2])
+    x = g.conv(x, "features.4", 8, 16, 3, "/features/features.4/Conv", strides=[2, 2], pads=[1, 1, 1, 1])
+    x = g.node("Relu", [x], ["relu2"], name="/features/features.5/Relu")
+    x = g.node("GlobalAveragePool", [x], ["gap"], name="/avgpool/GlobalAveragePool")
+    x = g.node("Flatten", [x], ["flat"], name="/Flatten", axis=1)
+    x = g.node("Gemm", [x, g.weight("classifier.weight", [10, 16]), g.weight("classifier.bias", [10], 0.1)], ["logits"],
+               name="/classifier/Gemm", transB=1, alpha=1.0, beta=1.0)
+    return model(g, "main_graph", ["batch", 3, 16, 16], x, 13)
+
+
+def residual():
+    """Two residual blocks (identity and 1x1 projection), Clip(0, 6) from inputs, an average
+    pool counting its padding, Dropout and Identity in the chain; opset 11, unnamed nodes."""
+    g = Graph()
+    stem = g.conv("input", "conv1", 4, 8, 3, "", pads=[1, 1, 1, 1])
+    stem = g.node("Relu", [stem], ["stem"])
+    a = g.conv(stem, "layer1.0.conv1", 8, 8, 3, "", pads=[1, 1, 1, 1])
+    a = g.node("Clip", [a, g.scalar("zero", 0.0), g.scalar("six", 6.0)], ["a_relu6"])
+    a = g.conv(a, "layer1.0.conv2", 8, 8, 3, "", pads=[1, 1, 1, 1])
+    a = g.node("Add", [a, stem], ["block1_sum"])
+    a = g.node("Relu", [a], ["block1"])
+    b = g.conv(a, "layer2.0.conv1", 8, 12, 3, "", strides=[2, 2], pads=[1, 1, 1, 1])
+    b = g.node("Dropout", [b], ["b_drop"])
+    b = g.node("Relu", [b], ["b_relu"])
+    b = g.conv(b, "layer2.0.conv2", 12, 12, 3, "", pads=[1, 1, 1, 1])
+    s = g.conv(a, "layer2.0.downsample.0", 8, 12, 1, "", bias=False, strides=[2, 2])
+    s = g.node("Identity", [s], ["shortcut"])
+    b = g.node("Add", [s, b], ["block2_sum"])
+    b = g.node("Relu", [b], ["block2"])
+    b = g.node("AveragePool", [b], ["pooled"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)
+    return model(g, "residual", [1, 4, 8, 8], b, 11)
+
+
+def concat():
+    """An inception module: four branches, concatenated, then LRN and a softmax over the
+    channels; opset 17, folded parameter names."""
+    g = Graph()
+    x = g.conv("input", "onnx::Conv_1", 3, 6, 1, "stem_conv")
+    x = g.node("Relu", [x], ["stem"], name="stem_relu")
+    b1 = g.conv(x, "onnx::Conv_2", 6, 4, 1, "inception/b1")
+    b2 = g.conv(x, "onnx::Conv_3", 6, 5, 3, "inception/b2", pads=[1, 1, 1, 1])
+    b3 = g.conv(x, "onnx::Conv_4", 6, 3, 5, "inception/b3", pads=[2, 2, 2, 2], dilations=[1, 1])
+    b4 = g.node("MaxPool", [x], ["b4_pool"], name="inception/b4_pool", kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    b4 = g.conv(b4, "onnx::Conv_5", 6, 2, 1, "inception/b4")
+    x = g.node("Concat", [b1, b2, b3, b4], ["cat"], name="inception/cat", axis=1)
+    x = g.node("LRN", [x], ["norm"], name="norm", size=3, alpha=1e-3, beta=0.75, bias=2.0)
+    x = g.node("Softmax", [x], ["probs"], name="probs", axis=1)
+    return model(g, "inception", [1, 3, 7, 9], x, 17)
+
+
+def depthwise():
+    """MobileNet's pieces: depthwise (with SAME_UPPER padding and a multiplier), grouped and
+    dilated convs, hardswish, and squeeze-excitation's Mul by hardsigmoid; opset 14."""
+    g = Graph()
+    x = g.conv("input", "dw", 4, 4, 3, "dw", group=4, strides=[2, 2], auto_pad="SAME_UPPER")
+    x = g.node("HardSwish", [x], ["dw_act"], name="dw_hardswish")
+    x = g.conv(x, "dw2", 4, 8, 3, "dw2", group=4, pads=[1, 1, 1, 1])
+    x = g.conv(x, "grouped", 8, 6, 3, "grouped", group=2, pads=[2, 2, 2, 2], dilations=[2, 2])
+    s = g.node("GlobalAveragePool", [x], ["se_pool"], name="se/pool")
+    s = g.conv(s, "se.fc1", 6, 3, 1, "se/fc1")
+    s = g.node("Relu", [s], ["se_relu"], name="se/relu")
+    s = g.conv(s, "se.fc2", 3, 6, 1, "se/fc2")
+    s = g.node("HardSigmoid", [s], ["se_gate"], name="se/gate", alpha=1.0 / 6, beta=0.5)
+    x = g.node("Mul", [x, s], ["scaled"], name="se/mul")
+    return model(g, "mobile", [1, 4, 9, 9], x, 14)
+
+
+def activations():
+    """A vector network: every activation between fc layers made three ways (Gemm with
+    transB=1, Gemm with transB=0 and alpha, beta, MatMul + Add); opset 13."""
+    g = Graph()
+    x = g.node("Gemm", ["input", g.weight("fc1.weight", [16, 12]), g.weight("fc1.bias", [16], 0.1)], ["h1"], name="fc1", transB=1)
+    x = g.node("LeakyRelu", [x], ["a1"], name="leaky", alpha=0.1)
+    x = g.node("Gemm", [x, g.weight("fc2_w", [16, 16]), g.weight("fc2_b", [1, 16], 0.1)], ["h2"], name="fc2", alpha=0.5, beta=2.0)
+    x = g.node("Elu", [x], ["a2"], name="elu", alpha=0.5)
+    x = g.node("MatMul", [x, g.weight("fc3_w", [16, 14])], ["mm"], name="fc3")
+    x = g.node("Add", [x, g.weight("fc3_b", [14], 0.1)], ["h3"], name="fc3_bias")
+    x = g.node("Sigmoid", [x], ["a3"], name="sigmoid")
+    x = g.node("Gemm", [x, g.weight("fc4.weight", [14, 14]), g.weight("fc4.bias", [14], 0.1)], ["h4"], name="fc4", transB=1)
+    x = g.node("Tanh", [x], ["a4"], name="tanh")
+    x = g.node("HardSigmoid", [x], ["a5"], name="hardsigmoid", alpha=1.0 / 6, beta=0.5)
+    x = g.node("Gemm", [x, g.weight("fc5.weight", [12, 14]), g.weight("fc5.bias", [12], 0.1)], ["h5"], name="fc5", transB=1)
+    x = g.node("Clip", [x, g.scalar("low", 0.0), g.scalar("high", 6.0)], ["a6"], name="relu6")
+    x = g.node("Gemm", [x, g.weight("out.weight", [5, 12]), g.weight("out.bias", [5], 0.1)], ["h6"], name="out", transB=1)
+    x = g.node("Softmax", [x], ["probs"], name="softmax", axis=-1)
+    return model(g, "mlp", ["N", 12], x, 13)
+
+
+def shape_flatten():
+    """torch's `x.view(x.size(0), -1)`: Shape → Gather → Unsqueeze → Concat → Reshape, with a
+    Constant node; opset 13."""
+    g = Graph()
+    x = g.conv("input", "conv", 2, 3, 3, "/conv/Conv")
+    x = g.node("Relu", [x], ["r"], name="/relu/Relu")
+    shape = g.node("Shape", [x], ["shape"], name="/Shape")
+    index = g.node("Constant", [], ["zero"], name="/Constant", value=helper.make_tensor("v", TensorProto.INT64, [], [0]))
+    n = g.node("Gather", [shape, index], ["n"], name="/Gather", axis=0)
+    n = g.node("Unsqueeze", [n, g.ints("axes0", [0])], ["n1"], name="/Unsqueeze")
+    target = g.node("Concat", [n, g.ints("minus_one", [-1])], ["target"], name="/Concat", axis=0)
+    x = g.node("Reshape", [x, target], ["flat"], name="/Reshape")
+    x = g.node("Gemm", [x, g.weight("fc.weight", [4, 3 * 4 * 5]), g.weight("fc.bias", [4], 0.1)], ["y"], name="/fc/Gemm", transB=1)
+    return model(g, "main_graph", ["batch", 2, 6, 7], x, 13)
+
+
+def legacy():
+    """Opset 10: Clip and Dropout by attributes, BatchNormalization, max pool rounding up,
+    GlobalMaxPool and Squeeze by attribute, initializers listed as graph inputs (IR 3's way)."""
+    g = Graph()
+    x = g.conv("data", "conv0", 3, 5, 3, "conv0")
+    x = g.bn(x, "bn0", 5, "bn0", epsilon=1e-3)
+    x = g.node("Clip", [x], ["clip0"], name="clip0", min=0.0, max=6.0)
+    x = g.node("MaxPool", [x], ["pool0"], name="pool0", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    x = g.node("Dropout", [x], ["drop0"], name="drop0", ratio=0.25)
+    x = g.node("GlobalMaxPool", [x], ["gmp"], name="gmp")
+    x = g.node("Squeeze", [x], ["squeezed"], name="squeeze", axes=[2, 3])
+    x = g.node("Gemm", [x, g.weight("fc.weight", [3, 5]), g.weight("fc.bias", [3], 0.1)], ["y"], name="fc", transB=1)
+    x = g.node("Softmax", [x], ["prob"], name="prob", axis=1)
+    return model(g, "legacy", [1, 3, 10, 10], x, 10, input_name="data", inits_as_inputs=True, ir=4)
+
+
+def dynamic():
+    """Height and width left dynamic: `cnnc import` needs --input-shape."""
+    g = Graph()
+    x = g.conv("input", "conv", 3, 4, 3, "conv", pads=[1, 1, 1, 1])
+    x = g.node("Relu", [x], ["r"], name="relu")
+    x = g.node("GlobalAveragePool", [x], ["p"], name="pool")
+    x = g.node("Flatten", [x], ["f"], name="flatten")
+    x = g.node("Gemm", [x, g.weight("fc.weight", [2, 4]), g.weight("fc.bias", [2], 0.1)], ["y"], name="fc", transB=1)
+    return model(g, "dynamic", ["N", 3, "height", "width"], x, 13)
+
+
+def unsupported():
+    """Ops the language lacks, and a Conv whose padding it cannot say: all listed at once."""
+    g = Graph()
+    x = g.conv("input", "conv", 3, 4, 3, "conv", pads=[0, 0, 1, 1])
+    e1 = g.node("Erf", [x], ["e1"], name="erf_1")
+    e2 = g.node("Erf", [e1], ["e2"], name="erf_2")
+    p = g.node("Pad", [e2, g.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["padded"], name="pad")
+    r = g.node("Relu", [p], ["r"], name="relu")
+    s = g.node("Sub", [r, p], ["diff"])
+    y = g.node("GlobalAveragePool", [s], ["y"], name="pool")
+    return model(g, "unsupported", [1, 3, 6, 6], y, 13)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    write(chain(), "chain", [1, 3, 16, 16])
+    write(residual(), "residual", [1, 4, 8, 8])
+    write(concat(), "concat", [1, 3, 7, 9])
+    write(depthwise(), "depthwise", [1, 4, 9, 9])
+    write(activations(), "activations", [2, 12])
+    write(shape_flatten(), "shape_flatten", [1, 2, 6, 7])
+    write(legacy(), "legacy", [1, 3, 10, 10])
+    write(dynamic(), "dynamic", [1, 3, 12, 10])
+    write(unsupported(), "unsupported", run=False)
+    examples = os.path.join(ROOT, "examples", "onnx")
+    os.makedirs(examples, exist_ok=True)
+    shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"{len(os.listdir(OUT))} files, {total} bytes in all")
+
+
+if __name__ == "__main__":
+    main()
