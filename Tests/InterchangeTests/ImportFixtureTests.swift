@@ -116,3 +116,26 @@ enum ONNXFixtures {
         }
     }
 }
+
+/// docs/language.md shows an import and a refusal; they are what cnnc import prints.
+struct ImportDocumentationTests {
+    static func codeBlocks(after heading: String) throws -> [String] {
+        let text = try String(contentsOf: Paths.packageRoot.appendingPathComponent("docs/language.md"), encoding: .utf8)
+        let section = try #require(text.range(of: heading)).upperBound
+        let rest = text[section...]
+        let body = rest[..<(rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex)]
+        return body.components(separatedBy: "```\n").enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+    }
+
+    @Test func theDocumentedImportIsWhatImportWrites() throws {
+        let blocks = try Self.codeBlocks(after: "## Importing ONNX\n")
+        try #require(blocks.count == 2)
+        let model = try ONNXImport.decode(try ONNXImport.read(Paths.examples.appendingPathComponent("onnx/small_cnn.onnx").path))
+        let imported = try ONNXImport.translate(model, options: ImportOptions(networkName: "small_cnn", modelName: "small_cnn.onnx",
+                                                                              weightsName: "small_cnn.safetensors"))
+        #expect(blocks[0] == imported.text)
+        let message = ONNXFixtures.failure { _ = try ONNXImport.translate(try ONNXFixtures.model("unsupported"),
+                                                                           options: ONNXFixtures.options("unsupported")) }
+        #expect(blocks[1] == "cnnc import: unsupported.onnx: \(message ?? "")\n")
+    }
+}
