@@ -113,8 +113,24 @@ extension ONNXTensor {
             }
             try checkCount(int64Data.count, "int64_data")
             return .int(shape, int64Data)
+        case .bool, .int8, .uint8, .int16, .uint16:
+            // Flags and small integers (Dropout's training_mode): one or two bytes each in
+            // raw_data, widened into int32_data otherwise.
+            let width = type == .int16 || type == .uint16 ? 2 : 1
+            if let bytes = try raw(width) {
+                return .int(shape, (0..<count).map { i -> Int64 in
+                    let low = UInt16(bytes[i * width]), high = width == 2 ? UInt16(bytes[i * width + 1]) : 0
+                    switch type {
+                    case .int8: return Int64(Int8(bitPattern: UInt8(low)))
+                    case .int16: return Int64(Int16(bitPattern: low | high << 8))
+                    default: return Int64(low | high << 8)
+                    }
+                })
+            }
+            try checkCount(int32Data.count, "int32_data")
+            return .int(shape, int32Data)
         default:
-            throw fail("has data type \(type.name); cnnc import reads FLOAT, DOUBLE, INT32 and INT64 tensors")
+            throw fail("has data type \(type.name); cnnc import reads FLOAT, DOUBLE, INT32, INT64 and small integer and BOOL tensors")
         }
     }
 }

@@ -261,12 +261,12 @@ extension Importer {
         guard dilation == (1, 1) else { throw ImportError("has dilations \(ints(node, "dilations") ?? []); the language's pools have none") }
         let pad = try padding(node, input: s, extent: kernel, stride: stride)
         let p = pad.padding
+        let pads = [p.top, p.left, p.bottom, p.right]  // as ONNX lists them
         if max(p.left, p.right) > kernel.w / 2 || max(p.top, p.bottom) > kernel.h / 2 {
-            throw ImportError("pads more than half its \(Self.size(kernel.w, kernel.h)) window (\(ints(node, "pads") ?? [])); "
-                + "torch and cnnc allow at most half")
+            throw ImportError("pads more than half its \(kernel.w)x\(kernel.h) window (pads \(pads)); torch and cnnc allow at most half")
         }
         if !isMax && !p.isZero && int(node, "count_include_pad", 0) == 0 {
-            throw ImportError("averages without its padded cells (count_include_pad = 0) but pads \(ints(node, "pads") ?? []); "
+            throw ImportError("averages without its padded cells (count_include_pad = 0) but pads \(pads); "
                 + "cnnc's avgpool counts them, as torch's default count_include_pad=True")
         }
         let ceil = int(node, "ceil_mode", 0) != 0
@@ -327,6 +327,7 @@ extension Importer {
             }
         }
         let refs = try operands(node, inputs, what: "adds")
+        if refs.count == 1 { return .activation(refs[0]) }  // a Sum of one
         let shapes = refs.map(shape)
         guard shapes.allSatisfy({ $0 == shapes[0] }) else {
             throw ImportError("adds \(refs.map { "\(onnxDims($0))" }.joined(separator: " and ")); the language adds outputs of one shape")

@@ -48,7 +48,7 @@ struct ImportRulesTests {
         // Without padding, what is counted does not matter.
         #expect(TinyModels.layers(TinyModels.one("AveragePool", [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])])) == ["n: avgpool 2x2"])
         let wide = TinyModels.one("MaxPool", [.ints("kernel_shape", [2, 2]), .ints("pads", [2, 2, 2, 2])])
-        #expect(TinyModels.refusal(wide) == "  MaxPool 'n': pads more than half its 2 window ([2, 2, 2, 2]); torch and cnnc allow at most half")
+        #expect(TinyModels.refusal(wide) == "  MaxPool 'n': pads more than half its 2x2 window (pads [2, 2, 2, 2]); torch and cnnc allow at most half")
         let dilated = TinyModels.one("MaxPool", [.ints("kernel_shape", [2, 2]), .ints("dilations", [2, 2])])
         #expect(TinyModels.refusal(dilated) == "  MaxPool 'n': has dilations [2, 2]; the language's pools have none")
     }
@@ -138,7 +138,8 @@ struct ImportRulesTests {
         typed.floatData = [1, 2]
         #expect(message(typed) == "tensor 't' has 2 values in float_data, but its dims [3] need 3")
         typed.dataType = ONNXTensor.DataType.float16.rawValue
-        #expect(message(typed) == "tensor 't' has data type FLOAT16; cnnc import reads FLOAT, DOUBLE, INT32 and INT64 tensors")
+        #expect(message(typed) == "tensor 't' has data type FLOAT16; cnnc import reads FLOAT, DOUBLE, INT32, INT64 and small integer "
+            + "and BOOL tensors")
         typed.dims = [-1]
         #expect(message(typed) == "tensor 't' has a negative dimension -1 in dims [-1]")
         typed.dims = [1 << 40, 1 << 40]
@@ -152,6 +153,22 @@ struct ImportRulesTests {
         doubles.dataType = ONNXTensor.DataType.double.rawValue
         doubles.doubleData = [0.5, 1e300]
         #expect(message(doubles) == "a tensor at byte offset 0 has value 1e+300 at index 1, outside the float32 range cnnc computes in")
+    }
+
+    @Test func dropoutAndASumOfOneAreLeftOut() {
+        var flag = ONNXTensor()
+        flag.name = "training"
+        flag.dataType = ONNXTensor.DataType.bool.rawValue
+        flag.rawData = [0]
+        let dropout = TinyModels.graph([.value(1), .value(4)], opset: 13, [
+            .make("Dropout", ["x", "", "training"], ["d"], name: "drop"), .make("Sum", ["d"], ["s"], name: "sum"),
+            .make("Relu", ["s"], ["y"], name: "relu"),
+        ], initializers: [flag])
+        #expect(TinyModels.layers(dropout) == ["relu: relu"])
+        flag.rawData = [1]
+        var training = dropout
+        training.graph.initializers = [flag]
+        #expect(TinyModels.refusal(training) == "  Dropout 'drop': is in training mode; cnnc runs inference, where dropout is the identity")
     }
 
     @Test func namesAreMadeValidAndUnique() {
