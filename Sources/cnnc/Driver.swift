@@ -108,6 +108,7 @@ enum Driver {
         Command(spec: CompileCommand.spec, run: CompileCommand.run),
         Command(spec: DrawCommand.spec, run: DrawCommand.run),
         Command(spec: BenchCommand.spec, run: BenchCommand.run),
+        Command(spec: ExportCommand.spec, run: ExportCommand.run),
     ]
 
     static var specs: [CommandSpec] { commands.map(\.spec) }
