@@ -105,10 +105,10 @@ enum Driver {
         Command(spec: RunCommand.spec, run: RunCommand.run),
         Command(spec: InitCommand.spec, run: InitCommand.run),
         Command(spec: ImportCommand.spec, run: ImportCommand.run),
+        Command(spec: ExportCommand.spec, run: ExportCommand.run),
         Command(spec: CompileCommand.spec, run: CompileCommand.run),
         Command(spec: DrawCommand.spec, run: DrawCommand.run),
         Command(spec: BenchCommand.spec, run: BenchCommand.run),
-        Command(spec: ExportCommand.spec, run: ExportCommand.run),
     ]
 
     static var specs: [CommandSpec] { commands.map(\.spec) }

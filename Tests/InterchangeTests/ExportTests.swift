@@ -95,6 +95,36 @@ import Testing
         #expect(pads == ["reflect", "wrap", "edge"])
     }
 
+    /// import(export(net)) checks to the same table: each layer's output shape, the parameters
+    /// and the MACs; and the imported network computes what the original does.
+    @Test(arguments: ["lenet5", "digits", "resnet18", "googlenet"])
+    func importOfExportChecksToTheSameTable(_ name: String) throws {
+        let network = try model(name)
+        let weights = WeightInit.weights(for: network, seed: 2).tensors
+        let exported = try ONNXExport.model(network, weights: weights, producerVersion: "test")
+        let imported = try ONNXImport.translate(try ONNXImport.decode(exported.encoded()),
+                                                options: ImportOptions(inputShape: nil, networkName: name, modelName: "\(name).onnx",
+                                                                       weightsName: "\(name).safetensors"))
+        let verified = ONNXImport.verify(imported, path: "\(name).cnn", weightsPath: "\(name).safetensors")
+        #expect(verified.bug == nil, "\(verified.bug ?? "")")
+        let again = try #require(verified.result.network, "\(imported.text)")
+        #expect(again.trainableParameters == network.trainableParameters)
+        #expect(again.nonTrainableParameters == network.nonTrainableParameters)
+        #expect(again.multiplyAccumulates == network.multiplyAccumulates)
+        #expect(again.output == network.output)
+        // The same shapes in the same order, once the layers ONNX needs no node for are left out.
+        let shapes = { (net: CheckedNetwork) in net.layers.filter { $0.keyword != "dropout" && $0.keyword != "flatten" }.map(\.output) }
+        #expect(shapes(again) == shapes(network), "\(imported.text)")
+
+        if name == "lenet5" || name == "digits" {
+            let input = Tensor(shape: [2] + network.input.dimensions,
+                               storage: (0..<(2 * network.input.elementCount)).map { Float(($0 * 37) % 101) / 101 })
+            let original = try ReferenceInterpreter(network: network, weights: weights).run(input)
+            let back = try ReferenceInterpreter(network: again, weights: imported.weights).run(input)
+            #expect(back.storage == original.storage, "the imported network computes something else")
+        }
+    }
+
     @Test func aPoolONNXCannotExpressIsRefusedWithTheReason() throws {
         let result = checkSource("input 10x10x2\np: adaptiveavgpool 3x3\n", path: "odd.cnn")
         let network = try #require(result.network)
