@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""cnnc import on torchvision models as torch.onnx exports them, against ONNX Runtime: each
+model (random weights, eval mode) exported by torch.onnx.export (the TorchScript exporter, or
+the dynamo one with --dynamo), run in ORT on a fixed input, imported with cnnc import and run
+with cnnc run (the C backend, held to the reference interpreter by the suite); the outputs must
+agree within 1e-4 * max(1, max|y|), and the parameters cnnc check counts must be torch's.
+Needs torch, torchvision, onnx, onnxruntime and numpy (not used by swift test or CI):
+
+    /tmp/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 squeezenet1_1
+
+Prints one line per model and exits 1 if any fails."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torchvision
+
+
+def check(cnnc, name, folder, dynamo):
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    # torchvision's initialisation leaves batchnorm the identity and the outputs near 0, where
+    # any answer is within 1e-4: give every batchnorm statistics of its own.
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(0.1 * torch.randn(m.num_features, generator=generator))
+                m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=generator))
+                m.weight.copy_(0.5 + torch.rand(m.num_features, generator=generator))
+                m.bias.copy_(0.1 * torch.randn(m.num_features, generator=generator))
+    size = 299 if name == "inception_v3" else 224
+    x = torch.rand(1, 3, size, size)
+    path = os.path.join(folder, name + ".onnx")
+    if dynamo:
+        torch.onnx.export(model, (x,), path, dynamo=True)
+    else:
+        torch.onnx.export(model, (x,), path, opset_version=17, dynamo=False, input_names=["input"])
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    theirs = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    net, weights = os.path.join(folder, name + ".cnn"), os.path.join(folder, name + ".safetensors")
+    imported = subprocess.run([cnnc, "import", path, "-o", net, "--weights", weights], capture_output=True, text=True)
+    if imported.returncode != 0:
+        return "FAILED", "import: " + (imported.stderr or imported.stdout)[-1500:]
+    checked = subprocess.run([cnnc, "check", net], capture_output=True, text=True)
+    counted = re.search(r"trainable parameters\s+([\d,]+)", checked.stdout)
+    ours_params = int(counted.group(1).replace(",", "")) if counted else -1
+    torch_params = sum(p.numel() for p in model.parameters())
+    # The TorchScript exporter folds each batchnorm into the conv before it: a bias per channel
+    # instead of a weight and a bias.
+    folded = torch_params - sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    source, out = os.path.join(folder, name + ".in.npy"), os.path.join(folder, name + ".out.npy")
+    np.save(source, x.numpy())
+    ran = subprocess.run([cnnc, "run", net, "--weights", weights, "--input", source, "--output", out],
+                         capture_output=True, text=True)
+    if ran.returncode != 0:
+        return "FAILED", "run: " + ran.stderr[-1500:]
+    ours = np.load(out).reshape(theirs.shape)
+    error = float(np.max(np.abs(ours - theirs)))
+    bound = 1e-4 * max(1.0, float(np.max(np.abs(theirs))))
+    verdict = "ok" if error <= bound and ours_params in (torch_params, folded) else "DIFFERS"
+    return verdict, (f"max |cnnc - ORT| {error:.3g} (bound {bound:.3g}, max |y| {float(np.max(np.abs(theirs))):.3g}); "
+                     + f"parameters cnnc {ours_params:,}, "
+                     + f"torch {torch_params:,} ({folded:,} with batchnorm folded)")
+
+
+def main():
+    arguments = sys.argv[1:]
+    dynamo = "--dynamo" in arguments
+    arguments = [a for a in arguments if a != "--dynamo"]
+    cnnc, names = arguments[0], arguments[1:]
+    failed = 0
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            try:
+                verdict, text = check(cnnc, name, folder, dynamo)
+            except Exception as e:
+                verdict, text = "FAILED", f"{type(e).__name__}: {str(e)[:800]}"
+            failed += verdict != "ok"
+            print(f"{verdict:8} {name}{' (dynamo)' if dynamo else ''}: {text}", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
