@@ -235,7 +235,7 @@ struct CProgramScaffold {
         error.line("switch (code) {")
         error.line("case \(m)_WEIGHTS_OK: return \"the weights are the ones this code reads\";")
         for problem in WeightBlobProblem.allCases {
-            error.line("case \(m)_WEIGHTS_\(problem.macroSuffix): return \(cString(problem.message(target: header.targetName)));")
+            error.line("case \(m)_WEIGHTS_\(problem.macroSuffix): return \(stringLiteral(problem.message(target: header.targetName)));")
         }
         error.line("default: return \"not an answer of \(prefix)_check_weights\";")
         error.line("}")

@@ -6,16 +6,22 @@ struct SwiftWeightBlob {
     let program: LoweredProgram
     let prefix: String
     let typeName: String
+    /// Once: its layout hash reads every weight slice's recipe.
+    let header: WeightBlobHeader
 
-    var header: WeightBlobHeader { WeightBlobHeader(program: program) }
+    init(program: LoweredProgram, prefix: String, typeName: String) {
+        self.program = program
+        self.prefix = prefix
+        self.typeName = typeName
+        header = WeightBlobHeader(program: program)
+    }
 
     /// The members of the public class: the error type, the expected header, init(blob:) and the check.
     var classMembers: String {
-        let header = header
         let cases = WeightBlobProblem.allCases
         let magic = WeightBlobHeader.magic.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
         let descriptions = cases.map { problem in
-            "            case .\(caseName(problem)): \(swiftString(problem.message(target: header.targetName)))"
+            "            case .\(caseName(problem)): \(stringLiteral(problem.message(target: header.targetName)))"
         }.joined(separator: "\n")
         return """
 
@@ -74,7 +80,7 @@ struct SwiftWeightBlob {
     /// The C API's blob functions, after the class.
     var cAPI: String {
         let errors = WeightBlobProblem.allCases.map { problem in
-            "    case \(problem.rawValue): text = \(swiftString(problem.message(target: header.targetName)))"
+            "    case \(problem.rawValue): text = \(stringLiteral(problem.message(target: header.targetName)))"
         }.joined(separator: "\n")
         return """
 
@@ -117,9 +123,4 @@ struct SwiftWeightBlob {
         case .checksum: "badChecksum"
         }
     }
-}
-
-/// A Swift string literal of `text`.
-func swiftString(_ text: String) -> String {
-    "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
 }

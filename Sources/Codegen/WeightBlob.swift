@@ -172,7 +172,8 @@ public func weightBlob(_ packed: [Float], for program: LoweredProgram) -> [UInt8
     return bytes
 }
 
-/// A C string literal of `text` (quotes and backslashes escaped).
-func cString(_ text: String) -> String {
+/// A string literal of `text` for C or Swift, which escape quotes and backslashes alike (the
+/// messages it quotes are printable ASCII).
+func stringLiteral(_ text: String) -> String {
     "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
 }

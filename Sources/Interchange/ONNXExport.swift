@@ -45,7 +45,8 @@ struct Builder {
         self.weights = weights
         graph.name = network.name
         graph.inputs = [ONNXValueInfo.tensor("input", Self.dims(network.input))]
-        names = ["input"]
+        // Taken from the start: every layer's output is a tensor of its name.
+        names = Set(["input"] + network.layers.map(\.name))
         if let last = network.layers.last {
             graph.outputs = [ONNXValueInfo.tensor(last.name, Self.dims(last.output))]
         }
@@ -65,7 +66,7 @@ struct Builder {
     /// A tensor name of the layer's that no layer and no weight takes.
     mutating func fresh(_ name: String) -> String {
         var candidate = name, n = 2
-        while names.contains(candidate) || weights[candidate] != nil || network.layers.contains(where: { $0.name == candidate }) {
+        while names.contains(candidate) || weights[candidate] != nil {
             candidate = "\(name)\(n)"
             n += 1
         }
