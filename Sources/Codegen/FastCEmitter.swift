@@ -136,26 +136,39 @@ struct FastCEmitter {
                                    body: "    return step >= 0 && step < \(steps) ? cnnc_profile_seconds[step] : 0.0;\n")
         out += "#endif\n\n"
         out += scaffold.definition(.run, body: "    return \(prefix)_run_threads(weights, workspace, input, output, batch, 1);\n")
-        var run = CWriter()
-        run.function(CEntryPoint.runThreads.signature(prefix: prefix)) { c in
+        var stepsFunction = CWriter()
+        stepsFunction.line("/* Every step on `batch` images whose values are in `workspace` (batch · ARENA_SIZE floats), on")
+        stepsFunction.line(" * cnnc_threads threads; cnnc_scratch0 is the calling thread's scratch. */")
+        stepsFunction.function("static void cnnc_steps(const float *weights, float *workspace, float *cnnc_scratch0,\n"
+                       + "    const float *input, float *output, int batch, int cnnc_threads)") { c in
             c.line("""
-                int cnnc_threads;
-                float *cnnc_scratch0;
                 #if defined(CNNC_PROFILE)
                 double cnnc_profile_start;
                 #endif
                 """)
-            c.line(String(scaffold.argumentChecks(usesWorkspace: usesWorkspace, depth: 0).dropLast()))
-            c.line("cnnc_scratch0 = \(usesWorkspace ? "workspace + (size_t)batch * \(macroPrefix)_ARENA_SIZE" : "NULL");")
-            c.line("(void)cnnc_scratch0;")
             for (id, offset) in plan.offsets.enumerated() {
                 guard let offset else { continue }
                 c.line("float *const \(pointer(id)) = workspace + (size_t)\(offset) * (size_t)batch;"
                     + "    /* \(commentText(plan.values[id].shape.description)) \(plan.values[id].layout.rawValue) */")
             }
-            c.line("cnnc_threads = cnnc_pool_acquire(threads);")
+            if !usesWorkspace { c.line("(void)workspace;") }
+            c.line("(void)cnnc_scratch0;")
             c.line("")
             for call in calls { c.line(call) }
+        }
+        out += "\n" + stepsFunction.text
+        let task = imageTask()
+        if !task.isEmpty { out += "\n" + task }
+        var run = CWriter()
+        run.function(CEntryPoint.runThreads.signature(prefix: prefix)) { c in
+            c.line("""
+                int cnnc_threads;
+                float *cnnc_scratch0;
+                """)
+            c.line(String(scaffold.argumentChecks(usesWorkspace: usesWorkspace, depth: 0).dropLast()))
+            c.line("cnnc_scratch0 = \(usesWorkspace ? "workspace + (size_t)batch * \(macroPrefix)_ARENA_SIZE" : "NULL");")
+            c.line("cnnc_threads = cnnc_pool_acquire(threads);")
+            c.line(imageSchedule())
             c.line("cnnc_pool_release(cnnc_threads);")
             c.line("return 0;")
         }
@@ -220,7 +233,7 @@ struct FastCEmitter {
         var c = CWriter()
         c.line("{")
         c.indented { c in
-            c.line("const cnnc_args cnnc_a = { \(pointer(step.output)), \(input), \(res), \(ins), \(w), \(bias), batch };")
+            c.line("const cnnc_args cnnc_a = { \(pointer(step.output)), \(input), \(res), \(ins), \(w), \(bias), batch, NULL };")
             c.line("cnnc_parallel(\(fn), &cnnc_a, \(tasks), \(threads), cnnc_scratch0);")
             if !after.isEmpty { c.line(after) }
         }

@@ -11,9 +11,10 @@ enum FastCSupport {
         EmbeddedC.poolThreads, EmbeddedC.poolProfile, EmbeddedC.poolSoftmax,
     ].joined(separator: "\n")).union(entryPointLocals)
 
-    /// Declared by FastCEmitter's run function, not by the fixed C (`cnnc_args_t` is kept
+    /// Declared by FastCEmitter's entry point and its cnnc_steps, not by the fixed C (`cnnc_args_t` is kept
     /// reserved though nothing uses it now, so no layer name changes).
-    static let entryPointLocals: Set<String> = ["cnnc_profile_start", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t"]
+    static let entryPointLocals: Set<String> = [
+        "cnnc_profile_start", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t", "cnnc_steps", "cnnc_image_task"]
 
     static let prologue = EmbeddedC.fastPrologue
     static let includes = EmbeddedC.fastIncludes

@@ -32,15 +32,28 @@ public struct KernelOptions: Sendable, Hashable {
     public var winograd: Bool
     /// The vector unit whose registers the micro-kernels are blocked for.
     public var target: VectorTarget
+    /// Whether a batch runs image by image or step by step (the planner's choice unless set).
+    public var batchSchedule: BatchSchedule = .automatic
 
     /// The target has no default: AVX-512's blocking run on AVX2 spills its 28 accumulators
     /// (ResNet-18's direct 3x3 layers at 17-30% of the peak against 60-74%, README), so every
     /// caller says which unit it means (`VectorTarget.host` in the runtime, `--target` on the
     /// command line).
-    public init(winograd: Bool = true, target: VectorTarget) {
+    public init(winograd: Bool = true, target: VectorTarget, batchSchedule: BatchSchedule = .automatic) {
         self.winograd = winograd
         self.target = target
+        self.batchSchedule = batchSchedule
     }
+}
+
+/// How the fast C runs a batch of more than one image (FastCImageSchedule.swift).
+public enum BatchSchedule: String, Sendable, Hashable, CaseIterable {
+    /// KernelPlanner.chooseImageSchedule decides from the network's layers.
+    case automatic
+    /// Each step over the whole batch, then the next step.
+    case wholeBatch
+    /// The whole network on one image at a time; on several threads, one image per thread.
+    case imageByImage
 }
 
 /// Channels per block of the blocked layout (one AVX-512 register of floats).
@@ -250,6 +263,9 @@ public struct KernelPlan: Sendable, Equatable {
     public var unsharedElements: Int = 0
     /// Floats of scratch each thread needs (Winograd's transformed tiles).
     public var scratchElements: Int = 0
+    /// Run a batch image by image (each thread its own images) rather than step by step over
+    /// the whole batch (KernelPlanner.chooseImageSchedule).
+    public var imageByImage = false
 
     /// `direct 16x14`, `winograd F(4,3)`, `fc 32`, `blocked`, `reference`, `to-blocked`.
     public func kernelName(_ step: PlanStep) -> String { step.kernelName }

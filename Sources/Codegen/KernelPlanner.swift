@@ -39,8 +39,29 @@ struct KernelPlanner {
         var plan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
         plan.bindLayers(result)
         for index in plan.steps.indices { plan.steps[index].threading = threading(plan.steps[index]) }
+        switch options.batchSchedule {
+        case .automatic: plan.imageByImage = Self.chooseImageSchedule(plan.steps)
+        case .wholeBatch: plan.imageByImage = false
+        case .imageByImage: plan.imageByImage = true
+        }
         result.kernelPlan = plan
         return result
+    }
+
+    /// Image by image when the fully connected layers are light: each image then streams their
+    /// weights again, which costs more than the caches save once they are a large share of the
+    /// work or do not fit in a cache. Batch 8, `cnnc bench`, alternated (AMD EPYC, AVX-512, 1 and
+    /// 2 threads, ms whole batch → image by image): mobilenet_v2 55 → 48 and 28 → 24, mnasnet1_0
+    /// 56 → 52 and 29 → 26, efficientnet_b0 84 → 79 and 44 → 40, resnet18 2 threads 109 → 97;
+    /// but alexnet (fc weights 0.088 of its conv MACs) 139 → 199 and 69 → 99, vgg16 (0.008, 494 MB
+    /// of fc weights) 2 threads 529 → 600, mobilenet_v3_large (1/87) 1 thread 40 → 42.
+    static func chooseImageSchedule(_ steps: [PlanStep]) -> Bool {
+        var fcMACs = 0, otherMACs = 0
+        for step in steps {
+            if case .fullyConnected = step.kernel { fcMACs += step.macs } else { otherMACs += step.macs }
+        }
+        // An fc layer's MACs per image are its weights.
+        return fcMACs * 128 <= otherMACs && fcMACs * 4 <= 16 << 20
     }
 
     mutating func newValue(_ source: Int, _ layout: ValueLayout) -> Int {

@@ -19,7 +19,8 @@ extension KernelPlan {
             lines.append("      " + facts.joined(separator: ", "))
         }
         lines.append("  arena \(arenaElements) floats/image (unshared \(unsharedElements)), scratch \(scratchElements) floats/thread;"
-                     + " winograd \(options.winograd ? "on" : "off"), target \(options.target.rawValue)")
+                     + " winograd \(options.winograd ? "on" : "off"), target \(options.target.rawValue);"
+                     + " batches \(imageByImage ? "image by image" : "step by step")")
         return lines.joined(separator: "\n")
     }
 }

@@ -12,12 +12,14 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
     public var precise = false
     public var plainKernels = false
     public var target: VectorTarget = .host
+    public var batchSchedule: BatchSchedule = .automatic
     public var threads = [1]
 
     public var description: String { name }
 
     public func options(threads: Int) -> ExecutorOptions {
-        ExecutorOptions(threads: threads, precise: precise, plainKernels: plainKernels, target: target)
+        ExecutorOptions(threads: threads, precise: precise, plainKernels: plainKernels, target: target,
+                        batchSchedule: batchSchedule)
     }
 
     /// The command-line flags that select it, for a failure report.
@@ -26,15 +28,19 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
         if plainKernels { words.append("--plain") }
         if precise { words.append("--precise") }
         if target != .host { words.append("--target \(target.rawValue)") }
+        // No flag chooses the schedule; the report names the planner's option it forces.
+        if batchSchedule != .automatic { words.append("(KernelOptions.batchSchedule = .\(batchSchedule.rawValue))") }
         return words.joined(separator: " ")
     }
 
     /// Every backend and variant: the fast C kernels (the default) on 1, 2 and 3 threads,
-    /// `--precise`, the plain C kernels, the other vector units' blockings (their C compiled
+    /// `--precise`, both batch schedules forced, the plain C kernels, the other vector units' blockings (their C compiled
     /// for this machine), and the Swift backend.
     public static let all: [BackendVariant] = {
         var all = [BackendVariant(name: "c", threads: [1, 2, 3]),
                    BackendVariant(name: "c-precise", precise: true, threads: [1, 2]),
+                   BackendVariant(name: "c-images", batchSchedule: .imageByImage, threads: [1, 2, 3]),
+                   BackendVariant(name: "c-whole-batch", batchSchedule: .wholeBatch, threads: [2]),
                    BackendVariant(name: "c-plain", plainKernels: true)]
         for target in VectorTarget.allCases where target != .host {
             all.append(BackendVariant(name: "c-\(target.rawValue)", target: target, threads: [1, 2]))

@@ -106,11 +106,15 @@ public struct ExecutorOptions: Sendable {
     public var profile: Bool = false
     /// The vector unit the fast C kernels are blocked for (this machine's unless set).
     public var target: VectorTarget = .host
+    /// Whole batch or image by image in the fast C kernels (the planner's choice unless set).
+    public var batchSchedule: BatchSchedule = .automatic
     /// Told when a compiled backend runs the compiler (a cache miss): the CLI's progress line.
     public var progress: ProgressReporter = .silent
 
     public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false,
-                target: VectorTarget = .host, progress: ProgressReporter = .silent) {
+                target: VectorTarget = .host, batchSchedule: BatchSchedule = .automatic,
+                progress: ProgressReporter = .silent) {
+        self.batchSchedule = batchSchedule
         self.threads = threads
         self.progress = progress
         self.precise = precise
@@ -120,7 +124,7 @@ public struct ExecutorOptions: Sendable {
     }
 
     /// The fast C kernels' options these stand for.
-    public var kernelOptions: KernelOptions { KernelOptions(winograd: !precise, target: target) }
+    public var kernelOptions: KernelOptions { KernelOptions(winograd: !precise, target: target, batchSchedule: batchSchedule) }
 }
 
 /// An executor for `network` with `weights` (already validated for it).

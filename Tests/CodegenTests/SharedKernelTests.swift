@@ -36,8 +36,8 @@ import Testing
         #expect(c.contains("    /* fc40: fc 16: [16] -> [16], relu; fc 16 */\n"))
         #expect(c.contains("\n/* fc 16: [16] -> [16], relu; fc 16 */\n/* fc, 16 outputs per tile"))
         // Each layer still reads its own weights.
-        #expect(c.contains("weights + 0, weights + 256, batch };"))
-        #expect(c.contains("weights + 272, weights + 528, batch };"))
+        #expect(c.contains("weights + 0, weights + 256, batch, NULL };"))
+        #expect(c.contains("weights + 272, weights + 528, batch, NULL };"))
     }
 
     @Test func equalConvolutionsShareOneFastKernel() throws {

@@ -20,6 +20,7 @@ typedef struct {
     const float *const *ins;     /* add and concat inputs */
     const float *w, *bias;
     int batch;
+    float *arena;                /* an image-by-image run's workspace */
 } cnnc_args;
 
 typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch);

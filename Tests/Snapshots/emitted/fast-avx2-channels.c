@@ -283,6 +283,7 @@ typedef struct {
     const float *const *ins;     /* add and concat inputs */
     const float *w, *bias;
     int batch;
+    float *arena;                /* an image-by-image run's workspace */
 } cnnc_args;
 
 typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch);
@@ -2793,77 +2794,85 @@ int channels_run(const float *weights, float *workspace, const float *input, flo
     return channels_run_threads(weights, workspace, input, output, batch, 1);
 }
 
-int channels_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                       int threads)
+/* Every step on `batch` images whose values are in `workspace` (batch · ARENA_SIZE floats), on
+ * cnnc_threads threads; cnnc_scratch0 is the calling thread's scratch. */
+static void cnnc_steps(const float *weights, float *workspace, float *cnnc_scratch0,
+    const float *input, float *output, int batch, int cnnc_threads)
 {
-    int cnnc_threads;
-    float *cnnc_scratch0;
 #if defined(CNNC_PROFILE)
     double cnnc_profile_start;
 #endif
-    if (batch < 0) return -1;
-    if (batch == 0) return 0;
-    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
-    cnnc_scratch0 = workspace + (size_t)batch * CHANNELS_ARENA_SIZE;
-    (void)cnnc_scratch0;
     float *const cnnc_v1 = workspace + (size_t)6240 * (size_t)batch;    /* 13x11x20 blocked */
     float *const cnnc_v2 = workspace + (size_t)0 * (size_t)batch;    /* 15x13x20 blocked */
     float *const cnnc_v3 = workspace + (size_t)7296 * (size_t)batch;    /* 7x6x7 blocked */
     float *const cnnc_v4 = workspace + (size_t)5280 * (size_t)batch;    /* 7x6x33 blocked */
     float *const cnnc_v5 = workspace + (size_t)0 * (size_t)batch;    /* 11x10x33 blocked */
     float *const cnnc_v6 = workspace + (size_t)5280 * (size_t)batch;    /* 7x6x16 blocked */
-    cnnc_threads = cnnc_pool_acquire(threads);
+    (void)cnnc_scratch0;
 
     /* c1: conv 3x3 stride 1x1 pad 1: [5, 11, 13] -> [20, 11, 13], relu; direct 16x5 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, weights + 0, weights + 1440, batch };
+        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, weights + 0, weights + 1440, batch, NULL };
         cnnc_parallel(cnnc_s0, &cnnc_a, batch * 8, (batch >= 8 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(0)
     /* c2 (pad): [20, 11, 13] blocked to [20, 13, 15] blocked; pad */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s1, &cnnc_a, batch * 2, (batch >= 16 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(1)
     /* c2: conv 3x3 stride 2x2 pad 1: [20, 11, 13] -> [7, 6, 7], leakyrelu 0.1; direct 16x6 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 1472, weights + 6080, batch };
+        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 1472, weights + 6080, batch, NULL };
         cnnc_parallel(cnnc_s2, &cnnc_a, batch * 6, (batch >= 19 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(2)
     /* c3: conv 1x1 stride 1x1: [7, 6, 7] -> [33, 6, 7], elu 1; direct 16x6 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, weights + 6096, weights + 6432, batch };
+        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, weights + 6096, weights + 6432, batch, NULL };
         cnnc_parallel(cnnc_s3, &cnnc_a, batch * 9, (batch >= 104 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(3)
     /* c4 (pad): [33, 6, 7] blocked to [33, 10, 11] blocked; pad */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v4, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v4, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s4, &cnnc_a, batch * 3, (batch >= 17 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(4)
     /* c4: conv 5x5 stride 1x1 pad 2: [33, 6, 7] -> [16, 6, 7], sigmoid; direct 16x6 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v5, NULL, NULL, weights + 6480, weights + 25680, batch };
+        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v5, NULL, NULL, weights + 6480, weights + 25680, batch, NULL };
         cnnc_parallel(cnnc_s5, &cnnc_a, batch * 6, (batch >= 2 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(5)
     /* fc1: fc 10: [16, 6, 7] -> [10], softmax; fc 16 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { output, cnnc_v6, NULL, NULL, weights + 25696, weights + 36448, batch };
+        const cnnc_args cnnc_a = { output, cnnc_v6, NULL, NULL, weights + 25696, weights + 36448, batch, NULL };
         cnnc_parallel(cnnc_s6, &cnnc_a, 1, (batch >= 149 ? cnnc_threads : 1), cnnc_scratch0);
         { int i_; for (i_ = 0; i_ < batch; i_++) cnnc_softmax(output + (size_t)i_ * 10, 10); }
     }
     CNNC_PROFILE_END(6)
+}
+
+int channels_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
+                       int threads)
+{
+    int cnnc_threads;
+    float *cnnc_scratch0;
+    if (batch < 0) return -1;
+    if (batch == 0) return 0;
+    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
+    cnnc_scratch0 = workspace + (size_t)batch * CHANNELS_ARENA_SIZE;
+    cnnc_threads = cnnc_pool_acquire(threads);
+    cnnc_steps(weights, workspace, cnnc_scratch0, input, output, batch, cnnc_threads);
     cnnc_pool_release(cnnc_threads);
     return 0;
 }

@@ -283,6 +283,7 @@ typedef struct {
     const float *const *ins;     /* add and concat inputs */
     const float *w, *bias;
     int batch;
+    float *arena;                /* an image-by-image run's workspace */
 } cnnc_args;
 
 typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch);
@@ -1682,19 +1683,14 @@ int large_taps_run(const float *weights, float *workspace, const float *input, f
     return large_taps_run_threads(weights, workspace, input, output, batch, 1);
 }
 
-int large_taps_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                       int threads)
+/* Every step on `batch` images whose values are in `workspace` (batch · ARENA_SIZE floats), on
+ * cnnc_threads threads; cnnc_scratch0 is the calling thread's scratch. */
+static void cnnc_steps(const float *weights, float *workspace, float *cnnc_scratch0,
+    const float *input, float *output, int batch, int cnnc_threads)
 {
-    int cnnc_threads;
-    float *cnnc_scratch0;
 #if defined(CNNC_PROFILE)
     double cnnc_profile_start;
 #endif
-    if (batch < 0) return -1;
-    if (batch == 0) return 0;
-    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
-    cnnc_scratch0 = workspace + (size_t)batch * LARGE_TAPS_ARENA_SIZE;
-    (void)cnnc_scratch0;
     float *const cnnc_v1 = workspace + (size_t)12240 * (size_t)batch;    /* 13x11x40 blocked */
     float *const cnnc_v2 = workspace + (size_t)0 * (size_t)batch;    /* 17x15x40 blocked */
     float *const cnnc_v3 = workspace + (size_t)12240 * (size_t)batch;    /* 13x11x48 blocked */
@@ -1702,64 +1698,106 @@ int large_taps_run_threads(const float *weights, float *workspace, const float *
     float *const cnnc_v6 = workspace + (size_t)19104 * (size_t)batch;    /* 13x11x48 blocked */
     float *const cnnc_v7 = workspace + (size_t)0 * (size_t)batch;    /* 19x17x48 blocked */
     float *const cnnc_v8 = workspace + (size_t)15504 * (size_t)batch;    /* 13x11x32 blocked */
-    cnnc_threads = cnnc_pool_acquire(threads);
+    (void)cnnc_scratch0;
 
     /* input (reorder): [40, 11, 13] planar to [40, 11, 13] blocked; to-blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s0, &cnnc_a, batch * 3, (batch >= 11 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(0)
     /* c1 (pad): [40, 11, 13] blocked to [40, 15, 17] blocked; pad */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s1, &cnnc_a, batch * 3, (batch >= 6 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(1)
     /* c1: conv 5x5 stride 1x1 pad 2: [40, 11, 13] -> [48, 11, 13], relu; direct 16x5 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 0, weights + 57600, batch };
+        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 0, weights + 57600, batch, NULL };
         cnnc_parallel(cnnc_s2, &cnnc_a, batch * 9, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(2)
     /* c2 (pad): [48, 11, 13] blocked to [48, 15, 17] blocked; pad */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s3, &cnnc_a, batch * 3, (batch >= 5 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(3)
     /* c2+s: conv 5x5 stride 1x1 pad 2: [48, 11, 13] -> [48, 11, 13]; direct 16x5 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v4, cnnc_v3, NULL, weights + 57648, weights + 115248, batch };
+        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v4, cnnc_v3, NULL, weights + 57648, weights + 115248, batch, NULL };
         cnnc_parallel(cnnc_s4, &cnnc_a, batch * 9, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(4)
     /* c3 (pad): [48, 11, 13] blocked to [48, 17, 19] blocked; pad */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v7, cnnc_v6, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v7, cnnc_v6, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s5, &cnnc_a, batch * 3, (batch >= 4 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(5)
     /* c3: conv 7x7 stride 1x1 pad 3: [48, 11, 13] -> [32, 11, 13], tanh; direct 16x5 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v8, cnnc_v7, NULL, NULL, weights + 115296, weights + 190560, batch };
+        const cnnc_args cnnc_a = { cnnc_v8, cnnc_v7, NULL, NULL, weights + 115296, weights + 190560, batch, NULL };
         cnnc_parallel(cnnc_s6, &cnnc_a, batch * 8, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(6)
     /* fc1: fc 5: [32, 11, 13] -> [5]; fc 16 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { output, cnnc_v8, NULL, NULL, weights + 190592, weights + 263808, batch };
+        const cnnc_args cnnc_a = { output, cnnc_v8, NULL, NULL, weights + 190592, weights + 263808, batch, NULL };
         cnnc_parallel(cnnc_s7, &cnnc_a, 1, (batch >= 44 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(7)
+}
+
+#if !defined(CNNC_PROFILE)
+/* Images [begin, end) of an image-by-image run, each on this thread alone in arena slot n. */
+static void cnnc_image_task(const cnnc_args *a, int begin, int end, float *scratch)
+{
+    int n;
+    for (n = begin; n < end; n++)
+        cnnc_steps(a->w, a->arena + (size_t)n * LARGE_TAPS_ARENA_SIZE, scratch, a->in + (size_t)n * LARGE_TAPS_INPUT_SIZE,
+                   a->out + (size_t)n * LARGE_TAPS_OUTPUT_SIZE, 1, 1);
+}
+#endif
+
+int large_taps_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
+                       int threads)
+{
+    int cnnc_threads;
+    float *cnnc_scratch0;
+    if (batch < 0) return -1;
+    if (batch == 0) return 0;
+    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
+    cnnc_scratch0 = workspace + (size_t)batch * LARGE_TAPS_ARENA_SIZE;
+    cnnc_threads = cnnc_pool_acquire(threads);
+#if !defined(CNNC_PROFILE)
+    if (batch > 1) {
+        /* Whole images per thread; the images that do not fill a round share the threads. */
+        const int whole = cnnc_threads > 1 ? batch - batch % cnnc_threads : batch;
+        if (cnnc_threads > 1) {
+            const cnnc_args cnnc_a = { output, input, NULL, NULL, weights, NULL, 1, workspace };
+            cnnc_parallel(cnnc_image_task, &cnnc_a, whole, cnnc_threads, cnnc_scratch0);
+        } else {
+            int n;
+            for (n = 0; n < whole; n++)
+                cnnc_steps(weights, workspace, cnnc_scratch0, input + (size_t)n * LARGE_TAPS_INPUT_SIZE,
+                           output + (size_t)n * LARGE_TAPS_OUTPUT_SIZE, 1, 1);
+        }
+        if (whole < batch)
+            cnnc_steps(weights, workspace, cnnc_scratch0, input + (size_t)whole * LARGE_TAPS_INPUT_SIZE,
+                       output + (size_t)whole * LARGE_TAPS_OUTPUT_SIZE, batch - whole, cnnc_threads);
+    } else
+#endif
+    cnnc_steps(weights, workspace, cnnc_scratch0, input, output, batch, cnnc_threads);
     cnnc_pool_release(cnnc_threads);
     return 0;
 }

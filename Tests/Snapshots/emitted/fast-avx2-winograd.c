@@ -283,6 +283,7 @@ typedef struct {
     const float *const *ins;     /* add and concat inputs */
     const float *w, *bias;
     int batch;
+    float *arena;                /* an image-by-image run's workspace */
 } cnnc_args;
 
 typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch);
@@ -4116,19 +4117,14 @@ int winograd_run(const float *weights, float *workspace, const float *input, flo
     return winograd_run_threads(weights, workspace, input, output, batch, 1);
 }
 
-int winograd_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                       int threads)
+/* Every step on `batch` images whose values are in `workspace` (batch · ARENA_SIZE floats), on
+ * cnnc_threads threads; cnnc_scratch0 is the calling thread's scratch. */
+static void cnnc_steps(const float *weights, float *workspace, float *cnnc_scratch0,
+    const float *input, float *output, int batch, int cnnc_threads)
 {
-    int cnnc_threads;
-    float *cnnc_scratch0;
 #if defined(CNNC_PROFILE)
     double cnnc_profile_start;
 #endif
-    if (batch < 0) return -1;
-    if (batch == 0) return 0;
-    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
-    cnnc_scratch0 = workspace + (size_t)batch * WINOGRAD_ARENA_SIZE;
-    (void)cnnc_scratch0;
     float *const cnnc_v1 = workspace + (size_t)0 * (size_t)batch;    /* 25x19x64 blocked */
     float *const cnnc_v2 = workspace + (size_t)45600 * (size_t)batch;    /* 25x19x64 blocked */
     float *const cnnc_v3 = workspace + (size_t)0 * (size_t)batch;    /* 25x19x96 blocked */
@@ -4137,71 +4133,113 @@ int winograd_run_threads(const float *weights, float *workspace, const float *in
     float *const cnnc_v7 = workspace + (size_t)121600 * (size_t)batch;    /* 25x19x64 blocked */
     float *const cnnc_v8 = workspace + (size_t)0 * (size_t)batch;    /* 25x19x128 blocked */
     float *const cnnc_v9 = workspace + (size_t)60800 * (size_t)batch;    /* 1x1x128 planar */
-    cnnc_threads = cnnc_pool_acquire(threads);
+    (void)cnnc_scratch0;
 
     /* input (reorder): [64, 19, 25] planar to [64, 19, 25] blocked; to-blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s0, &cnnc_a, batch * 4, (batch >= 2 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(0)
     /* c1: conv 3x3 stride 1x1 pad 1: [64, 19, 25] -> [64, 19, 25], relu; winograd F(4,3) */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, weights + 0, weights + 147456, batch };
+        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, weights + 0, weights + 147456, batch, NULL };
         cnnc_parallel(cnnc_s1, &cnnc_a, (batch * 35 + 34) / 35 * 4, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(1)
     /* c2: conv 3x3 stride 1x1 pad 1: [64, 19, 25] -> [96, 19, 25]; winograd F(4,3) */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 147520, weights + 368704, batch };
+        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 147520, weights + 368704, batch, NULL };
         cnnc_parallel(cnnc_s2, &cnnc_a, (batch * 35 + 34) / 35 * 4, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(2)
     /* c3: conv 3x3 stride 1x1 pad 1: [96, 19, 25] -> [64, 19, 25], relu; winograd F(4,3) */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, weights + 368800, weights + 589984, batch };
+        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, weights + 368800, weights + 589984, batch, NULL };
         cnnc_parallel(cnnc_s3, &cnnc_a, (batch * 35 + 34) / 35 * 4, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(3)
     /* r: relu: [96, 19, 25] -> [96, 19, 25]; blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v3, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v3, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s4, &cnnc_a, batch * 12, (batch >= 2 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(4)
     /* c4+s: conv 3x3 stride 1x1 pad 1: [96, 19, 25] -> [64, 19, 25]; winograd F(4,3) */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v7, cnnc_v5, cnnc_v4, NULL, weights + 590048, weights + 811232, batch };
+        const cnnc_args cnnc_a = { cnnc_v7, cnnc_v5, cnnc_v4, NULL, weights + 590048, weights + 811232, batch, NULL };
         cnnc_parallel(cnnc_s5, &cnnc_a, (batch * 35 + 34) / 35 * 4, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(5)
     /* c5+bn+act: conv 3x3 stride 1x1 pad 1: [64, 19, 25] -> [128, 19, 25], relu; winograd F(4,3) */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v8, cnnc_v7, NULL, NULL, weights + 811296, weights + 1106208, batch };
+        const cnnc_args cnnc_a = { cnnc_v8, cnnc_v7, NULL, NULL, weights + 811296, weights + 1106208, batch, NULL };
         cnnc_parallel(cnnc_s6, &cnnc_a, (batch * 35 + 34) / 35 * 4, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(6)
     /* gp: globalmaxpool: [128, 19, 25] -> [128, 1, 1]; blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v9, cnnc_v8, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v9, cnnc_v8, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s7, &cnnc_a, batch * 8, cnnc_threads, cnnc_scratch0);
     }
     CNNC_PROFILE_END(7)
     /* fc1: fc 7: [128, 1, 1] -> [7]; fc 16 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { output, cnnc_v9, NULL, NULL, weights + 1106336, weights + 1108384, batch };
+        const cnnc_args cnnc_a = { output, cnnc_v9, NULL, NULL, weights + 1106336, weights + 1108384, batch, NULL };
         cnnc_parallel(cnnc_s8, &cnnc_a, 1, (batch >= 1117 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(8)
+}
+
+#if !defined(CNNC_PROFILE)
+/* Images [begin, end) of an image-by-image run, each on this thread alone in arena slot n. */
+static void cnnc_image_task(const cnnc_args *a, int begin, int end, float *scratch)
+{
+    int n;
+    for (n = begin; n < end; n++)
+        cnnc_steps(a->w, a->arena + (size_t)n * WINOGRAD_ARENA_SIZE, scratch, a->in + (size_t)n * WINOGRAD_INPUT_SIZE,
+                   a->out + (size_t)n * WINOGRAD_OUTPUT_SIZE, 1, 1);
+}
+#endif
+
+int winograd_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
+                       int threads)
+{
+    int cnnc_threads;
+    float *cnnc_scratch0;
+    if (batch < 0) return -1;
+    if (batch == 0) return 0;
+    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
+    cnnc_scratch0 = workspace + (size_t)batch * WINOGRAD_ARENA_SIZE;
+    cnnc_threads = cnnc_pool_acquire(threads);
+#if !defined(CNNC_PROFILE)
+    if (batch > 1) {
+        /* Whole images per thread; the images that do not fill a round share the threads. */
+        const int whole = cnnc_threads > 1 ? batch - batch % cnnc_threads : batch;
+        if (cnnc_threads > 1) {
+            const cnnc_args cnnc_a = { output, input, NULL, NULL, weights, NULL, 1, workspace };
+            cnnc_parallel(cnnc_image_task, &cnnc_a, whole, cnnc_threads, cnnc_scratch0);
+        } else {
+            int n;
+            for (n = 0; n < whole; n++)
+                cnnc_steps(weights, workspace, cnnc_scratch0, input + (size_t)n * WINOGRAD_INPUT_SIZE,
+                           output + (size_t)n * WINOGRAD_OUTPUT_SIZE, 1, 1);
+        }
+        if (whole < batch)
+            cnnc_steps(weights, workspace, cnnc_scratch0, input + (size_t)whole * WINOGRAD_INPUT_SIZE,
+                       output + (size_t)whole * WINOGRAD_OUTPUT_SIZE, batch - whole, cnnc_threads);
+    } else
+#endif
+    cnnc_steps(weights, workspace, cnnc_scratch0, input, output, batch, cnnc_threads);
     cnnc_pool_release(cnnc_threads);
     return 0;
 }

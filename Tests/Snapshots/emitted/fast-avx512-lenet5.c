@@ -283,6 +283,7 @@ typedef struct {
     const float *const *ins;     /* add and concat inputs */
     const float *w, *bias;
     int batch;
+    float *arena;                /* an image-by-image run's workspace */
 } cnnc_args;
 
 typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch);
@@ -2330,77 +2331,85 @@ int lenet5_run(const float *weights, float *workspace, const float *input, float
     return lenet5_run_threads(weights, workspace, input, output, batch, 1);
 }
 
-int lenet5_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
-                       int threads)
+/* Every step on `batch` images whose values are in `workspace` (batch · ARENA_SIZE floats), on
+ * cnnc_threads threads; cnnc_scratch0 is the calling thread's scratch. */
+static void cnnc_steps(const float *weights, float *workspace, float *cnnc_scratch0,
+    const float *input, float *output, int batch, int cnnc_threads)
 {
-    int cnnc_threads;
-    float *cnnc_scratch0;
 #if defined(CNNC_PROFILE)
     double cnnc_profile_start;
 #endif
-    if (batch < 0) return -1;
-    if (batch == 0) return 0;
-    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
-    cnnc_scratch0 = workspace + (size_t)batch * LENET5_ARENA_SIZE;
-    (void)cnnc_scratch0;
     float *const cnnc_v1 = workspace + (size_t)0 * (size_t)batch;    /* 28x28x6 blocked */
     float *const cnnc_v2 = workspace + (size_t)12544 * (size_t)batch;    /* 14x14x6 blocked */
     float *const cnnc_v3 = workspace + (size_t)0 * (size_t)batch;    /* 10x10x16 blocked */
     float *const cnnc_v4 = workspace + (size_t)1600 * (size_t)batch;    /* 5x5x16 blocked */
     float *const cnnc_v5 = workspace + (size_t)0 * (size_t)batch;    /* 120 planar */
     float *const cnnc_v6 = workspace + (size_t)128 * (size_t)batch;    /* 84 planar */
-    cnnc_threads = cnnc_pool_acquire(threads);
+    (void)cnnc_scratch0;
 
     /* c1: conv 5x5 stride 1x1: [1, 32, 32] -> [6, 28, 28], relu; paired 8x28 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, weights + 0, weights + 6400, batch };
+        const cnnc_args cnnc_a = { cnnc_v1, input, NULL, NULL, weights + 0, weights + 6400, batch, NULL };
         cnnc_parallel(cnnc_s0, &cnnc_a, batch * 8, (batch >= 9 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(0)
     /* s2: maxpool 2x2 stride 2x2: [6, 28, 28] -> [6, 14, 14]; blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v2, cnnc_v1, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s1, &cnnc_a, batch * 14, (batch >= 5 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(1)
     /* c3: conv 5x5 stride 1x1: [6, 14, 14] -> [16, 10, 10], relu; direct 16x20 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 6416, weights + 8816, batch };
+        const cnnc_args cnnc_a = { cnnc_v3, cnnc_v2, NULL, NULL, weights + 6416, weights + 8816, batch, NULL };
         cnnc_parallel(cnnc_s2, &cnnc_a, batch * 5, (batch >= 5 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(2)
     /* s4: maxpool 2x2 stride 2x2: [16, 10, 10] -> [16, 5, 5]; blocked */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, NULL, NULL, batch };
+        const cnnc_args cnnc_a = { cnnc_v4, cnnc_v3, NULL, NULL, NULL, NULL, batch, NULL };
         cnnc_parallel(cnnc_s3, &cnnc_a, batch * 5, (batch >= 38 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(3)
     /* f5: fc 120: [16, 5, 5] -> [120], relu; fc 32 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v4, NULL, NULL, weights + 8832, weights + 60032, batch };
+        const cnnc_args cnnc_a = { cnnc_v5, cnnc_v4, NULL, NULL, weights + 8832, weights + 60032, batch, NULL };
         cnnc_parallel(cnnc_s4, &cnnc_a, 4, (batch >= 21 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(4)
     /* f6: fc 84: [120] -> [84], relu; fc 32 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v5, NULL, NULL, weights + 60160, weights + 71680, batch };
+        const cnnc_args cnnc_a = { cnnc_v6, cnnc_v5, NULL, NULL, weights + 60160, weights + 71680, batch, NULL };
         cnnc_parallel(cnnc_s5, &cnnc_a, 3, (batch >= 100 ? cnnc_threads : 1), cnnc_scratch0);
     }
     CNNC_PROFILE_END(5)
     /* out: fc 10: [84] -> [10], softmax; fc 32 */
     CNNC_PROFILE_BEGIN
     {
-        const cnnc_args cnnc_a = { output, cnnc_v6, NULL, NULL, weights + 71776, weights + 74464, batch };
+        const cnnc_args cnnc_a = { output, cnnc_v6, NULL, NULL, weights + 71776, weights + 74464, batch, NULL };
         cnnc_parallel(cnnc_s6, &cnnc_a, 1, (batch >= 1191 ? cnnc_threads : 1), cnnc_scratch0);
         { int i_; for (i_ = 0; i_ < batch; i_++) cnnc_softmax(output + (size_t)i_ * 10, 10); }
     }
     CNNC_PROFILE_END(6)
+}
+
+int lenet5_run_threads(const float *weights, float *workspace, const float *input, float *output, int batch,
+                       int threads)
+{
+    int cnnc_threads;
+    float *cnnc_scratch0;
+    if (batch < 0) return -1;
+    if (batch == 0) return 0;
+    if (weights == NULL || workspace == NULL || input == NULL || output == NULL) return -1;
+    cnnc_scratch0 = workspace + (size_t)batch * LENET5_ARENA_SIZE;
+    cnnc_threads = cnnc_pool_acquire(threads);
+    cnnc_steps(weights, workspace, cnnc_scratch0, input, output, batch, cnnc_threads);
     cnnc_pool_release(cnnc_threads);
     return 0;
 }
