@@ -9,6 +9,9 @@ import ShapeCheck
 // pixels shares each tap's weight vector (and, at stride 1, the inputs its neighbours read).
 
 extension FastCEmitter {
+    /// At most this many edge columns get unrolled functions (a 7x7 filter with padding 3 has 6).
+    static let unrolledEdges = 8
+
     func depthwiseConvolution(_ fn: String, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) -> (String, String) {
         let input = plan.values[step.inputs[0]].shape
         let H = input.height, W = input.width, C = input.depth
@@ -22,14 +25,23 @@ extension FastCEmitter {
         let rowStep = DH * W * channelBlock
         let left = d.interior.lowerBound
         let full = d.interior.count / S
-        // The edge columns and the interior's last pixels that fill no strip, one at a time.
-        let singles = d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
-            + (left + full * S..<d.interior.upperBound).map { ($0, 0, KW) }
+        // The interior's last pixels that fill no strip: one shorter strip.
+        let rest = d.interior.count - full * S, restStart = left + full * S
+        // Edge columns, each a one-pixel strip over the taps that fall inside, unrolled; past
+        // `unrolledEdges` (wide dilations) one pixel at a time from a table, taps in a loop.
+        let unrolled = d.edges.count <= Self.unrolledEdges
+        let edgeTaps = unrolled ? Array(Set(d.edges.map { $0.firstTap..<$0.endTap })).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) } : []
+        let singles = unrolled ? [] : d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
         var s = "/* depthwise convolution, 16 channels x \(S) pixels per call"
         s += m > 1 ? ", multiplier \(m) (input lanes gathered per task) */\n" : " */\n"
-        if full > 0 { s += depthwiseStrip("\(fn)_r\(S)", pixels: S, taps: (KH, KW), pixelStep: SW * channelBlock,
-                                          tapStep: DW * channelBlock, rowStep: rowStep, bias: bias, activation: step.activation) + "\n" }
+        func strip(_ name: String, _ pixels: Int, columns: Range<Int>? = nil) -> String {
+            depthwiseStrip(name, pixels: pixels, taps: (KH, KW), columns: columns ?? 0..<KW, pixelStep: SW * channelBlock,
+                           tapStep: DW * channelBlock, rowStep: rowStep, bias: bias, activation: step.activation) + "\n"
+        }
+        if full > 0 { s += strip("\(fn)_r\(S)", S) }
+        if rest > 0 { s += strip("\(fn)_r\(rest)", rest) }
+        for (k, taps) in edgeTaps.enumerated() { s += strip("\(fn)_e\(k)", 1, columns: taps) }
         if !singles.isEmpty {
             var c = CWriter()
             c.function("static void \(fn)_r1(float *restrict out, const float *restrict x, const float *restrict w,\n"
@@ -83,6 +95,13 @@ extension FastCEmitter {
                     c.line("for (ox = \(left); ox < \(left + full * S); ox += \(S))")
                     c.line("    \(fn)_r\(S)(orow + ox * 16, in + row + (ptrdiff_t)(ox * \(SW) - \(PL)) * 16, wt, bias, ky0, ky1);")
                 }
+                if rest > 0 {
+                    c.line("\(fn)_r\(rest)(orow + \(restStart * 16), in + row + (ptrdiff_t)\(restStart * SW - PL) * 16, wt, bias, ky0, ky1);")
+                }
+                for edge in unrolled ? d.edges : [] {
+                    let k = edgeTaps.firstIndex(of: edge.firstTap..<edge.endTap)!
+                    c.line("\(fn)_e\(k)(orow + \(edge.x * 16), in + row + (ptrdiff_t)\(edge.x * SW - PL) * 16, wt, bias, ky0, ky1);")
+                }
                 if !singles.isEmpty {
                     c.scope("for (e = 0; e < \(singles.count); e++)") { c in
                         c.line("""
@@ -99,8 +118,9 @@ extension FastCEmitter {
     /// `pixels` output pixels of one row, every filter column unrolled: a tap's weight vector
     /// is loaded once for the strip, and at stride 1 the compiler shares the inputs that
     /// neighbouring pixels read at neighbouring taps.
-    func depthwiseStrip(_ name: String, pixels: Int, taps: (height: Int, width: Int), pixelStep: Int, tapStep: Int,
-                        rowStep: Int, bias: Bool, activation: Activation?) -> String {
+    /// An edge column is a strip of one pixel over `columns`, the filter columns inside the input.
+    func depthwiseStrip(_ name: String, pixels: Int, taps: (height: Int, width: Int), columns: Range<Int>, pixelStep: Int,
+                        tapStep: Int, rowStep: Int, bias: Bool, activation: Activation?) -> String {
         let accumulators = (0..<pixels).map { "a\($0)" }
         var c = CWriter()
         c.function("static void \(name)(float *restrict out, const float *restrict x, const float *restrict w,\n"
@@ -110,8 +130,8 @@ extension FastCEmitter {
             startAccumulators(accumulators, bias: bias, &c)
             c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
                 c.line("const float *xr = x + (ptrdiff_t)ky * \(rowStep), *wr = w + ky * \(taps.width * channelBlock);")
-                c.line("cv16 k;")
-                for kx in 0..<taps.width {
+                if !columns.isEmpty { c.line("cv16 k;") } else { c.line("(void)xr; (void)wr;") }
+                for kx in columns {
                     c.line("k = cv_load(wr + \(kx * channelBlock));")
                     c.line((0..<pixels).map { "a\($0) = cv_fma(cv_load(xr + \($0 * pixelStep + kx * tapStep)), k, a\($0));" }
                         .joined(separator: " "))

@@ -51,6 +51,17 @@ import Testing
             p: globalmaxpool from c
             d: depthwise 1x1 multiplier 2
             """),
+        // Edge columns: more than FastCEmitter.unrolledEdges (a dilation of 5, ten edges, one
+        // pixel at a time from a table), one whose taps all fall in the padding, and interiors
+        // of fewer pixels than a strip and of a strip and some (the shorter strip).
+        ("depthwise_edges", """
+            input 12x7x20
+            a: depthwise 3x3 dilation 5 pad 5 relu
+            b: depthwise 3x3 pad 3 silu
+            c: depthwise 5x5
+            d: depthwise 3x3 pad 1 from input
+            s: add c d
+            """),
         // Groups of whole blocks (16 and 32 channels), of 4 and 8 in one block, and of 24 and
         // 12 that straddle blocks; a fused residual; a sliced reduction (512 channels of 5x5).
         ("grouped", """
