@@ -314,7 +314,7 @@ extension LoweringPass {
 
     /// The passes for the fast C backend: the standard ones plus kernel selection.
     public static func optimized(_ options: KernelOptions) -> [LoweringPass] {
-        [.removeIdentities, .removeDeadSteps, .foldBatchNorm, .fuseActivations, .bindOutput, .compactValues,
+        [.removeIdentities, .composeGathers, .removeDeadSteps, .foldBatchNorm, .fuseActivations, .bindOutput, .compactValues,
          .selectKernels(options), .layoutWeights, .planKernelMemory]
     }
 }

@@ -25,6 +25,7 @@ public struct LoweringPass: Sendable {
 
     public static let removeIdentities = LoweringPass(name: "remove-identities", apply: Passes.removeIdentities)
     public static let removeDeadSteps = LoweringPass(name: "remove-dead", apply: Passes.removeDeadSteps)
+    public static let composeGathers = LoweringPass(name: "compose-gathers", apply: Passes.composeGathers)
     public static let foldBatchNorm = LoweringPass(name: "fold-batchnorm", apply: Passes.foldBatchNorm)
     public static let fuseActivations = LoweringPass(name: "fuse-activations", apply: Passes.fuseActivations)
     public static let bindOutput = LoweringPass(name: "bind-output", apply: Passes.bindOutput)
@@ -38,7 +39,7 @@ public struct LoweringPass: Sendable {
 
     /// The passes `lower` runs, in order.
     public static let standard: [LoweringPass] = [
-        .removeIdentities, .removeDeadSteps, .foldBatchNorm, .fuseActivations,
+        .removeIdentities, .composeGathers, .removeDeadSteps, .foldBatchNorm, .fuseActivations,
         .bindOutput, .compactValues, .layoutWeights, .planMemory,
     ]
 
@@ -214,6 +215,28 @@ public enum Passes {
         }
         result.steps = steps
         result.output = replacement[program.output]
+        return result
+    }
+
+    /// A channel gather (slice or shuffle) of another gather's output reads the first one's
+    /// input instead, through both index lists: ShuffleNet's shuffle → two slices become two
+    /// gathers of the concat, and remove-dead drops the shuffle nobody reads then.
+    public static func composeGathers(_ program: LoweredProgram) -> LoweredProgram {
+        var result = program
+        var gathers: [Int: (input: Int, kernel: ChannelGatherKernel, layers: [String])] = [:]
+        for index in result.steps.indices {
+            let step = result.steps[index]
+            guard case .gatherChannels(var kernel) = step.kernel else { continue }
+            var layers = step.layers, input = step.inputs[0]
+            if let first = gathers[input], first.kernel.spatial == kernel.spatial {
+                kernel = ChannelGatherKernel(inputChannels: first.kernel.inputChannels, spatial: kernel.spatial,
+                                             sources: kernel.sources.map { first.kernel.sources[$0] })
+                layers = first.layers + layers
+                input = first.input
+                result.steps[index] = Step(layers: layers, kernel: .gatherChannels(kernel), inputs: [input], output: step.output)
+            }
+            gathers[step.output] = (input, kernel, layers)
+        }
         return result
     }
 

@@ -35,6 +35,45 @@ import Testing
         expectSameNaNs(try NaNSemanticsTests.run(backend, net, weights, input), reference, "channels/\(backend)")
     }
 
+    /// Gathers of gathers (compose-gathers): a shuffle read only by the next unit's two halves,
+    /// a shuffle also read by a conv (it stays), and a slice of a shuffle of a shuffle.
+    static let chains = """
+        input 6x5x24
+        x: conv 24 3x3 pad 1 relu
+        s: shuffle 2
+        a: slice 0 12
+        b: slice 12 24 from s
+        c: conv 12 1x1 from b relu
+        cat: concat a c
+        t: shuffle 3
+        u: shuffle 2
+        v: slice 3 21
+        w: conv 18 1x1 from t
+        y: concat v w
+        """
+
+    @Test(arguments: NaNSemanticsTests.backendNames)
+    func composedGathersMatchTheReference(_ backend: String) throws {
+        let net = try network(Self.chains, path: "chains.cnn")
+        let weights = WeightInit.weights(for: net, seed: 6).tensors
+        let input = randomInput(for: net, batch: 2, seed: 9)
+        let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
+        expectSameNaNs(try NaNSemanticsTests.run(backend, net, weights, input), reference, "chains/\(backend)")
+    }
+
+    @Test func gathersOfGathersCompose() throws {
+        let program = lower(try network(Self.chains, path: "chains.cnn"))
+        let gathers = program.steps.filter { if case .gatherChannels = $0.kernel { return true }; return false }
+        // s is read only by a and b, so it is gone; t is read by w too, so it stays; u is folded into v.
+        #expect(gathers.map(\.layers) == [["s", "a"], ["s", "b"], ["t"], ["t", "u", "v"]])
+        guard case .gatherChannels(let first)? = gathers.first?.kernel, case .gatherChannels(let last)? = gathers.last?.kernel
+        else { return }
+        // shuffle 2 of 24 puts channel (j % 2)·12 + j / 2 at j; its first half is the even ones of each half.
+        #expect(first.sources == (0..<12).map { ($0 % 2) * 12 + $0 / 2 })
+        let t = (0..<24).map { ($0 % 3) * 8 + $0 / 3 }, u = (0..<24).map { ($0 % 2) * 12 + $0 / 2 }
+        #expect(last.sources == (3..<21).map { t[u[$0]] } && last.inputChannels == 24)
+    }
+
     /// The permutation itself, on known values: channel c of the input holds c.
     @Test func referenceShufflesAsTorch() throws {
         let net = try network("input 1x1x6\ns: shuffle 2\nt: shuffle 3 from s\nu: slice 1 4\n", path: "p.cnn")
