@@ -54,12 +54,12 @@ import Testing
 
     static let handKeptFastCIdentifiers: Set<String> = [
         "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_max", "cv_max_nan", "cv_min",
-        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "cv_exp2i", "cv_exp2i_half", "cv_exp2i_lane", "cv_exp",
+        "cv_sqrt", "cv_div", "cv_bcast2", "cv_store_pairs", "cv_pair", "cv_exp2i", "cv_exp2i_half", "cv_exp2i_lane", "cv_exp", "cv_exp_signed",
         "cv_sigmoid", "cv_silu", "cv_lanes", "cv_lanes_make", "cv_lanes_pick", "cv_lanes_half", "CNNC_LANES", "CV_EACH", "CNNC_SIMD", "CNNC_PREFETCH", "CNNC_SPIN", "CNNC_LOAD", "CNNC_JOB",
         "CNNC_ATOMIC", "cnnc_pause", "cnnc_run_share", "CNNC_INLINE", "CNNC_NO_UNROLL", "CNNC_UNROLL2", "CNNC_MAX_THREADS",
         "CNNC_NO_THREADS", "CNNC_PROFILE", "cnnc_args", "cnnc_task", "cnnc_pool", "cnnc_worker", "cnnc_pool_acquire",
         "cnnc_pool_release", "cnnc_pool_shutdown", "cnnc_parallel", "cnnc_now", "cnnc_profile_seconds", "cnnc_profile_start", "CNNC_PROFILE_BEGIN",
-        "CNNC_PROFILE_END", "cnnc_softmax", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t",
+        "CNNC_PROFILE_END", "cnnc_softmax", "cnnc_scratch0", "cnnc_threads", "cnnc_args_t", "cnnc_steps", "cnnc_image_task",
     ]
 
     static let handKeptKernelIdentifiers: [ReferenceKernel: Set<String>] = [
