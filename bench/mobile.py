@@ -147,7 +147,7 @@ def depthwise_layers(cnnc, net, weights, threads, seconds):
         rows.append({"name": layer["name"], "kernel": kernel, "shape": f"{source['shape']} → {out['shape']}",
                      "window": f"{kh}x{kw}" + (" s2" if "stride 2" in layer["description"] else ""),
                      "macs": step["macs"], "ms": step["ms"], "bytes": 4 * floats})
-    return rows, total_ms, profile.get("median_ms", 0)
+    return rows, total_ms, profile.get("median_ms", 0), profile.get("peak_gflops")
 
 
 def main():
@@ -202,18 +202,29 @@ def main():
                     f"ratio {cnnc_ms / ort_ms:.2f} (target {target(batch, thread_count)})")
 
     bandwidth = read_bandwidth() if layer_threads else {}
-    depthwise = []
+    depthwise, peaks = [], {}
     for thread_count in layer_threads:
         for net in networks:
-            layers, steps_ms, median_ms = depthwise_layers(cnnc, net, weights[net], thread_count, args.seconds)
+            layers, steps_ms, median_ms, peak = depthwise_layers(cnnc, net, weights[net], thread_count, args.seconds)
             depthwise.append((thread_count, net, layers, steps_ms, median_ms))
+            if peak:
+                peaks.setdefault(thread_count, []).append(peak)
+    # The best ratio cnnc could reach: every MAC at the FMA peak measured beside its layers (their median).
+    peak_gflops = {t: median(p) for t, p in peaks.items()}
+    macs = {net: check_report(cnnc, os.path.join(ROOT, "models", "torchvision", net + ".cnn")).get("totals", {}).get("macs")
+            for net in networks}
+    floors = {}
+    for net, batch, thread_count, ort_ms, *_ in rows:
+        if macs.get(net) and thread_count in peak_gflops:
+            floors[(net, batch, thread_count)] = 2 * macs[net] * batch / (peak_gflops[thread_count] * 1e6) / ort_ms
 
     elapsed = time.time() - started
     versions = ""
     version_file = os.path.join(MOBILE, networks[0], "versions.txt") if networks else ""
     if version_file and os.path.exists(version_file):
         versions = open(version_file).read().strip()
-    write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versions, cnnc, (load_before, os.getloadavg()))
+    write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versions, cnnc, (load_before, os.getloadavg()),
+                  floors, peak_gflops)
     log(f"wrote {args.out} in {elapsed / 60:.1f} minutes")
     if not all_ok:
         log("mobile: an output check failed; see the results' Checks")
@@ -230,7 +241,7 @@ def git_head():
         return "?"
 
 
-def write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versions, cnnc, loads):
+def write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versions, cnnc, loads, floors, peak_gflops):
     command = "bench/mobile.sh " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     title = "# cnnc against ONNX Runtime on the mobile networks" + (f" ({args.label})" if args.label else "")
     load = lambda l: "/".join(f"{v:.1f}" for v in l)  # noqa: E731
@@ -243,19 +254,23 @@ def write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versio
         "one static-batch model per batch.", "",
         f"Each side ran {args.rounds} time(s) of {args.seconds:g} s per point, alternately; the numbers are the medians "
         "of each side's median latency per batch. ratio = cnnc / ONNX Runtime; the issue's target is ≤ 0.6 at batch 1 on "
-        "two threads, ≤ 0.8 otherwise.", "",
+        "two threads, ≤ 0.8 otherwise. \"at peak\" is the ratio cnnc would have if every multiply-add ran at the FMA peak "
+        "(2·MACs·batch / peak / ORT's time; peak " + (", ".join(f"{g:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}"
+        for t, g in sorted(peak_gflops.items())) or "not measured") + ", the median of the `--layers` runs' peaks): "
+        "no kernel can go below it, so a target under it is out of reach on this machine.", "",
     ]
     if max(loads[0][0], loads[1][0]) > (os.cpu_count() or 1):
         # cnnc's pool spins at its barriers: a core taken by other work stalls every step.
         lines += [f"**Other work shared the cores** (a 1-minute load average above {os.cpu_count()}): the two-thread "
                   "points of both sides, and the layer times, are not to be trusted; run it again on an idle machine.", ""]
     lines += [
-        "| network | batch | threads | ONNX Runtime ms | cnnc ms | cnnc/ORT | target | |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| network | batch | threads | ONNX Runtime ms | cnnc ms | cnnc/ORT | at peak | target | |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for net, batch, threads, ort_ms, cnnc_ms, ratio, goal in rows:
-        lines.append(f"| {net} | {batch} | {threads} | {ort_ms:.2f} | {cnnc_ms:.2f} | {ratio:.2f} | ≤ {goal} | "
-                     f"{'within' if ratio <= goal else 'missed'} |")
+        floor = floors.get((net, batch, threads))
+        lines.append(f"| {net} | {batch} | {threads} | {ort_ms:.2f} | {cnnc_ms:.2f} | {ratio:.2f} | "
+                     f"{f'{floor:.2f}' if floor is not None else '?'} | ≤ {goal} | {'within' if ratio <= goal else 'missed'} |")
     if depthwise:
         lines += ["", "## Depthwise layers at batch 1 (`cnnc bench --layers --json`)", "",
                   "Read bandwidth (bench/read_bandwidth.c, best of 5, summing with AVX2 loads): "
