@@ -150,6 +150,13 @@ private func loadLE64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
 /// One problem of the whole import, a sentence.
 public struct ImportError: Error, Equatable, CustomStringConvertible, Sendable {
     public var message: String
+    /// The node's op is listed with the unsupported ones (an Erf outside a GELU), not with a reason.
+    public var unsupported = false
     public init(_ message: String) { self.message = message }
+    static func unsupportedOp(_ why: String) -> ImportError {
+        var error = ImportError(why)
+        error.unsupported = true
+        return error
+    }
     public var description: String { message }
 }

@@ -6,7 +6,8 @@ with cnnc run (the C backend, held to the reference interpreter by the suite); t
 agree within 1e-4 * max(1, max|y|), and the parameters cnnc check counts must be torch's.
 Needs torch, torchvision, onnx, onnxruntime and numpy (not used by swift test or CI):
 
-    /tmp/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 squeezenet1_1
+    /work/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 shufflenet_v2_x1_0 \
+        convnext_tiny squeezenet1_1
 
 Prints one line per model and exits 1 if any fails."""
 import os
@@ -34,6 +35,13 @@ def check(cnnc, name, folder, dynamo):
                 m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=generator))
                 m.weight.copy_(0.5 + torch.rand(m.num_features, generator=generator))
                 m.bias.copy_(0.1 * torch.randn(m.num_features, generator=generator))
+            # ConvNeXt's layer scale starts at 1e-6, which would hide every block: values of
+            # their own, and for its layer norms too.
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=generator))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(0.1 + 0.2 * torch.rand(m.layer_scale.shape, generator=generator))
     size = 299 if name == "inception_v3" else 224
     x = torch.rand(1, 3, size, size)
     path = os.path.join(folder, name + ".onnx")

@@ -234,16 +234,78 @@ def dynamic():
 
 
 def unsupported():
-    """Ops the language lacks, and a Conv whose padding it cannot say: all listed at once."""
+    """Ops the language lacks (an Erf outside a GELU), a Conv whose padding it cannot say and a
+    Pad no Conv can take: all listed at once."""
     g = Graph()
-    x = g.conv("input", "conv", 3, 4, 3, "conv", pads=[0, 0, 1, 1])
-    e1 = g.node("Erf", [x], ["e1"], name="erf_1")
-    e2 = g.node("Erf", [e1], ["e2"], name="erf_2")
-    p = g.node("Pad", [e2, g.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["padded"], name="pad")
-    r = g.node("Relu", [p], ["r"], name="relu")
-    s = g.node("Sub", [r, p], ["diff"])
-    y = g.node("GlobalAveragePool", [s], ["y"], name="pool")
+    x = g.conv("input", "conv", 3, 3, 2, "conv", pads=[1, 1, 0, 0])
+    r = g.node("Relu", ["input"], ["r"], name="relu")
+    e1 = g.node("Erf", ["input"], ["e1"], name="erf_1")
+    e2 = g.node("Erf", [r], ["e2"], name="erf_2")
+    s = g.node("Sub", [e1, e2], ["diff"])
+    p = g.node("Pad", ["input", g.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["padded"], name="pad", mode="reflect")
+    p = g.node("MaxPool", [p], ["pooled"], name="pool", kernel_shape=[3, 3], strides=[1, 1])
+    s = g.node("Add", [g.node("Add", [x, s], ["sum1"], name="add_1"), p], ["sum2"], name="add_2")
+    y = g.node("GlobalAveragePool", [s], ["y"], name="gap")
     return model(g, "unsupported", [1, 3, 6, 6], y, 13)
+
+
+def dims_of(g, x, tag):
+    """torch's computed shapes: Shape, then one Gather per axis, each as a [1] tensor."""
+    shape = g.node("Shape", [x], [tag + "_shape"], name=f"/{tag}/Shape")
+    picks = []
+    for i in range(4):
+        d = g.node("Gather", [shape, g.ints(f"{tag}_i{i}", [i])], [f"{tag}_d{i}"], name=f"/{tag}/Gather_{i}", axis=0)
+        picks.append(d)
+    return picks
+
+
+def shuffle():
+    """ShuffleNet v2's unit: channel shuffle with its shapes computed (Shape → Gather → Div →
+    Concat), chunk as two Slices whose ends are computed, Split with a split input, ReduceMean
+    over H and W without keepdims before the Gemm; opset 13."""
+    g = Graph()
+    x = g.conv("input", "stem", 4, 8, 1, "/stem/Conv")
+    x = g.node("Relu", [x], ["stem_relu"], name="/stem/Relu")
+    n, c, h, w = dims_of(g, x, "shuffle")
+    per = g.node("Div", [c, g.ints("groups", [2])], ["per_group"], name="/shuffle/Div")
+    five = g.node("Concat", [n, g.ints("two", [2]), per, h, w], ["five"], name="/shuffle/Concat", axis=0)
+    x = g.node("Reshape", [x, five], ["grouped"], name="/shuffle/Reshape")
+    x = g.node("Transpose", [x], ["swapped"], name="/shuffle/Transpose", perm=[0, 2, 1, 3, 4])
+    back = g.node("Concat", [n, g.ints("minus_one", [-1]), h, w], ["back"], name="/shuffle/Concat_1", axis=0)
+    x = g.node("Reshape", [x, back], ["shuffled"], name="/shuffle/Reshape_1")
+    # x.chunk(2, dim=1) as torch exports it: ends (C + 1) / 2 and 2·that.
+    _, c2, _, _ = dims_of(g, x, "chunk")
+    half = g.node("Div", [g.node("Add", [c2, g.ints("one", [1])], ["c_plus"], name="/chunk/Add"), g.ints("two_", [2])], ["half"],
+                  name="/chunk/Div")
+    full = g.node("Mul", [half, g.ints("two__", [2])], ["full"], name="/chunk/Mul")
+    a = g.node("Slice", [x, g.ints("zero", [0]), half, g.ints("axis1", [1])], ["x1"], name="/chunk/Slice")
+    b = g.node("Slice", [x, half, full, g.ints("axis1_", [1])], ["x2"], name="/chunk/Slice_1")
+    b = g.conv(b, "branch.0", 4, 4, 3, "/branch/branch.0/Conv", pads=[1, 1, 1, 1])
+    b = g.node("Relu", [b], ["branch_relu"], name="/branch/branch.1/Relu")
+    x = g.node("Concat", [a, b], ["cat"], name="/cat/Concat", axis=1)
+    p, q = "split_a", "split_b"
+    g.node("Split", [x, g.ints("split", [3, 5])], [p, q], name="/split/Split", axis=1)
+    q = g.node("Relu", [q], ["split_relu"], name="/split/Relu")
+    x = g.node("Concat", [q, p], ["cat2"], name="/cat2/Concat", axis=1)
+    x = g.node("ReduceMean", [x], ["mean"], name="/ReduceMean", axes=[2, 3], keepdims=0)
+    x = g.node("Gemm", [x, g.weight("fc.weight", [3, 8]), g.weight("fc.bias", [3], 0.1)], ["y"], name="/fc/Gemm", transB=1)
+    return model(g, "main_graph", [1, 4, 6, 5], x, 13)
+
+
+def split_legacy():
+    """Opset 11: Split by its split attribute (and into equal parts by none), Slice by constant
+    inputs with a negative end, ReduceMean keeping its dims, then Flatten."""
+    g = Graph()
+    x = g.conv("input", "conv", 3, 6, 3, "conv", pads=[1, 1, 1, 1])
+    g.node("Split", [x], ["s0", "s1"], name="split", axis=1, split=[2, 4])
+    a = g.node("Relu", ["s0"], ["a"], name="relu_a")
+    g.node("Split", ["s1"], ["t0", "t1"], name="split_even", axis=-3)
+    # The last channel of t1 (start -1), the height whole (its end past it, as torch's INT64_MAX).
+    b = g.node("Slice", ["t1", g.ints("st", [0, -1]), g.ints("en", [2**63 - 1, 2]), g.ints("ax", [2, -3])], ["b"], name="slice_b")
+    x = g.node("Concat", [a, "t0", b], ["cat"], name="cat", axis=1)
+    x = g.node("ReduceMean", [x], ["mean"], name="mean", axes=[-1, -2], keepdims=1)
+    x = g.node("Flatten", [x], ["flat"], name="flatten", axis=1)
+    return model(g, "legacy_split", [1, 3, 5, 5], x, 11)
 
 
 def main():
@@ -257,6 +319,9 @@ def main():
     write(legacy(), "legacy", [1, 3, 10, 10])
     write(dynamic(), "dynamic", [1, 3, 12, 10])
     write(unsupported(), "unsupported", run=False)
+    # New models go last, so that the random weights of the ones before stay as committed.
+    write(shuffle(), "shuffle", [1, 4, 6, 5])
+    write(split_legacy(), "split_legacy", [1, 3, 5, 5])
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))

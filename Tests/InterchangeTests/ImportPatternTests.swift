@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import Interchange
+
+/// Patterns of several nodes that become one line: channel shuffle, chunk and split as
+/// slices, ReduceMean as globalavgpool; and what is refused when a pattern is broken.
+struct ImportPatternTests {
+    static func body(_ text: String) -> [String] {
+        text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("network ") && !$0.hasPrefix("input ") }
+            .map { String($0.prefix { $0 != "#" }).trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test func theShuffleUnitReadsAsTheLanguageWritesIt() throws {
+        let text = try ONNXFixtures.imported("shuffle").text
+        #expect(Self.body(text) == ["stem: conv 8 1x1 relu", "shuffle: shuffle 2", "chunk: slice 0 4", "chunk_2: slice 4 8 from shuffle",
+                                    "branch.0: conv 4 3x3 pad 1 relu", "cat: concat chunk branch.0", "split: slice 0 3",
+                                    "split_2: slice 3 8 from cat", "split_3: relu", "cat2: concat split_3 split",
+                                    "ReduceMean: globalavgpool", "ReduceMean.flatten: flatten", "fc: fc 3"])
+        let legacy = Self.body(try ONNXFixtures.imported("split_legacy").text)
+        #expect(legacy.contains("split_even_2: slice 2 4 from split_2") && legacy.contains("slice_b: slice 1 2"))
+        #expect(legacy.suffix(2) == ["mean: globalavgpool", "flatten: flatten"])
+    }
+
+    static let x: [ONNXValueInfo.Dimension] = [.value(1), .value(4), .value(3), .value(3)]
+
+    /// Reshape to [1, 2, 2, 3, 3], Transpose by `perm`, Reshape to `back`.
+    static func shuffle(perm: [Int64], back: [Int64]) -> ONNXModel {
+        TinyModels.graph(x, [.make("Reshape", ["x", "five"], ["g"], name: "split_groups"),
+                             .make("Transpose", ["g"], ["t"], name: "swap", [.ints("perm", perm)]),
+                             .make("Reshape", ["t", "back"], ["y"], name: "join")],
+                         initializers: [.int64("five", dims: [5], [1, 2, 2, 3, 3]), .int64("back", dims: [Int64(back.count)], back)])
+    }
+
+    @Test func aBrokenShuffleIsRefused() {
+        #expect(TinyModels.layers(Self.shuffle(perm: [0, 2, 1, 3, 4], back: [1, -1, 3, 3])) == ["join: shuffle 2"])
+        // Without the Transpose, the Reshapes cancel out and nothing is left to import.
+        let flat = TinyModels.refusal(Self.shuffle(perm: [0, 2, 1, 3, 4], back: [1, 36]))
+        #expect(flat == "  Reshape 'join': reads the 2 channel groups of 'input' transposed [1, 2, 2, 3, 3], which cnnc imports "
+            + "only when a Reshape back to [1, 4, 3, 3] completes the channel shuffle")
+        let other = TinyModels.refusal(Self.shuffle(perm: [0, 1, 2, 4, 3], back: [1, 4, 3, 3]))
+        #expect(other?.hasPrefix("  Transpose 'swap': transposes [1, 2, 2, 3, 3] by perm [0, 1, 2, 4, 3]; cnnc imports a Transpose "
+            + "only as the channels-last permute") == true)
+        let rank5 = TinyModels.graph(Self.x, [.make("Reshape", ["x", "five"], ["y"], name: "r")],
+                                     initializers: [.int64("five", dims: [5], [1, 2, 2, 3, 3])])
+        guard case .failure(let error) = TinyModels.imported(rank5) else { Issue.record("imported"); return }
+        #expect(error.message.hasPrefix("the graph's output 'y' is the channels of 'input' split into 2 groups [1, 2, 2, 3, 3]"))
+    }
+
+    static func slice(_ starts: [Int64], _ ends: [Int64], axes: [Int64], steps: [Int64]? = nil) -> ONNXModel {
+        var initializers: [ONNXTensor] = [.int64("s", dims: [Int64(starts.count)], starts), .int64("e", dims: [Int64(ends.count)], ends),
+                                          .int64("a", dims: [Int64(axes.count)], axes)]
+        if let steps { initializers.append(.int64("p", dims: [Int64(steps.count)], steps)) }
+        return TinyModels.one("Slice", dims: [1, 4, 3, 3], inputs: steps == nil ? ["s", "e", "a"] : ["s", "e", "a", "p"], initializers: initializers)
+    }
+
+    @Test func slicesKeepAChannelRange() {
+        #expect(TinyModels.layers(Self.slice([1], [3], axes: [1])) == ["n: slice 1 3"])
+        #expect(TinyModels.layers(Self.slice([-2, 0], [Int64.max, 3], axes: [1, 3])) == ["n: slice 2 4"])
+        #expect(TinyModels.refusal(Self.slice([0], [2], axes: [2])) == "  Slice 'n': slices axis 2 of [1, 4, 3, 3] from 0 to 2; cnnc "
+            + "imports a Slice only of a channel range (axis 1), step 1, as 'slice FROM TO'")
+        #expect(TinyModels.refusal(Self.slice([0], [4], axes: [1], steps: [2])) == "  Slice 'n': slices axis 1 of [1, 4, 3, 3] from 0 "
+            + "to 4 by 2; cnnc imports a Slice only of a channel range (axis 1), step 1, as 'slice FROM TO'")
+        #expect(TinyModels.refusal(Self.slice([3], [1], axes: [1])) == "  Slice 'n': keeps no channels (3 to 1 of 4)")
+    }
+
+    @Test func splitsAndReductionsOutsideTheLanguageAreRefused() {
+        let batch = TinyModels.graph(Self.x, [.make("Split", ["x"], ["y", "z"], name: "n", [.int("axis", 0)])])
+        #expect(TinyModels.refusal(batch) == "  Split 'n': splits axis 0 of [1, 4, 3, 3]; cnnc imports a Split only of the channels (axis 1)")
+        let uneven = TinyModels.graph(Self.x, [.make("Split", ["x", "s"], ["y", "z"], name: "n", [.int("axis", 1)])],
+                                      initializers: [.int64("s", dims: [2], [1, 2])])
+        #expect(TinyModels.refusal(uneven) == "  Split 'n': has split [1, 2] for 2 outputs of 4 channels")
+        #expect(TinyModels.layers(TinyModels.one("ReduceMean", [.ints("axes", [-2, -1])])) == ["n: globalavgpool"])
+        #expect(TinyModels.layers(TinyModels.one("ReduceMax", [.ints("axes", [2, 3]), .int("keepdims", 0)]))
+            == ["n: globalmaxpool", "n.flatten: flatten"])
+        let axesInput = TinyModels.one("ReduceMean", [.int("keepdims", 1)], opset: 18, inputs: ["a"],
+                                       initializers: [.int64("a", dims: [2], [2, 3])])
+        #expect(TinyModels.layers(axesInput) == ["n: globalavgpool"])
+        #expect(TinyModels.refusal(TinyModels.one("ReduceMean", [.ints("axes", [1])])) == "  ReduceMean 'n': reduces axes [1] of "
+            + "[1, 2, 6, 6]; cnnc imports a ReduceMean only over the height and width (axes [2, 3]) as 'globalavgpool'")
+        #expect(TinyModels.refusal(TinyModels.one("ReduceMean")) == "  ReduceMean 'n': reduces axes (all) of [1, 2, 6, 6]; cnnc "
+            + "imports a ReduceMean only over the height and width (axes [2, 3]) as 'globalavgpool'")
+    }
+}
