@@ -9,6 +9,8 @@ struct GeluPart {
     var factor: Float
     var hasX: Bool
     var hasTerm: Bool
+    /// The nodes' op types so far, for the line's comment.
+    var ops: [String] = []
 }
 
 /// What several nodes make together before the last of them completes a line.
@@ -20,8 +22,8 @@ enum Pending {
     /// A Pad's output, for the Conv or pool that reads it to take as its padding.
     case padded(Ref, Padding, mode: String, node: String)
     case gelu(GeluPart)
-    /// erf(x/√2) of layer x.
-    case erf(Ref, last: Bool)
+    /// erf(x/√2) of layer x, and the op types that made it.
+    case erf(Ref, last: Bool, ops: [String])
 }
 
 /// Channel shuffle, slice, split, ReduceMean, Transpose and ConvNeXt's channels-last block
@@ -41,7 +43,7 @@ extension Importer {
             let d = onnxDims(x)
             return [d[0], d[1], d[2] + p.top + p.bottom, d[3] + p.left + p.right]
         case .gelu(let part): return part.last ? lastDims(part.x) : onnxDims(part.x)
-        case .erf(let x, let last): return last ? lastDims(x) : onnxDims(x)
+        case .erf(let x, let last, _): return last ? lastDims(x) : onnxDims(x)
         }
     }
 
@@ -59,7 +61,7 @@ extension Importer {
             let what = [part.hasX ? "x" : nil, part.hasTerm ? "(1 + erf(x/√2))" : nil].compactMap { $0 }.joined(separator: "·")
             return "\(Self.number(part.factor))·\(what) of '\(refName(part.x))', which cnnc imports only as part of a GELU "
                 + "x·0.5·(1 + erf(x/√2)) (the language has no scale or bias layer)"
-        case .erf(let x, _):
+        case .erf(let x, _, _):
             return "erf(x/√2) of '\(refName(x))', which cnnc imports only as part of a GELU x·0.5·(1 + erf(x/√2))"
         }
     }
@@ -311,7 +313,7 @@ extension Importer {
     /// The part complete (0.5·x·(1 + erf(x/√2))) is a `gelu` line; otherwise it waits.
     mutating func gelu(_ part: GeluPart, _ node: ONNXNode) -> Value {
         guard part.hasX, part.hasTerm, Self.close(part.factor, 0.5) else { return .pending(.gelu(part)) }
-        let line = Line(name: "", op: "gelu", arguments: [], inputs: [part.x], onnxOps: ["Div", "Erf", "Add", "Mul", "Mul"], shape: shape(part.x))
+        let line = Line(name: "", op: "gelu", arguments: [], inputs: [part.x], onnxOps: part.ops, shape: shape(part.x))
         return value(ref(add(line, node: node, preferred: nil)), last: part.last)
     }
 
@@ -324,16 +326,18 @@ extension Importer {
             guard var part = geluOperand(inputs[a]), case .constant(let c)? = inputs[b], !c.isInteger, c.count == 1,
                   let k = c.floats.first, k != 0, k.isFinite else { continue }
             part.factor = divides ? part.factor / k : part.factor * k
+            part.ops.append(node.opType)
             return gelu(part, node)
         }
         guard !divides, let p = geluOperand(inputs[0]), let q = geluOperand(inputs[1]), p.x == q.x, p.last == q.last,
               !(p.hasX && q.hasX), !(p.hasTerm && q.hasTerm) else { return nil }
-        return gelu(GeluPart(x: p.x, last: p.last, factor: p.factor * q.factor, hasX: p.hasX || q.hasX, hasTerm: p.hasTerm || q.hasTerm), node)
+        return gelu(GeluPart(x: p.x, last: p.last, factor: p.factor * q.factor, hasX: p.hasX || q.hasX, hasTerm: p.hasTerm || q.hasTerm,
+                             ops: p.ops + q.ops + ["Mul"]), node)
     }
 
     func erf(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
         if case .pending(.gelu(let p))? = inputs.first ?? nil, p.hasX, !p.hasTerm, Self.close(p.factor, Float(1 / 2.0.squareRoot())) {
-            return .pending(.erf(p.x, last: p.last))
+            return .pending(.erf(p.x, last: p.last, ops: p.ops + ["Erf"]))
         }
         throw .unsupportedOp("only erf(x/√2) of a GELU imports")
     }
@@ -342,9 +346,9 @@ extension Importer {
     func erfTerm(_ inputs: [Value?]) -> Value? {
         guard inputs.count == 2 else { return nil }
         for (a, b) in [(0, 1), (1, 0)] {
-            guard case .pending(.erf(let x, let last))? = inputs[a], case .constant(let c)? = inputs[b], c.count == 1,
+            guard case .pending(.erf(let x, let last, let ops))? = inputs[a], case .constant(let c)? = inputs[b], c.count == 1,
                   c.isInteger ? c.ints[0] == 1 : c.floats[0] == 1 else { continue }
-            return .pending(.gelu(GeluPart(x: x, last: last, factor: 1, hasX: false, hasTerm: true)))
+            return .pending(.gelu(GeluPart(x: x, last: last, factor: 1, hasX: false, hasTerm: true, ops: ops + ["Add"])))
         }
         return nil
     }

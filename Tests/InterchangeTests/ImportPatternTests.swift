@@ -81,3 +81,68 @@ struct ImportPatternTests {
             + "imports a ReduceMean only over the height and width (axes [2, 3]) as 'globalavgpool'")
     }
 }
+
+/// ConvNeXt's channels-last block: Transpose, LayerNormalization, MatMul + Add as pointwise,
+/// the Erf GELU, the layer scale, the Transpose back.
+struct ImportChannelsLastTests {
+    @Test func theConvNeXtBlockReadsAsTheLanguageWritesIt() throws {
+        let text = try ONNXFixtures.imported("convnext").text
+        let body = ImportPatternTests.body(text)
+        #expect(body.prefix(7) == ["stem: conv 6 2x2 stride 2", "b0.dw: depthwise 3x3 pad 1", "b0.norm: layernorm eps 1e-06",
+                                   "b0.fc1: pointwise 24 gelu", "b0.fc2: pointwise 6", "b0: layerscale", "b0_2: add b0 stem"])
+        // The second block's GELU is written 0.5·x first and x·(1/√2): the same line.
+        #expect(body.contains("b1.fc1: pointwise 24 gelu") && body.contains("b1: layerscale"))
+        #expect(text.contains("# 3x4x24; onnx: MatMul, Add, Mul, Mul, Erf, Add, Mul\n"))
+        #expect(body.suffix(4) == ["avgpool: globalavgpool", "head.norm: layernorm eps 1e-06", "head: flatten", "head.fc: fc 4"])
+        let imported = try ONNXFixtures.imported("convnext")
+        #expect(imported.weights["b0.layer_scale"]?.shape == [6, 1, 1] && imported.weights["b1.layer_scale"]?.shape == [6, 1, 1])
+        #expect(imported.weights["b0.fc1.weight"]?.shape == [24, 6] && imported.weights["b0.fc1.bias"]?.shape == [24])
+    }
+
+    static let x: [ONNXValueInfo.Dimension] = [.value(1), .value(4), .value(3), .value(3)]
+    static let toLast = ONNXNode.make("Transpose", ["x"], ["t"], name: "permute", [.ints("perm", [0, 2, 3, 1])])
+
+    static func failure(_ model: ONNXModel) -> String? {
+        if case .failure(let error) = TinyModels.imported(model) { return error.message }
+        return nil
+    }
+
+    @Test func channelsLastOutsideTheBlockIsRefused() {
+        let conv = TinyModels.graph(Self.x, [Self.toLast, .make("Conv", ["t", "w"], ["y"], name: "n")],
+                                    initializers: [ImportRulesTests.weight([4, 4, 1, 1])])
+        #expect(TinyModels.refusal(conv) == "  Conv 'n': reads 't', a channels-last [N, H, W, C] tensor (after a Transpose [0, 2, 3, 1]); "
+            + "cnnc imports only LayerNormalization, MatMul, Add, Mul, activations and the Transpose back on it")
+        #expect(Self.failure(TinyModels.graph(Self.x, [.make("Transpose", ["x"], ["y"], name: "p", [.ints("perm", [0, 2, 3, 1])])]))
+            == "the graph's output 'y' is channels-last [N, H, W, C] (a Transpose [0, 2, 3, 1] not undone); a cnnc network's output is [N, C, H, W]")
+        let norm = TinyModels.one("LayerNormalization", [.int("axis", 1)], dims: [1, 4, 3, 3], inputs: ["s"],
+                                  initializers: [.float("s", dims: [4], [1, 1, 1, 1])])
+        #expect(TinyModels.refusal(norm) == "  LayerNormalization 'n': normalises axes 1… of [1, 4, 3, 3]; the language's layernorm is "
+            + "over the channels alone (the last axis after a Transpose [0, 2, 3, 1], as ConvNeXt's)")
+        let scale = TinyModels.one("Mul", dims: [1, 4, 3, 3], inputs: ["s"], initializers: [.float("s", dims: [4, 1], [1, 2, 3, 4])])
+        #expect(TinyModels.refusal(scale) == "  Mul 'n': multiplies [1, 4, 3, 3] by a constant [4, 1]; the language scales channels by "
+            + "one value each (layerscale: [C, 1, 1], or [C] channels-last)")
+        let layerScale = TinyModels.one("Mul", dims: [1, 4, 3, 3], inputs: ["s"], initializers: [.float("blk.layer_scale", dims: [4, 1, 1], [1, 2, 3, 4])])
+        var renamed = layerScale
+        renamed.graph.nodes[0].inputs = ["x", "blk.layer_scale"]
+        #expect(TinyModels.layers(renamed) == ["blk: layerscale"])
+    }
+
+    @Test func aBrokenGeluIsRefused() {
+        let two = ONNXTensor.float("two", dims: [], [2])
+        // erf(x/2) is no GELU: the Erf is an op the language lacks.
+        let half = TinyModels.graph(Self.x, [.make("Div", ["x", "two"], ["d"], name: "div"), .make("Erf", ["d"], ["y"], name: "erf")],
+                                    initializers: [two])
+        #expect(Self.failure(half) == "1 of 2 nodes cannot be imported; nothing was written\n  unsupported op Erf: 1 node: 'erf'")
+        let scaled = TinyModels.graph(Self.x, [.make("Mul", ["x", "two"], ["m"], name: "mul"), .make("Relu", ["m"], ["y"], name: "relu")],
+                                      initializers: [two])
+        #expect(TinyModels.refusal(scaled)?.hasPrefix("  Relu 'relu': reads 'm', 2·x of 'input', which cnnc imports only as part of a GELU") == true)
+        let sqrt2 = ONNXTensor.float("r", dims: [], [Float(2.0.squareRoot())]), one = ONNXTensor.float("one", dims: [], [1])
+        let gelu = TinyModels.graph(Self.x, [.make("Div", ["x", "r"], ["d"]), .make("Erf", ["d"], ["e"]), .make("Add", ["one", "e"], ["a"]),
+                                             .make("Mul", ["a", "x"], ["m"]), .make("Mul", ["m", "h"], ["y"], name: "g")],
+                                    initializers: [sqrt2, one, .float("h", dims: [1], [0.5])])
+        #expect(TinyModels.layers(gelu) == ["g: gelu"])
+        var noHalf = gelu
+        noHalf.graph.initializers[2] = .float("h", dims: [1], [0.25])
+        #expect(Self.failure(noHalf)?.hasPrefix("the graph's output 'y' is 0.25·x·(1 + erf(x/√2)) of 'input'") == true)
+    }
+}

@@ -308,6 +308,60 @@ def split_legacy():
     return model(g, "legacy_split", [1, 3, 5, 5], x, 11)
 
 
+def scalar_node(g, name, value):
+    """A float scalar as torch writes it, a Constant node."""
+    return g.node("Constant", [], [name], name="/" + name, value=helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
+
+
+def convnext():
+    """ConvNeXt's block as torch exports it: Transpose to channels-last, LayerNormalization,
+    MatMul + Add (Linear), the Erf GELU in torch's order (Div √2, Erf, Add 1, Mul x, Mul 0.5),
+    MatMul + Add, Transpose back, layer scale [C, 1, 1], the residual Add; a second block with
+    the GELU in another order (0.5·x first, Mul by 1/√2) and the layer scale [C] before the
+    Transpose back; then the head (GAP, channels-last LayerNorm, Flatten, Gemm); opset 17."""
+    g = Graph()
+    c = 6
+    x = g.conv("input", "stem", 3, c, 2, "/stem/Conv", strides=[2, 2])
+    for i in range(2):
+        p = f"/b{i}"
+        y = g.conv(x, f"b{i}.dw", c, c, 3, p + "/dw/Conv", group=c, pads=[1, 1, 1, 1])
+        y = g.node("Transpose", [y], [f"b{i}_nhwc"], name=p + "/Transpose", perm=[0, 2, 3, 1])
+        y = g.node("LayerNormalization", [y, g.positive(f"b{i}.norm.weight", [c]), g.weight(f"b{i}.norm.bias", [c], 0.1)],
+                   [f"b{i}_ln"], name=p + "/norm/LayerNormalization", axis=-1, epsilon=1e-6)
+        h = g.node("MatMul", [y, g.weight(f"onnx::MatMul_{i}1", [c, 4 * c])], [f"b{i}_mm1"], name=p + "/fc1/MatMul")
+        h = g.node("Add", [g.weight(f"b{i}.fc1.bias", [4 * c], 0.1), h], [f"b{i}_fc1"], name=p + "/fc1/Add")
+        if i == 0:
+            d = g.node("Div", [h, scalar_node(g, f"b{i}_sqrt2", 2 ** 0.5)], [f"b{i}_div"], name=p + "/gelu/Div")
+            e = g.node("Erf", [d], [f"b{i}_erf"], name=p + "/gelu/Erf")
+            a = g.node("Add", [e, scalar_node(g, f"b{i}_one", 1.0)], [f"b{i}_add"], name=p + "/gelu/Add")
+            m = g.node("Mul", [h, a], [f"b{i}_mul"], name=p + "/gelu/Mul")
+            h = g.node("Mul", [m, scalar_node(g, f"b{i}_half", 0.5)], [f"b{i}_gelu"], name=p + "/gelu/Mul_1")
+        else:
+            half = g.node("Mul", [scalar_node(g, f"b{i}_half", 0.5), h], [f"b{i}_hx"], name=p + "/gelu/Mul")
+            d = g.node("Mul", [h, scalar_node(g, f"b{i}_rsqrt2", 0.5 ** 0.5)], [f"b{i}_scaled"], name=p + "/gelu/Mul_1")
+            e = g.node("Erf", [d], [f"b{i}_erf"], name=p + "/gelu/Erf")
+            a = g.node("Add", [scalar_node(g, f"b{i}_one", 1.0), e], [f"b{i}_add"], name=p + "/gelu/Add")
+            h = g.node("Mul", [half, a], [f"b{i}_gelu"], name=p + "/gelu/Mul_2")
+        h = g.node("MatMul", [h, g.weight(f"onnx::MatMul_{i}2", [4 * c, c])], [f"b{i}_mm2"], name=p + "/fc2/MatMul")
+        h = g.node("Add", [h, g.weight(f"b{i}.fc2.bias", [c], 0.1)], [f"b{i}_fc2"], name=p + "/fc2/Add")
+        if i == 0:
+            h = g.node("Transpose", [h], [f"b{i}_nchw"], name=p + "/Transpose_1", perm=[0, 3, 1, 2])
+            h = g.node("Mul", [g.positive(f"b{i}.layer_scale", [c, 1, 1]), h], [f"b{i}_scaled_out"], name=p + "/Mul")
+        else:
+            h = g.node("Mul", [h, g.positive(f"b{i}.layer_scale", [c])], [f"b{i}_scaled_out"], name=p + "/Mul")
+            h = g.node("Transpose", [h], [f"b{i}_nchw"], name=p + "/Transpose_1", perm=[0, 3, 1, 2])
+        x = g.node("Add", [h, x], [f"b{i}_out"], name=p + "/Add")
+    x = g.node("GlobalAveragePool", [x], ["gap"], name="/avgpool/GlobalAveragePool")
+    x = g.node("Transpose", [x], ["head_nhwc"], name="/head/norm/Transpose", perm=[0, 2, 3, 1])
+    x = g.node("LayerNormalization", [x, g.positive("head.norm.weight", [c]), g.weight("head.norm.bias", [c], 0.1)], ["head_ln"],
+               name="/head/norm/LayerNormalization", axis=-1, epsilon=1e-6)
+    x = g.node("Transpose", [x], ["head_nchw"], name="/head/norm/Transpose_1", perm=[0, 3, 1, 2])
+    x = g.node("Flatten", [x], ["flat"], name="/head/Flatten", axis=1)
+    x = g.node("Gemm", [x, g.weight("head.fc.weight", [4, c]), g.weight("head.fc.bias", [4], 0.1)], ["y"], name="/head/fc/Gemm",
+               transB=1)
+    return model(g, "main_graph", [1, 3, 8, 6], x, 17)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write(chain(), "chain", [1, 3, 16, 16])
@@ -322,6 +376,7 @@ def main():
     # New models go last, so that the random weights of the ones before stay as committed.
     write(shuffle(), "shuffle", [1, 4, 6, 5])
     write(split_legacy(), "split_legacy", [1, 3, 5, 5])
+    write(convnext(), "convnext", [1, 3, 8, 6])
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
