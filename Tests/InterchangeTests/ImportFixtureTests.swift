@@ -10,7 +10,7 @@ import Testing
 /// within 1e-4·max(1, max|y|).
 struct ImportFixtureTests {
     static let runnable = ["chain", "residual", "concat", "depthwise", "activations", "shape_flatten", "legacy", "dynamic", "shuffle",
-                           "split_legacy", "convnext"]
+                           "split_legacy", "convnext", "decoder"]
 
     @Test func everyFixtureIsTested() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: ONNXFixtures.folder.path)

@@ -362,6 +362,41 @@ def convnext():
     return model(g, "main_graph", [1, 3, 8, 6], x, 17)
 
 
+def floats(g, name, values):
+    g.inits.append(helper.make_tensor(name, TensorProto.FLOAT, [len(values)], values))
+    return name
+
+
+def decoder():
+    """The decoder ops, each made 10x8 from the 5x4 map: ConvTranspose with symmetric pads and
+    output_padding, and grouped with asymmetric pads; Resize nearest as torch exports it
+    (asymmetric, floor), nearest by default rounding with sizes, linear half_pixel and
+    align_corners; then Pad folded into what reads it: reflect before a Conv, zeros on the
+    right and bottom before a stride-2 Conv ('pad same'), zeros before an AveragePool; opset 13."""
+    g = Graph()
+    x = g.conv("input", "stem", 3, 4, 3, "/stem/Conv", pads=[1, 1, 1, 1])
+    x = g.node("Relu", [x], ["stem_relu"], name="/stem/Relu")
+    a = g.node("ConvTranspose", [x, g.weight("up1.weight", [4, 3, 3, 3]), g.weight("up1.bias", [3], 0.1)], ["a"], name="/up1/ConvTranspose",
+               kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+    b = g.node("ConvTranspose", [x, g.weight("up2.weight", [4, 2, 3, 3])], ["b"], name="/up2/ConvTranspose", group=2,
+               strides=[2, 2], pads=[1, 1, 0, 0])
+    c = g.node("Resize", [x, "", floats(g, "scales2", [1, 1, 2, 2])], ["c"], name="/up3/Resize", mode="nearest",
+               coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    d = g.node("Resize", [x, "", "", g.ints("sizes", [1, 4, 10, 8])], ["d"], name="/up4/Resize", mode="nearest")
+    e = g.node("Resize", [x, "", floats(g, "scales2_", [1, 1, 2, 2])], ["e"], name="/up5/Resize", mode="linear",
+               coordinate_transformation_mode="pytorch_half_pixel")
+    f = g.node("Resize", [x, "", floats(g, "scales2__", [1, 1, 2, 2])], ["f"], name="/up6/Resize", mode="linear",
+               coordinate_transformation_mode="align_corners")
+    x = g.node("Concat", [a, b, c, d, e, f], ["cat"], name="/cat/Concat", axis=1)
+    x = g.node("Pad", [x, g.ints("reflect_pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["reflected"], name="/pad1/Pad", mode="reflect")
+    x = g.conv(x, "mix", 23, 6, 3, "/mix/Conv")
+    x = g.node("Pad", [x, g.ints("same_pads", [0, 0, 0, 0, 0, 0, 1, 1])], ["padded"], name="/pad2/Pad")
+    x = g.conv(x, "down", 6, 5, 3, "/down/Conv", strides=[2, 2])
+    x = g.node("Pad", [x, g.ints("pool_pads", [0, 0, 1, 1, 0, 0, 1, 1]), g.scalar("zero_value", 0.0)], ["pool_in"], name="/pad3/Pad")
+    x = g.node("AveragePool", [x], ["y"], name="/pool/AveragePool", kernel_shape=[3, 3])
+    return model(g, "decoder", [1, 3, 5, 4], x, 13)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write(chain(), "chain", [1, 3, 16, 16])
@@ -377,6 +412,7 @@ def main():
     write(shuffle(), "shuffle", [1, 4, 6, 5])
     write(split_legacy(), "split_legacy", [1, 3, 5, 5])
     write(convnext(), "convnext", [1, 3, 8, 6])
+    write(decoder(), "decoder", [1, 3, 5, 4])
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
