@@ -47,8 +47,8 @@ extension ONNXTensor {
         let label = name.isEmpty ? "a tensor at byte offset \(offset)" : "tensor '\(name)'"
         func fail(_ message: String) -> ImportError { ImportError("\(label) \(message)") }
         if dataLocation == 1 || externalLocation != nil {
-            throw fail("keeps its data in another file ('\(externalLocation ?? "?")'); cnnc import reads ONNX files whose "
-                + "weights are inside (load it with onnx.load and save it with onnx.save_model(model, path, save_as_external_data=False))")
+            throw fail("keeps its data in another file ('\(externalLocation ?? "?")'), which was not read (cnnc import reads it "
+                + "with ONNXImport.loadExternalData)")
         }
         var shape: [Int] = []
         var count = 1

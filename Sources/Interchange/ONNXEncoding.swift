@@ -119,6 +119,13 @@ extension ONNXTensor {
                 entry.string(1, "location")
                 entry.string(2, externalLocation)
             }
+            for (key, value) in [("offset", externalOffset), ("length", externalLength)] {
+                guard let value else { continue }
+                w.message(13) { entry in
+                    entry.string(1, key)
+                    entry.string(2, "\(value)")
+                }
+            }
         }
         if dataLocation != 0 { w.int64(14, dataLocation) }
     }

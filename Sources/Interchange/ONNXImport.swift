@@ -386,6 +386,11 @@ struct Importer {
 
     /// A new line; its output is the node's first output.
     mutating func add(_ line: Line, node: ONNXNode, preferred: String?) -> Value {
+        .activation(addLine(line, node: node, preferred: preferred))
+    }
+
+    /// The same, giving the line's index (for a value in another layout, or a line after it).
+    mutating func addLine(_ line: Line, node: ONNXNode, preferred: String?) -> Ref {
         var line = line
         line.name = names.unique(candidates: [preferred.flatMap { NameTable.cleaned($0, opType: "") },
                                               NameTable.cleaned(node.name, opType: node.opType),
@@ -393,7 +398,7 @@ struct Importer {
                                  fallback: line.op)
         line.onnxOutput = node.outputs.first ?? ""
         lines.append(line)
-        return .activation(lines.count - 1)
+        return lines.count - 1
     }
 
     /// The stem of a weight initializer named like a torch parameter (`layer1.0.conv1.weight`),

@@ -9,7 +9,7 @@ extension Importer {
         "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSwish",
         "HardSigmoid", "Softmax", "Gelu", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
         "Reshape", "Squeeze", "Add", "Sum", "Mul", "Concat", "Dropout", "Identity", "Transpose", "Slice", "Split", "ReduceMean",
-        "ReduceMax", "LayerNormalization", "Div", "Erf", "ConvTranspose", "Resize", "Pad",
+        "ReduceMax", "LayerNormalization", "Div", "Erf", "ConvTranspose", "Resize", "Pad", "Gather",
     ]
 
     mutating func translateOp(_ index: Int, _ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
@@ -47,6 +47,7 @@ extension Importer {
         case "ConvTranspose": return try deconv(node, inputs)
         case "Resize": return try resize(node, inputs)
         case "Pad": return try pad(node, inputs)
+        case "Gather": return try gather(node, inputs)
         case "Dropout":
             if let extra = readsExtraOutputs(node) { throw ImportError("has its mask '\(extra)' read; cnnc runs inference only") }
             if opset >= 12, let training = try constant(node, inputs, 2, "training_mode"), training.scalar != 0 {
@@ -335,6 +336,7 @@ extension Importer {
         }
         if result == dims { return .activation(x) }
         if result == [batch, shape(x).elementCount] { return try flatten(x, node: node) }
+        if node.opType == "Reshape", batch == 1, result == [shape(x).elementCount] { return .pending(.flat(x)) }
         throw ImportError("reshapes \(dims) to \(result); cnnc imports a \(node.opType) only as a flatten to [N, C·H·W]"
             + (node.opType == "Reshape" ? " or in a channel shuffle (to [N, G, C/G, H, W], Transpose [0, 2, 1, 3, 4], back)" : ""))
     }
@@ -363,8 +365,8 @@ extension Importer {
         guard shapes.allSatisfy({ $0 == shapes[0] }) else {
             throw ImportError("adds \(refs.map { "\(onnxDims($0))" }.joined(separator: " and ")); the language adds outputs of one shape")
         }
-        return value(ref(add(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
-                             node: node, preferred: nil)), last: last)
+        return value(addLine(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
+                             node: node, preferred: nil), last: last)
     }
 
     /// The line a value is the output of, in either layout.
@@ -416,8 +418,8 @@ extension Importer {
                 + "or by a [N, C, 1, 1] per channel")
         }
         let out = a.width * a.height >= b.width * b.height ? a : b
-        return value(ref(add(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
-                             node: node, preferred: nil)), last: last)
+        return value(addLine(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
+                             node: node, preferred: nil), last: last)
     }
 
     mutating func concat(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
@@ -502,8 +504,8 @@ extension Importer {
             if bias != 2 { arguments += ["k", Self.number(bias)] }
         default: throw ImportError("is not an operation cnnc imports")
         }
-        return value(ref(add(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node,
-                             preferred: nil)), last: last)
+        return value(addLine(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node,
+                             preferred: nil), last: last)
     }
 
     /// Clip to [0, 6] is relu6 and to [0, ∞) relu; bounds are attributes before opset 11 and

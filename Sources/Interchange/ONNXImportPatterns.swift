@@ -19,6 +19,9 @@ enum Pending {
     case grouped(Ref, groups: Int)
     /// The same after Transpose [0, 2, 1, 3, 4]: [N, C/G, G, H, W].
     case swapped(Ref, groups: Int)
+    /// A batch of one flattened to rank 1 (the dynamo exporter's `as_strided`: Reshape to
+    /// [C·H·W], then Gather of every index in order).
+    case flat(Ref)
     /// A Pad's output, for the Conv or pool that reads it to take as its padding.
     case padded(Ref, Padding, mode: String, node: String)
     case gelu(GeluPart)
@@ -39,6 +42,7 @@ extension Importer {
         case .swapped(let x, let g):
             let d = onnxDims(x)
             return [d[0], d[1] / g, g, d[2], d[3]]
+        case .flat(let x): return [shape(x).elementCount]
         case .padded(let x, let p, _, _):
             let d = onnxDims(x)
             return [d[0], d[1], d[2] + p.top + p.bottom, d[3] + p.left + p.right]
@@ -55,6 +59,9 @@ extension Importer {
         case .swapped(let x, let g):
             return "the \(g) channel groups of '\(refName(x))' transposed \(pendingDims(p)), which cnnc imports only when a Reshape "
                 + "back to \(onnxDims(x)) completes the channel shuffle"
+        case .flat(let x):
+            return "'\(refName(x))' flattened to \(pendingDims(p)) without its batch, which cnnc imports only when a Gather of every "
+                + "index in order gives it back its shape"
         case .padded(let x, _, _, let node):
             return "'\(refName(x))' padded by Pad \(node), which cnnc imports only as the padding of the Conv or pool reading it"
         case .gelu(let part):
@@ -126,6 +133,23 @@ extension Importer {
         }
     }
 
+    /// Gather by 0, 1, 2, … of a flattened batch of one: the layer output again, in the shape
+    /// the indices have ([N, C, H, W], or [N, C·H·W] as a flatten).
+    mutating func gather(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
+        guard case .pending(.flat(let x))? = inputs.first ?? nil else {
+            throw .unsupportedOp("gathers from a layer output; cnnc imports Gather on constants and shapes")
+        }
+        let n = shape(x).elementCount
+        guard int(node, "axis", 0) == 0, let indices = try constant(node, inputs, 1, "indices"), let picks = indices.integers,
+              picks.count == n, picks.enumerated().allSatisfy({ Int64($0.offset) == $0.element }) else {
+            throw ImportError("gathers other elements than all \(n) of '\(refName(x))' in order; cnnc imports a Gather of a layer "
+                + "output only as that (the dynamo exporter's as_strided of a contiguous tensor)")
+        }
+        if indices.shape == onnxDims(x) { return .activation(x) }
+        if indices.shape == [batch, n] { return try flatten(x, node: node) }
+        throw ImportError("gathers '\(refName(x))' into the shape \(indices.shape); cnnc imports it as \(onnxDims(x)) or a flatten")
+    }
+
     // MARK: Slice, Split
 
     /// The channel range a Slice keeps (the other axes whole, step 1), as `slice FROM TO`.
@@ -155,15 +179,14 @@ extension Importer {
         }
         guard from < to else { throw ImportError("keeps no channels (\(from) to \(to) of \(dims[channel]))") }
         if from == 0 && to == dims[channel] { return value(x, last: last) }
-        return value(try addSlice(x, from, to, node: node), last: last)
+        return value(addSlice(x, from, to, node: node), last: last)
     }
 
-    mutating func addSlice(_ x: Ref, _ from: Int, _ to: Int, node: ONNXNode) throws(ImportError) -> Ref {
+    mutating func addSlice(_ x: Ref, _ from: Int, _ to: Int, node: ONNXNode) -> Ref {
         let s = shape(x)
         let out = s.isVector ? TensorShape.vector(to - from) : .volume(width: s.width, height: s.height, depth: to - from)
-        guard case .activation(let ref) = add(Line(name: "", op: "slice", arguments: ["\(from)", "\(to)"], inputs: [x],
-                                                   onnxOps: [node.opType], shape: out), node: node, preferred: nil) else { return x }
-        return ref
+        return addLine(Line(name: "", op: "slice", arguments: ["\(from)", "\(to)"], inputs: [x], onnxOps: [node.opType], shape: out),
+                       node: node, preferred: nil)
     }
 
     /// Split on the channels: one `slice` per output that is read.
@@ -197,7 +220,7 @@ extension Importer {
             defer { from += size }
             guard !output.isEmpty, uses[output, default: 0] > 0 else { continue }
             guard size > 0 else { throw ImportError("makes '\(output)' of no channels, and it is read") }
-            let ref = size == depth ? x : try addSlice(x, from, from + size, node: node)
+            let ref = size == depth ? x : addSlice(x, from, from + size, node: node)
             values[output] = value(ref, last: last)
         }
         return node.outputs.first.flatMap { values[$0] } ?? .poisoned
@@ -210,8 +233,7 @@ extension Importer {
     mutating func reduce(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
         let (x, last) = try laidOut(node, inputs, 0)
         let dims = last ? lastDims(x) : onnxDims(x)
-        let inputFrom: Int64 = node.opType == "ReduceMean" || node.opType == "ReduceMax" ? 18 : 13
-        let axes = try list(node, inputs, 1, "axes", inputFrom: inputFrom) ?? []
+        let axes = try list(node, inputs, 1, "axes", inputFrom: 18) ?? []
         var normalized: Set<Int> = []
         for a in axes { normalized.insert(try Folding.axis(a, rank: dims.count, "axis")) }
         let spatial: Set<Int> = last ? [1, 2] : [2, 3]
@@ -222,15 +244,10 @@ extension Importer {
         let op = node.opType == "ReduceMax" ? "globalmaxpool" : "globalavgpool"
         let s = shape(x)
         var line = Line(name: "", op: op, arguments: [], inputs: [x], onnxOps: [node.opType], shape: .volume(width: 1, height: 1, depth: s.depth))
-        guard int(node, "keepdims", 1) == 0 else { return value(ref(add(line, node: node, preferred: nil)), last: last) }
-        let pooled = ref(add(line, node: node, preferred: nil))
+        guard int(node, "keepdims", 1) == 0 else { return value(addLine(line, node: node, preferred: nil), last: last) }
+        let pooled = addLine(line, node: node, preferred: nil)
         line = Line(name: "", op: "flatten", arguments: [], inputs: [pooled], onnxOps: [node.opType], shape: .vector(s.depth))
         return add(line, node: node, preferred: lines[pooled].name + ".flatten")
-    }
-
-    func ref(_ value: Value) -> Ref {
-        if case .activation(let r) = value { return r }
-        return lines.count - 1
     }
 
     // MARK: LayerNormalization, layer scale
@@ -262,7 +279,7 @@ extension Importer {
         var line = Line(name: "", op: "layernorm", arguments: epsilon == Float(1e-5) ? [] : ["eps", Self.number(epsilon)], inputs: [x],
                         onnxOps: ["LayerNormalization"], shape: s)
         line.weights = [("weight", Tensor(shape: [c], storage: scale.floats)), ("bias", Tensor(shape: [c], storage: bias))]
-        return value(ref(add(line, node: node, preferred: weightStem(node, 1))), last: last)
+        return value(addLine(line, node: node, preferred: weightStem(node, 1)), last: last)
     }
 
     /// MatMul of a channels-last [N, H, W, C] by a constant [C, M]: torch's Linear at each
@@ -279,7 +296,7 @@ extension Importer {
         line.weights = [("weight", Tensor(shape: [n, c], storage: Self.transposed(b.floats, rows: c, columns: n))),
                         ("bias", Tensor(shape: [n], repeating: 0))]
         line.biasFromAdd = true
-        return .channelsLast(ref(add(line, node: node, preferred: weightStem(node, 1))))
+        return .channelsLast(addLine(line, node: node, preferred: weightStem(node, 1)))
     }
 
     /// A Mul by a constant of one value per channel ([C, 1, 1] on [N, C, H, W], [C] on
@@ -294,7 +311,7 @@ extension Importer {
         }
         var line = Line(name: "", op: "layerscale", arguments: [], inputs: [x], onnxOps: ["Mul"], shape: s)
         line.weights = [("layer_scale", Tensor(shape: [s.depth, 1, 1], storage: c.floats))]
-        return value(ref(add(line, node: node, preferred: weightStem(node, index, suffix: ".layer_scale"))), last: last)
+        return value(addLine(line, node: node, preferred: weightStem(node, index, suffix: ".layer_scale")), last: last)
     }
 
     // MARK: GELU from Erf
@@ -314,7 +331,7 @@ extension Importer {
     mutating func gelu(_ part: GeluPart, _ node: ONNXNode) -> Value {
         guard part.hasX, part.hasTerm, Self.close(part.factor, 0.5) else { return .pending(.gelu(part)) }
         let line = Line(name: "", op: "gelu", arguments: [], inputs: [part.x], onnxOps: part.ops, shape: shape(part.x))
-        return value(ref(add(line, node: node, preferred: nil)), last: part.last)
+        return value(addLine(line, node: node, preferred: nil), last: part.last)
     }
 
     /// Mul or Div of a layer output (or a GELU part) by one constant, or of two parts of one

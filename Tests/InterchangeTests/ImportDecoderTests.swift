@@ -81,3 +81,45 @@ struct ImportDecoderTests {
             + "padded by Pad 'pad', which cnnc imports only as the padding of the Conv or pool reading it; the language has no layer for it")
     }
 }
+
+/// Weights kept in a file beside the model, as the dynamo exporter writes them.
+struct ImportExternalDataTests {
+    static func external(_ location: String, offset: Int64? = nil, length: Int64? = nil) -> ONNXModel {
+        var model = TinyModels.convRelu()
+        for i in model.graph.initializers.indices {
+            model.graph.initializers[i].rawData = nil
+            model.graph.initializers[i].dataLocation = 1
+            model.graph.initializers[i].externalLocation = location
+            model.graph.initializers[i].externalOffset = i == 0 ? offset : 72
+            model.graph.initializers[i].externalLength = i == 0 ? length : 8
+        }
+        return model
+    }
+
+    static func message(_ model: ONNXModel, folder: String) -> String? {
+        ONNXFixtures.failure {
+            var decoded = try ONNXImport.decode(model.encoded())
+            try ONNXImport.loadExternalData(&decoded, folder: folder)
+            _ = try ONNXImport.translate(decoded, options: ONNXFixtures.options("t"))
+        }
+    }
+
+    @Test func externalDataIsReadFromTheModelsFolderOnly() throws {
+        let scratch = try ScratchFolder("external-data")
+        let original = TinyModels.convRelu()
+        let bytes = original.graph.initializers.flatMap { $0.rawData ?? [] }
+        try Data(bytes).write(to: URL(fileURLWithPath: scratch.file("w.bin")))
+        #expect(Self.message(Self.external("w.bin", offset: 0, length: 72), folder: scratch.path) == nil)
+        #expect(Self.message(Self.external("../w.bin"), folder: scratch.path) == "tensor 'c.weight' keeps its data in '../w.bin'; cnnc "
+            + "import reads external data only from files in the model's folder (a relative location without '..')")
+        #expect(Self.message(Self.external("/etc/passwd"), folder: scratch.path)?.hasPrefix("tensor 'c.weight' keeps its data in '/etc/passwd'") == true)
+        #expect(Self.message(Self.external("w.bin", offset: 60, length: 72), folder: scratch.path) == "tensor 'c.weight' has external data "
+            + "at offset 60, 72 bytes, outside 'w.bin' of 80 bytes")
+        #expect(Self.message(Self.external("gone.bin"), folder: scratch.path)
+            == "tensor 'c.weight' keeps its data in another file: \(scratch.file("gone.bin")): no such file")
+        // Without loading, the tensor says where its data is.
+        let unread = ONNXFixtures.failure { _ = try ONNXImport.translate(try ONNXImport.decode(Self.external("w.bin").encoded()),
+                                                                          options: ONNXFixtures.options("t")) }
+        #expect(unread?.contains("tensor 'c.weight' keeps its data in another file ('w.bin'), which was not read") == true)
+    }
+}

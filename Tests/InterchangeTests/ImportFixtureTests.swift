@@ -10,7 +10,7 @@ import Testing
 /// within 1e-4·max(1, max|y|).
 struct ImportFixtureTests {
     static let runnable = ["chain", "residual", "concat", "depthwise", "activations", "shape_flatten", "legacy", "dynamic", "shuffle",
-                           "split_legacy", "convnext", "decoder"]
+                           "split_legacy", "convnext", "decoder", "external"]
 
     @Test func everyFixtureIsTested() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: ONNXFixtures.folder.path)
@@ -97,7 +97,9 @@ enum ONNXFixtures {
     static func file(_ name: String, _ suffix: String) -> String { folder.appendingPathComponent("\(name).\(suffix)").path }
 
     static func model(_ name: String) throws -> ONNXModel {
-        try ONNXImport.decode(try ONNXImport.read(file(name, "onnx")))
+        var model = try ONNXImport.decode(try ONNXImport.read(file(name, "onnx")))
+        try ONNXImport.loadExternalData(&model, folder: folder.path)
+        return model
     }
 
     static func options(_ name: String, inputShape: [Int]? = nil) -> ImportOptions {

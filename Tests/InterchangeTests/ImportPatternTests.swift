@@ -146,3 +146,26 @@ struct ImportChannelsLastTests {
         #expect(Self.failure(noHalf)?.hasPrefix("the graph's output 'y' is 0.25·x·(1 + erf(x/√2)) of 'input'") == true)
     }
 }
+
+/// The dynamo exporter's `as_strided` of a contiguous [1, C, 1, 1]: Reshape to [C], Gather
+/// of 0..<C in the old shape.
+struct ImportDynamoTests {
+    static func asStrided(_ indices: [Int64], shape: [Int64]) -> ONNXModel {
+        TinyModels.graph([.value(1), .value(4), .value(1), .value(1)],
+                         [.make("Reshape", ["x", "flat"], ["f"], name: "view"), .make("Gather", ["f", "i"], ["g"], name: "strided"),
+                          .make("Relu", ["g"], ["y"], name: "relu")],
+                         initializers: [.int64("flat", dims: [1], [4]), .int64("i", dims: shape, indices)])
+    }
+
+    @Test func aGatherOfEveryIndexGivesTheLayerBack() {
+        #expect(TinyModels.layers(Self.asStrided([0, 1, 2, 3], shape: [1, 4, 1, 1])) == ["relu: relu"])
+        #expect(TinyModels.layers(Self.asStrided([0, 1, 2, 3], shape: [1, 4])) == ["strided: flatten", "relu: relu"])
+        #expect(TinyModels.refusal(Self.asStrided([1, 0, 2, 3], shape: [1, 4, 1, 1])) == "  Gather 'strided': gathers other elements "
+            + "than all 4 of 'input' in order; cnnc imports a Gather of a layer output only as that (the dynamo exporter's as_strided "
+            + "of a contiguous tensor)")
+        let plain = TinyModels.graph([.value(1), .value(4)], [.make("Gather", ["x", "i"], ["y"], name: "g")],
+                                     initializers: [.int64("i", dims: [1], [0])])
+        guard case .failure(let error) = TinyModels.imported(plain) else { Issue.record("imported"); return }
+        #expect(error.message == "1 of 1 node cannot be imported; nothing was written\n  unsupported op Gather: 1 node: 'g'")
+    }
+}

@@ -40,16 +40,16 @@ def check(cnnc, name, folder, dynamo):
             if isinstance(m, torch.nn.LayerNorm):
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=generator))
                 m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+            # Zero biases (torchvision's start) would be dropped by the dynamo exporter.
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and m.bias is not None:
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
             if hasattr(m, "layer_scale"):
                 m.layer_scale.copy_(0.1 + 0.2 * torch.rand(m.layer_scale.shape, generator=generator))
     size = 299 if name == "inception_v3" else 224
     x = torch.rand(1, 3, size, size)
     path = os.path.join(folder, name + ".onnx")
     if dynamo:
-        torch.onnx.export(model, (x,), path, dynamo=True)
-        # The dynamo exporter keeps the weights in PATH.data; cnnc import reads them inline.
-        import onnx
-        onnx.save_model(onnx.load(path), path, save_as_external_data=False)
+        torch.onnx.export(model, (x,), path, dynamo=True)  # weights in PATH.data, which cnnc import reads
     else:
         torch.onnx.export(model, (x,), path, opset_version=17, dynamo=False, input_names=["input"])
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -62,7 +62,7 @@ def check(cnnc, name, folder, dynamo):
     counted = re.search(r"trainable parameters\s+([\d,]+)", checked.stdout)
     ours_params = int(counted.group(1).replace(",", "")) if counted else -1
     # GoogLeNet's and Inception's auxiliary classifiers are not run in eval mode, so not exported.
-    torch_params = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("aux"))
+    torch_params = sum(p.numel() for n, p in model.named_parameters() if not n.lower().startswith("aux"))
     # The TorchScript exporter folds a batchnorm into the conv before it (a bias per channel
     # instead of a weight and a bias); one after a concat or a relu (DenseNet's) stays.
     folded = torch_params - sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))

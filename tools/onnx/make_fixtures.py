@@ -397,6 +397,20 @@ def decoder():
     return model(g, "decoder", [1, 3, 5, 4], x, 13)
 
 
+def external():
+    """The chain model with its weights in external.onnx.data, as the dynamo exporter writes
+    them (every initializer, offsets and lengths given); the same input and answers."""
+    m = onnx.load(os.path.join(OUT, "chain.onnx"))
+    data = os.path.join(OUT, "external.onnx.data")
+    if os.path.exists(data):  # onnx appends to it
+        os.remove(data)
+    onnx.save_model(m, os.path.join(OUT, "external.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="external.onnx.data", size_threshold=0)
+    os.chmod(os.path.join(OUT, "external.onnx.data"), 0o644)
+    for suffix in ["input.npy", "expected.npy"]:
+        shutil.copy(os.path.join(OUT, "chain." + suffix), os.path.join(OUT, "external." + suffix))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write(chain(), "chain", [1, 3, 16, 16])
@@ -413,6 +427,7 @@ def main():
     write(split_legacy(), "split_legacy", [1, 3, 5, 5])
     write(convnext(), "convnext", [1, 3, 8, 6])
     write(decoder(), "decoder", [1, 3, 5, 4])
+    external()
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
