@@ -107,7 +107,11 @@ extension Importer {
         if let scales = try constant(node, inputs, scalesIndex, "scales"), scales.count > 0 {
             factors = scales.isInteger ? scales.ints.map(Double.init) : scales.floats.map(Double.init)
         } else if opset >= 11, let sizes = try constant(node, inputs, 3, "sizes")?.integers {
-            let axes = ints(node, "axes").map { $0.map { Int($0 < 0 ? $0 + 4 : $0) } } ?? Array(0..<4)
+            var axes = Array(0..<4)
+            if let given = ints(node, "axes") {
+                axes = []
+                for a in given { axes.append(try Folding.axis(a, rank: 4, "axis")) }
+            }
             guard sizes.count == axes.count else { throw ImportError("has sizes \(sizes) for axes \(axes)") }
             factors = axes.indices.map { Double(sizes[$0]) / Double(dims[axes[$0]]) }
             if node.attribute("keep_aspect_ratio_policy")?.text.map({ $0 != "stretch" }) == true {
@@ -124,6 +128,9 @@ extension Importer {
               let sh = Int(exactly: factors[2]), let sw = Int(exactly: factors[3]), sh >= 1, sw >= 1, sh <= 1 << 12, sw <= 1 << 12 else {
             throw ImportError("scales \(dims) by \(factors); cnnc imports a Resize of the height and width by whole factors "
                 + "('upsample S')")
+        }
+        guard Double(s.width * sw) * Double(s.height * sh) * Double(s.depth) <= Double(tensorElementLimit) else {
+            throw ImportError("makes \(s.width * sw)x\(s.height * sh)x\(s.depth), more than \(tensorElementLimit) values")
         }
         let mode = node.attribute("mode")?.text ?? "nearest"
         let transform = node.attribute("coordinate_transformation_mode")?.text ?? "half_pixel"

@@ -31,6 +31,17 @@ struct ImportDecoderTests {
             + "(torch's padding and output_padding)")
     }
 
+    /// TF's SAME (the odd cell right and bottom) is 'pad same'; other one-sided pads name the node and its pads.
+    @Test func asymmetricPadsArePadSameOrRefused() {
+        let pool = TinyModels.one("MaxPool", [.ints("kernel_shape", [3, 3]), .ints("strides", [2, 2]), .ints("pads", [0, 0, 1, 1])])
+        #expect(TinyModels.layers(pool) == ["n: maxpool 3x3 stride 2 pad same"])
+        let average = TinyModels.one("AveragePool", [.ints("kernel_shape", [2, 2]), .ints("pads", [0, 0, 1, 1]), .int("count_include_pad", 1)])
+        #expect(TinyModels.layers(average) == ["n: avgpool 2x2 stride 1 pad same"])
+        let other = TinyModels.one("MaxPool", [.ints("kernel_shape", [3, 3]), .ints("strides", [2, 2]), .ints("pads", [1, 1, 0, 0])])
+        #expect(TinyModels.refusal(other) == "  MaxPool 'n': has asymmetric pads [1, 1, 0, 0] (top, left, bottom, right); the language "
+            + "pads both sides of an axis alike, or as 'pad same' does (which here would be [0, 0, 1, 1])")
+    }
+
     static func resize(_ attributes: [ONNXAttribute], scales: [Float] = [1, 1, 2, 2]) -> ONNXModel {
         TinyModels.graph(Self.x, [.make("Resize", ["x", "", "s"], ["y"], name: "n", attributes)],
                          initializers: [.float("s", dims: [4], scales)])
@@ -40,6 +51,13 @@ struct ImportDecoderTests {
         #expect(TinyModels.layers(Self.resize([.string("coordinate_transformation_mode", "asymmetric"), .string("nearest_mode", "floor")]))
             == ["n: upsample 2"])
         #expect(TinyModels.layers(Self.resize([.string("mode", "linear")], scales: [1, 1, 3, 2])) == ["n: upsample 2x3 bilinear"])
+        // Opset 18's axes, with sizes; an axis outside the rank is refused, not read.
+        let sized = { (axes: [Int64]) in
+            TinyModels.graph(Self.x, opset: 18, [.make("Resize", ["x", "", "", "z"], ["y"], name: "n", [.ints("axes", axes)])],
+                             initializers: [.int64("z", dims: [2], [8, 12])])
+        }
+        #expect(TinyModels.layers(sized([2, -1])) == ["n: upsample 3x2"])
+        #expect(TinyModels.refusal(sized([2, 7])) == "  Resize 'n': axis 7 is outside the rank 4")
         // align_corners picks ⌊o/2⌋ from 4 cells to 8, but not ⌊o/3⌋ from 4 to 12.
         #expect(TinyModels.layers(Self.resize([.string("coordinate_transformation_mode", "align_corners")])) == ["n: upsample 2"])
         #expect(TinyModels.refusal(Self.resize([.string("coordinate_transformation_mode", "align_corners")], scales: [1, 1, 3, 3]))
