@@ -80,6 +80,14 @@ extension ONNXAttribute {
         return a
     }
 
+    public static func floats(_ name: String, _ values: [Float]) -> ONNXAttribute {
+        var a = ONNXAttribute()
+        a.name = name
+        a.type = Kind.floats.rawValue
+        a.floats = values
+        return a
+    }
+
     public static func string(_ name: String, _ value: String) -> ONNXAttribute {
         var a = ONNXAttribute()
         a.name = name

@@ -9,7 +9,7 @@ extension Importer {
         "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSwish",
         "HardSigmoid", "Softmax", "Gelu", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
         "Reshape", "Squeeze", "Add", "Sum", "Mul", "Concat", "Dropout", "Identity", "Transpose", "Slice", "Split", "ReduceMean",
-        "ReduceMax", "LayerNormalization", "Div", "Erf", "ConvTranspose", "Resize", "Pad", "Gather",
+        "ReduceMax", "LayerNormalization", "Div", "Erf", "ConvTranspose", "Resize", "Upsample", "Pad", "Gather",
     ]
 
     mutating func translateOp(_ index: Int, _ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
@@ -45,7 +45,7 @@ extension Importer {
             throw .unsupportedOp("divides a layer output; only a GELU's x/√2 imports")
         case "Erf": return try erf(node, inputs)
         case "ConvTranspose": return try deconv(node, inputs)
-        case "Resize": return try resize(node, inputs)
+        case "Resize", "Upsample": return try resize(node, inputs)
         case "Pad": return try pad(node, inputs)
         case "Gather": return try gather(node, inputs)
         case "Dropout":

@@ -102,11 +102,13 @@ extension Importer {
         let x = try volume(node, inputs)
         let s = shape(x)
         let dims = onnxDims(x)
-        let scalesIndex = opset >= 11 ? 2 : 1
+        let scalesIndex = opset >= 11 && node.opType == "Resize" ? 2 : 1
         var factors: [Double]?
-        if let scales = try constant(node, inputs, scalesIndex, "scales"), scales.count > 0 {
+        if node.opType == "Upsample", opset < 9 {
+            factors = node.attribute("scales")?.floats.map(Double.init)
+        } else if let scales = try constant(node, inputs, scalesIndex, "scales"), scales.count > 0 {
             factors = scales.isInteger ? scales.ints.map(Double.init) : scales.floats.map(Double.init)
-        } else if opset >= 11, let sizes = try constant(node, inputs, 3, "sizes")?.integers {
+        } else if opset >= 11, node.opType == "Resize", let sizes = try constant(node, inputs, 3, "sizes")?.integers {
             var axes = Array(0..<4)
             if let given = ints(node, "axes") {
                 axes = []
@@ -133,12 +135,14 @@ extension Importer {
             throw ImportError("makes \(s.width * sw)x\(s.height * sh)x\(s.depth), more than \(tensorElementLimit) values")
         }
         let mode = node.attribute("mode")?.text ?? "nearest"
-        let transform = node.attribute("coordinate_transformation_mode")?.text ?? "half_pixel"
+        // Upsample (opsets 7 to 9) maps as Resize's asymmetric mode, rounding down (ORT's).
+        let legacy = node.opType == "Upsample"
+        let transform = legacy ? "asymmetric" : node.attribute("coordinate_transformation_mode")?.text ?? "half_pixel"
         if int(node, "antialias", 0) != 0 { throw ImportError("has antialias = 1; the language's upsample has no antialiasing") }
         var arguments = [Self.size(sw, sh)]
         switch mode {
         case "nearest":
-            let rounding = node.attribute("nearest_mode")?.text ?? "round_prefer_floor"
+            let rounding = legacy ? "floor" : node.attribute("nearest_mode")?.text ?? "round_prefer_floor"
             for (size, factor) in [(s.width, sw), (s.height, sh)] {
                 for o in 0..<(size * factor) {
                     guard let source = Self.source(o, mode: transform, scale: Double(factor), input: size, output: size * factor) else {
@@ -168,7 +172,7 @@ extension Importer {
         default: throw ImportError("has mode '\(mode)'; the language upsamples nearest and bilinear")
         }
         if sw == 1 && sh == 1 { return .activation(x) }
-        return add(Line(name: "", op: "upsample", arguments: arguments, inputs: [x], onnxOps: ["Resize"],
+        return add(Line(name: "", op: "upsample", arguments: arguments, inputs: [x], onnxOps: [node.opType],
                         shape: .volume(width: s.width * sw, height: s.height * sh, depth: s.depth)), node: node, preferred: nil)
     }
 

@@ -51,6 +51,14 @@ struct ImportDecoderTests {
         #expect(TinyModels.layers(Self.resize([.string("coordinate_transformation_mode", "asymmetric"), .string("nearest_mode", "floor")]))
             == ["n: upsample 2"])
         #expect(TinyModels.layers(Self.resize([.string("mode", "linear")], scales: [1, 1, 3, 2])) == ["n: upsample 2x3 bilinear"])
+        // Upsample, opsets 7 to 9: nearest reads ⌊o/S⌋ (scales an attribute before 9); linear is asymmetric, unlike torch's.
+        let upsample = { (mode: String, opset: Int64) in
+            TinyModels.graph(Self.x, opset: opset, [.make("Upsample", opset >= 9 ? ["x", "s"] : ["x"], ["y"], name: "n",
+                                                          [.string("mode", mode)] + (opset >= 9 ? [] : [.floats("scales", [1, 1, 2, 2])]))],
+                             initializers: opset >= 9 ? [.float("s", dims: [4], [1, 1, 2, 2])] : [])
+        }
+        #expect(TinyModels.layers(upsample("nearest", 9)) == ["n: upsample 2"] && TinyModels.layers(upsample("nearest", 7)) == ["n: upsample 2"])
+        #expect(TinyModels.refusal(upsample("linear", 9))?.hasPrefix("  Upsample 'n': is linear with coordinate_transformation_mode 'asymmetric'") == true)
         // Opset 18's axes, with sizes; an axis outside the rank is refused, not read.
         let sized = { (axes: [Int64]) in
             TinyModels.graph(Self.x, opset: 18, [.make("Resize", ["x", "", "", "z"], ["y"], name: "n", [.ints("axes", axes)])],

@@ -10,7 +10,8 @@ import Testing
 /// within 1e-4·max(1, max|y|).
 struct ImportFixtureTests {
     static let runnable = ["chain", "residual", "concat", "depthwise", "activations", "shape_flatten", "legacy", "dynamic", "shuffle",
-                           "split_legacy", "convnext", "decoder", "external"]
+                           "split_legacy", "convnext", "decoder", "external",
+                           "upsample_legacy"]
 
     @Test func everyFixtureIsTested() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: ONNXFixtures.folder.path)

@@ -22,9 +22,23 @@ import torch
 import torchvision
 
 
+class OutOnly(torch.nn.Module):
+    """A segmentation model's "out" (the dict's other entry is the auxiliary head)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
 def check(cnnc, name, folder, dynamo):
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
+    if name.startswith("segmentation."):  # fcn_resnet50, lraspp_mobilenet_v3_large: their "out" map
+        model = OutOnly(getattr(torchvision.models.segmentation, name.split(".")[1])(weights=None, weights_backbone=None)).eval()
+    else:
+        model = getattr(torchvision.models, name)(weights=None).eval()
     # torchvision's initialisation leaves batchnorm the identity and the outputs near 0, where
     # any answer is within 1e-4: give every batchnorm statistics of its own.
     generator = torch.Generator().manual_seed(1)

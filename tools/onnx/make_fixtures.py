@@ -411,6 +411,15 @@ def external():
         shutil.copy(os.path.join(OUT, "chain." + suffix), os.path.join(OUT, "external." + suffix))
 
 
+def upsample_legacy():
+    """Opset 9's Upsample, nearest, by a scales input of 2 and 3: torch's nearest."""
+    g = Graph()
+    x = g.conv("input", "conv", 2, 3, 3, "conv", pads=[1, 1, 1, 1])
+    x = g.node("Upsample", [x, floats(g, "scales", [1, 1, 2, 3])], ["up"], name="up", mode="nearest")
+    x = g.conv(x, "out", 3, 2, 3, "out")
+    return model(g, "upsample", [1, 2, 3, 4], x, 9)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write(chain(), "chain", [1, 3, 16, 16])
@@ -428,6 +437,7 @@ def main():
     write(convnext(), "convnext", [1, 3, 8, 6])
     write(decoder(), "decoder", [1, 3, 5, 4])
     external()
+    write(upsample_legacy(), "upsample_legacy", [1, 2, 3, 4])
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
