@@ -67,6 +67,8 @@ struct Line {
     var onnxOutput = ""
     /// An fc made from a MatMul, whose zero bias a following Add may fill.
     var biasFromAdd = false
+    /// Named after its weight (a torch parameter path), not after the node.
+    var namedByWeight = false
 
     static let takingActivation: Set<String> = ["conv", "deconv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
 }
@@ -392,6 +394,7 @@ struct Importer {
     /// The same, giving the line's index (for a value in another layout, or a line after it).
     mutating func addLine(_ line: Line, node: ONNXNode, preferred: String?) -> Ref {
         var line = line
+        line.namedByWeight = preferred.flatMap { NameTable.cleaned($0, opType: "") } != nil
         line.name = names.unique(candidates: [preferred.flatMap { NameTable.cleaned($0, opType: "") },
                                               NameTable.cleaned(node.name, opType: node.opType),
                                               node.outputs.first.flatMap { NameTable.cleaned($0, opType: node.opType) }],
@@ -403,8 +406,10 @@ struct Importer {
 
     /// The stem of a weight initializer named like a torch parameter (`layer1.0.conv1.weight`),
     /// so the layer keeps torch's module path.
+    /// One read by several nodes is not (the dynamo exporter merges initializers of equal values).
     func weightStem(_ node: ONNXNode, _ i: Int, suffix: String = ".weight") -> String? {
-        guard i < node.inputs.count, initializerNames.contains(node.inputs[i]), node.inputs[i].hasSuffix(suffix) else { return nil }
+        guard i < node.inputs.count, initializerNames.contains(node.inputs[i]), node.inputs[i].hasSuffix(suffix),
+              uses[node.inputs[i], default: 0] == 1 else { return nil }
         return String(node.inputs[i].dropLast(suffix.count))
     }
 }
@@ -444,6 +449,14 @@ struct NameTable {
         while let last = text.last, last == "." || last == "-" { text.removeLast() }
         guard !text.isEmpty, isValid(text) else { return nil }
         return text
+    }
+
+    /// `name` given up for `candidate` when that is free (else kept).
+    mutating func renamed(_ name: String, to candidate: String?) -> String {
+        guard let candidate, candidate != name, !taken.contains(candidate) else { return name }
+        taken.remove(name)
+        taken.insert(candidate)
+        return candidate
     }
 
     mutating func unique(candidates: [String?], fallback: String) -> String {

@@ -354,6 +354,11 @@ extension Importer {
                 guard !c.isInteger, c.count == n || c.count == 1, c.shape.dropLast().allSatisfy({ $0 == 1 }) else { break }
                 lines[ref].weights[1].tensor.storage = c.count == n ? c.floats : Array(repeating: c.floats[0], count: n)
                 lines[ref].biasFromAdd = false
+                // The dynamo exporter names the transposed weight `val_N`; the bias keeps torch's name.
+                if !lines[ref].namedByWeight, let stem = weightStem(node, b, suffix: ".bias") {
+                    lines[ref].name = names.renamed(lines[ref].name, to: NameTable.cleaned(stem, opType: ""))
+                    lines[ref].namedByWeight = true
+                }
                 lines[ref].onnxOps.append("Add")
                 lines[ref].onnxOutput = node.outputs.first ?? ""
                 return inputs[a]!

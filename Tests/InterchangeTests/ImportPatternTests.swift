@@ -127,6 +127,12 @@ struct ImportChannelsLastTests {
         #expect(TinyModels.layers(renamed) == ["blk: layerscale"])
     }
 
+    @Test func activationsKeepTheLayout() {
+        let nodes: [ONNXNode] = [Self.toLast, .make("Gelu", ["t"], ["g"], name: "gelu"), .make("Relu", ["g"], ["r"], name: "relu"),
+                                 .make("Transpose", ["r"], ["y"], name: "back", [.ints("perm", [0, 3, 1, 2])])]
+        #expect(TinyModels.layers(TinyModels.graph(Self.x, opset: 20, nodes)) == ["gelu: gelu", "relu: relu"])
+    }
+
     @Test func aBrokenGeluIsRefused() {
         let two = ONNXTensor.float("two", dims: [], [2])
         // erf(x/2) is no GELU: the Erf is an op the language lacks.
@@ -155,6 +161,24 @@ struct ImportDynamoTests {
                          [.make("Reshape", ["x", "flat"], ["f"], name: "view"), .make("Gather", ["f", "i"], ["g"], name: "strided"),
                           .make("Relu", ["g"], ["y"], name: "relu")],
                          initializers: [.int64("flat", dims: [1], [4]), .int64("i", dims: shape, indices)])
+    }
+
+    @Test func aSharedWeightNamesNoLayer() {
+        let shared = TinyModels.graph([.value(1), .value(2), .value(4), .value(4)],
+                                      [.make("Conv", ["x", "c.weight"], ["a"], name: "/first/Conv"),
+                                       .make("Conv", ["a", "c.weight"], ["b"], name: "/second/Conv"),
+                                       .make("Gelu", ["b"], ["y"], name: "/act/Gelu")],
+                                      initializers: [ImportRulesTests.weight([2, 2, 1, 1], name: "c.weight")])
+        #expect(TinyModels.layers(shared) == ["first: conv 2 1x1 nobias", "second: conv 2 1x1 nobias gelu"])
+    }
+
+    @Test func aLinearIsNamedAfterItsBiasWhenItsWeightHasNoTorchName() throws {
+        let linear = TinyModels.graph([.value(1), .value(3)], [.make("MatMul", ["x", "val_4"], ["m"], name: "node_MatMul_1"),
+                                                               .make("Add", ["m", "head.fc.bias"], ["y"], name: "node_linear")],
+                                      initializers: [ImportRulesTests.weight([3, 2], name: "val_4"), .float("head.fc.bias", dims: [2], [1, 2])])
+        #expect(TinyModels.layers(linear) == ["head.fc: fc 2"])
+        let network = try ONNXImport.translate(ONNXImport.decode(linear.encoded()), options: ONNXFixtures.options("t"))
+        #expect(network.weights["head.fc.bias"]?.storage == [1, 2] && network.weights["head.fc.weight"]?.shape == [2, 3])
     }
 
     @Test func aGatherOfEveryIndexGivesTheLayerBack() {
