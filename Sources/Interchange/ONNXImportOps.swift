@@ -53,7 +53,8 @@ extension Importer {
             if opset >= 12, let training = try constant(node, inputs, 2, "training_mode"), training.scalar != 0 {
                 throw ImportError("is in training mode; cnnc runs inference, where dropout is the identity")
             }
-            return .activation(try activation(node, inputs, 0))
+            let (x, last) = try laidOut(node, inputs, 0)
+            return value(x, last: last)
         case "Identity":
             let (x, last) = try laidOut(node, inputs, 0)
             return value(x, last: last)
