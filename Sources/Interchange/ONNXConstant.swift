@@ -47,8 +47,8 @@ extension ONNXTensor {
         let label = name.isEmpty ? "a tensor at byte offset \(offset)" : "tensor '\(name)'"
         func fail(_ message: String) -> ImportError { ImportError("\(label) \(message)") }
         if dataLocation == 1 || externalLocation != nil {
-            throw fail("keeps its data in another file ('\(externalLocation ?? "?")'); cnnc import reads ONNX files whose "
-                + "weights are inside (load it with onnx.load and save it with onnx.save_model(model, path, save_as_external_data=False))")
+            throw fail("keeps its data in another file ('\(externalLocation ?? "?")'), which was not read (cnnc import reads it "
+                + "with ONNXImport.loadExternalData)")
         }
         var shape: [Int] = []
         var count = 1
@@ -150,6 +150,13 @@ private func loadLE64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
 /// One problem of the whole import, a sentence.
 public struct ImportError: Error, Equatable, CustomStringConvertible, Sendable {
     public var message: String
+    /// The node's op is listed with the unsupported ones (an Erf outside a GELU), not with a reason.
+    public var unsupported = false
     public init(_ message: String) { self.message = message }
+    static func unsupportedOp(_ why: String) -> ImportError {
+        var error = ImportError(why)
+        error.unsupported = true
+        return error
+    }
     public var description: String { message }
 }

@@ -80,6 +80,14 @@ extension ONNXAttribute {
         return a
     }
 
+    public static func floats(_ name: String, _ values: [Float]) -> ONNXAttribute {
+        var a = ONNXAttribute()
+        a.name = name
+        a.type = Kind.floats.rawValue
+        a.floats = values
+        return a
+    }
+
     public static func string(_ name: String, _ value: String) -> ONNXAttribute {
         var a = ONNXAttribute()
         a.name = name
@@ -118,6 +126,13 @@ extension ONNXTensor {
             w.message(13) { entry in
                 entry.string(1, "location")
                 entry.string(2, externalLocation)
+            }
+            for (key, value) in [("offset", externalOffset), ("length", externalLength)] {
+                guard let value else { continue }
+                w.message(13) { entry in
+                    entry.string(1, key)
+                    entry.string(2, "\(value)")
+                }
             }
         }
         if dataLocation != 0 { w.int64(14, dataLocation) }

@@ -40,6 +40,11 @@ typealias Ref = Int
 
 enum Value {
     case activation(Ref)
+    /// A layer's output seen as [N, H, W, C] after a Transpose [0, 2, 3, 1] (ConvNeXt's
+    /// permute): per-position ops keep it so, and the Transpose back makes it an activation.
+    case channelsLast(Ref)
+    /// Part of a pattern of several nodes that becomes one line (or none) once complete.
+    case pending(Pending)
     case constant(ConstantTensor)
     /// Made by a node that could not be imported; its readers are not checked further.
     case poisoned
@@ -62,8 +67,10 @@ struct Line {
     var onnxOutput = ""
     /// An fc made from a MatMul, whose zero bias a following Add may fill.
     var biasFromAdd = false
+    /// Named after its weight (a torch parameter path), not after the node.
+    var namedByWeight = false
 
-    static let takingActivation: Set<String> = ["conv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
+    static let takingActivation: Set<String> = ["conv", "deconv", "depthwise", "fc", "pointwise", "add", "concat", "mul"]
 }
 
 /// The graph's nodes, in order, translated into lines; problems are collected, not thrown, so
@@ -214,6 +221,11 @@ struct Importer {
                 throw ImportError("the graph's output '\(output.name)' is layer '\(lines[ref].name)', but layer '\(lines[lines.count - 1].name)' "
                     + "comes after it; a cnnc network's output is its last layer")
             }
+        case .channelsLast?:
+            throw ImportError("the graph's output '\(output.name)' is channels-last [N, H, W, C] (a Transpose [0, 2, 3, 1] not undone); "
+                + "a cnnc network's output is [N, C, H, W]")
+        case .pending(let p)?:
+            throw ImportError("the graph's output '\(output.name)' is \(describe(p)); the language has no layer for it")
         case .constant?: throw ImportError("the graph's output '\(output.name)' is a constant; there is no layer to import")
         default: throw ImportError("the graph's output '\(output.name)' is made by no node")
         }
@@ -254,7 +266,12 @@ struct Importer {
         let translated = Self.translatedOps.contains(node.opType)
         let folds = Folding.ops.contains(node.opType) || node.opType == "Shape" || node.opType == "Size"
         let poisoned = inputs.contains { if case .poisoned? = $0 { true } else { false } }
-        let constant = inputs.allSatisfy { if case .activation? = $0 { false } else { true } }
+        let constant = inputs.allSatisfy {
+            switch $0 {
+            case .activation?, .channelsLast?, .pending?: false
+            default: true
+            }
+        }
         let shapeOfLayer = (node.opType == "Shape" || node.opType == "Size") && !poisoned
         if poisoned && translated {  // its reader was refused already; it is not checked further
             poison(node)
@@ -276,7 +293,7 @@ struct Importer {
             if let first = node.outputs.first { values[first] = value }
             translatedNodes += 1
         } catch {
-            problem(index, node, error.message)
+            problem(index, node, error.unsupported ? nil : error.message)
             poison(node)
         }
     }
@@ -287,6 +304,8 @@ struct Importer {
             let dims: [Int]
             switch value {
             case .activation(let ref): dims = onnxDims(ref)
+            case .channelsLast(let ref): dims = lastDims(ref)
+            case .pending(let p): dims = pendingDims(p)
             case .constant(let c): dims = c.shape
             case .poisoned: return nil
             }
@@ -322,10 +341,31 @@ struct Importer {
 
     func activation(_ node: ONNXNode, _ inputs: [Value?], _ i: Int) throws(ImportError) -> Ref {
         guard i < inputs.count, let value = inputs[i] else { throw ImportError("needs input \(i + 1)") }
-        guard case .activation(let ref) = value else {
+        switch value {
+        case .activation(let ref): return ref
+        case .channelsLast:
+            throw ImportError("reads '\(node.inputs[i])', a channels-last [N, H, W, C] tensor (after a Transpose [0, 2, 3, 1]); "
+                + "cnnc imports only LayerNormalization, MatMul, Add, Mul, activations and the Transpose back on it")
+        case .pending(let p):
+            throw ImportError("reads '\(node.inputs[i])', \(describe(p)); the language has no layer for it")
+        default:
             throw ImportError("reads the constant '\(node.inputs[i])' as input \(i + 1), where cnnc needs a layer's output")
         }
-        return ref
+    }
+
+    /// A layer output in either layout: (ref, channels-last).
+    func laidOut(_ node: ONNXNode, _ inputs: [Value?], _ i: Int) throws(ImportError) -> (ref: Ref, last: Bool) {
+        if i < inputs.count, case .channelsLast(let ref)? = inputs[i] { return (ref, true) }
+        return (try activation(node, inputs, i), false)
+    }
+
+    /// A line's result in the layout its input had.
+    func value(_ ref: Ref, last: Bool) -> Value { last ? .channelsLast(ref) : .activation(ref) }
+
+    /// The ONNX dimensions of a channels-last activation: [N, H, W, C].
+    func lastDims(_ ref: Ref) -> [Int] {
+        let d = onnxDims(ref)
+        return d.count == 4 ? [d[0], d[2], d[3], d[1]] : d
     }
 
     func constant(_ node: ONNXNode, _ inputs: [Value?], _ i: Int, _ what: String) throws(ImportError) -> ConstantTensor? {
@@ -348,21 +388,29 @@ struct Importer {
 
     /// A new line; its output is the node's first output.
     mutating func add(_ line: Line, node: ONNXNode, preferred: String?) -> Value {
+        .activation(addLine(line, node: node, preferred: preferred))
+    }
+
+    /// The same, giving the line's index (for a value in another layout, or a line after it).
+    mutating func addLine(_ line: Line, node: ONNXNode, preferred: String?) -> Ref {
         var line = line
+        line.namedByWeight = preferred.flatMap { NameTable.cleaned($0, opType: "") } != nil
         line.name = names.unique(candidates: [preferred.flatMap { NameTable.cleaned($0, opType: "") },
                                               NameTable.cleaned(node.name, opType: node.opType),
                                               node.outputs.first.flatMap { NameTable.cleaned($0, opType: node.opType) }],
                                  fallback: line.op)
         line.onnxOutput = node.outputs.first ?? ""
         lines.append(line)
-        return .activation(lines.count - 1)
+        return lines.count - 1
     }
 
     /// The stem of a weight initializer named like a torch parameter (`layer1.0.conv1.weight`),
     /// so the layer keeps torch's module path.
-    func weightStem(_ node: ONNXNode, _ i: Int) -> String? {
-        guard i < node.inputs.count, initializerNames.contains(node.inputs[i]), node.inputs[i].hasSuffix(".weight") else { return nil }
-        return String(node.inputs[i].dropLast(".weight".count))
+    /// One read by several nodes is not (the dynamo exporter merges initializers of equal values).
+    func weightStem(_ node: ONNXNode, _ i: Int, suffix: String = ".weight") -> String? {
+        guard i < node.inputs.count, initializerNames.contains(node.inputs[i]), node.inputs[i].hasSuffix(suffix),
+              uses[node.inputs[i], default: 0] == 1 else { return nil }
+        return String(node.inputs[i].dropLast(suffix.count))
     }
 }
 
@@ -401,6 +449,14 @@ struct NameTable {
         while let last = text.last, last == "." || last == "-" { text.removeLast() }
         guard !text.isEmpty, isValid(text) else { return nil }
         return text
+    }
+
+    /// `name` given up for `candidate` when that is free (else kept).
+    mutating func renamed(_ name: String, to candidate: String?) -> String {
+        guard let candidate, candidate != name, !taken.contains(candidate) else { return name }
+        taken.remove(name)
+        taken.insert(candidate)
+        return candidate
     }
 
     mutating func unique(candidates: [String?], fallback: String) -> String {

@@ -8,7 +8,8 @@ extension Importer {
     static let translatedOps: Set<String> = [
         "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSwish",
         "HardSigmoid", "Softmax", "Gelu", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-        "Reshape", "Squeeze", "Add", "Sum", "Mul", "Concat", "Dropout", "Identity",
+        "Reshape", "Squeeze", "Add", "Sum", "Mul", "Concat", "Dropout", "Identity", "Transpose", "Slice", "Split", "ReduceMean",
+        "ReduceMax", "LayerNormalization", "Div", "Erf", "ConvTranspose", "Resize", "Upsample", "Pad", "Gather",
     ]
 
     mutating func translateOp(_ index: Int, _ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
@@ -34,13 +35,29 @@ extension Importer {
         case "Add", "Sum": return try addition(node, inputs)
         case "Mul": return try multiply(node, inputs)
         case "Concat": return try concat(node, inputs)
+        case "Transpose": return try transpose(node, inputs)
+        case "Slice": return try slice(node, inputs)
+        case "Split": return try split(node, inputs)
+        case "ReduceMean", "ReduceMax": return try reduce(node, inputs)
+        case "LayerNormalization": return try layerNorm(node, inputs)
+        case "Div":
+            if let step = try geluStep(node, inputs) { return step }
+            throw .unsupportedOp("divides a layer output; only a GELU's x/√2 imports")
+        case "Erf": return try erf(node, inputs)
+        case "ConvTranspose": return try deconv(node, inputs)
+        case "Resize", "Upsample": return try resize(node, inputs)
+        case "Pad": return try pad(node, inputs)
+        case "Gather": return try gather(node, inputs)
         case "Dropout":
             if let extra = readsExtraOutputs(node) { throw ImportError("has its mask '\(extra)' read; cnnc runs inference only") }
             if opset >= 12, let training = try constant(node, inputs, 2, "training_mode"), training.scalar != 0 {
                 throw ImportError("is in training mode; cnnc runs inference, where dropout is the identity")
             }
-            return .activation(try activation(node, inputs, 0))
-        case "Identity": return .activation(try activation(node, inputs, 0))
+            let (x, last) = try laidOut(node, inputs, 0)
+            return value(x, last: last)
+        case "Identity":
+            let (x, last) = try laidOut(node, inputs, 0)
+            return value(x, last: last)
         default: return try activationLayer(node, inputs)
         }
     }
@@ -138,7 +155,7 @@ extension Importer {
     // MARK: Conv, Gemm, MatMul
 
     mutating func conv(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
-        let x = try volume(node, inputs)
+        let (x, before) = try paddedInput(node, inputs)
         let s = shape(x)
         guard let w = try constant(node, inputs, 1, "weight") else { throw ImportError("has no weight") }
         guard w.shape.count == 4, !w.isInteger else {
@@ -154,7 +171,8 @@ extension Importer {
         }
         let stride = try pair(node, "strides", default: 1), dilation = try pair(node, "dilations", default: 1)
         let extent = (w: dilation.w * (kw - 1) + 1, h: dilation.h * (kh - 1) + 1)
-        let pad = try padding(node, input: s, extent: extent, stride: stride)
+        var pad = try padding(node, input: before.map { Self.padded(s, $0.0) } ?? s, extent: extent, stride: stride)
+        if let before { pad = try merged(node, before, pad, input: s, extent: extent, stride: stride, conv: true) }
         let bias = try constant(node, inputs, 2, "bias")
         if let bias, bias.count != k || bias.isInteger {
             throw ImportError("has a bias of shape \(bias.shapeText) for \(k) filters")
@@ -168,7 +186,8 @@ extension Importer {
         if depthwise && k / g > 1 { arguments += ["multiplier", "\(k / g)"] }
         if !depthwise && g > 1 { arguments += ["groups", "\(g)"] }
         if bias == nil { arguments.append("nobias") }
-        var line = Line(name: "", op: depthwise ? "depthwise" : "conv", arguments: arguments, inputs: [x], onnxOps: ["Conv"],
+        var line = Line(name: "", op: depthwise ? "depthwise" : "conv", arguments: arguments, inputs: [x],
+                        onnxOps: before == nil ? ["Conv"] : ["Pad", "Conv"],
                         shape: try outputShape(s, pad.padding, extent: extent, stride: stride, depth: k))
         line.weights = [("weight", Tensor(shape: w.shape, storage: w.floats))]
         if let bias { line.weights.append(("bias", Tensor(shape: [k], storage: bias.floats))) }
@@ -206,6 +225,7 @@ extension Importer {
 
     /// MatMul by a constant [K, N] as fc with a zero bias, which an Add right after it fills.
     mutating func matmul(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
+        if case .channelsLast(let x)? = inputs.first ?? nil { return try pointwise(node, inputs, x) }
         let x = try activation(node, inputs, 0)
         guard shape(x).isVector else {
             throw ImportError("multiplies \(onnxDims(x)); cnnc imports MatMul of a matrix [N, K] by a constant [K, M]")
@@ -251,7 +271,7 @@ extension Importer {
     }
 
     mutating func pool(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
-        let x = try volume(node, inputs)
+        let (x, before) = try paddedInput(node, inputs)
         let s = shape(x)
         let isMax = node.opType == "MaxPool"
         if let extra = readsExtraOutputs(node) { throw ImportError("has its indices '\(extra)' read; the language has no such output") }
@@ -259,22 +279,28 @@ extension Importer {
         let kernel = try pair(node, "kernel_shape", default: 1), stride = try pair(node, "strides", default: 1)
         let dilation = try pair(node, "dilations", default: 1)
         guard dilation == (1, 1) else { throw ImportError("has dilations \(ints(node, "dilations") ?? []); the language's pools have none") }
-        let pad = try padding(node, input: s, extent: kernel, stride: stride)
+        var pad = try padding(node, input: before.map { Self.padded(s, $0.0) } ?? s, extent: kernel, stride: stride)
+        let own = pad.padding
+        let ceil = int(node, "ceil_mode", 0) != 0
+        if let before {
+            if ceil { throw ImportError("rounds up (ceil_mode) after Pad \(before.2); cnnc cannot say which of its windows hold real cells") }
+            pad = try merged(node, before, pad, input: s, extent: kernel, stride: stride, conv: false)
+        }
         let p = pad.padding
         let pads = [p.top, p.left, p.bottom, p.right]  // as ONNX lists them
         if max(p.left, p.right) > kernel.w / 2 || max(p.top, p.bottom) > kernel.h / 2 {
             throw ImportError("pads more than half its \(kernel.w)x\(kernel.h) window (pads \(pads)); torch and cnnc allow at most half")
         }
-        if !isMax && !p.isZero && int(node, "count_include_pad", 0) == 0 {
+        if !isMax && !own.isZero && int(node, "count_include_pad", 0) == 0 {
             throw ImportError("averages without its padded cells (count_include_pad = 0) but pads \(pads); "
                 + "cnnc's avgpool counts them, as torch's default count_include_pad=True")
         }
-        let ceil = int(node, "ceil_mode", 0) != 0
         var arguments = ["\(kernel.w)x\(kernel.h)"]
         if stride != kernel { arguments += ["stride", Self.size(stride.w, stride.h)] }
         arguments += pad.words
         if ceil { arguments += ["round", "ceil"] }
-        let line = Line(name: "", op: isMax ? "maxpool" : "avgpool", arguments: arguments, inputs: [x], onnxOps: [node.opType],
+        let line = Line(name: "", op: isMax ? "maxpool" : "avgpool", arguments: arguments, inputs: [x],
+                        onnxOps: before == nil ? [node.opType] : ["Pad", node.opType],
                         shape: try outputShape(s, p, extent: kernel, stride: stride, depth: s.depth, ceil: ceil))
         return add(line, node: node, preferred: nil)
     }
@@ -291,11 +317,16 @@ extension Importer {
     /// A Reshape or Squeeze that keeps the batch and makes [N, C·H·W] is a flatten; one that
     /// changes nothing is dropped; any other is refused (the language has no rank above 3).
     mutating func reshape(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
+        var target: [Int64] = []
+        if node.opType == "Reshape" {
+            guard let t = try constant(node, inputs, 1, "shape")?.integers else { throw ImportError("needs a constant shape") }
+            target = t
+            if let step = try shuffleStep(node, inputs, target: target) { return step }
+        }
         let x = try activation(node, inputs, 0)
         let dims = onnxDims(x)
         var result: [Int]
         if node.opType == "Reshape" {
-            guard let target = try constant(node, inputs, 1, "shape")?.integers else { throw ImportError("needs a constant shape") }
             result = try Folding.reshaped(dims, to: target, allowZero: int(node, "allowzero", 0) != 0)
         } else {
             let axes = opset >= 13 ? try constant(node, inputs, 1, "axes")?.integers : ints(node, "axes")
@@ -306,7 +337,9 @@ extension Importer {
         }
         if result == dims { return .activation(x) }
         if result == [batch, shape(x).elementCount] { return try flatten(x, node: node) }
-        throw ImportError("reshapes \(dims) to \(result); cnnc imports a \(node.opType) only as a flatten to [N, C·H·W]")
+        if node.opType == "Reshape", batch == 1, result == [shape(x).elementCount] { return .pending(.flat(x)) }
+        throw ImportError("reshapes \(dims) to \(result); cnnc imports a \(node.opType) only as a flatten to [N, C·H·W]"
+            + (node.opType == "Reshape" ? " or in a channel shuffle (to [N, G, C/G, H, W], Transpose [0, 2, 1, 3, 4], back)" : ""))
     }
 
     // MARK: Add, Mul, Concat
@@ -314,42 +347,75 @@ extension Importer {
     mutating func addition(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
         // MatMul + Add of a constant: the bias of the fc the MatMul made.
         if node.opType == "Add", inputs.count == 2 {
+            if let term = erfTerm(inputs) { return term }
             for (a, b) in [(0, 1), (1, 0)] {
-                guard case .activation(let ref)? = inputs[a], ref >= 0, case .constant(let c)? = inputs[b],
+                guard let ref = layerRef(inputs[a]), ref >= 0, case .constant(let c)? = inputs[b],
                       lines[ref].biasFromAdd, lines[ref].onnxOutput == node.inputs[a], uses[node.inputs[a], default: 0] == 1 else { continue }
                 let n = lines[ref].shape.depth
                 guard !c.isInteger, c.count == n || c.count == 1, c.shape.dropLast().allSatisfy({ $0 == 1 }) else { break }
                 lines[ref].weights[1].tensor.storage = c.count == n ? c.floats : Array(repeating: c.floats[0], count: n)
                 lines[ref].biasFromAdd = false
+                // The dynamo exporter names the transposed weight `val_N`; the bias keeps torch's name.
+                if !lines[ref].namedByWeight, let stem = weightStem(node, b, suffix: ".bias") {
+                    lines[ref].name = names.renamed(lines[ref].name, to: NameTable.cleaned(stem, opType: ""))
+                    lines[ref].namedByWeight = true
+                }
                 lines[ref].onnxOps.append("Add")
                 lines[ref].onnxOutput = node.outputs.first ?? ""
-                return .activation(ref)
+                return inputs[a]!
             }
         }
-        let refs = try operands(node, inputs, what: "adds")
-        if refs.count == 1 { return .activation(refs[0]) }  // a Sum of one
+        let (refs, last) = try operands(node, inputs, what: "adds")
+        if refs.count == 1 { return value(refs[0], last: last) }  // a Sum of one
         let shapes = refs.map(shape)
         guard shapes.allSatisfy({ $0 == shapes[0] }) else {
             throw ImportError("adds \(refs.map { "\(onnxDims($0))" }.joined(separator: " and ")); the language adds outputs of one shape")
         }
-        return add(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
-                   node: node, preferred: nil)
+        return value(addLine(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
+                             node: node, preferred: nil), last: last)
     }
 
-    func operands(_ node: ONNXNode, _ inputs: [Value?], what: String) throws(ImportError) -> [Ref] {
+    /// The line a value is the output of, in either layout.
+    func layerRef(_ value: Value?) -> Ref? {
+        switch value {
+        case .activation(let r)?, .channelsLast(let r)?: r
+        default: nil
+        }
+    }
+
+    /// Layer outputs, all in one layout (whether channels-last is the second result).
+    func operands(_ node: ONNXNode, _ inputs: [Value?], what: String) throws(ImportError) -> ([Ref], Bool) {
         var refs: [Ref] = []
+        var layouts: Set<Bool> = []
         for (i, input) in inputs.enumerated() {
-            guard case .activation(let ref)? = input else {
+            if case .channelsLast(let ref)? = input {
+                refs.append(ref)
+                layouts.insert(true)
+                continue
+            }
+            if case .constant? = input {
                 throw ImportError("\(what) the constant '\(node.inputs[i])'; the language \(what) only layer outputs")
             }
-            refs.append(ref)
+            refs.append(try activation(node, inputs, i))
+            layouts.insert(false)
         }
         guard !refs.isEmpty else { throw ImportError("has no inputs") }
-        return refs
+        guard layouts.count == 1 else {
+            throw ImportError("\(what) a channels-last [N, H, W, C] tensor and an [N, C, H, W] one; the language keeps one layout")
+        }
+        return (refs, layouts.first!)
     }
 
     mutating func multiply(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
-        let refs = try operands(node, inputs, what: "multiplies")
+        if let step = try geluStep(node, inputs) { return step }
+        if inputs.count == 2 {
+            for (a, b) in [(0, 1), (1, 0)] {
+                guard let x = layerRef(inputs[a]), case .constant(let c)? = inputs[b] else { continue }
+                let last: Bool = if case .channelsLast? = inputs[a] { true } else { false }
+                if let scaled = try layerScale(node, x, last: last, c, index: b) { return scaled }
+            }
+        }
+        let (refs, last) = try operands(node, inputs, what: "multiplies")
         guard refs.count == 2 else { throw ImportError("has \(refs.count) inputs") }
         let (a, b) = (shape(refs[0]), shape(refs[1]))
         let fits = a == b || (a.depth == b.depth && !a.isVector && !b.isVector && (a.width * a.height == 1 || b.width * b.height == 1))
@@ -358,12 +424,13 @@ extension Importer {
                 + "or by a [N, C, 1, 1] per channel")
         }
         let out = a.width * a.height >= b.width * b.height ? a : b
-        return add(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
-                   node: node, preferred: nil)
+        return value(addLine(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
+                             node: node, preferred: nil), last: last)
     }
 
     mutating func concat(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
-        let refs = try operands(node, inputs.filter { $0 != nil }, what: "concatenates")
+        let (refs, last) = try operands(node, inputs.filter { $0 != nil }, what: "concatenates")
+        if last { throw ImportError("concatenates channels-last tensors; cnnc imports Concat of [N, C, H, W] on axis 1") }
         let shapes = refs.map(shape)
         let axis = try Folding.axis(int(node, "axis", 1), rank: onnxDims(refs[0]).count, "axis")
         guard axis == 1, shapes.allSatisfy({ $0.isVector == shapes[0].isVector && $0.width == shapes[0].width && $0.height == shapes[0].height }) else {
@@ -380,7 +447,10 @@ extension Importer {
     // MARK: Activations and LRN
 
     mutating func activationLayer(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
-        let x = try activation(node, inputs, 0)
+        let (x, last) = try laidOut(node, inputs, 0)
+        if last && (node.opType == "Softmax" || node.opType == "LRN") {
+            throw ImportError("reads a channels-last [N, H, W, C] tensor; cnnc imports \(node.opType) on [N, C, H, W]")
+        }
         let s = shape(x)
         var op: String
         var arguments: [String] = []
@@ -440,7 +510,8 @@ extension Importer {
             if bias != 2 { arguments += ["k", Self.number(bias)] }
         default: throw ImportError("is not an operation cnnc imports")
         }
-        return add(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node, preferred: nil)
+        return value(addLine(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node,
+                             preferred: nil), last: last)
     }
 
     /// Clip to [0, 6] is relu6 and to [0, ∞) relu; bounds are attributes before opset 11 and

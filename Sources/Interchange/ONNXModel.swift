@@ -117,6 +117,9 @@ public struct ONNXTensor: Sendable {
     /// TensorProto.data_location: 1 is EXTERNAL (the data is in another file).
     public var dataLocation: Int64 = 0
     public var externalLocation: String?
+    /// external_data's `offset` and `length` (nil: from 0, and to the end of the file).
+    public var externalOffset: Int64?
+    public var externalLength: Int64?
     public var offset = 0
 
     public init() {}
@@ -304,7 +307,12 @@ extension ONNXTensor {
                     default: try inner.skip(f)
                     }
                 }
-                if key == "location" { tensor.externalLocation = value }
+                switch key {
+                case "location": tensor.externalLocation = value
+                case "offset": tensor.externalOffset = Int64(value) ?? -1
+                case "length": tensor.externalLength = Int64(value) ?? -1
+                default: break
+                }
             default: try reader.skip(field)
             }
         }

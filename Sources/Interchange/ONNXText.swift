@@ -33,6 +33,54 @@ public enum ONNXImport {
         return file.bytes
     }
 
+    /// The most bytes read from one external data file (8 GiB, 2³¹ float32 values).
+    public static let externalLimit = 8 << 30
+
+    /// Weights kept beside the model (`save_as_external_data`, the dynamo exporter's
+    /// MODEL.onnx.data) read into their tensors. Locations are relative to `folder`, as ONNX
+    /// defines them; one that is absolute or climbs out with `..` is refused.
+    public static func loadExternalData(_ model: inout ONNXModel, folder: String) throws(ImportError) {
+        var files: [String: [UInt8]] = [:]
+        for i in model.graph.initializers.indices {
+            let tensor = model.graph.initializers[i]
+            guard tensor.dataLocation == 1 || tensor.externalLocation != nil else { continue }
+            let label = "tensor '\(tensor.name)'"
+            guard let location = tensor.externalLocation, !location.isEmpty else {
+                throw ImportError("\(label) is marked external but names no location")
+            }
+            let parts = location.split(separator: "/", omittingEmptySubsequences: false)
+            guard !location.hasPrefix("/"), !location.contains("\\"), !location.contains("\0"), !parts.contains("..") else {
+                throw ImportError("\(label) keeps its data in '\(DiagnosticRenderer.escaped(location))'; cnnc import reads external "
+                    + "data only from files in the model's folder (a relative location without '..')")
+            }
+            if files[location] == nil {
+                let path = folder.isEmpty ? location : folder + "/" + location
+                do {
+                    let file = try InputFile(path)
+                    try file.fill(to: externalLimit + 1)
+                    guard file.bytes.count <= externalLimit else {
+                        throw ImportError("\(path): external data is larger than \(externalLimit) bytes")
+                    }
+                    files[location] = file.bytes
+                } catch let error as ImportError {
+                    throw error
+                } catch {
+                    throw ImportError("\(label) keeps its data in another file: \(error)")
+                }
+            }
+            let bytes = files[location]!
+            let start = tensor.externalOffset ?? 0
+            let length = tensor.externalLength ?? (Int64(bytes.count) - start)
+            guard start >= 0, length >= 0, start <= Int64(bytes.count), length <= Int64(bytes.count) - start else {
+                throw ImportError("\(label) has external data at offset \(start), \(length) bytes, outside '\(location)' of "
+                    + "\(bytes.count) bytes")
+            }
+            model.graph.initializers[i].rawData = Array(bytes[Int(start)..<Int(start + length)])
+            model.graph.initializers[i].dataLocation = 0
+            model.graph.initializers[i].externalLocation = nil
+        }
+    }
+
     public static func decode(_ bytes: [UInt8]) throws(ImportError) -> ONNXModel {
         do {
             let model = try ONNXModel.decode(bytes)

@@ -77,7 +77,8 @@ enum ImportCommand {
         let checked: CheckResult
         do {
             let bytes = try ONNXImport.read(file)
-            let model = try ONNXImport.decode(bytes)
+            var model = try ONNXImport.decode(bytes)
+            try ONNXImport.loadExternalData(&model, folder: (file as NSString).deletingLastPathComponent)
             let name = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
             imported = try ONNXImport.translate(model, options: ImportOptions(
                 inputShape: inputShape, networkName: name, modelName: (file as NSString).lastPathComponent,

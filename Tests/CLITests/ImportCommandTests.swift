@@ -27,14 +27,27 @@ struct ImportCommandTests {
         #expect(runCNNC(["import", Self.fixture("chain.onnx"), "-o", cnn, "--weights", weights]).status == ExitCode.success)
     }
 
+    @Test func weightsInAnExternalFileAreRead() throws {
+        let scratch = try ScratchFolder("import-external")
+        let (cnn, weights) = (scratch.file("e.cnn"), scratch.file("e.safetensors"))
+        let result = runCNNC(["import", Self.fixture("external.onnx"), "-o", cnn, "--weights", weights])
+        #expect(result.status == ExitCode.success, "\(result.err)")
+        let output = scratch.file("y.npy")
+        let run = runCNNC(["run", cnn, "--weights", weights, "--input", Self.fixture("external.input.npy"), "--backend", "reference",
+                           "--output", output])
+        #expect(run.status == ExitCode.success, "\(run.err)")
+        let y = try NPY.read(contentsOf: output), expected = try NPY.read(contentsOf: Self.fixture("external.expected.npy"))
+        #expect(zip(y.storage, expected.storage).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, expected.storage.map { abs($0) }.max() ?? 0) })
+    }
+
     @Test func unsupportedNodesAreAllListedAndNothingIsWritten() throws {
         let scratch = try ScratchFolder("import-unsupported")
         let result = runCNNC(["import", Self.fixture("unsupported.onnx"), "-o", scratch.file("u.cnn"), "--weights", scratch.file("u.safetensors")])
         #expect(result.status == ExitCode.failure)
         let lines = result.err.split(separator: "\n").map(String.init)
-        #expect(lines.first == "cnnc import: \(Self.fixture("unsupported.onnx")): 5 of 7 nodes cannot be imported; nothing was written")
+        #expect(lines.first == "cnnc import: \(Self.fixture("unsupported.onnx")): 5 of 10 nodes cannot be imported; nothing was written")
         #expect(lines.contains("  unsupported op Erf: 2 nodes: 'erf_1', 'erf_2'"))
-        #expect(lines.count == 5)  // the headline, three op types, the Conv refused for its pads
+        #expect(lines.count == 5)  // the headline, two op types, the Conv refused for its pads, the MaxPool for its Pad
         #expect(scratch.names().isEmpty)
     }
 

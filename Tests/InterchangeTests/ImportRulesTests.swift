@@ -76,7 +76,8 @@ struct ImportRulesTests {
 
     @Test func reshapesOtherThanFlattenAreRefused() {
         let rank3 = TinyModels.one("Reshape", inputs: ["s"], initializers: [.int64("s", dims: [3], [1, 2, 36])])
-        #expect(TinyModels.refusal(rank3) == "  Reshape 'n': reshapes [1, 2, 6, 6] to [1, 2, 36]; cnnc imports a Reshape only as a flatten to [N, C·H·W]")
+        #expect(TinyModels.refusal(rank3) == "  Reshape 'n': reshapes [1, 2, 6, 6] to [1, 2, 36]; cnnc imports a Reshape only as a flatten to [N, C·H·W] "
+            + "or in a channel shuffle (to [N, G, C/G, H, W], Transpose [0, 2, 1, 3, 4], back)")
         let flat = TinyModels.one("Reshape", inputs: ["s"], initializers: [.int64("s", dims: [2], [0, -1])])
         #expect(TinyModels.layers(flat) == ["n: flatten"])
         #expect(TinyModels.refusal(TinyModels.one("Flatten", [.int("axis", 2)]))

@@ -6,7 +6,8 @@ with cnnc run (the C backend, held to the reference interpreter by the suite); t
 agree within 1e-4 * max(1, max|y|), and the parameters cnnc check counts must be torch's.
 Needs torch, torchvision, onnx, onnxruntime and numpy (not used by swift test or CI):
 
-    /tmp/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 squeezenet1_1
+    /work/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 shufflenet_v2_x1_0 \
+        convnext_tiny squeezenet1_1
 
 Prints one line per model and exits 1 if any fails."""
 import os
@@ -21,9 +22,23 @@ import torch
 import torchvision
 
 
+class OutOnly(torch.nn.Module):
+    """A segmentation model's "out" (the dict's other entry is the auxiliary head)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
 def check(cnnc, name, folder, dynamo):
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
+    if name.startswith("segmentation."):  # fcn_resnet50, lraspp_mobilenet_v3_large: their "out" map
+        model = OutOnly(getattr(torchvision.models.segmentation, name.split(".")[1])(weights=None, weights_backbone=None)).eval()
+    else:
+        model = getattr(torchvision.models, name)(weights=None).eval()
     # torchvision's initialisation leaves batchnorm the identity and the outputs near 0, where
     # any answer is within 1e-4: give every batchnorm statistics of its own.
     generator = torch.Generator().manual_seed(1)
@@ -34,11 +49,21 @@ def check(cnnc, name, folder, dynamo):
                 m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=generator))
                 m.weight.copy_(0.5 + torch.rand(m.num_features, generator=generator))
                 m.bias.copy_(0.1 * torch.randn(m.num_features, generator=generator))
+            # ConvNeXt's layer scale starts at 1e-6, which would hide every block: values of
+            # their own, and for its layer norms too.
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=generator))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+            # Zero biases (torchvision's start) would be dropped by the dynamo exporter.
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and m.bias is not None:
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(0.1 + 0.2 * torch.rand(m.layer_scale.shape, generator=generator))
     size = 299 if name == "inception_v3" else 224
     x = torch.rand(1, 3, size, size)
     path = os.path.join(folder, name + ".onnx")
     if dynamo:
-        torch.onnx.export(model, (x,), path, dynamo=True)
+        torch.onnx.export(model, (x,), path, dynamo=True)  # weights in PATH.data, which cnnc import reads
     else:
         torch.onnx.export(model, (x,), path, opset_version=17, dynamo=False, input_names=["input"])
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -50,9 +75,10 @@ def check(cnnc, name, folder, dynamo):
     checked = subprocess.run([cnnc, "check", net], capture_output=True, text=True)
     counted = re.search(r"trainable parameters\s+([\d,]+)", checked.stdout)
     ours_params = int(counted.group(1).replace(",", "")) if counted else -1
-    torch_params = sum(p.numel() for p in model.parameters())
-    # The TorchScript exporter folds each batchnorm into the conv before it: a bias per channel
-    # instead of a weight and a bias.
+    # GoogLeNet's and Inception's auxiliary classifiers are not run in eval mode, so not exported.
+    torch_params = sum(p.numel() for n, p in model.named_parameters() if not n.lower().startswith("aux"))
+    # The TorchScript exporter folds a batchnorm into the conv before it (a bias per channel
+    # instead of a weight and a bias); one after a concat or a relu (DenseNet's) stays.
     folded = torch_params - sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
     source, out = os.path.join(folder, name + ".in.npy"), os.path.join(folder, name + ".out.npy")
     np.save(source, x.numpy())
@@ -63,7 +89,7 @@ def check(cnnc, name, folder, dynamo):
     ours = np.load(out).reshape(theirs.shape)
     error = float(np.max(np.abs(ours - theirs)))
     bound = 1e-4 * max(1.0, float(np.max(np.abs(theirs))))
-    verdict = "ok" if error <= bound and ours_params in (torch_params, folded) else "DIFFERS"
+    verdict = "ok" if error <= bound and folded <= ours_params <= torch_params else "DIFFERS"
     return verdict, (f"max |cnnc - ORT| {error:.3g} (bound {bound:.3g}, max |y| {float(np.max(np.abs(theirs))):.3g}); "
                      + f"parameters cnnc {ours_params:,}, "
                      + f"torch {torch_params:,} ({folded:,} with batchnorm folded)")

@@ -234,16 +234,190 @@ def dynamic():
 
 
 def unsupported():
-    """Ops the language lacks, and a Conv whose padding it cannot say: all listed at once."""
+    """Ops the language lacks (an Erf outside a GELU), a Conv whose padding it cannot say and a
+    Pad no Conv can take: all listed at once."""
     g = Graph()
-    x = g.conv("input", "conv", 3, 4, 3, "conv", pads=[0, 0, 1, 1])
-    e1 = g.node("Erf", [x], ["e1"], name="erf_1")
-    e2 = g.node("Erf", [e1], ["e2"], name="erf_2")
-    p = g.node("Pad", [e2, g.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["padded"], name="pad")
-    r = g.node("Relu", [p], ["r"], name="relu")
-    s = g.node("Sub", [r, p], ["diff"])
-    y = g.node("GlobalAveragePool", [s], ["y"], name="pool")
+    x = g.conv("input", "conv", 3, 3, 2, "conv", pads=[1, 1, 0, 0])
+    r = g.node("Relu", ["input"], ["r"], name="relu")
+    e1 = g.node("Erf", ["input"], ["e1"], name="erf_1")
+    e2 = g.node("Erf", [r], ["e2"], name="erf_2")
+    s = g.node("Sub", [e1, e2], ["diff"])
+    p = g.node("Pad", ["input", g.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["padded"], name="pad", mode="reflect")
+    p = g.node("MaxPool", [p], ["pooled"], name="pool", kernel_shape=[3, 3], strides=[1, 1])
+    s = g.node("Add", [g.node("Add", [x, s], ["sum1"], name="add_1"), p], ["sum2"], name="add_2")
+    y = g.node("GlobalAveragePool", [s], ["y"], name="gap")
     return model(g, "unsupported", [1, 3, 6, 6], y, 13)
+
+
+def dims_of(g, x, tag):
+    """torch's computed shapes: Shape, then one Gather per axis, each as a [1] tensor."""
+    shape = g.node("Shape", [x], [tag + "_shape"], name=f"/{tag}/Shape")
+    picks = []
+    for i in range(4):
+        d = g.node("Gather", [shape, g.ints(f"{tag}_i{i}", [i])], [f"{tag}_d{i}"], name=f"/{tag}/Gather_{i}", axis=0)
+        picks.append(d)
+    return picks
+
+
+def shuffle():
+    """ShuffleNet v2's unit: channel shuffle with its shapes computed (Shape → Gather → Div →
+    Concat), chunk as two Slices whose ends are computed, Split with a split input, ReduceMean
+    over H and W without keepdims before the Gemm; opset 13."""
+    g = Graph()
+    x = g.conv("input", "stem", 4, 8, 1, "/stem/Conv")
+    x = g.node("Relu", [x], ["stem_relu"], name="/stem/Relu")
+    n, c, h, w = dims_of(g, x, "shuffle")
+    per = g.node("Div", [c, g.ints("groups", [2])], ["per_group"], name="/shuffle/Div")
+    five = g.node("Concat", [n, g.ints("two", [2]), per, h, w], ["five"], name="/shuffle/Concat", axis=0)
+    x = g.node("Reshape", [x, five], ["grouped"], name="/shuffle/Reshape")
+    x = g.node("Transpose", [x], ["swapped"], name="/shuffle/Transpose", perm=[0, 2, 1, 3, 4])
+    back = g.node("Concat", [n, g.ints("minus_one", [-1]), h, w], ["back"], name="/shuffle/Concat_1", axis=0)
+    x = g.node("Reshape", [x, back], ["shuffled"], name="/shuffle/Reshape_1")
+    # x.chunk(2, dim=1) as torch exports it: ends (C + 1) / 2 and 2·that.
+    _, c2, _, _ = dims_of(g, x, "chunk")
+    half = g.node("Div", [g.node("Add", [c2, g.ints("one", [1])], ["c_plus"], name="/chunk/Add"), g.ints("two_", [2])], ["half"],
+                  name="/chunk/Div")
+    full = g.node("Mul", [half, g.ints("two__", [2])], ["full"], name="/chunk/Mul")
+    a = g.node("Slice", [x, g.ints("zero", [0]), half, g.ints("axis1", [1])], ["x1"], name="/chunk/Slice")
+    b = g.node("Slice", [x, half, full, g.ints("axis1_", [1])], ["x2"], name="/chunk/Slice_1")
+    b = g.conv(b, "branch.0", 4, 4, 3, "/branch/branch.0/Conv", pads=[1, 1, 1, 1])
+    b = g.node("Relu", [b], ["branch_relu"], name="/branch/branch.1/Relu")
+    x = g.node("Concat", [a, b], ["cat"], name="/cat/Concat", axis=1)
+    p, q = "split_a", "split_b"
+    g.node("Split", [x, g.ints("split", [3, 5])], [p, q], name="/split/Split", axis=1)
+    q = g.node("Relu", [q], ["split_relu"], name="/split/Relu")
+    x = g.node("Concat", [q, p], ["cat2"], name="/cat2/Concat", axis=1)
+    x = g.node("ReduceMean", [x], ["mean"], name="/ReduceMean", axes=[2, 3], keepdims=0)
+    x = g.node("Gemm", [x, g.weight("fc.weight", [3, 8]), g.weight("fc.bias", [3], 0.1)], ["y"], name="/fc/Gemm", transB=1)
+    return model(g, "main_graph", [1, 4, 6, 5], x, 13)
+
+
+def split_legacy():
+    """Opset 11: Split by its split attribute (and into equal parts by none), Slice by constant
+    inputs with a negative end, ReduceMean keeping its dims, then Flatten."""
+    g = Graph()
+    x = g.conv("input", "conv", 3, 6, 3, "conv", pads=[1, 1, 1, 1])
+    g.node("Split", [x], ["s0", "s1"], name="split", axis=1, split=[2, 4])
+    a = g.node("Relu", ["s0"], ["a"], name="relu_a")
+    g.node("Split", ["s1"], ["t0", "t1"], name="split_even", axis=-3)
+    # The last channel of t1 (start -1), the height whole (its end past it, as torch's INT64_MAX).
+    b = g.node("Slice", ["t1", g.ints("st", [0, -1]), g.ints("en", [2**63 - 1, 2]), g.ints("ax", [2, -3])], ["b"], name="slice_b")
+    x = g.node("Concat", [a, "t0", b], ["cat"], name="cat", axis=1)
+    x = g.node("ReduceMean", [x], ["mean"], name="mean", axes=[-1, -2], keepdims=1)
+    x = g.node("Flatten", [x], ["flat"], name="flatten", axis=1)
+    return model(g, "legacy_split", [1, 3, 5, 5], x, 11)
+
+
+def scalar_node(g, name, value):
+    """A float scalar as torch writes it, a Constant node."""
+    return g.node("Constant", [], [name], name="/" + name, value=helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
+
+
+def convnext():
+    """ConvNeXt's block as torch exports it: Transpose to channels-last, LayerNormalization,
+    MatMul + Add (Linear), the Erf GELU in torch's order (Div √2, Erf, Add 1, Mul x, Mul 0.5),
+    MatMul + Add, Transpose back, layer scale [C, 1, 1], the residual Add; a second block with
+    the GELU in another order (0.5·x first, Mul by 1/√2) and the layer scale [C] before the
+    Transpose back; then the head (GAP, channels-last LayerNorm, Flatten, Gemm); opset 17."""
+    g = Graph()
+    c = 6
+    x = g.conv("input", "stem", 3, c, 2, "/stem/Conv", strides=[2, 2])
+    for i in range(2):
+        p = f"/b{i}"
+        y = g.conv(x, f"b{i}.dw", c, c, 3, p + "/dw/Conv", group=c, pads=[1, 1, 1, 1])
+        y = g.node("Transpose", [y], [f"b{i}_nhwc"], name=p + "/Transpose", perm=[0, 2, 3, 1])
+        y = g.node("LayerNormalization", [y, g.positive(f"b{i}.norm.weight", [c]), g.weight(f"b{i}.norm.bias", [c], 0.1)],
+                   [f"b{i}_ln"], name=p + "/norm/LayerNormalization", axis=-1, epsilon=1e-6)
+        h = g.node("MatMul", [y, g.weight(f"onnx::MatMul_{i}1", [c, 4 * c])], [f"b{i}_mm1"], name=p + "/fc1/MatMul")
+        h = g.node("Add", [g.weight(f"b{i}.fc1.bias", [4 * c], 0.1), h], [f"b{i}_fc1"], name=p + "/fc1/Add")
+        if i == 0:
+            d = g.node("Div", [h, scalar_node(g, f"b{i}_sqrt2", 2 ** 0.5)], [f"b{i}_div"], name=p + "/gelu/Div")
+            e = g.node("Erf", [d], [f"b{i}_erf"], name=p + "/gelu/Erf")
+            a = g.node("Add", [e, scalar_node(g, f"b{i}_one", 1.0)], [f"b{i}_add"], name=p + "/gelu/Add")
+            m = g.node("Mul", [h, a], [f"b{i}_mul"], name=p + "/gelu/Mul")
+            h = g.node("Mul", [m, scalar_node(g, f"b{i}_half", 0.5)], [f"b{i}_gelu"], name=p + "/gelu/Mul_1")
+        else:
+            half = g.node("Mul", [scalar_node(g, f"b{i}_half", 0.5), h], [f"b{i}_hx"], name=p + "/gelu/Mul")
+            d = g.node("Mul", [h, scalar_node(g, f"b{i}_rsqrt2", 0.5 ** 0.5)], [f"b{i}_scaled"], name=p + "/gelu/Mul_1")
+            e = g.node("Erf", [d], [f"b{i}_erf"], name=p + "/gelu/Erf")
+            a = g.node("Add", [scalar_node(g, f"b{i}_one", 1.0), e], [f"b{i}_add"], name=p + "/gelu/Add")
+            h = g.node("Mul", [half, a], [f"b{i}_gelu"], name=p + "/gelu/Mul_2")
+        h = g.node("MatMul", [h, g.weight(f"onnx::MatMul_{i}2", [4 * c, c])], [f"b{i}_mm2"], name=p + "/fc2/MatMul")
+        h = g.node("Add", [h, g.weight(f"b{i}.fc2.bias", [c], 0.1)], [f"b{i}_fc2"], name=p + "/fc2/Add")
+        if i == 0:
+            h = g.node("Transpose", [h], [f"b{i}_nchw"], name=p + "/Transpose_1", perm=[0, 3, 1, 2])
+            h = g.node("Mul", [g.positive(f"b{i}.layer_scale", [c, 1, 1]), h], [f"b{i}_scaled_out"], name=p + "/Mul")
+        else:
+            h = g.node("Mul", [h, g.positive(f"b{i}.layer_scale", [c])], [f"b{i}_scaled_out"], name=p + "/Mul")
+            h = g.node("Transpose", [h], [f"b{i}_nchw"], name=p + "/Transpose_1", perm=[0, 3, 1, 2])
+        x = g.node("Add", [h, x], [f"b{i}_out"], name=p + "/Add")
+    x = g.node("GlobalAveragePool", [x], ["gap"], name="/avgpool/GlobalAveragePool")
+    x = g.node("Transpose", [x], ["head_nhwc"], name="/head/norm/Transpose", perm=[0, 2, 3, 1])
+    x = g.node("LayerNormalization", [x, g.positive("head.norm.weight", [c]), g.weight("head.norm.bias", [c], 0.1)], ["head_ln"],
+               name="/head/norm/LayerNormalization", axis=-1, epsilon=1e-6)
+    x = g.node("Transpose", [x], ["head_nchw"], name="/head/norm/Transpose_1", perm=[0, 3, 1, 2])
+    x = g.node("Flatten", [x], ["flat"], name="/head/Flatten", axis=1)
+    x = g.node("Gemm", [x, g.weight("head.fc.weight", [4, c]), g.weight("head.fc.bias", [4], 0.1)], ["y"], name="/head/fc/Gemm",
+               transB=1)
+    return model(g, "main_graph", [1, 3, 8, 6], x, 17)
+
+
+def floats(g, name, values):
+    g.inits.append(helper.make_tensor(name, TensorProto.FLOAT, [len(values)], values))
+    return name
+
+
+def decoder():
+    """The decoder ops, each made 10x8 from the 5x4 map: ConvTranspose with symmetric pads and
+    output_padding, and grouped with asymmetric pads; Resize nearest as torch exports it
+    (asymmetric, floor), nearest by default rounding with sizes, linear half_pixel and
+    align_corners; then Pad folded into what reads it: reflect before a Conv, zeros on the
+    right and bottom before a stride-2 Conv ('pad same'), zeros before an AveragePool; opset 13."""
+    g = Graph()
+    x = g.conv("input", "stem", 3, 4, 3, "/stem/Conv", pads=[1, 1, 1, 1])
+    x = g.node("Relu", [x], ["stem_relu"], name="/stem/Relu")
+    a = g.node("ConvTranspose", [x, g.weight("up1.weight", [4, 3, 3, 3]), g.weight("up1.bias", [3], 0.1)], ["a"], name="/up1/ConvTranspose",
+               kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+    b = g.node("ConvTranspose", [x, g.weight("up2.weight", [4, 2, 3, 3])], ["b"], name="/up2/ConvTranspose", group=2,
+               strides=[2, 2], pads=[1, 1, 0, 0])
+    c = g.node("Resize", [x, "", floats(g, "scales2", [1, 1, 2, 2])], ["c"], name="/up3/Resize", mode="nearest",
+               coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    d = g.node("Resize", [x, "", "", g.ints("sizes", [1, 4, 10, 8])], ["d"], name="/up4/Resize", mode="nearest")
+    e = g.node("Resize", [x, "", floats(g, "scales2_", [1, 1, 2, 2])], ["e"], name="/up5/Resize", mode="linear",
+               coordinate_transformation_mode="pytorch_half_pixel")
+    f = g.node("Resize", [x, "", floats(g, "scales2__", [1, 1, 2, 2])], ["f"], name="/up6/Resize", mode="linear",
+               coordinate_transformation_mode="align_corners")
+    x = g.node("Concat", [a, b, c, d, e, f], ["cat"], name="/cat/Concat", axis=1)
+    x = g.node("Pad", [x, g.ints("reflect_pads", [0, 0, 1, 1, 0, 0, 1, 1])], ["reflected"], name="/pad1/Pad", mode="reflect")
+    x = g.conv(x, "mix", 23, 6, 3, "/mix/Conv")
+    x = g.node("Pad", [x, g.ints("same_pads", [0, 0, 0, 0, 0, 0, 1, 1])], ["padded"], name="/pad2/Pad")
+    x = g.conv(x, "down", 6, 5, 3, "/down/Conv", strides=[2, 2])
+    x = g.node("Pad", [x, g.ints("pool_pads", [0, 0, 1, 1, 0, 0, 1, 1]), g.scalar("zero_value", 0.0)], ["pool_in"], name="/pad3/Pad")
+    x = g.node("AveragePool", [x], ["y"], name="/pool/AveragePool", kernel_shape=[3, 3])
+    return model(g, "decoder", [1, 3, 5, 4], x, 13)
+
+
+def external():
+    """The chain model with its weights in external.onnx.data, as the dynamo exporter writes
+    them (every initializer, offsets and lengths given); the same input and answers."""
+    m = onnx.load(os.path.join(OUT, "chain.onnx"))
+    data = os.path.join(OUT, "external.onnx.data")
+    if os.path.exists(data):  # onnx appends to it
+        os.remove(data)
+    onnx.save_model(m, os.path.join(OUT, "external.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="external.onnx.data", size_threshold=0)
+    os.chmod(os.path.join(OUT, "external.onnx.data"), 0o644)
+    for suffix in ["input.npy", "expected.npy"]:
+        shutil.copy(os.path.join(OUT, "chain." + suffix), os.path.join(OUT, "external." + suffix))
+
+
+def upsample_legacy():
+    """Opset 9's Upsample, nearest, by a scales input of 2 and 3: torch's nearest."""
+    g = Graph()
+    x = g.conv("input", "conv", 2, 3, 3, "conv", pads=[1, 1, 1, 1])
+    x = g.node("Upsample", [x, floats(g, "scales", [1, 1, 2, 3])], ["up"], name="up", mode="nearest")
+    x = g.conv(x, "out", 3, 2, 3, "out")
+    return model(g, "upsample", [1, 2, 3, 4], x, 9)
 
 
 def main():
@@ -257,6 +431,13 @@ def main():
     write(legacy(), "legacy", [1, 3, 10, 10])
     write(dynamic(), "dynamic", [1, 3, 12, 10])
     write(unsupported(), "unsupported", run=False)
+    # New models go last, so that the random weights of the ones before stay as committed.
+    write(shuffle(), "shuffle", [1, 4, 6, 5])
+    write(split_legacy(), "split_legacy", [1, 3, 5, 5])
+    write(convnext(), "convnext", [1, 3, 8, 6])
+    write(decoder(), "decoder", [1, 3, 5, 4])
+    external()
+    write(upsample_legacy(), "upsample_legacy", [1, 2, 3, 4])
     examples = os.path.join(ROOT, "examples", "onnx")
     os.makedirs(examples, exist_ok=True)
     shutil.copy(os.path.join(OUT, "chain.onnx"), os.path.join(examples, "small_cnn.onnx"))
