@@ -2,7 +2,8 @@
 # fuzz/run.sh TARGET [SECONDS] — build a libFuzzer target with AddressSanitizer and run it.
 #
 #   TARGET   parser (a .cnn file through parse, check and every report), safetensors
-#            (WeightFile.parse), npy (NPY.parse) or netpbm (NetPBM.parse)
+#            (WeightFile.parse), npy (NPY.parse), netpbm (NetPBM.parse) or onnx (an ONNX
+#            model through `cnnc import`: ONNXImport.decode, translate, then the checker)
 #   SECONDS  how long to fuzz (default 60)
 #
 # SwiftPM cannot build fuzz targets beside the package, so this compiles the modules a target
@@ -20,7 +21,8 @@ case $target in
     safetensors) max_len=16384 ;;
     npy) max_len=8192 ;;
     netpbm) max_len=8192 ;;
-    *) echo "usage: fuzz/run.sh parser|safetensors|npy|netpbm [SECONDS]" >&2; exit 2 ;;
+    onnx) max_len=65536 ;;
+    *) echo "usage: fuzz/run.sh parser|safetensors|npy|netpbm|onnx [SECONDS]" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +55,10 @@ if [ "$target" != parser ]; then
         Sources/Runtime/OutputWriter.swift Sources/Runtime/SignalCleanup.swift Sources/Runtime/Tensor.swift
     libraries="$modules/libRuntime.a $libraries"
 fi
+if [ "$target" = onnx ]; then
+    build_module Interchange Sources/Interchange/*.swift
+    libraries="$modules/libInterchange.a $libraries"
+fi
 binary=$work/bin/fuzz-$target
 rm -f "$binary"
 echo "fuzz: linking $binary" >&2
@@ -77,6 +83,8 @@ case $target in
         printf 'P5\n2 2\n255\n\001\002\003\004' > "$seeds/p5.pgm"
         printf 'P6 1 1 65535 \000\001\000\002\000\003' > "$seeds/p6.ppm"
         printf 'P5\n2 1\n65535\n\377\377\000\000' > "$seeds/p5-16.pgm" ;;
+    onnx)
+        for f in Tests/Fixtures/onnx/*.onnx; do seed "$f"; done ;;
 esac
 
 dictionary=fuzz/$target.dict
