@@ -3,7 +3,8 @@
 model (random weights, eval mode) exported by torch.onnx.export (the TorchScript exporter, or
 the dynamo one with --dynamo), run in ORT on a fixed input, imported with cnnc import and run
 with cnnc run (the C backend, held to the reference interpreter by the suite); the outputs must
-agree within 1e-4 * max(1, max|y|), and the parameters cnnc check counts must be torch's.
+agree within 1e-4 * max(1, max|y|), the parameters cnnc check counts must be torch's, and the
+multiply-accumulates those of the hand-written models/torchvision/NAME.cnn where there is one.
 Needs torch, torchvision, onnx, onnxruntime and numpy (not used by swift test or CI):
 
     /work/onnxenv/bin/python tools/onnx/check_import_torchvision.py .build/debug/cnnc resnet18 shufflenet_v2_x1_0 \
@@ -95,9 +96,17 @@ def check(cnnc, name, folder, dynamo):
     error_torch = float(np.max(np.abs(ours - expected.reshape(theirs.shape))))
     bound_torch = 1e-4 * max(1.0, float(np.max(np.abs(expected))))
     within = error <= bound and error_torch <= bound_torch
-    verdict = "ok" if within and folded <= ours_params <= torch_params else "DIFFERS"
+    # The hand-written models/torchvision/NAME.cnn, where there is one, must count the same MACs.
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "torchvision", name + ".cnn")
+    macs = lambda path: re.search(r"multiply-accumulates\s+([\d,]+)",  # noqa: E731
+                                  subprocess.run([cnnc, "check", path], capture_output=True, text=True).stdout)
+    ours_macs, shipped_macs = macs(net), macs(shipped) if os.path.exists(shipped) else None
+    same_macs = shipped_macs is None or (ours_macs is not None and ours_macs.group(1) == shipped_macs.group(1))
+    verdict = "ok" if within and same_macs and folded <= ours_params <= torch_params else "DIFFERS"
     return verdict, (f"max |cnnc - torch| {error_torch:.3g} (bound {bound_torch:.3g}), "
                      + f"max |cnnc - ORT| {error:.3g} (bound {bound:.3g}, max |y| {float(np.max(np.abs(theirs))):.3g}); "
+                     + (f"MACs {ours_macs.group(1) if ours_macs else '?'} "
+                        + (f"(models/torchvision/{name}.cnn: {shipped_macs.group(1)}); " if shipped_macs else "; "))
                      + f"parameters cnnc {ours_params:,}, "
                      + f"torch {torch_params:,} ({folded:,} with batchnorm folded)")
 
