@@ -212,10 +212,10 @@ CNNC_INLINE cv16 cv_lanes_pick(cv16 acc, cv16 src, cv_lanes c)
 
 /* e^(s·x) lane by lane for s = 1 or -1 (sigmoid and silu take e^-x without a negation), within
  * 1 ulp of libm's expf wherever the result is a normal float (VectorMathTests' sweep;
- * denormal results within one denormal step). s·x = n·ln 2 + r with |r| <= ln 2 / 2 (ln 2 in
- * two parts, the first exact times any n here, so no FMA is needed), e^r by a degree-6 minimax
- * polynomial (relative error 1.9e-9, fitted by Lawson's weighted least squares: one FMA fewer
- * than the Taylor series to r^7 for the same accuracy), times 2^n in two factors so that n from
+ * denormal results within one denormal step). s·x = n·ln 2 + s·r with |r| <= ln 2 / 2 (ln 2
+ * in two parts, the first exact times any n here, so no FMA is needed), e^(s·r) by a degree-6
+ * minimax polynomial (relative error 1.9e-9, fitted by Lawson's weighted least squares: one FMA
+ * fewer than the Taylor series to r^7 for the same accuracy), times 2^n in two factors so that n from
  * -151 to 128 stays in the exponent range. s·x is first clamped to [-104, 88.8] (x to the
  * mirrored bounds when s = -1), past which expf is 0 or inf; cv_max/cv_min let a NaN through
  * (second operand, or NaN on NEON), and a NaN lane's polynomial is NaN whatever its scale. */
