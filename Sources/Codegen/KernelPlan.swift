@@ -34,15 +34,18 @@ public struct KernelOptions: Sendable, Hashable {
     public var target: VectorTarget
     /// Whether a batch runs image by image or step by step (the planner's choice unless set).
     public var batchSchedule: BatchSchedule = .automatic
+    /// The language the kernels are printed in: the planner chooses only kernels its emitter has.
+    public var language: KernelLanguage = .c
 
     /// The target has no default: AVX-512's blocking run on AVX2 spills its 28 accumulators
     /// (ResNet-18's direct 3x3 layers at 17-30% of the peak against 60-74%, README), so every
     /// caller says which unit it means (`VectorTarget.host` in the runtime, `--target` on the
     /// command line).
-    public init(winograd: Bool = true, target: VectorTarget, batchSchedule: BatchSchedule = .automatic) {
+    public init(winograd: Bool = true, target: VectorTarget, batchSchedule: BatchSchedule = .automatic, language: KernelLanguage = .c) {
         self.winograd = winograd
         self.target = target
         self.batchSchedule = batchSchedule
+        self.language = language
     }
 }
 

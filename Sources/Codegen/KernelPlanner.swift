@@ -20,6 +20,8 @@ struct KernelPlanner {
     let producers: [Int?]
     /// The target's numbers (TargetFacts.swift): every per-target choice reads them.
     var facts: TargetFacts { options.target.facts }
+    /// What the emitter of the kernels' language prints (KernelLanguage.swift).
+    var emits: KernelCapabilities { options.language.capabilities }
 
     init(program: LoweredProgram, options: KernelOptions) {
         self.program = program
@@ -44,6 +46,7 @@ struct KernelPlanner {
         case .wholeBatch: plan.imageByImage = false
         case .imageByImage: plan.imageByImage = true
         }
+        if !emits.imageByImage { plan.imageByImage = false }
         result.kernelPlan = plan
         return result
     }
@@ -96,7 +99,7 @@ struct KernelPlanner {
         let outputShape = program.values[step.output].shape
         switch step.kernel {
         case .convolution(let conv):
-            if let (packed, depthwise) = depthwiseConvolution(conv) {
+            if emits.depthwise, let (packed, depthwise) = depthwiseConvolution(conv) {
                 let input = value(step.inputs[0], .blocked)
                 append(.depthwiseConvolution(depthwise), inputs: [input], output: newValue(step.output, .blocked), step: index,
                        activation: conv.activation, macs: macs(conv))
@@ -116,7 +119,8 @@ struct KernelPlanner {
                 return
             }
         case .fullyConnected(let fc):
-            if case .transposed(let base, let rows, let columns) = fc.weight.recipe, rows == fc.outputs, columns == fc.inputs {
+            if emits.fullyConnected, case .transposed(let base, let rows, let columns) = fc.weight.recipe,
+               rows == fc.outputs, columns == fc.inputs {
                 let inputShape = program.values[step.inputs[0]].shape
                 // Only a volume without padding lanes is read blocked: a padding lane's weight is
                 // zero, but it may hold a NaN (0·inf of a convolution's padded filter).
@@ -141,18 +145,18 @@ struct KernelPlanner {
             }
         case .add(let add):
             if fuseResidual(index, add) { return }
-            if step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) })
-                && Self.isVolume(outputShape) && add.activation != .softmax {
+            if emits.blockedLayers, step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }),
+               Self.isVolume(outputShape), add.activation != .softmax {
                 appendBlocked(index)
                 return
             }
         case .pooling, .localResponseNorm:
-            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+            if emits.blockedLayers, isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape) {
                 appendBlocked(index)
                 return
             }
         case .globalPooling:
-            if isBlockedAvailable(step.inputs[0]) && Self.isVolume(program.values[step.inputs[0]].shape) {
+            if emits.blockedLayers, isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape) {
                 let input = value(step.inputs[0], .blocked)
                 // Squeeze-excitation's pooled vector feeds 1x1 convolutions, which read it blocked;
                 // a classifier's fc reads it planar (unless its channels fill whole blocks).
@@ -165,7 +169,7 @@ struct KernelPlanner {
                 return
             }
         case .batchNorm(var norm):
-            if norm.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+            if emits.blockedLayers, norm.activation != .softmax, isBlockedAvailable(step.inputs[0]),
                Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
                 let padded = roundUp(norm.channels, to: channelBlock)
                 norm.scale = norm.scale.padded(to: padded)
@@ -175,25 +179,25 @@ struct KernelPlanner {
                 return
             }
         case .activation(let a):
-            if a.activation != .softmax, isBlockedAvailable(step.inputs[0]),
+            if emits.blockedLayers, a.activation != .softmax, isBlockedAvailable(step.inputs[0]),
                Self.isVolume(program.values[step.inputs[0]].shape), program.values[step.inputs[0]].shape == outputShape {
                 appendBlocked(index)
                 return
             }
         case .concat(let concat):
             // Inputs whose channels are not multiples of 16 run the blocked channel gather.
-            if concat.activation != .softmax, Self.isVolume(outputShape),
+            if emits.blockedLayers, concat.activation != .softmax, Self.isVolume(outputShape),
                step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }) {
                 appendBlocked(index)
                 return
             }
         case .multiply(let mul):
-            if mul.activation != .softmax, blockedMultiplies(step) {
+            if emits.blockedLayers, mul.activation != .softmax, blockedMultiplies(step) {
                 appendBlocked(index)
                 return
             }
         case .gatherChannels:
-            if isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
+            if emits.blockedLayers, isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
                 appendBlocked(index)
                 return
             }
@@ -258,7 +262,7 @@ struct KernelPlanner {
         // does 144, F(2x2, 5x5) 36 times for 100; their transformed weights are 4x and 1.44x
         // the direct ones.
         let winogradTile = [3: 4, 5: 2][w.kernelHeight]
-        if options.winograd, !planarInput, conv.groups == 1, let winogradTile, w.kernelWidth == w.kernelHeight,
+        if options.winograd, emits.winograd, !planarInput, conv.groups == 1, let winogradTile, w.kernelWidth == w.kernelHeight,
            w.strideHeight == 1, w.strideWidth == 1,
            w.dilationHeight == 1, w.dilationWidth == 1, conv.input.depth >= 64, conv.output.depth >= 64,
            conv.output.width * conv.output.height >= facts.winogradMinimumPixels,
@@ -281,6 +285,7 @@ struct KernelPlanner {
         // A grouped convolution: each call's output blocks read only their groups' input blocks.
         var grouped: GroupedInput?
         if conv.groups > 1 {
+            guard emits.grouped else { return nil }
             // Two output blocks a call only when both are in the same groups' channels.
             if (conv.output.depth / conv.groups) % (blocks * channelBlock) != 0 { blocks = 1 }
             guard let input = Self.groupedInput(conv, outputBlocks: blocks) else { return nil }
@@ -289,15 +294,15 @@ struct KernelPlanner {
         // Pre-pad the input when the columns at the edges (whose taps fall partly in the
         // padding, computed one pixel at a time) are more than 1/32 of the row.
         let edges = Self.edgeColumns(conv, inputWidth: conv.input.width, padLeft: w.padLeft).edges.count
-        let prepadded = !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
+        let prepadded = emits.prepadded && !planarInput && winograd == nil && edges > 0 && edges * 32 > conv.output.width
         let most = facts.pixelsPerCall(outputBlocks: blocks)
         var strip = Self.stripWidth(conv, most: most)
         // A first layer with at most 8 filters would leave most of each register's 16 lanes
         // idle: pair adjacent output pixels instead (needs an even width and no edges).
-        let pairs = planarInput && winograd == nil && conv.output.depth <= 8 && w.strideWidth == 1
+        let pairs = emits.pairs && planarInput && winograd == nil && conv.output.depth <= 8 && w.strideWidth == 1
             && w.padLeft == 0 && w.padRight == 0 && edges == 0 && conv.output.width % 2 == 0
         var rows = 1
-        if prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), !planarInput, winograd == nil,
+        if emits.wholeRowStrips, prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0), !planarInput, winograd == nil,
            conv.output.width * 2 <= most {
             rows = most / conv.output.width
             strip = rows * conv.output.width
@@ -341,13 +346,13 @@ struct KernelPlanner {
         // strips of 4 to 6 leaves a short one whose few accumulators idle the FMA units (a row
         // of 7: 4 and 3). Such rows run strips on across row ends, paying for six pixel offsets
         // per call where a row's strip has constant ones.
-        if facts.stripsAcrossRows, !pairs, !planarInput, winograd == nil, rows == 1,
+        if facts.stripsAcrossRows, emits.flatStrips, !pairs, !planarInput, winograd == nil, rows == 1,
            prepadded || (edges == 0 && w.padTop == 0 && w.padBottom == 0),
            Self.stripsAcrossRowsPay(width: conv.output.width, strip: strip) {
             direct.variant = .flat
             direct.strip = most
         }
-        if let slice = facts.weightSliceBytes, !pairs, !planarInput {
+        if let slice = facts.weightSliceBytes, emits.slicedReduction, !pairs, !planarInput {
             // One input block's weights for one output group, as PackedLayout packs them.
             let inputBlocks = roundUp(inputs, to: channelBlock) / channelBlock
             let bytesPerBlock = w.kernelHeight * w.kernelWidth * PackedLayout.directBlockRows(inputs) * channelBlock * blocks * 4

@@ -51,7 +51,11 @@ struct SwiftEmitter {
     }
 
     func emit() -> SwiftSource {
-        let sortedKernels = ReferenceKernel.closure(of: program.steps.map(\.kernel), helpers: \.swiftHelpers)
+        // With a kernel plan, only the steps it leaves to the reference kernels call them.
+        let fast = program.kernelPlan.map { FastSwiftEmitter(program: program, plan: $0) }
+        let referenceSteps = fast.map { f in f.plan.steps.compactMap { $0.kernel == .reference ? $0.layer?.kernel : nil } }
+            ?? program.steps.map(\.kernel)
+        let sortedKernels = ReferenceKernel.closure(of: referenceSteps, helpers: \.swiftHelpers)
 
         // Layer constants live in `enum Layers`, buffer pointers are locals of `run`.
         let layerNames = IdentifierTable(language: .swift)
@@ -65,15 +69,39 @@ struct SwiftEmitter {
 
         var shared = SharedDefinitions(names: layerNames)
         var calls: [String] = []
-        for step in program.steps {
-            let call = emitStep(step, pointer: pointer, shared: &shared)
-            calls.append("        // \(commentText(step.name)): \(describeStep(step, program: program))\n        \(call)")
+        var buffers: [String] = []
+        var fastKernels = ""
+        if let fast {
+            var stepPointers = pointer
+            let body = fast.runBody { step, pointers in
+                for (value, name) in pointers { stepPointers[value] = name }
+                return emitStep(step, pointer: stepPointers, shared: &shared)
+            }
+            buffers = body.buffers.map { "        " + $0 }
+            calls = body.calls.map { indent($0, by: 8) }
+            fastKernels = body.kernels
+        } else {
+            for step in program.steps {
+                let call = emitStep(step, pointer: pointer, shared: &shared)
+                calls.append("        // \(commentText(step.name)): \(describeStep(step, program: program))\n        \(call)")
+            }
         }
 
         let input = program.inputShape, output = program.outputShape
         let usesWeights = program.steps.contains { !$0.kernel.weightRefs.isEmpty }
-        let arenaValues = program.steps.filter { $0.output != program.output }.map(\.output)
-        let needed = (usesWeights ? ["weights"] : []) + (arenaValues.isEmpty ? [] : ["workspace"])
+        let arenaValues = fast == nil ? program.steps.filter { $0.output != program.output }.map(\.output) : []
+        let usesWorkspace = fast == nil ? !arenaValues.isEmpty : !buffers.isEmpty
+        let needed = (usesWeights ? ["weights"] : []) + (usesWorkspace ? ["workspace"] : [])
+        // The fast kernels run on `threads` threads; the plain ones on one.
+        let threadedRun = fast == nil ? "" : """
+                public static func run(weights: UnsafePointer<Float>?, workspace: UnsafeMutablePointer<Float>?,
+                                       input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+                    run(weights: weights, workspace: workspace, input: input, output: output, batch: batch, threads: 1)
+                }
+
+                /// `run` with each large step's tasks split over `threads` threads.
+
+            """
 
         var out = """
             // \(prefix).swift: network \(commentText(program.name)), \(generatedFileMarker)
@@ -92,7 +120,7 @@ struct SwiftEmitter {
             #elseif canImport(Darwin)
             import Darwin
             #endif
-
+            \(fast == nil ? "" : "import Dispatch\n")
             /// Network `\(commentText(program.name))`: \(program.steps.count) kernel calls, \(program.weightCount) packed weights,
             /// \(plan.arenaElements) workspace floats per image (\(plan.naiveElements) without sharing).
             public final class \(typeName) {
@@ -139,8 +167,8 @@ struct SwiftEmitter {
 
                 /// Runs `batch` images on raw buffers: `weights` is the packed blob, `workspace` holds
                 /// `workspaceSize(batch:)` bytes; input and output must not overlap it or each other.
-                public static func run(weights: UnsafePointer<Float>?, workspace: UnsafeMutablePointer<Float>?,
-                                       input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+            \(threadedRun)    public static func run(weights: UnsafePointer<Float>?, workspace: UnsafeMutablePointer<Float>?,
+                                       input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int\(fast == nil ? "" : ", threads: Int")) {
 
             """
         if !needed.isEmpty {
@@ -151,6 +179,7 @@ struct SwiftEmitter {
         for value in arenaValues {
             out += "        let \(pointer[value]) = workspace + \(plan.offsets[value]!) * batch  // \(shapeText(program.values[value].shape)) per image\n"
         }
+        for buffer in buffers { out += buffer + "\n" }
         out += "\n" + calls.joined(separator: "\n") + "\n    }\n"
         let blob = SwiftWeightBlob(program: program, prefix: prefix, typeName: typeName)
         out += blob.classMembers
@@ -168,10 +197,17 @@ struct SwiftEmitter {
         }
         out += "\n    /// The kernels: plain loops over unsafe pointers, [N, C, H, W] layouts.\n    enum Kernels {\n"
         out += sortedKernels.map { indent($0.swiftSource, by: 8) }.joined(separator: "\n\n")
-        out += "\n    }\n}\n"
+        out += "\n    }\n"
+        if fast != nil {
+            out += "\n    /// The fast kernels: blocked [N, C/16, H, W, 16] activations, packed weights.\n    private enum FastKernels {"
+            out += indent(fastKernels, by: 8)
+            out += "\n    }\n"
+        }
+        out += "}\n"
+        if fast != nil { out += "\n" + FastSwiftSupport.vectors + "\n\n" + FastSwiftSupport.threads + "\n" }
 
         // The C API.
-        let pointerGuard = (usesWeights ? ["weights"] : []) + (arenaValues.isEmpty ? [] : ["workspace"]) + ["input", "output"]
+        let pointerGuard = (usesWeights ? ["weights"] : []) + (usesWorkspace ? ["workspace"] : []) + ["input", "output"]
         out += """
 
             // MARK: - The C backend's API
@@ -212,6 +248,23 @@ struct SwiftEmitter {
             }
 
             """
+        if fast != nil {
+            out += """
+
+                /// `\(prefix)_run` with each large step split over `threads` threads (1 when fewer).
+                @_cdecl("\(prefix)_run_threads")
+                public func \(prefix)_run_threads(_ weights: UnsafePointer<Float>?, _ workspace: UnsafeMutablePointer<Float>?,
+                                                 _ input: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?, _ batch: Int32,
+                                                 _ threads: Int32) -> Int32 {
+                    guard batch >= 0 else { return -1 }
+                    guard batch > 0 else { return 0 }
+                    guard \(pointerGuard.map { $0 == "input" || $0 == "output" ? "let \($0)" : "\($0) != nil" }.joined(separator: ", ")) else { return -1 }
+                    \(typeName).run(weights: weights, workspace: workspace, input: input, output: output, batch: Int(batch), threads: Swift.max(1, Int(threads)))
+                    return 0
+                }
+
+                """
+        }
         out += blob.cAPI
         return SwiftSource(symbolPrefix: prefix, typeName: typeName, file: EmittedFile(name: "\(prefix).swift", contents: out))
     }

@@ -35,7 +35,7 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
 
     /// Every backend and variant: the fast C kernels (the default) on 1, 2 and 3 threads,
     /// `--precise`, both batch schedules forced, the plain C kernels, the other vector units' blockings (their C compiled
-    /// for this machine), and the Swift backend.
+    /// for this machine), and the fast and plain Swift kernels.
     public static let all: [BackendVariant] = {
         var all = [BackendVariant(name: "c", threads: [1, 2, 3]),
                    BackendVariant(name: "c-precise", precise: true, threads: [1, 2]),
@@ -45,7 +45,8 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
         for target in VectorTarget.allCases where target != .host {
             all.append(BackendVariant(name: "c-\(target.rawValue)", target: target, threads: [1, 2]))
         }
-        all.append(BackendVariant(name: "swift", backend: .swift))
+        all.append(BackendVariant(name: "swift", backend: .swift, threads: [1, 2]))
+        all.append(BackendVariant(name: "swift-plain", backend: .swift, plainKernels: true))
         return all
     }()
 

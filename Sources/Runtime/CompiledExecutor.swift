@@ -56,9 +56,9 @@ public final class CompiledExecutor: NetworkExecutor {
         self.backend = backend
         self.network = network
         self.options = options
-        let program = backend == .c && !options.plainKernels
-            ? lowerForC(network, options: options.kernelOptions)
-            : lower(network)
+        var kernelOptions = options.kernelOptions
+        kernelOptions.language = backend == .swift ? .swift : .c
+        let program = !options.plainKernels ? lowerForC(network, options: kernelOptions) : lower(network)
         self.program = program
         let count = program.weightCount
         let packed = try AlignedBytes(WeightBlobHeader.size + 4 * count, for: "the packed weights of \(network.name)")

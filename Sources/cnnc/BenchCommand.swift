@@ -22,7 +22,7 @@ enum BenchCommand {
         positional: .networkFile,
         options: [
             .option("--batch", "-b", value: "N", help: "images per run", default: "1"),
-            .option("--threads", "-j", value: "T", help: "threads for the c backend", default: "1"),
+            .option("--threads", "-j", value: "T", help: "threads for the c and swift backends", default: "1"),
             .choice("--backend", Backend.allCases.map(\.rawValue), help: "what runs it", default: "c"),
             .flag("--json", help: "print one JSON object (median_ms, min_ms, images_per_s, gflops, …)"),
             .flag("--layers", help: "also time every kernel step, against the machine's FMA peak on the same threads"),

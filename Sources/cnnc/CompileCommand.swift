@@ -83,8 +83,9 @@ enum CompileCommand {
 
         // Lowering and emitting a large network take a while; the next output erases the line.
         console.beginProgress("compiling \(network.name) to \(language == .c ? "C" : "Swift")")
-        // C gets the fast kernels (no Winograd with --precise; the reference loops with --plain).
-        let program = language == .c && !plain ? lowerForC(network, options: KernelOptions(winograd: !precise, target: target)) : lower(network)
+        // The fast kernels in either language (no Winograd with --precise; the reference loops with --plain).
+        let options = KernelOptions(winograd: !precise, target: target, language: language == .c ? .c : .swift)
+        let program = plain ? lower(network) : lowerForC(network, options: options)
         if planOnly, let plan = program.kernelPlan {
             console.out("kernel plan of \(program.name) (\(plan.steps.count) steps; see docs/codegen.md):\n" + plan.listing)
             return ExitCode.success

@@ -17,7 +17,7 @@ enum RunCommand {
             .weights, .ignoreExtraWeights,
             .option("--top", value: "K", help: "rank the K largest classes of a vector output", default: "5"),
             .option("--output", "-o", value: "O.npy", help: "also write the output as a .npy file", completion: .files(["npy"])),
-            .option("--threads", "-j", value: "T", help: "threads for the c backend", default: "1"),
+            .option("--threads", "-j", value: "T", help: "threads for the c and swift backends", default: "1"),
             .choice("--backend", Backend.allCases.map(\.rawValue), help: "what runs it: the generated C, the generated Swift, "
                     + "or the reference interpreter the others are tested against", default: "c"),
             .option("--mean", value: "M[,M,M]", help: "subtract this from an image's channels (after scaling to [0, 1])"),

@@ -55,6 +55,12 @@ import Testing
         try assertFiles(source.files, prefix: "fast-\(target.rawValue)-")
     }
 
+    /// The fast Swift kernels, blocked for AVX2.
+    @Test func lenet5FastSwift() throws {
+        let program = lowerForC(try model("lenet5"), options: KernelOptions(target: .avx2, language: .swift))
+        try assertFiles([try emitSwift(program).file], prefix: "fast-swift-")
+    }
+
     @Test func lenet5PlainCAndSwift() throws {
         let net = try model("lenet5")
         try assertFiles(try emitC(lower(net)).files, prefix: "plain-")

@@ -4,9 +4,10 @@ import Runtime
 import ShapeCheck
 import Testing
 
-/// The fast C kernels (KernelPlan.swift, FastCEmitter.swift) against the reference
-/// interpreter within 1e-4 · max(1, max |reference|): every conformance case, LeNet-5 and odd
-/// shapes, with Winograd on and with --precise, on one and two threads.
+/// The fast C kernels (KernelPlan.swift, FastCEmitter.swift) and the fast Swift ones
+/// (FastSwiftEmitter.swift) against the reference interpreter within 1e-4 · max(1, max
+/// |reference|): every conformance case, LeNet-5 and odd shapes, with Winograd on and with
+/// --precise, on one and two threads (the Swift on two: BackendConformanceTests runs it on one).
 @Suite struct FastKernelTests {
     static let variants = NamedCases<ExecutorOptions>([
         ("fast/1", ExecutorOptions(threads: 1)),
@@ -17,7 +18,10 @@ import Testing
         // AVX-512 machine, AVX-512's elsewhere): both plans are checked wherever the tests run.
         ("other-target/2", ExecutorOptions(threads: 2, target: otherTarget)),
         ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: otherTarget)),
+        ("swift/2", ExecutorOptions(threads: 2)),
     ])
+    /// The backend a variant runs: the Swift kernels for the `swift` ones.
+    static func backend(_ variant: String) -> Backend { variant.hasPrefix("swift") ? .swift : .c }
     static let otherTarget: VectorTarget = VectorTarget.host == .avx512 ? .avx2 : .avx512
     static let variantNames = variants.names
 
@@ -30,7 +34,8 @@ import Testing
     @Test(arguments: Conformance.cases, variantNames)
     func conformance(_ name: String, _ variant: String) throws {
         let (net, weights, input, expected) = try conformanceCase(name)
-        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.variants[variant], cache: testCache)
+        let executor = try CompiledExecutor(backend: Self.backend(variant), network: net, weights: weights, options: Self.variants[variant],
+                                            cache: testCache)
         let output = try executor.run(input)
         compare(output, expected, "\(name)/\(variant) vs ONNX Runtime")
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
@@ -40,7 +45,7 @@ import Testing
     @Test(arguments: variantNames)
     func lenet5(_ variant: String) throws {
         try expectFastAgreement(text: try String(contentsOf: Paths.models.appendingPathComponent("lenet5.cnn"), encoding: .utf8),
-                                label: "lenet5", batch: 3, options: Self.variants[variant])
+                                label: "lenet5", batch: 3, options: Self.variants[variant], backend: Self.backend(variant))
     }
 
     /// Shapes the blocked kernels must get right: channels that are not multiples of 16,
@@ -170,7 +175,7 @@ import Testing
     @Test(arguments: oddNetworks.names, variantNames)
     func oddShapes(_ name: String, _ variant: String) throws {
         let text = Self.oddNetworks[name]
-        try expectFastAgreement(text: text, label: name, batch: 2, options: Self.variants[variant])
+        try expectFastAgreement(text: text, label: name, batch: 2, options: Self.variants[variant], backend: Self.backend(variant))
     }
 
     /// A residual add fused into the paired first-layer kernel (at most 8 filters on the planar
@@ -223,7 +228,7 @@ import Testing
             if case .directConvolution(let d) = step.kernel { return d.pairs && step.inputs.count == 2 }
             return false
         }, "\(name): \(plan.listing)")
-        try expectFastAgreement(text: text, label: name, batch: 2, options: options)
+        try expectFastAgreement(text: text, label: name, batch: 2, options: options, backend: Self.backend(variant))
     }
 
     /// Winograd's transforms amplify their inputs (Bᵀ d B by up to 100): at 1e37, whose direct
@@ -258,7 +263,8 @@ import Testing
         let input = Tensor(shape: [2] + net.input.dimensions, storage: [Float](repeating: 1e37, count: 2 * net.input.elementCount))
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
         #expect(reference.storage.allSatisfy(\.isFinite) && (reference.storage.map(abs).max() ?? 0) > 1e36)
-        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+        let executor = try CompiledExecutor(backend: Self.backend(variant), network: net, weights: weights, options: options,
+                                            cache: testCache)
         compare(try executor.run(input), reference, "\(name)/\(variant) at 1e37")
     }
 
@@ -278,7 +284,8 @@ import Testing
             input.storage[((image * 64 + channel) * plane) + y * 20 + x] = value
         }
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
-        let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: Self.variants[variant], cache: testCache)
+        let executor = try CompiledExecutor(backend: Self.backend(variant), network: net, weights: weights, options: Self.variants[variant],
+                                            cache: testCache)
         let output = try executor.run(input)
         let finite = reference.storage.filter(\.isFinite)
         #expect(finite.count < reference.storage.count && finite.count > reference.storage.count / 2)
@@ -303,7 +310,7 @@ import Testing
             f2: fc 45
             f3: fc 32 sigmoid
             """
-        try expectFastAgreement(text: text, label: "fc_batches", batch: 11, options: Self.variants[variant])
+        try expectFastAgreement(text: text, label: "fc_batches", batch: 11, options: Self.variants[variant], backend: Self.backend(variant))
     }
 
     /// The fast plan uses the blocked kernels it is meant to: LeNet's convolutions direct,
@@ -426,7 +433,7 @@ import Testing
 
 /// `text` with WeightInit weights (seed 3) through the fast C kernels against the reference
 /// interpreter; batchnorm statistics are randomised so folding is exercised.
-func expectFastAgreement(text: String, label: String, batch: Int, options: ExecutorOptions,
+func expectFastAgreement(text: String, label: String, batch: Int, options: ExecutorOptions, backend: Backend = .c,
                          sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let net = try network(text, path: "\(label).cnn")
     var weights = WeightInit.weights(for: net, seed: 3).tensors
@@ -441,8 +448,8 @@ func expectFastAgreement(text: String, label: String, batch: Int, options: Execu
     }
     let input = randomInput(for: net, batch: batch, seed: 5)
     let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
-    let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
-    compare(try executor.run(input), reference, "\(label)/threads \(options.threads)/precise \(options.precise)",
+    let executor = try CompiledExecutor(backend: backend, network: net, weights: weights, options: options, cache: testCache)
+    compare(try executor.run(input), reference, "\(label)/\(backend)/threads \(options.threads)/precise \(options.precise)",
             sourceLocation: sourceLocation)
 }
 
@@ -458,7 +465,8 @@ struct LargeFastKernelTests {
         let input = randomInput(for: net, batch: 2, seed: 11)
         let reference = try ReferenceInterpreter(network: net, weights: weights).run(input)
         for (label, options) in FastKernelTests.variants.cases {
-            let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+            let executor = try CompiledExecutor(backend: FastKernelTests.backend(label), network: net, weights: weights, options: options,
+                                                cache: testCache)
             compare(try executor.run(input), reference, "\(name)/\(label)")
         }
     }

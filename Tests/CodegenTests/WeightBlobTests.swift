@@ -63,7 +63,6 @@ import Glibc
     /// and NAME_weights_error's words for it (the same as WeightBlobProblem's).
     @Test(arguments: [Backend.c, .swift], [false, true])
     func everyReaderRefusesEveryBadBlob(backend: Backend, plain: Bool) throws {
-        if backend == .swift && plain { return }  // the Swift backend has one kind of kernels
         let net = try model("lenet5")
         let weights = WeightInit.weights(for: net, seed: 7).tensors
         var options = ExecutorOptions()
@@ -99,11 +98,11 @@ import Glibc
         #expect(verdict(damaged(41) { $0 ^= 1 }) == WeightBlobProblem.checksum.rawValue)
 
         // Real mix-ups: the blob of another target's blocking, and of another network.
-        let otherTarget: LoweredProgram = plain || backend == .swift
-            ? lowerForC(net, options: KernelOptions(target: .avx2)) : lower(net)
+        let language: KernelLanguage = backend == .swift ? .swift : .c
+        let otherTarget: LoweredProgram = plain ? lowerForC(net, options: KernelOptions(target: .avx2, language: language)) : lower(net)
         #expect(verdict(weightBlob(try packed(net, otherTarget), for: otherTarget)) == WeightBlobProblem.otherTarget.rawValue)
         let alexnet = try model("alexnet")
-        let other = plain || backend == .swift ? lower(alexnet) : lowerForC(alexnet, options: KernelOptions(target: .host))
+        let other = plain ? lower(alexnet) : lowerForC(alexnet, options: KernelOptions(target: .host, language: language))
         let otherBlob = WeightBlobHeader(program: other, checksum: 0).bytes + [UInt8](repeating: 0, count: 64)
         #expect(verdict(otherBlob) == WeightBlobProblem.otherNetwork.rawValue)
 

@@ -1,0 +1,155 @@
+import ShapeCheck
+
+// The fast Swift kernels: the run body of a program that carries a kernel plan, printed from
+// the same plan as the fast C (KernelPlan.swift). Which kernels it prints is data
+// (KernelLanguage.swift); the planner gives every other step the reference kernel on planar
+// values, which SwiftEmitter prints as it does for the plain Swift. Each fast step is a task
+// function over [begin, end) of its tasks, as in the C, with shapes and strides as literals and
+// the convolution micro-kernels unrolled over 16·nb output channels x R pixels of SIMD16<Float>
+// accumulators. Swift has no prefetch or loop-unroll hints: the plan's prefetch and reduction
+// unroll are not printed.
+
+struct FastSwiftEmitter {
+    let program: LoweredProgram
+    let plan: KernelPlan
+
+    /// The plan value's buffer in `run`.
+    func pointer(_ value: Int) -> String {
+        if value == plan.input { return "input" }
+        if value == plan.output { return "output" }
+        return "v\(value)"
+    }
+
+    func weight(_ ref: WeightRef?) -> String {
+        guard let ref else { return "nil" }
+        return "weights + \(ref.offset)"
+    }
+
+    /// The run body's buffers, its calls and the fast kernels' definitions; `reference(step,
+    /// pointers)` prints a reference step's call on the plan's planar copies of its values.
+    func runBody(reference: (Step, [Int: String]) -> String) -> (buffers: [String], calls: [String], kernels: String) {
+        precondition(plan.scratchElements == 0, "the Swift kernels use no scratch memory")
+        var buffers: [String] = []
+        for (id, offset) in plan.offsets.enumerated() {
+            guard let offset, id != plan.input, id != plan.output else { continue }
+            buffers.append("let \(pointer(id)) = workspace + \(offset) * batch  // \(commentText(plan.values[id].shape.description)) \(plan.values[id].layout.rawValue)")
+        }
+        var shared: [String: String] = [:]
+        var definitions = ""
+        var calls: [String] = []
+        for (index, step) in plan.steps.enumerated() {
+            let what = step.layer.map { describeStep($0, program: program) } ?? reorderText(step)
+            let call: String
+            if step.kernel == .reference, let layer = step.layer {
+                var pointers: [Int: String] = [layer.output: pointer(step.output)]
+                for (position, input) in layer.inputs.enumerated() { pointers[input] = pointer(step.inputs[position]) }
+                call = reference(layer, pointers)
+            } else {
+                let placeholder = "S_"
+                let (definition, text) = emitStep(placeholder, step)
+                let name: String
+                if let existing = shared[definition] {
+                    name = existing
+                } else {
+                    name = "s\(index)"
+                    shared[definition] = name
+                    definitions += "\n// \(commentText(what)); \(plan.kernelName(step))\n" + definition.replacing(placeholder, with: name)
+                }
+                call = text.replacing(placeholder, with: name)
+            }
+            calls.append("// \(commentText(step.name)): \(commentText(what)); \(plan.kernelName(step))\n\(call)")
+        }
+        return (buffers, calls, definitions)
+    }
+
+    func reorderText(_ step: PlanStep) -> String {
+        let from = plan.values[step.inputs[0]], to = plan.values[step.output]
+        return "\(shapeText(from.shape)) \(from.layout.rawValue) to \(shapeText(to.shape)) \(to.layout.rawValue)"
+    }
+
+    func emitStep(_ fn: String, _ step: PlanStep) -> (String, String) {
+        switch (step.kernel, step.layer) {
+        case (.toBlocked, _), (.toPlanar, _):
+            return reorder(fn, step)
+        case (.directConvolution(let d), let layer?):
+            if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
+        default:
+            break
+        }
+        // KernelCapabilities.swiftKernels lets the planner choose only the kernels above.
+        preconditionFailure("plan step \(step.name): the Swift kernels have no \(step.kernelName) kernel")
+    }
+
+    /// The call that runs `tasks` tasks of `fn` on the threads the step's work earns.
+    func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "nil", w: String = "nil", bias: String = "nil") -> String {
+        let input = pointer(step.inputs[0])
+        let work = step.threading?.work ?? 0, threshold = step.threading?.threshold ?? 1
+        let threads: String
+        if work >= threshold {
+            threads = "threads"
+        } else if work > 0 {
+            threads = "(batch >= \((threshold + work - 1) / work) ? threads : 1)"
+        } else {
+            threads = "1"
+        }
+        let inputPointer = step.inputs[0] == plan.input ? input : "UnsafePointer(\(input))"
+        return "cnnc_parallel(FastKernels.\(fn), cnnc_args(out: \(pointer(step.output)), inp: \(inputPointer), res: \(res), w: \(w), "
+            + "bias: \(bias), batch: batch), \(tasks), \(threads))"
+    }
+
+    // MARK: reorders
+
+    func reorder(_ fn: String, _ step: PlanStep) -> (String, String) {
+        let value = plan.values[step.output]
+        let C = value.shape.depth, P = value.shape.height * value.shape.width, CB = (C + channelBlock - 1) / channelBlock
+        let toBlocked = step.kernel == .toBlocked
+        var s = "/// \(toBlocked ? "[C, H, W] to [C/16, H, W, 16]" : "[C/16, H, W, 16] to [C, H, W]")\n"
+        s += "static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {\n"
+        s += "    for t in begin..<end {\n"
+        s += "        let n = t / \(CB), cb = t % \(CB)\n"
+        s += "        let channels = Swift.min(\(C) - cb * 16, 16)\n"
+        s += "        let x = a.inp + n * \(toBlocked ? C * P : CB * P * channelBlock)\n"
+        s += "        let y = a.out + n * \(toBlocked ? CB * P * channelBlock : C * P)\n"
+        if toBlocked {
+            s += """
+                        let yb = y + cb * \(P * channelBlock)
+                        for p in 0..<\(P) {
+                            for l in 0..<channels { yb[p * 16 + l] = x[(cb * 16 + l) * \(P) + p] }
+                            for l in channels..<16 { yb[p * 16 + l] = 0 }
+                        }
+
+                """
+        } else {
+            s += """
+                        let xb = x + cb * \(P * channelBlock)
+                        for l in 0..<channels {
+                            let yc = y + (cb * 16 + l) * \(P)
+                            for p in 0..<\(P) { yc[p] = xb[p * 16 + l] }
+                        }
+
+                """
+        }
+        s += "    }\n}\n"
+        return (s, call(fn, step, tasks: "batch * \(CB)"))
+    }
+
+    // MARK: activations
+
+    /// `v` through `activation`, as an expression (the C's statements, as the same functions).
+    static func vectorActivation(_ activation: Activation?, _ v: String) -> String {
+        switch activation {
+        case nil, .softmax?: v
+        case .relu?: "cv_max(cv_zero(), \(v))"
+        case .leakyRelu(let alpha)?: "cv_leaky(\(v), \(swiftFloat(Float(alpha))))"
+        case .relu6?: "cv_relu6(\(v))"
+        case .hardswish?: "cv_hardswish(\(v))"
+        case .hardsigmoid?: "cv_hardsigmoid(\(v))"
+        case .sigmoid?: "cv_sigmoid(\(v))"
+        case .silu?: "cv_silu(\(v))"
+        case .elu(let alpha)?: "cv_each(\(v)) { $0 < 0 ? \(swiftFloat(Float(alpha))) * expm1f($0) : $0 }"
+        case .tanh?: "cv_each(\(v)) { tanhf($0) }"
+        case .gelu(tanh: false)?: "cv_each(\(v)) { $0 * 0.5 * (1 + erff($0 * 0.70710678118654752)) }"
+        case .gelu(tanh: true)?: "cv_each(\(v)) { 0.5 * $0 * (1 + tanhf(0.79788456080286536 * ($0 + 0.044715 * $0 * $0 * $0))) }"
+        }
+    }
+}
