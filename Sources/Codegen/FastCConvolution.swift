@@ -7,27 +7,9 @@ extension FastCEmitter {
     // MARK: direct convolution
 
     func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        // The channels one output group reduces over: a grouped convolution's span of blocks.
-        let C = d.grouped.map { $0.inputBlocks * channelBlock } ?? conv.input.depth
-        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SW = w.strideWidth
-        let DH = w.dilationHeight, DW = w.dilationWidth
-        // A prepadded input is the padded copy: no padding left to apply.
-        let inputShape = plan.values[step.inputs[0]].shape
-        let H = inputShape.height, W = inputShape.width
-        let PT = d.prepadded ? 0 : w.padTop, PL = d.prepadded ? 0 : w.padLeft
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = d.outputBlocks, KBG = KB / NB
-        let planar = d.planarInput
-        let imageIn = planar ? C * H * W : (conv.input.depth + channelBlock - 1) / channelBlock * H * W * channelBlock
-        let blockStride = planar ? channelBlock * H * W : H * W * channelBlock
-        let channelStride = planar ? H * W : 1
-        let rowStride = planar ? W : W * channelBlock
-        let pixelStride = planar ? 1 : channelBlock
-        let OBS = OH * OW * channelBlock, imageOut = KB * OBS
-        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * channelBlock
-        let residual = step.inputs.count > 1
-        let CBC = min(CB, d.inputBlocksPerPass ?? CB)
+        let g = DirectGeometry(plan, step, d, conv)
+        let OH = g.OH, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PL, PT = g.PT, H = g.H
+        let CB = g.CB, NB = g.NB, CBC = g.CBC, pixelStride = g.pixelStride, rowStride = g.rowStride
         let sweepRows = d.sweepRows ?? OH
 
         // Output columns whose every tap is inside the input: [left, right).
@@ -36,32 +18,18 @@ extension FastCEmitter {
         let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
         let edges = d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
-        func kernel(_ strip: Int) -> MicroKernel {
-            var k = MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
-                                blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
-                                rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW), bias: conv.bias != nil,
-                                residual: residual, outputBlockStride: OBS, activation: step.activation)
-            k.tapChannels = PackedLayout.directBlockRows(C)
-            k.prefetch = d.prefetch
-            k.chunked = CBC < CB
-            k.reductionUnroll = d.reductionUnroll
-            return k
-        }
+        func kernel(_ strip: Int) -> MicroKernel { g.microKernel("\(fn)_r\(strip)", strip: strip, d, activation: step.activation) }
         // A grouped convolution's output group g starts reading at its first input block.
         let groupTable = d.grouped.map { "static const int \(fn)_first[\($0.firstBlocks.count)] = { \($0.firstBlocks.map(String.init).joined(separator: ", ")) };\n\n" } ?? ""
-        let firstBlock = d.grouped == nil ? "" : " + (size_t)\(fn)_first[g] * \(blockStride)"
+        let firstBlock = d.grouped == nil ? "" : " + (size_t)\(fn)_first[g] * \(g.blockStride)"
         switch d.variant {
         case .paired:
-            return pairedConvolution(fn, step, d, conv, H: H, W: W, imageIn: imageIn, blockStride: blockStride,
-                                     channelStride: channelStride, rowStride: rowStride, imageOut: imageOut, CB: CB)
+            return pairedConvolution(fn, step, d, conv, g)
         case .flat:
-            let (text, call) = flatConvolution(fn, step, d, conv, kernel: kernel, H: H, imageIn: imageIn, rowStride: rowStride,
-                                               pixelStride: pixelStride, imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB,
-                                               CB: CB, CBC: CBC, firstBlock: firstBlock)
+            let (text, call) = flatConvolution(fn, step, d, conv, g, kernel: kernel, firstBlock: firstBlock)
             return (groupTable + text, call)
         case .wholeRows:
-            let (text, call) = multiRowConvolution(fn, step, d, conv, kernel: kernel, H: H, W: W, imageIn: imageIn, rowStride: rowStride,
-                                                   imageOut: imageOut, OBS: OBS, wGroup: wGroup, KBG: KBG, NB: NB, firstBlock: firstBlock)
+            let (text, call) = multiRowConvolution(fn, step, d, conv, g, kernel: kernel, firstBlock: firstBlock)
             return (groupTable + text, call)
         case .rowStrips:
             break
@@ -79,8 +47,7 @@ extension FastCEmitter {
             s += edges.map { "{ \($0.0), \($0.1), \($0.2) }" }.joined(separator: ", ") + " };\n\n"
         }
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
-        s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
-                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual,
+        s += convolutionTask(fn, g, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);",
                              firstBlock: firstBlock) { c in
             c.line("int oy, cb0, ys;")
             c.line("/* \(CBC == CB ? "all input channel blocks at once" : "\(CBC) input channel block(s) of weights at a time (an L1-sized slice) over \(sweepRows) rows at a time (their partial sums stay in L2)") */")
@@ -119,7 +86,7 @@ extension FastCEmitter {
                 }
             }
         }
-        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(g.KBG * bands)"))
     }
 
     /// C for output row oy of `conv` in a direct convolution's row loop: its first input row
@@ -150,19 +117,19 @@ extension FastCEmitter {
     /// batch reuses each group's weights), image n and row band `band`; `range` declares the
     /// band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
     /// bias, out and res for `body`.
-    func convolutionTask(_ fn: String, bands: Int, range: String, imageIn: Int, wGroup: Int, KBG: Int, NB: Int, OBS: Int,
-                         imageOut: Int, bias: Bool, residual: Bool, firstBlock: String = "", body: (inout CWriter) -> Void) -> String {
+    func convolutionTask(_ fn: String, _ g: DirectGeometry, bands: Int, range: String, firstBlock: String = "",
+                         body: (inout CWriter) -> Void) -> String {
         taskFunction(fn) { c in
             c.line("""
                 /* output channel group outermost, so a batch reuses each group's weights */
                 const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
                 \(range)
-                const float *in = a->in + (size_t)n * \(imageIn)\(firstBlock);
-                const float *w = a->w + (size_t)g * \(wGroup);
-                const float *pf = g + 1 < \(KBG) ? w + \(wGroup) : w;   /* the next group's weights, to prefetch */
-                const float *bias = \(bias ? "a->bias + g * \(NB * channelBlock)" : "NULL");
-                float *out = a->out + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS);
-                const float *res = \(residual ? "a->res + (size_t)n * \(imageOut) + (size_t)g * \(NB * OBS)" : "NULL");
+                const float *in = a->in + (size_t)n * \(g.imageIn)\(firstBlock);
+                const float *w = a->w + (size_t)g * \(g.wGroup);
+                const float *pf = g + 1 < \(g.KBG) ? w + \(g.wGroup) : w;   /* the next group's weights, to prefetch */
+                const float *bias = \(g.bias ? "a->bias + g * \(g.NB * channelBlock)" : "NULL");
+                float *out = a->out + (size_t)n * \(g.imageOut) + (size_t)g * \(g.NB * g.OBS);
+                const float *res = \(g.residual ? "a->res + (size_t)n * \(g.imageOut) + (size_t)g * \(g.NB * g.OBS)" : "NULL");
                 """)
             body(&c)
         }
@@ -171,15 +138,12 @@ extension FastCEmitter {
     /// A convolution without edge columns whose strips of `d.strip` pixels run over the band
     /// in row-major order, across row ends (a row of 13 takes 6, 6 and 1 pixels with the next
     /// row's first 5): every call but a band's last keeps the full set of accumulators.
-    func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
-                         kernel: (Int) -> MicroKernel, H: Int, imageIn: Int, rowStride: Int, pixelStride: Int,
-                         imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, CB: Int, CBC: Int,
-                         firstBlock: String) -> (String, String) {
-        let OH = conv.output.height, OW = conv.output.width
-        let SH = conv.window.strideHeight, SW = conv.window.strideWidth
-        let KH = conv.window.kernelHeight, KW = conv.window.kernelWidth
+    func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel, _ g: DirectGeometry,
+                         kernel: (Int) -> MicroKernel, firstBlock: String) -> (String, String) {
+        let OH = g.OH, OW = g.OW, SH = g.SH, SW = g.SW, KH = g.KH, KW = g.KW, H = g.H
+        let CB = g.CB, CBC = g.CBC, NB = g.NB, rowStride = g.rowStride, pixelStride = g.pixelStride, wGroup = g.wGroup
         let R = d.strip
-        let residual = step.inputs.count > 1
+        let residual = g.residual
         let bands = d.bands
         let chunkArguments = CBC < CB ? ", cb0, cb1" : ""
         let sweepPixels = d.flatSweepPixels(outputHeight: OH, outputWidth: OW)
@@ -194,9 +158,8 @@ extension FastCEmitter {
             k.flat = true
             s += microKernel(k) + "\n"
         }
-        s += convolutionTask(fn, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);",
-                             imageIn: imageIn, wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut,
-                             bias: conv.bias != nil, residual: residual, firstBlock: firstBlock) { c in
+        s += convolutionTask(fn, g, bands: bands, range: "const int p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW);",
+                             firstBlock: firstBlock) { c in
             c.line("""
                 ptrdiff_t po[\(R)];
                 int p, r, cb0, ps;
@@ -227,7 +190,7 @@ extension FastCEmitter {
                 }
             }
         }
-        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(g.KBG * bands)"))
     }
 
     /// C that fetches the next slice of a sliced convolution while this one computes: its
@@ -253,13 +216,11 @@ extension FastCEmitter {
     }
 
     /// A convolution without edge columns whose strips are `d.rows` whole output rows.
-    func multiRowConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
-                             kernel: (Int) -> MicroKernel, H: Int, W: Int, imageIn: Int, rowStride: Int,
-                             imageOut: Int, OBS: Int, wGroup: Int, KBG: Int, NB: Int, firstBlock: String) -> (String, String) {
-        let OH = conv.output.height, OW = conv.output.width
-        let SH = conv.window.strideHeight, PT = d.prepadded ? 0 : conv.window.padTop
-        let residual = step.inputs.count > 1
-        precondition(PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
+    func multiRowConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel, _ g: DirectGeometry,
+                             kernel: (Int) -> MicroKernel, firstBlock: String) -> (String, String) {
+        let OH = g.OH, OW = g.OW, SH = g.SH, NB = g.NB, rowStride = g.rowStride
+        let residual = g.residual
+        precondition(g.PT == 0 || d.prepadded, "multi-row strips need every tap inside the input")
         let bands = d.bands
         var s = "/* direct convolution, \(NB * channelBlock) output channels x \(d.rows) rows of \(OW) pixels per micro-kernel call */\n"
         for rows in 1...d.rows {
@@ -268,9 +229,8 @@ extension FastCEmitter {
             k.pixelRow = (OW, SH * rowStride)
             s += microKernel(k) + "\n"
         }
-        let rest = "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(conv.window.kernelHeight), 0, \(conv.window.kernelWidth));"
-        s += convolutionTask(fn, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);", imageIn: imageIn,
-                             wGroup: wGroup, KBG: KBG, NB: NB, OBS: OBS, imageOut: imageOut, bias: conv.bias != nil, residual: residual,
+        let rest = "\(residual ? "res + (size_t)oy * \(OW * channelBlock)" : "NULL"), pf, 0, \(g.KH), 0, \(g.KW));"
+        s += convolutionTask(fn, g, bands: bands, range: "const int oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands);",
                              firstBlock: firstBlock) { c in
             c.line("""
                 int oy = oy0;
@@ -287,23 +247,21 @@ extension FastCEmitter {
                 c.line("default: break;")
             }
         }
-        _ = H; _ = W
-        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(KBG * bands)"))
+        return (s, convolutionCall(fn, step, conv, tasks: "batch * \(g.KBG * bands)"))
     }
 
     /// A first layer with at most 8 filters, stride 1, planar input: register r holds the
     /// 8 channels of pixels 2r and 2r + 1 of the strip (weights and bias packed interleaved,
     /// PackedLayout.pairedConvolution), and the epilogue splits them into two blocked pixels.
-    func pairedConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel, H: Int, W: Int,
-                           imageIn: Int, blockStride: Int, channelStride: Int, rowStride: Int, imageOut: Int, CB: Int) -> (String, String) {
-        let C = conv.input.depth, OH = conv.output.height, OW = conv.output.width
-        let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, DH = w.dilationHeight, DW = w.dilationWidth
-        let PT = w.padTop
+    func pairedConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel,
+                           _ g: DirectGeometry) -> (String, String) {
+        let C = g.C, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, DH = g.DH, DW = g.DW, PT = g.PT, H = g.H, CB = g.CB
+        let imageIn = g.imageIn, blockStride = g.blockStride, channelStride = g.channelStride, rowStride = g.rowStride
+        let imageOut = g.imageOut
         let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
         let full = pairsPerRow / R, remainder = pairsPerRow - full * R
-        let bias = conv.bias != nil
-        let residual = step.inputs.count > 1
+        let bias = g.bias
+        let residual = g.residual
         let channels = C - (CB - 1) * channelBlock == channelBlock ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(C - (CB - 1) * channelBlock) : 16)")
         func kernel(_ strip: Int) -> String {
             let accumulators = (0..<strip).map { "a\($0)" }
@@ -374,7 +332,6 @@ extension FastCEmitter {
                 }
             }
         }
-        _ = W
         return (s, convolutionCall(fn, step, conv, tasks: "batch * \(bands)"))
     }
 }

@@ -99,7 +99,7 @@ struct FastCEmitter {
         var shared = SharedDefinitions(names: names)
         var calls: [String] = []
         for (index, step) in plan.steps.enumerated() {
-            let what = step.layer.map { describeStep($0, program: program) } ?? reorderText(step)
+            let what = plan.stepText(step, program: program)
             let call: String
             if step.kernel == .reference, let layer = step.layer {
                 call = emitReference(step, layer, plain: plain, shared: &shared)
@@ -179,12 +179,6 @@ struct FastCEmitter {
 
     // MARK: steps
 
-    /// A reorder's or pad's shapes, for comments: `[16, 8, 8] planar to [16, 8, 8] blocked`.
-    func reorderText(_ step: PlanStep) -> String {
-        let from = plan.values[step.inputs[0]], to = plan.values[step.output]
-        return "\(shapeText(from.shape)) \(from.layout.rawValue) to \(shapeText(to.shape)) \(to.layout.rawValue)"
-    }
-
     /// The call of a step the plan leaves to the reference kernels, on planar values.
     func emitReference(_ step: PlanStep, _ programStep: Step, plain: CEmitter, shared: inout SharedDefinitions) -> String {
         // The plan's copies of the step's values (an array of every value per step was quadratic).
@@ -221,15 +215,7 @@ struct FastCEmitter {
     func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "NULL",
               ins: String = "NULL", w: String = "NULL", bias: String = "NULL", after: String = "") -> String {
         let input = step.inputs.isEmpty ? "NULL" : pointer(step.inputs[0])
-        let work = step.threading?.work ?? 0, threshold = step.threading?.threshold ?? 1
-        let threads: String
-        if work >= threshold {
-            threads = "cnnc_threads"
-        } else if work > 0 {
-            threads = "(batch >= \((threshold + work - 1) / work) ? cnnc_threads : 1)"
-        } else {
-            threads = "1"
-        }
+        let threads = step.threads(of: "cnnc_threads")
         var c = CWriter()
         c.line("{")
         c.indented { c in

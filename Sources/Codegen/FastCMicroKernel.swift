@@ -1,7 +1,8 @@
 import ShapeCheck
 
 // The fast C backend's register-blocked micro-kernel (a strip of pixels x blocks of 16 output
-// channels, unrolled, with a plain-loop fallback) and the epilogue activations every kernel uses.
+// channels, unrolled, with a plain-loop fallback; the MicroKernel value is in
+// DirectConvolutionGeometry.swift) and the epilogue activations every kernel uses.
 
 extension FastCEmitter {
     // MARK: activations
@@ -52,46 +53,6 @@ extension FastCEmitter {
     }
 
     // MARK: micro-kernel
-
-    /// A register-blocked kernel: `strip` pixels x `blocks` blocks of 16 output channels,
-    /// reducing over input channel blocks (and kernel taps when `taps` is set).
-    struct MicroKernel {
-        var name: String
-        var strip: Int
-        var blocks: Int
-        var inputBlocks: Int
-        var lastChannels: Int
-        var blockStride: Int
-        var channelStride: Int
-        var pixelStride: Int
-        var rowStep: Int
-        var columnStep: Int
-        var taps: (height: Int, width: Int)?
-        /// Input channel rows per tap of one input block in the packed weights
-        /// (PackedLayout.directBlockRows).
-        var tapChannels: Int = channelBlock
-        /// Pixels spanning whole rows: pixel r is at row r / width, column r % width, rows
-        /// `jump` floats apart in the input (outputs stay contiguous).
-        var pixelRow: (width: Int, jump: Int)? = nil
-        /// Prefetch the next output channel group's weights (`pf`) into L2 while computing.
-        var prefetch: Bool = false
-        /// Reduce over input channel blocks [cb0, cb1) only (extra arguments): the sums start
-        /// from the bias when cb0 is 0, else from what `out` holds, and the epilogue runs only
-        /// when cb1 is the last block, so a caller can sweep one L1-sized slice of the weights
-        /// over many pixels before moving to the next.
-        var chunked: Bool = false
-        /// How many steps of the reduction over input channels one trip of its loop takes:
-        /// 1 keeps it rolled (CNNC_NO_UNROLL), 2 takes two (CNNC_UNROLL2), nil leaves it to
-        /// the compiler, which unrolls it whole.
-        var reductionUnroll: Int? = nil
-        /// Pixel r's input is at `po[r]` (an extra argument), so a strip may run on from the
-        /// end of one output row into the next; outputs stay contiguous.
-        var flat: Bool = false
-        var bias: Bool
-        var residual: Bool
-        var outputBlockStride: Int
-        var activation: Activation?
-    }
 
     func pixelOffset(_ k: MicroKernel, _ r: Int) -> String {
         if k.flat { return "o\(r)" }

@@ -4,28 +4,12 @@ import ShapeCheck
 // (FastCConvolution.swift), its register-blocked micro-kernel in SIMD16<Float>.
 
 extension FastSwiftEmitter {
-    /// A register-blocked kernel: `strip` pixels x `blocks` blocks of 16 output channels over
-    /// the taps [ky0, ky1) x [kx0, kx1) and every input channel block.
-    struct MicroKernel {
-        var name: String
-        var strip: Int
-        var blocks: Int
-        var inputBlocks: Int
-        var lastChannels: Int
-        var blockStride: Int
-        var channelStride: Int
-        var pixelStride: Int
-        var rowStep: Int
-        var columnStep: Int
-        var taps: (height: Int, width: Int)
-        var tapChannels: Int
-        var bias: Bool
-        var residual: Bool
-        var outputBlockStride: Int
-        var activation: Activation?
-    }
-
+    /// `k` in SIMD16<Float>, over the taps [ky0, ky1) x [kx0, kx1) and every input channel
+    /// block; its prefetch and reduction unroll have no Swift spelling and are not printed.
     func microKernel(_ k: MicroKernel) -> String {
+        guard let taps = k.taps, !k.chunked, !k.flat, k.pixelRow == nil else {
+            preconditionFailure("\(k.name): the Swift micro-kernel has taps, a whole reduction and strips within a row")
+        }
         let width = channelBlock * k.blocks
         let accumulators = (0..<k.blocks).flatMap { j in (0..<k.strip).map { "a\(j)_\($0)" } }
         var parameters = ["_ out: UnsafeMutablePointer<Float>", "_ inp: UnsafePointer<Float>", "_ off: Int", "_ w: UnsafePointer<Float>"]
@@ -49,7 +33,7 @@ extension FastSwiftEmitter {
                     for ky in ky0..<ky1 {
                         for kx in kx0..<kx1 {
                             let x = inp + (off + cb * \(k.blockStride) + ky * \(k.rowStep) + kx * \(k.columnStep))
-                            let wp = w + ((cb * \(k.taps.height) + ky) * \(k.taps.width) + kx) * \(k.tapChannels * width)
+                            let wp = w + ((cb * \(taps.height) + ky) * \(taps.width) + kx) * \(k.tapChannels * width)
                             for ic in 0..<\(channels) {
                                 let xi = x + ic * \(k.channelStride)
                                 let wi = wp + ic * \(width)
@@ -74,34 +58,14 @@ extension FastSwiftEmitter {
     func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
         precondition(d.variant == .rowStrips && d.grouped == nil && !d.prepadded && d.reduction == .whole,
                      "the Swift kernels print direct convolutions in whole row strips only")
-        let C = conv.input.depth, K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, SW = w.strideWidth
-        let DH = w.dilationHeight, DW = w.dilationWidth
-        let inputShape = plan.values[step.inputs[0]].shape
-        let H = inputShape.height, W = inputShape.width
-        let PT = w.padTop, PL = w.padLeft
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = d.outputBlocks, KBG = KB / NB
-        let planar = d.planarInput
-        let imageIn = planar ? C * H * W : CB * H * W * channelBlock
-        let blockStride = planar ? channelBlock * H * W : H * W * channelBlock
-        let channelStride = planar ? H * W : 1
-        let rowStride = planar ? W : W * channelBlock
-        let pixelStride = planar ? 1 : channelBlock
-        let OBS = OH * OW * channelBlock, imageOut = KB * OBS
-        let wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * channelBlock
-        let residual = step.inputs.count > 1
-        let bias = conv.bias != nil
+        let g = DirectGeometry(plan, step, d, conv)
+        let OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, H = g.H, PT = g.PT, PL = g.PL
+        let NB = g.NB, OBS = g.OBS, imageOut = g.imageOut, rowStride = g.rowStride, pixelStride = g.pixelStride
+        let residual = g.residual, bias = g.bias
         let left = d.interior.lowerBound, interior = d.interior.count
         let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
 
-        func kernel(_ strip: Int) -> MicroKernel {
-            MicroKernel(name: "\(fn)_r\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
-                        blockStride: blockStride, channelStride: channelStride, pixelStride: SW * pixelStride,
-                        rowStep: DH * rowStride, columnStep: DW * pixelStride, taps: (KH, KW),
-                        tapChannels: PackedLayout.directBlockRows(C), bias: bias, residual: residual,
-                        outputBlockStride: OBS, activation: step.activation)
-        }
+        func kernel(_ strip: Int) -> MicroKernel { g.microKernel("\(fn)_r\(strip)", strip: strip, d, activation: step.activation) }
         var strips = Set<Int>()
         if full > 0 { strips.insert(P) }
         if short > 0 { strips.insert(P - 1) }
@@ -123,8 +87,8 @@ extension FastSwiftEmitter {
                     // output channel group outermost, so a batch reuses each group's weights
                     let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
                     let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)
-                    let inp = a.inp + n * \(imageIn)
-                    let w = a.w! + g * \(wGroup)
+                    let inp = a.inp + n * \(g.imageIn)
+                    let w = a.w! + g * \(g.wGroup)
                     let out = a.out + n * \(imageOut) + g * \(NB * OBS)
 
             """
@@ -150,7 +114,7 @@ extension FastSwiftEmitter {
             s += "            \(callAt(1, "\(edge.x)", edge.firstTap, edge.endTap))\n"
         }
         s += "        }\n    }\n}\n"
-        let call = call(fn, step, tasks: "batch * \(KBG * bands)", res: residual ? "UnsafePointer(\(pointer(step.inputs[1])))" : "nil",
+        let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? "UnsafePointer(\(pointer(step.inputs[1])))" : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
         return (s, call)
     }

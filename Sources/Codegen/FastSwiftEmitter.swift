@@ -34,37 +34,25 @@ struct FastSwiftEmitter {
             guard let offset, id != plan.input, id != plan.output else { continue }
             buffers.append("let \(pointer(id)) = workspace + \(offset) * batch  // \(commentText(plan.values[id].shape.description)) \(plan.values[id].layout.rawValue)")
         }
-        var shared: [String: String] = [:]
-        var definitions = ""
+        // Each step's kernel, one for all the steps whose kernels are the same text, named after
+        // the first step that runs it (as the fast C's).
+        var shared = SharedDefinitions(names: IdentifierTable(language: .swift))
         var calls: [String] = []
         for (index, step) in plan.steps.enumerated() {
-            let what = step.layer.map { describeStep($0, program: program) } ?? reorderText(step)
+            let what = commentText(plan.stepText(step, program: program))
             let call: String
             if step.kernel == .reference, let layer = step.layer {
                 var pointers: [Int: String] = [layer.output: pointer(step.output)]
                 for (position, input) in layer.inputs.enumerated() { pointers[input] = pointer(step.inputs[position]) }
                 call = reference(layer, pointers)
             } else {
-                let placeholder = "S_"
-                let (definition, text) = emitStep(placeholder, step)
-                let name: String
-                if let existing = shared[definition] {
-                    name = existing
-                } else {
-                    name = "s\(index)"
-                    shared[definition] = name
-                    definitions += "\n// \(commentText(what)); \(plan.kernelName(step))\n" + definition.replacing(placeholder, with: name)
-                }
-                call = text.replacing(placeholder, with: name)
+                let (definition, text) = emitStep(SharedDefinitions.placeholder, step)
+                let name = shared.define(definition, comment: "// \(what); \(plan.kernelName(step))\n") { _ in "s\(index)" }
+                call = SharedDefinitions.naming(text, name)
             }
-            calls.append("// \(commentText(step.name)): \(commentText(what)); \(plan.kernelName(step))\n\(call)")
+            calls.append("// \(commentText(step.name)): \(what); \(plan.kernelName(step))\n\(call)")
         }
-        return (buffers, calls, definitions)
-    }
-
-    func reorderText(_ step: PlanStep) -> String {
-        let from = plan.values[step.inputs[0]], to = plan.values[step.output]
-        return "\(shapeText(from.shape)) \(from.layout.rawValue) to \(shapeText(to.shape)) \(to.layout.rawValue)"
+        return (buffers, calls, shared.text)
     }
 
     func emitStep(_ fn: String, _ step: PlanStep) -> (String, String) {
@@ -83,15 +71,7 @@ struct FastSwiftEmitter {
     /// The call that runs `tasks` tasks of `fn` on the threads the step's work earns.
     func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "nil", w: String = "nil", bias: String = "nil") -> String {
         let input = pointer(step.inputs[0])
-        let work = step.threading?.work ?? 0, threshold = step.threading?.threshold ?? 1
-        let threads: String
-        if work >= threshold {
-            threads = "threads"
-        } else if work > 0 {
-            threads = "(batch >= \((threshold + work - 1) / work) ? threads : 1)"
-        } else {
-            threads = "1"
-        }
+        let threads = step.threads(of: "threads")
         let inputPointer = step.inputs[0] == plan.input ? input : "UnsafePointer(\(input))"
         return "cnnc_parallel(FastKernels.\(fn), cnnc_args(out: \(pointer(step.output)), inp: \(inputPointer), res: \(res), w: \(w), "
             + "bias: \(bias), batch: batch), \(tasks), \(threads))"

@@ -25,7 +25,27 @@ extension KernelPlan {
     }
 }
 
+extension KernelPlan {
+    /// What a step computes, for the emitted code's comments: its layer, or a reorder's or
+    /// pad's shapes (`[16, 8, 8] planar to [16, 8, 8] blocked`).
+    func stepText(_ step: PlanStep, program: LoweredProgram) -> String {
+        if let layer = step.layer { return describeStep(layer, program: program) }
+        let from = values[step.inputs[0]], to = values[step.output]
+        return "\(shapeText(from.shape)) \(from.layout.rawValue) to \(shapeText(to.shape)) \(to.layout.rawValue)"
+    }
+}
+
 extension PlanStep {
+    /// The threads its tasks run on, as an expression C and Swift both read, of the run's
+    /// thread count `all` and `batch`: all of them when the step's work per image reaches its
+    /// threshold, all from the batch whose work does, else one.
+    func threads(of all: String) -> String {
+        let work = threading?.work ?? 0, threshold = threading?.threshold ?? 1
+        if work >= threshold { return all }
+        if work > 0 { return "(batch >= \((threshold + work - 1) / work) ? \(all) : 1)" }
+        return "1"
+    }
+
     /// Every field of the step's kernel, named as in the plan types.
     var scheduleFields: [String] {
         func flag(_ b: Bool) -> String { b ? "yes" : "no" }
