@@ -386,9 +386,9 @@ struct Importer {
         node.outputs.dropFirst().first { !$0.isEmpty && uses[$0, default: 0] > 0 }
     }
 
-    /// A new line; its output is the node's first output.
-    mutating func add(_ line: Line, node: ONNXNode, preferred: String?) -> Value {
-        .activation(addLine(line, node: node, preferred: preferred))
+    /// A new line; its output is the node's first output, channels-last when `last`.
+    mutating func add(_ line: Line, node: ONNXNode, preferred: String?, last: Bool = false) -> Value {
+        value(addLine(line, node: node, preferred: preferred), last: last)
     }
 
     /// The same, giving the line's index (for a value in another layout, or a line after it).

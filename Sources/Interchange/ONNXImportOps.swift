@@ -48,14 +48,13 @@ extension Importer {
         case "Resize", "Upsample": return try resize(node, inputs)
         case "Pad": return try pad(node, inputs)
         case "Gather": return try gather(node, inputs)
-        case "Dropout":
-            if let extra = readsExtraOutputs(node) { throw ImportError("has its mask '\(extra)' read; cnnc runs inference only") }
-            if opset >= 12, let training = try constant(node, inputs, 2, "training_mode"), training.scalar != 0 {
-                throw ImportError("is in training mode; cnnc runs inference, where dropout is the identity")
+        case "Dropout", "Identity":
+            if node.opType == "Dropout" {
+                if let extra = readsExtraOutputs(node) { throw ImportError("has its mask '\(extra)' read; cnnc runs inference only") }
+                if opset >= 12, let training = try constant(node, inputs, 2, "training_mode"), training.scalar != 0 {
+                    throw ImportError("is in training mode; cnnc runs inference, where dropout is the identity")
+                }
             }
-            let (x, last) = try laidOut(node, inputs, 0)
-            return value(x, last: last)
-        case "Identity":
             let (x, last) = try laidOut(node, inputs, 0)
             return value(x, last: last)
         default: return try activationLayer(node, inputs)
@@ -98,13 +97,7 @@ extension Importer {
     /// The language's padding for ONNX's: symmetric `pad P` (or none), or `pad same` when the
     /// pads are exactly what it chooses (the odd cell right and bottom, as SAME_UPPER and TF).
     func padding(_ node: ONNXNode, input: TensorShape, extent: (w: Int, h: Int), stride: (w: Int, h: Int)) throws(ImportError) -> PadWords {
-        func same(_ size: Int, _ extent: Int, _ stride: Int) -> (Int, Int) {
-            let out = (size + stride - 1) / stride
-            let total = max((out - 1) * stride + extent - size, 0)
-            return (total / 2, total - total / 2)
-        }
-        let (sl, sr) = same(input.width, extent.w, stride.w), (st, sb) = same(input.height, extent.h, stride.h)
-        let sameWords = PadWords(words: ["pad", "same"], padding: Padding(left: sl, right: sr, top: st, bottom: sb))
+        let sameWords = PadWords(words: ["pad", "same"], padding: Self.samePadding(input, extent: extent, stride: stride))
         func explicit(_ p: Padding) -> PadWords {
             if p.isZero { return PadWords(words: [], padding: p) }
             if p.left == p.right && p.top == p.bottom { return PadWords(words: ["pad", Self.size(p.left, p.top)], padding: p) }
@@ -120,7 +113,7 @@ extension Importer {
             let p = Padding(left: Int(pads[1]), right: Int(pads[3]), top: Int(pads[0]), bottom: Int(pads[2]))
             if (p.left == p.right && p.top == p.bottom) || p == sameWords.padding { return explicit(p) }
             throw ImportError("has asymmetric pads \(pads) (top, left, bottom, right); the language pads both sides of an axis "
-                + "alike, or as 'pad same' does (which here would be \([st, sl, sb, sr]))")
+                + "alike, or as 'pad same' does (which here would be \(sameWords.padding.onnxOrder))")
         case "VALID": return PadWords(words: [], padding: .zero)
         case "SAME_UPPER": return explicit(sameWords.padding)
         case "SAME_LOWER":
@@ -130,6 +123,13 @@ extension Importer {
                 + "'pad same' puts it right and bottom (SAME_UPPER)")
         default: throw ImportError("has auto_pad '\(autoPad)', which ONNX does not define")
         }
+    }
+
+    /// What `pad same` chooses for an input (Arithmetic.samePadding, as the shape checker does).
+    static func samePadding(_ input: TensorShape, extent: (w: Int, h: Int), stride: (w: Int, h: Int)) -> Padding {
+        let (left, right) = Arithmetic.samePadding(input: input.width, extent: extent.w, stride: stride.w)
+        let (top, bottom) = Arithmetic.samePadding(input: input.height, extent: extent.h, stride: stride.h)
+        return Padding(left: left, right: right, top: top, bottom: bottom)
     }
 
     /// ⌊(in + pads − extent)/stride⌋ + 1, or torch's ceil rule (a last window starting in the
@@ -371,8 +371,8 @@ extension Importer {
         guard shapes.allSatisfy({ $0 == shapes[0] }) else {
             throw ImportError("adds \(refs.map { "\(onnxDims($0))" }.joined(separator: " and ")); the language adds outputs of one shape")
         }
-        return value(addLine(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
-                             node: node, preferred: nil), last: last)
+        return add(Line(name: "", op: "add", arguments: [], inputs: refs, namesInputs: true, onnxOps: [node.opType], shape: shapes[0]),
+                   node: node, preferred: nil, last: last)
     }
 
     /// The line a value is the output of, in either layout.
@@ -424,8 +424,8 @@ extension Importer {
                 + "or by a [N, C, 1, 1] per channel")
         }
         let out = a.width * a.height >= b.width * b.height ? a : b
-        return value(addLine(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
-                             node: node, preferred: nil), last: last)
+        return add(Line(name: "", op: "mul", arguments: [], inputs: refs, namesInputs: true, onnxOps: ["Mul"], shape: out),
+                   node: node, preferred: nil, last: last)
     }
 
     mutating func concat(_ node: ONNXNode, _ inputs: [Value?]) throws(ImportError) -> Value {
@@ -510,8 +510,8 @@ extension Importer {
             if bias != 2 { arguments += ["k", Self.number(bias)] }
         default: throw ImportError("is not an operation cnnc imports")
         }
-        return value(addLine(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node,
-                             preferred: nil), last: last)
+        return add(Line(name: "", op: op, arguments: arguments, inputs: [x], onnxOps: [node.opType], shape: s), node: node,
+                   preferred: nil, last: last)
     }
 
     /// Clip to [0, 6] is relu6 and to [0, ∞) relu; bounds are attributes before opset 11 and
@@ -541,4 +541,9 @@ extension Importer {
                 + "relu (min 0) and relu6 (min 0, max 6)")
         }
     }
+}
+
+extension Padding {
+    /// As ONNX lists pads: [top, left, bottom, right] (the beginnings, then the ends).
+    var onnxOrder: [Int] { [top, left, bottom, right] }
 }

@@ -237,14 +237,14 @@ extension Importer {
         var normalized: Set<Int> = []
         for a in axes { normalized.insert(try Folding.axis(a, rank: dims.count, "axis")) }
         let spatial: Set<Int> = last ? [1, 2] : [2, 3]
+        let op = node.opType == "ReduceMax" ? "globalmaxpool" : "globalavgpool"
         guard dims.count == 4, normalized == spatial else {
             throw ImportError("reduces axes \(axes.isEmpty ? "(all)" : "\(axes)") of \(dims); cnnc imports a \(node.opType) only over "
-                + "the height and width (axes \(spatial.sorted())) as '\(node.opType == "ReduceMax" ? "globalmaxpool" : "globalavgpool")'")
+                + "the height and width (axes \(spatial.sorted())) as '\(op)'")
         }
-        let op = node.opType == "ReduceMax" ? "globalmaxpool" : "globalavgpool"
         let s = shape(x)
         var line = Line(name: "", op: op, arguments: [], inputs: [x], onnxOps: [node.opType], shape: .volume(width: 1, height: 1, depth: s.depth))
-        guard int(node, "keepdims", 1) == 0 else { return value(addLine(line, node: node, preferred: nil), last: last) }
+        guard int(node, "keepdims", 1) == 0 else { return add(line, node: node, preferred: nil, last: last) }
         let pooled = addLine(line, node: node, preferred: nil)
         line = Line(name: "", op: "flatten", arguments: [], inputs: [pooled], onnxOps: [node.opType], shape: .vector(s.depth))
         return add(line, node: node, preferred: lines[pooled].name + ".flatten")
@@ -279,7 +279,7 @@ extension Importer {
         var line = Line(name: "", op: "layernorm", arguments: epsilon == Float(1e-5) ? [] : ["eps", Self.number(epsilon)], inputs: [x],
                         onnxOps: ["LayerNormalization"], shape: s)
         line.weights = [("weight", Tensor(shape: [c], storage: scale.floats)), ("bias", Tensor(shape: [c], storage: bias))]
-        return value(addLine(line, node: node, preferred: weightStem(node, 1)), last: last)
+        return add(line, node: node, preferred: weightStem(node, 1), last: last)
     }
 
     /// MatMul of a channels-last [N, H, W, C] by a constant [C, M]: torch's Linear at each
@@ -311,7 +311,7 @@ extension Importer {
         }
         var line = Line(name: "", op: "layerscale", arguments: [], inputs: [x], onnxOps: ["Mul"], shape: s)
         line.weights = [("layer_scale", Tensor(shape: [s.depth, 1, 1], storage: c.floats))]
-        return value(addLine(line, node: node, preferred: weightStem(node, index, suffix: ".layer_scale")), last: last)
+        return add(line, node: node, preferred: weightStem(node, index, suffix: ".layer_scale"), last: last)
     }
 
     // MARK: GELU from Erf
@@ -331,7 +331,7 @@ extension Importer {
     mutating func gelu(_ part: GeluPart, _ node: ONNXNode) -> Value {
         guard part.hasX, part.hasTerm, Self.close(part.factor, 0.5) else { return .pending(.gelu(part)) }
         let line = Line(name: "", op: "gelu", arguments: [], inputs: [part.x], onnxOps: part.ops, shape: shape(part.x))
-        return value(addLine(line, node: node, preferred: nil), last: part.last)
+        return add(line, node: node, preferred: nil, last: part.last)
     }
 
     /// Mul or Div of a layer output (or a GELU part) by one constant, or of two parts of one

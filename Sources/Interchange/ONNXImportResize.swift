@@ -239,19 +239,13 @@ extension Importer {
         }
         let o = own.padding
         let total = Padding(left: p.left + o.left, right: p.right + o.right, top: p.top + o.top, bottom: p.bottom + o.bottom)
-        func same(_ size: Int, _ extent: Int, _ stride: Int) -> (Int, Int) {
-            let out = (size + stride - 1) / stride
-            let t = max((out - 1) * stride + extent - size, 0)
-            return (t / 2, t - t / 2)
-        }
-        let (sl, sr) = same(input.width, extent.w, stride.w), (st, sb) = same(input.height, extent.h, stride.h)
+        let same = Self.samePadding(input, extent: extent, stride: stride)
         let padmode = modes[mode].map { $0 == "zeros" || !conv ? [] : ["padmode", $0] } ?? []
         if total.left == total.right && total.top == total.bottom {
             return PadWords(words: (total.isZero ? [] : ["pad", Self.size(total.left, total.top)]) + padmode, padding: total)
         }
-        if total == Padding(left: sl, right: sr, top: st, bottom: sb) { return PadWords(words: ["pad", "same"] + padmode, padding: total) }
-        let shown = [total.top, total.left, total.bottom, total.right]
-        throw ImportError("has asymmetric padding \(shown) (top, left, bottom, right) with Pad \(by) before it; the language pads both "
-            + "sides of an axis alike, or as 'pad same' does (which here would be \([st, sl, sb, sr]))")
+        if total == same { return PadWords(words: ["pad", "same"] + padmode, padding: total) }
+        throw ImportError("has asymmetric padding \(total.onnxOrder) (top, left, bottom, right) with Pad \(by) before it; the language pads both "
+            + "sides of an axis alike, or as 'pad same' does (which here would be \(same.onnxOrder))")
     }
 }
