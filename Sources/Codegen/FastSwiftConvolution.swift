@@ -114,7 +114,7 @@ extension FastSwiftEmitter {
             s += "            \(callAt(1, "\(edge.x)", edge.firstTap, edge.endTap))\n"
         }
         s += "        }\n    }\n}\n"
-        let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? "UnsafePointer(\(pointer(step.inputs[1])))" : "nil",
+        let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? readPointer(step.inputs[1]) : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
         return (s, call)
     }

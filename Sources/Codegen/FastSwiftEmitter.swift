@@ -20,6 +20,11 @@ struct FastSwiftEmitter {
         return "v\(value)"
     }
 
+    /// The plan value's buffer as the kernels read it (the caller's input already is read-only).
+    func readPointer(_ value: Int) -> String {
+        value == plan.input ? pointer(value) : "UnsafePointer(\(pointer(value)))"
+    }
+
     func weight(_ ref: WeightRef?) -> String {
         guard let ref else { return "nil" }
         return "weights + \(ref.offset)"
@@ -70,10 +75,8 @@ struct FastSwiftEmitter {
 
     /// The call that runs `tasks` tasks of `fn` on the threads the step's work earns.
     func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "nil", w: String = "nil", bias: String = "nil") -> String {
-        let input = pointer(step.inputs[0])
         let threads = step.threads(of: "threads")
-        let inputPointer = step.inputs[0] == plan.input ? input : "UnsafePointer(\(input))"
-        return "cnnc_parallel(FastKernels.\(fn), cnnc_args(out: \(pointer(step.output)), inp: \(inputPointer), res: \(res), w: \(w), "
+        return "cnnc_parallel(FastKernels.\(fn), cnnc_args(out: \(pointer(step.output)), inp: \(readPointer(step.inputs[0])), res: \(res), w: \(w), "
             + "bias: \(bias), batch: batch), \(tasks), \(threads))"
     }
 
