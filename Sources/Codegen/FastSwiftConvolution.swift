@@ -5,17 +5,19 @@ import ShapeCheck
 
 extension FastSwiftEmitter {
     /// `k` in SIMD16<Float>, over the taps [ky0, ky1) x [kx0, kx1) and every input channel
-    /// block; its prefetch and reduction unroll have no Swift spelling and are not printed.
+    /// block; its prefetch and reduction unroll have no Swift spelling and are not printed. The
+    /// offsets wrap (`&+`, `&*`): the plan's sizes cannot overflow, and a checked add per tap
+    /// costs a branch in the inner loop.
     func microKernel(_ k: MicroKernel) -> String {
-        guard let taps = k.taps, !k.chunked, !k.flat, k.pixelRow == nil else {
-            preconditionFailure("\(k.name): the Swift micro-kernel has taps, a whole reduction and strips within a row")
+        guard !k.chunked, !k.flat, k.pixelRow == nil else {
+            preconditionFailure("\(k.name): the Swift micro-kernel has a whole reduction and strips within a row")
         }
         let width = channelBlock * k.blocks
         let accumulators = (0..<k.blocks).flatMap { j in (0..<k.strip).map { "a\(j)_\($0)" } }
         var parameters = ["_ out: UnsafeMutablePointer<Float>", "_ inp: UnsafePointer<Float>", "_ off: Int", "_ w: UnsafePointer<Float>"]
         if k.bias { parameters.append("_ bias: UnsafePointer<Float>") }
         if k.residual { parameters.append("_ res: UnsafePointer<Float>") }
-        parameters += ["_ ky0: Int", "_ ky1: Int", "_ kx0: Int", "_ kx1: Int"]
+        if k.taps != nil { parameters += ["_ ky0: Int", "_ ky1: Int", "_ kx0: Int", "_ kx1: Int"] }
         var s = "@inline(__always)\nstatic func \(k.name)(\(parameters.joined(separator: ", "))) {\n"
         s += "    var " + accumulators.map { "\($0): cv16" }.joined(separator: ", ") + "\n"
         if k.bias {
@@ -28,23 +30,38 @@ extension FastSwiftEmitter {
         }
         let channels = k.lastChannels == channelBlock ? "16"
             : (k.inputBlocks == 1 ? "\(k.lastChannels)" : "(cb == \(k.inputBlocks - 1) ? \(k.lastChannels) : 16)")
-        s += """
-                for cb in 0..<\(k.inputBlocks) {
-                    for ky in ky0..<ky1 {
-                        for kx in kx0..<kx1 {
-                            let x = inp + (off + cb * \(k.blockStride) + ky * \(k.rowStep) + kx * \(k.columnStep))
-                            let wp = w + ((cb * \(taps.height) + ky) * \(taps.width) + kx) * \(k.tapChannels * width)
-                            for ic in 0..<\(channels) {
-                                let xi = x + ic * \(k.channelStride)
-                                let wi = wp + ic * \(width)
+        var reduction = """
+            for ic in 0..<\(channels) {
+                let xi = x + ic &* \(k.channelStride)
+                let wi = wp + ic &* \(width)
 
             """
-        for j in 0..<k.blocks { s += "                    let w\(j) = cv_load(wi + \(channelBlock * j))\n" }
+        for j in 0..<k.blocks { reduction += "    let w\(j) = cv_load(wi + \(channelBlock * j))\n" }
         for r in 0..<k.strip {
-            s += "                    let x\(r) = cv_set1(xi[\(r * k.pixelStride)])"
-            s += (0..<k.blocks).map { "; a\($0)_\(r) = cv_fma(x\(r), w\($0), a\($0)_\(r))" }.joined() + "\n"
+            reduction += "    let x\(r) = cv_set1(xi[\(r * k.pixelStride)])"
+            reduction += (0..<k.blocks).map { "; a\($0)_\(r) = cv_fma(x\(r), w\($0), a\($0)_\(r))" }.joined() + "\n"
         }
-        s += "                }\n            }\n        }\n    }\n"
+        reduction += "}\n"
+        s += "    for cb in 0..<\(k.inputBlocks) {\n"
+        if let taps = k.taps {
+            s += """
+                        for ky in ky0..<ky1 {
+                            for kx in kx0..<kx1 {
+                                let x = inp + (off &+ cb &* \(k.blockStride) &+ ky &* \(k.rowStep) &+ kx &* \(k.columnStep))
+                                let wp = w + ((cb &* \(taps.height) &+ ky) &* \(taps.width) &+ kx) &* \(k.tapChannels * width)
+
+                """
+            s += indent(reduction, 16) + "            }\n        }\n"
+        } else {
+            // A GEMM (Winograd's): the reduction over input channels only.
+            s += """
+                        let x = inp + (off &+ cb &* \(k.blockStride))
+                        let wp = w + cb &* \(channelBlock * width)
+
+                """
+            s += indent(reduction, 8)
+        }
+        s += "    }\n"
         for j in 0..<k.blocks {
             for r in 0..<k.strip {
                 let offset = j * k.outputBlockStride + r * channelBlock

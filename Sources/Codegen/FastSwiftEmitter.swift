@@ -33,7 +33,8 @@ struct FastSwiftEmitter {
     /// The run body's buffers, its calls and the fast kernels' definitions; `reference(step,
     /// pointers)` prints a reference step's call on the plan's planar copies of its values.
     func runBody(reference: (Step, [Int: String]) -> String) -> (buffers: [String], calls: [String], kernels: String) {
-        precondition(plan.scratchElements == 0, "the Swift kernels use no scratch memory")
+        // A step that needs scratch memory (Winograd) allocates it per thread itself, so the
+        // Swift run needs no scratch beside the workspace.
         var buffers: [String] = []
         for (id, offset) in plan.offsets.enumerated() {
             guard let offset, id != plan.input, id != plan.output else { continue }
@@ -66,6 +67,12 @@ struct FastSwiftEmitter {
             return reorder(fn, step)
         case (.directConvolution(let d), let layer?):
             if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
+        case (.winogradConvolution(let w), let layer?):
+            if case .convolution(let conv) = layer.kernel { return winogradConvolution(fn, step, w, conv) }
+        case (.fullyConnected(let f), let layer?):
+            if case .fullyConnected(let fc) = layer.kernel { return fullyConnected(fn, step, f, fc) }
+        case (.blocked(let schedule), let layer?):
+            return blocked(fn, step, schedule, layer)
         default:
             break
         }
@@ -73,11 +80,14 @@ struct FastSwiftEmitter {
         preconditionFailure("plan step \(step.name): the Swift kernels have no \(step.kernelName) kernel")
     }
 
-    /// The call that runs `tasks` tasks of `fn` on the threads the step's work earns.
-    func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "nil", w: String = "nil", bias: String = "nil") -> String {
+    /// The call that runs `tasks` tasks of `fn` on the threads the step's work earns; a step
+    /// with several inputs (add) also gets them all as `ins`.
+    func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "nil", w: String = "nil", bias: String = "nil",
+              onInputs: Bool = false) -> String {
         let threads = step.threads(of: "threads")
+        let ins = onInputs ? ", ins: [\(step.inputs.map(readPointer).joined(separator: ", "))]" : ""
         return "cnnc_parallel(FastKernels.\(fn), cnnc_args(out: \(pointer(step.output)), inp: \(readPointer(step.inputs[0])), res: \(res), w: \(w), "
-            + "bias: \(bias), batch: batch), \(tasks), \(threads))"
+            + "bias: \(bias), batch: batch\(ins)), \(tasks), \(threads))"
     }
 
     // MARK: reorders

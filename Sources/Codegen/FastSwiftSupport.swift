@@ -5,9 +5,9 @@
 enum FastSwiftSupport {
     /// Names the fixed Swift declares at file scope.
     static let identifiers: Set<String> = [
-        "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_mul", "cv_div", "cv_max", "cv_min",
+        "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_div", "cv_max", "cv_min",
         "cv_lanes", "cv_exp_signed", "cv_sigmoid", "cv_silu", "cv_relu6", "cv_hardswish", "cv_hardsigmoid", "cv_leaky",
-        "cv_each", "cnnc_args", "cnnc_parallel",
+        "cv_each", "cv_max_nan", "cnnc_args", "cnnc_parallel", "cnnc_softmax",
     ]
 
     /// SIMD16<Float> is two ymm registers under AVX2 and one zmm under AVX-512: the compiler
@@ -25,10 +25,13 @@ enum FastSwiftSupport {
         @inline(__always) private func cv_zero() -> cv16 { cv16() }
         @inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 { c.addingProduct(a, b) }
         @inline(__always) private func cv_add(_ a: cv16, _ b: cv16) -> cv16 { a + b }
+        @inline(__always) private func cv_sub(_ a: cv16, _ b: cv16) -> cv16 { a - b }
         @inline(__always) private func cv_mul(_ a: cv16, _ b: cv16) -> cv16 { a * b }
         @inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 { a / b }
         @inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .> b) }
         @inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .< b) }
+        /// NaN where either is (max pooling's NaN, as PyTorch's).
+        @inline(__always) private func cv_max_nan(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: (a .> b) .| (a .!= a)) }
         /// Each lane through `f` (the activations libm computes: elu, tanh, gelu).
         @inline(__always) private func cv_each(_ v: cv16, _ f: (Float) -> Float) -> cv16 {
             var r = v
@@ -80,6 +83,19 @@ enum FastSwiftSupport {
             var w: UnsafePointer<Float>?
             var bias: UnsafePointer<Float>?
             var batch: Int
+            /// Every input of a step with several (add).
+            var ins: [UnsafePointer<Float>] = []
+        }
+
+        /// A row of n floats through softmax, as the C's cnnc_softmax.
+        private func cnnc_softmax(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
+            var largest = y[0], sum: Float = 0
+            for i in 1..<Swift.max(n, 1) where y[i] > largest { largest = y[i] }
+            for i in 0..<n {
+                y[i] = expf(y[i] - largest)
+                sum += y[i]
+            }
+            for i in 0..<n { y[i] /= sum }
         }
 
         private func cnnc_parallel(_ task: (cnnc_args, Int, Int) -> Void, _ a: cnnc_args, _ tasks: Int, _ threads: Int) {

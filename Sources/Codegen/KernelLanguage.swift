@@ -36,19 +36,22 @@ public struct KernelCapabilities: Sendable, Hashable {
     public var slicedReduction: Bool
     /// The fully connected kernel with its packed tiles.
     public var fullyConnected: Bool
-    /// Pooling, add, batchnorm, activations, LRN, concat, multiply and channel gathers on
-    /// blocked values.
+    /// Pooling, global pooling, add, activations, batchnorm and LRN on blocked values.
     public var blockedLayers: Bool
+    /// Concat, multiply and the channel gathers (slice, shuffle) on blocked values.
+    public var blockedChannelOps: Bool
     /// A batch run image by image (FastCImageSchedule.swift).
     public var imageByImage: Bool
 
     public static let all = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true, prepadded: true,
                                                wholeRowStrips: true, flatStrips: true, slicedReduction: true,
-                                               fullyConnected: true, blockedLayers: true, imageByImage: true)
-    /// The first Swift kernels (issue #22): direct convolutions in row strips with edge columns,
-    /// fused bias, residual and activation, and the reorders.
-    public static let swiftKernels = KernelCapabilities(winograd: false, depthwise: false, grouped: false, pairs: false,
+                                               fullyConnected: true, blockedLayers: true, blockedChannelOps: true,
+                                               imageByImage: true)
+    /// The Swift kernels so far (issue #22): direct convolutions in row strips with edge
+    /// columns (fused bias, residual and activation), Winograd, the fully connected kernel, the blocked
+    /// pooling, element-wise and normalisation kernels, and the reorders.
+    public static let swiftKernels = KernelCapabilities(winograd: true, depthwise: false, grouped: false, pairs: false,
                                                         prepadded: false, wholeRowStrips: false, flatStrips: false,
-                                                        slicedReduction: false, fullyConnected: false, blockedLayers: false,
-                                                        imageByImage: false)
+                                                        slicedReduction: false, fullyConnected: true, blockedLayers: true,
+                                                        blockedChannelOps: false, imageByImage: false)
 }

@@ -186,18 +186,18 @@ struct KernelPlanner {
             }
         case .concat(let concat):
             // Inputs whose channels are not multiples of 16 run the blocked channel gather.
-            if emits.blockedLayers, concat.activation != .softmax, Self.isVolume(outputShape),
+            if emits.blockedChannelOps, concat.activation != .softmax, Self.isVolume(outputShape),
                step.inputs.allSatisfy({ isBlockedAvailable($0) && Self.isVolume(program.values[$0].shape) }) {
                 appendBlocked(index)
                 return
             }
         case .multiply(let mul):
-            if emits.blockedLayers, mul.activation != .softmax, blockedMultiplies(step) {
+            if emits.blockedChannelOps, mul.activation != .softmax, blockedMultiplies(step) {
                 appendBlocked(index)
                 return
             }
         case .gatherChannels:
-            if emits.blockedLayers, isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
+            if emits.blockedChannelOps, isBlockedAvailable(step.inputs[0]), Self.isVolume(program.values[step.inputs[0]].shape), Self.isVolume(outputShape) {
                 appendBlocked(index)
                 return
             }

@@ -5,8 +5,11 @@ public let cnncVersion = "0.11.0"
 /// code (the weights' layout depends on them), as the options that reproduce them.
 public func generatorLine(_ program: LoweredProgram, language: TargetLanguage) -> String {
     let kernels: String
-    if language == .swift {
-        kernels = "Swift with the plain reference kernels (cnnc compile --emit swift)"
+    if language == .swift, let options = program.kernelPlan?.options {
+        kernels = "fast Swift kernels blocked for \(options.target.rawValue) (cnnc compile --emit swift --target \(options.target.rawValue)"
+            + (options.winograd ? ")" : " --precise: no Winograd)")
+    } else if language == .swift {
+        kernels = "Swift with the plain reference kernels (cnnc compile --emit swift --plain)"
     } else if let options = program.kernelPlan?.options {
         kernels = "fast C kernels blocked for \(options.target.rawValue) (cnnc compile --target \(options.target.rawValue)"
             + (options.winograd ? ")" : " --precise: no Winograd)")
