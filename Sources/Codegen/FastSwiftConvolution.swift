@@ -9,8 +9,8 @@ extension FastSwiftEmitter {
     /// offsets wrap (`&+`, `&*`): the plan's sizes cannot overflow, and a checked add per tap
     /// costs a branch in the inner loop.
     func microKernel(_ k: MicroKernel) -> String {
-        guard !k.chunked, !k.flat, k.pixelRow == nil else {
-            preconditionFailure("\(k.name): the Swift micro-kernel has a whole reduction and strips within a row")
+        guard !k.chunked, k.pixelRow == nil else {
+            preconditionFailure("\(k.name): the Swift micro-kernel has a whole reduction and no strips of whole rows")
         }
         let width = channelBlock * k.blocks
         let accumulators = (0..<k.blocks).flatMap { j in (0..<k.strip).map { "a\(j)_\($0)" } }
@@ -18,6 +18,8 @@ extension FastSwiftEmitter {
         if k.bias { parameters.append("_ bias: UnsafePointer<Float>") }
         if k.residual { parameters.append("_ res: UnsafePointer<Float>") }
         if k.taps != nil { parameters += ["_ ky0: Int", "_ ky1: Int", "_ kx0: Int", "_ kx1: Int"] }
+        // A strip across rows: pixel r's input at offset o<r>.
+        if k.flat { parameters += (0..<k.strip).map { "_ o\($0): Int" } }
         var s = "@inline(__always)\nstatic func \(k.name)(\(parameters.joined(separator: ", "))) {\n"
         s += "    var " + accumulators.map { "\($0): cv16" }.joined(separator: ", ") + "\n"
         if k.bias {
@@ -38,7 +40,7 @@ extension FastSwiftEmitter {
             """
         for j in 0..<k.blocks { reduction += "    let w\(j) = cv_load(wi + \(channelBlock * j))\n" }
         for r in 0..<k.strip {
-            reduction += "    let x\(r) = cv_set1(xi[\(r * k.pixelStride)])"
+            reduction += "    let x\(r) = cv_set1(xi[\(k.flat ? "o\(r)" : "\(r * k.pixelStride)")])"
             reduction += (0..<k.blocks).map { "; a\($0)_\(r) = cv_fma(x\(r), w\($0), a\($0)_\(r))" }.joined() + "\n"
         }
         reduction += "}\n"
@@ -73,7 +75,9 @@ extension FastSwiftEmitter {
     }
 
     func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        precondition(d.variant == .rowStrips && d.grouped == nil && !d.prepadded && d.reduction == .whole,
+        if d.variant == .paired { return pairedConvolution(fn, step, d, conv) }
+        if d.variant == .flat { return flatConvolution(fn, step, d, conv) }
+        precondition(d.variant == .rowStrips && d.grouped == nil && d.reduction == .whole,
                      "the Swift kernels print direct convolutions in whole row strips only")
         let g = DirectGeometry(plan, step, d, conv)
         let OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, H = g.H, PT = g.PT, PL = g.PL
@@ -134,5 +138,129 @@ extension FastSwiftEmitter {
         let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? readPointer(step.inputs[1]) : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
         return (s, call)
+    }
+
+    /// A first layer with at most 8 filters, stride 1, planar input, as the C's
+    /// pairedConvolution: register r holds the 8 channels of pixels 2r and 2r + 1 (weights and
+    /// bias packed interleaved, PackedLayout.pairedConvolution), and the epilogue splits them
+    /// into two blocked pixels.
+    func pairedConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
+        let g = DirectGeometry(plan, step, d, conv)
+        let C = g.C, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, DH = g.DH, DW = g.DW, PT = g.PT, H = g.H, CB = g.CB
+        let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
+        let full = pairsPerRow / R, remainder = pairsPerRow - full * R
+        let last = C - (CB - 1) * channelBlock
+        let channels = last == channelBlock ? "16" : (CB == 1 ? "\(C)" : "(cb == \(CB - 1) ? \(last) : 16)")
+        func kernel(_ strip: Int) -> String {
+            var parameters = ["_ out: UnsafeMutablePointer<Float>", "_ inp: UnsafePointer<Float>", "_ off: Int", "_ w: UnsafePointer<Float>"]
+            if g.bias { parameters.append("_ bias: UnsafePointer<Float>") }
+            if g.residual { parameters.append("_ res: UnsafePointer<Float>") }
+            parameters += ["_ ky0: Int", "_ ky1: Int"]
+            var s = "@inline(__always)\nstatic func \(fn)_p\(strip)(\(parameters.joined(separator: ", "))) {\n"
+            s += "    var " + (0..<strip).map { "a\($0) = \(g.bias ? "cv_load(bias)" : "cv_zero()")" }.joined(separator: ", ") + "\n"
+            s += """
+                    for cb in 0..<\(CB) {
+                        for ky in ky0..<ky1 {
+                            for kx in 0..<\(KW) {
+                                let x = inp + (off &+ cb &* \(g.blockStride) &+ ky &* \(DH * g.rowStride) &+ kx &* \(DW))
+                                let wp = w + ((cb &* \(KH) &+ ky) &* \(KW) &+ kx) &* 256
+                                for ic in 0..<\(channels) {
+                                    let xi = x + ic &* \(g.channelStride)
+                                    let w0 = cv_load(wp + ic &* 16)
+
+                """
+            for r in 0..<strip { s += "                    a\(r) = cv_fma(cv_bcast2(xi + \(2 * r)), w0, a\(r))\n" }
+            s += "                }\n            }\n        }\n    }\n"
+            for r in 0..<strip {
+                let p0 = 2 * r * channelBlock, p1 = (2 * r + 1) * channelBlock
+                if g.residual {
+                    // A fused residual is blocked, one pixel per 16 floats: split the pair first, then add it.
+                    s += "    cv_store_pairs(out + \(p0), out + \(p1), a\(r))\n"
+                    for p in [p0, p1] {
+                        s += "    cv_store(out + \(p), \(Self.vectorActivation(step.activation, "cv_add(cv_load(out + \(p)), cv_load(res + \(p)))")))\n"
+                    }
+                } else {
+                    s += "    cv_store_pairs(out + \(p0), out + \(p1), \(Self.vectorActivation(step.activation, "a\(r)")))\n"
+                }
+            }
+            return s + "}\n"
+        }
+        var s = "/// direct convolution of a planar input, 8 channels x 2 pixels per register, \(R) pairs per call\n"
+        var strips = Set<Int>()
+        if full > 0 { strips.insert(R) }
+        if remainder > 0 { strips.insert(remainder) }
+        for strip in strips.sorted() { s += kernel(strip) }
+        func callAt(_ strip: Int, _ ox: String) -> String {
+            var arguments = ["orow + \(ox) * 16", "inp", "row + \(ox)", "a.w!"]
+            if g.bias { arguments.append("a.bias!") }
+            if g.residual { arguments.append("rrow + \(ox) * 16") }
+            return "\(fn)_p\(strip)(\((arguments + ["ky0", "ky1"]).joined(separator: ", ")))"
+        }
+        let bands = d.bands
+        var body = """
+            let n = t / \(bands), band = t % \(bands)
+            let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)
+            let inp = a.inp + n * \(g.imageIn), out = a.out + n * \(g.imageOut)
+            for oy in oy0..<oy1 {
+                let iy = oy * \(SH) - \(PT)
+                let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
+                let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
+                let row = iy * \(g.rowStride)
+                let orow = out + oy * \(OW * channelBlock)
+
+            """
+        if g.residual { body += "    let rrow = a.res! + n * \(g.imageOut) + oy * \(OW * channelBlock)\n" }
+        if full > 0 { body += "    for ox in stride(from: 0, to: \(2 * full * R), by: \(2 * R)) { \(callAt(R, "ox")) }\n" }
+        if remainder > 0 { body += "    \(callAt(remainder, "\(2 * full * R)"))\n" }
+        body += "}\n"
+        let call = call(fn, step, tasks: "batch * \(bands)", res: g.residual ? readPointer(step.inputs[1]) : "nil",
+                        w: weight(conv.weight), bias: weight(conv.bias))
+        return (s + taskFunction(fn, body), call)
+    }
+
+    /// A convolution without edge columns whose strips of `d.strip` pixels run over the band in
+    /// row-major order, across row ends, as the C's flatConvolution: every call but a band's
+    /// last keeps the full set of accumulators.
+    func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
+        precondition(d.grouped == nil && d.reduction == .whole && d.edges.isEmpty,
+                     "the Swift kernels print strips across rows with a whole reduction and no edges only")
+        let g = DirectGeometry(plan, step, d, conv)
+        let OH = g.OH, OW = g.OW, SH = g.SH, SW = g.SW, KH = g.KH, KW = g.KW, NB = g.NB, R = d.strip, bands = d.bands
+        var s = "/// direct convolution, \(NB * channelBlock) output channels x \(R) pixels per micro-kernel call, strips running on across rows\n"
+        for strip in 1...R {
+            var k = g.microKernel("\(fn)_f\(strip)", strip: strip, d, activation: step.activation)
+            k.flat = true
+            s += microKernel(k)
+        }
+        func callOf(_ strip: Int) -> String {
+            var arguments = ["out + p * 16", "inp", "0", "w"]
+            if g.bias { arguments.append("bias") }
+            if g.residual { arguments.append("res + p * 16") }
+            arguments += ["0", "\(KH)", "0", "\(KW)"] + (0..<strip).map { "offset(p + \($0))" }
+            return "case \(strip): \(fn)_f\(strip)(\(arguments.joined(separator: ", ")))"
+        }
+        var body = """
+            // output channel group outermost, so a batch reuses each group's weights
+            let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
+            let p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW)
+            let inp = a.inp + n * \(g.imageIn), w = a.w! + g * \(g.wGroup)
+            let out = a.out + n * \(g.imageOut) + g * \(NB * g.OBS)
+
+            """
+        if g.bias { body += "let bias = a.bias! + g * \(NB * channelBlock)\n" }
+        if g.residual { body += "let res = a.res! + n * \(g.imageOut) + g * \(NB * g.OBS)\n" }
+        body += """
+            // the input offset of output pixel q
+            func offset(_ q: Int) -> Int { (q / \(OW)) * \(SH * g.rowStride) + (q % \(OW)) * \(SW * g.pixelStride) }
+            for p in stride(from: p0, to: p1, by: \(R)) {
+                switch Swift.min(p1 - p, \(R)) {
+            \((stride(from: R, through: 1, by: -1).map { "    " + callOf($0) }).joined(separator: "\n"))
+                default: break
+                }
+            }
+            """
+        let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: g.residual ? readPointer(step.inputs[1]) : "nil",
+                        w: weight(conv.weight), bias: weight(conv.bias))
+        return (s + taskFunction(fn, body), call)
     }
 }

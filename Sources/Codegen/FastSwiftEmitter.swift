@@ -65,6 +65,8 @@ struct FastSwiftEmitter {
         switch (step.kernel, step.layer) {
         case (.toBlocked, _), (.toPlanar, _):
             return reorder(fn, step)
+        case (.pad(let top, let left), _):
+            return pad(fn, step, top: top, left: left)
         case (.directConvolution(let d), let layer?):
             if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
         case (.winogradConvolution(let w), let layer?):
@@ -90,7 +92,30 @@ struct FastSwiftEmitter {
             + "bias: \(bias), batch: batch\(ins)), \(tasks), \(threads))"
     }
 
-    // MARK: reorders
+    // MARK: zero-bordered copies and reorders
+
+    /// A blocked value copied into a zero border, so a convolution on it has no edge columns.
+    func pad(_ fn: String, _ step: PlanStep, top: Int, left: Int) -> (String, String) {
+        let input = plan.values[step.inputs[0]].shape, output = plan.values[step.output].shape
+        let H = input.height, W = input.width, H2 = output.height, W2 = output.width, CB = (input.depth + channelBlock - 1) / channelBlock
+        let right = W2 - left - W
+        var copy = ""
+        if left > 0 { copy += "row.update(repeating: 0, count: \(left * channelBlock))\n" }
+        copy += "(row + \(left * channelBlock)).update(from: x + iy * \(W * channelBlock), count: \(W * channelBlock))\n"
+        if right > 0 { copy += "(row + \((left + W) * channelBlock)).update(repeating: 0, count: \(right * channelBlock))\n" }
+        let body = """
+            let x = a.inp + t * \(H * W * channelBlock), o = a.out + t * \(H2 * W2 * channelBlock)
+            for y in 0..<\(H2) {
+                let row = o + y * \(W2 * channelBlock), iy = y - \(top)
+                if iy < 0 || iy >= \(H) {
+                    row.update(repeating: 0, count: \(W2 * channelBlock))
+                } else {
+            \(indent(copy, 8))    }
+            }
+            """
+        return ("/// a zero-bordered copy, \(W)x\(H) to \(W2)x\(H2)\n" + taskFunction(fn, body), call(fn, step, tasks: "batch * \(CB)"))
+    }
+
 
     func reorder(_ fn: String, _ step: PlanStep) -> (String, String) {
         let value = plan.values[step.output]

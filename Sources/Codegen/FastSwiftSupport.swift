@@ -7,7 +7,7 @@ enum FastSwiftSupport {
     static let identifiers: Set<String> = [
         "cv16", "cv_load", "cv_store", "cv_set1", "cv_zero", "cv_fma", "cv_add", "cv_sub", "cv_mul", "cv_div", "cv_max", "cv_min",
         "cv_lanes", "cv_exp_signed", "cv_sigmoid", "cv_silu", "cv_relu6", "cv_hardswish", "cv_hardsigmoid", "cv_leaky",
-        "cv_each", "cv_max_nan", "cnnc_args", "cnnc_parallel", "cnnc_softmax",
+        "cv_each", "cv_max_nan", "cv_bcast2", "cv_store_pairs", "cnnc_args", "cnnc_parallel", "cnnc_softmax",
     ]
 
     /// SIMD16<Float> is two ymm registers under AVX2 and one zmm under AVX-512: the compiler
@@ -30,6 +30,15 @@ enum FastSwiftSupport {
         @inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 { a / b }
         @inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .> b) }
         @inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .< b) }
+        /// p[0], p[1], p[0], p[1], …: two pixels of a planar row (one 64-bit broadcast).
+        @inline(__always) private func cv_bcast2(_ p: UnsafePointer<Float>) -> cv16 {
+            unsafeBitCast(SIMD8<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: cv16.self)
+        }
+        /// The even lanes of v to p0[0..<8], the odd ones to p1[0..<8]; lanes 8..<16 of both zero.
+        @inline(__always) private func cv_store_pairs(_ p0: UnsafeMutablePointer<Float>, _ p1: UnsafeMutablePointer<Float>, _ v: cv16) {
+            cv_store(p0, cv16(lowHalf: v.evenHalf, highHalf: .zero))
+            cv_store(p1, cv16(lowHalf: v.oddHalf, highHalf: .zero))
+        }
         /// NaN where either is (max pooling's NaN, as PyTorch's).
         @inline(__always) private func cv_max_nan(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: (a .> b) .| (a .!= a)) }
         /// Each lane through `f` (the activations libm computes: elu, tanh, gelu).

@@ -16,7 +16,7 @@ import Darwin
 #endif
 import Dispatch
 
-/// Network `lenet5`: 7 kernel calls, 67136 packed weights,
+/// Network `lenet5`: 7 kernel calls, 73136 packed weights,
 /// 15680 workspace floats per image (8094 without sharing).
 public final class Lenet5 {
     /// Floats per input image, [1, 32, 32].
@@ -24,7 +24,7 @@ public final class Lenet5 {
     /// Floats per output, [10].
     public static let outputSize = 10
     /// Floats in the packed weight blob.
-    public static let weightCount = 67136
+    public static let weightCount = 73136
     /// Workspace floats per image.
     public static let arenaSize = 15680
 
@@ -80,20 +80,20 @@ public final class Lenet5 {
         let v5 = workspace + 0 * batch  // 120 planar
         let v6 = workspace + 128 * batch  // 84 planar
 
-        // c1: conv 5x5 stride 1x1: [1, 32, 32] -> [6, 28, 28], relu; direct 16x6
-        cnnc_parallel(FastKernels.s0, cnnc_args(out: v1, inp: input, res: nil, w: weights + 0, bias: weights + 400, batch: batch), batch * 8, (batch >= 9 ? threads : 1))
+        // c1: conv 5x5 stride 1x1: [1, 32, 32] -> [6, 28, 28], relu; paired 8x10
+        cnnc_parallel(FastKernels.s0, cnnc_args(out: v1, inp: input, res: nil, w: weights + 0, bias: weights + 6400, batch: batch), batch * 8, (batch >= 9 ? threads : 1))
         // s2: maxpool 2x2 stride 2x2: [6, 28, 28] -> [6, 14, 14]; blocked
         cnnc_parallel(FastKernels.s1, cnnc_args(out: v2, inp: UnsafePointer(v1), res: nil, w: nil, bias: nil, batch: batch), batch * 14, (batch >= 5 ? threads : 1))
         // c3: conv 5x5 stride 1x1: [6, 14, 14] -> [16, 10, 10], relu; direct 16x5
-        cnnc_parallel(FastKernels.s2, cnnc_args(out: v3, inp: UnsafePointer(v2), res: nil, w: weights + 416, bias: weights + 2816, batch: batch), batch * 8, (batch >= 5 ? threads : 1))
+        cnnc_parallel(FastKernels.s2, cnnc_args(out: v3, inp: UnsafePointer(v2), res: nil, w: weights + 6416, bias: weights + 8816, batch: batch), batch * 8, (batch >= 5 ? threads : 1))
         // s4: maxpool 2x2 stride 2x2: [16, 10, 10] -> [16, 5, 5]; blocked
         cnnc_parallel(FastKernels.s3, cnnc_args(out: v4, inp: UnsafePointer(v3), res: nil, w: nil, bias: nil, batch: batch), batch * 5, (batch >= 38 ? threads : 1))
         // f5: fc 120: [16, 5, 5] -> [120], relu; fc 16
-        cnnc_parallel(FastKernels.s4, cnnc_args(out: v5, inp: UnsafePointer(v4), res: nil, w: weights + 2832, bias: weights + 54032, batch: batch), 8, (batch >= 21 ? threads : 1))
+        cnnc_parallel(FastKernels.s4, cnnc_args(out: v5, inp: UnsafePointer(v4), res: nil, w: weights + 8832, bias: weights + 60032, batch: batch), 8, (batch >= 21 ? threads : 1))
         // f6: fc 84: [120] -> [84], relu; fc 16
-        cnnc_parallel(FastKernels.s5, cnnc_args(out: v6, inp: UnsafePointer(v5), res: nil, w: weights + 54160, bias: weights + 65680, batch: batch), 6, (batch >= 100 ? threads : 1))
+        cnnc_parallel(FastKernels.s5, cnnc_args(out: v6, inp: UnsafePointer(v5), res: nil, w: weights + 60160, bias: weights + 71680, batch: batch), 6, (batch >= 100 ? threads : 1))
         // out: fc 10: [84] -> [10], softmax; fc 16
-        cnnc_parallel(FastKernels.s6, cnnc_args(out: output, inp: UnsafePointer(v6), res: nil, w: weights + 65776, bias: weights + 67120, batch: batch), 1, (batch >= 1191 ? threads : 1))
+        cnnc_parallel(FastKernels.s6, cnnc_args(out: output, inp: UnsafePointer(v6), res: nil, w: weights + 71776, bias: weights + 73120, batch: batch), 1, (batch >= 1191 ? threads : 1))
         for n in 0..<batch { cnnc_softmax(output + n * 10, 10) }
     }
 
@@ -115,10 +115,10 @@ public final class Lenet5 {
     }
 
     /// Bytes of `lenet5.weights`: a 64-byte header, then the floats.
-    public static let weightsBytes = 268608
+    public static let weightsBytes = 292608
     /// The layout the header must name: avx2, and the hash of this network's layout.
     static let weightsTarget: [UInt64] = [2, 8, 16]
-    static let weightsLayoutHash: UInt64 = 0x75af6ca72d695df4
+    static let weightsLayoutHash: UInt64 = 0xf85ec12ea25e3cd2
 
     /// `lenet5.weights` as read from its file (`cnnc compile --weights W` writes it):
     /// throws a `WeightsError` unless its header and checksum are this network's.
@@ -163,85 +163,71 @@ public final class Lenet5 {
 
     /// The fast kernels: blocked [N, C/16, H, W, 16] activations, packed weights.
     private enum FastKernels {
-        // conv 5x5 stride 1x1: [1, 32, 32] -> [6, 28, 28], relu; direct 16x6
-        /// direct convolution, 16 output channels x 6 pixels per micro-kernel call
+        // conv 5x5 stride 1x1: [1, 32, 32] -> [6, 28, 28], relu; paired 8x10
+        /// direct convolution of a planar input, 8 channels x 2 pixels per register, 5 pairs per call
         @inline(__always)
-        static func s0_r5(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ off: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ ky0: Int, _ ky1: Int, _ kx0: Int, _ kx1: Int) {
-            var a0_0: cv16, a0_1: cv16, a0_2: cv16, a0_3: cv16, a0_4: cv16
-            let b0 = cv_load(bias + 0)
-            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0
+        static func s0_p4(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ off: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ ky0: Int, _ ky1: Int) {
+            var a0 = cv_load(bias), a1 = cv_load(bias), a2 = cv_load(bias), a3 = cv_load(bias)
             for cb in 0..<1 {
                 for ky in ky0..<ky1 {
-                    for kx in kx0..<kx1 {
+                    for kx in 0..<5 {
                         let x = inp + (off &+ cb &* 16384 &+ ky &* 32 &+ kx &* 1)
-                        let wp = w + ((cb &* 5 &+ ky) &* 5 &+ kx) &* 16
+                        let wp = w + ((cb &* 5 &+ ky) &* 5 &+ kx) &* 256
                         for ic in 0..<1 {
                             let xi = x + ic &* 1024
-                            let wi = wp + ic &* 16
-                            let w0 = cv_load(wi + 0)
-                            let x0 = cv_set1(xi[0]); a0_0 = cv_fma(x0, w0, a0_0)
-                            let x1 = cv_set1(xi[1]); a0_1 = cv_fma(x1, w0, a0_1)
-                            let x2 = cv_set1(xi[2]); a0_2 = cv_fma(x2, w0, a0_2)
-                            let x3 = cv_set1(xi[3]); a0_3 = cv_fma(x3, w0, a0_3)
-                            let x4 = cv_set1(xi[4]); a0_4 = cv_fma(x4, w0, a0_4)
+                            let w0 = cv_load(wp + ic &* 16)
+                            a0 = cv_fma(cv_bcast2(xi + 0), w0, a0)
+                            a1 = cv_fma(cv_bcast2(xi + 2), w0, a1)
+                            a2 = cv_fma(cv_bcast2(xi + 4), w0, a2)
+                            a3 = cv_fma(cv_bcast2(xi + 6), w0, a3)
                         }
                     }
                 }
             }
-            cv_store(out + 0, cv_max(cv_zero(), a0_0))
-            cv_store(out + 16, cv_max(cv_zero(), a0_1))
-            cv_store(out + 32, cv_max(cv_zero(), a0_2))
-            cv_store(out + 48, cv_max(cv_zero(), a0_3))
-            cv_store(out + 64, cv_max(cv_zero(), a0_4))
+            cv_store_pairs(out + 0, out + 16, cv_max(cv_zero(), a0))
+            cv_store_pairs(out + 32, out + 48, cv_max(cv_zero(), a1))
+            cv_store_pairs(out + 64, out + 80, cv_max(cv_zero(), a2))
+            cv_store_pairs(out + 96, out + 112, cv_max(cv_zero(), a3))
         }
         @inline(__always)
-        static func s0_r6(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ off: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ ky0: Int, _ ky1: Int, _ kx0: Int, _ kx1: Int) {
-            var a0_0: cv16, a0_1: cv16, a0_2: cv16, a0_3: cv16, a0_4: cv16, a0_5: cv16
-            let b0 = cv_load(bias + 0)
-            a0_0 = b0; a0_1 = b0; a0_2 = b0; a0_3 = b0; a0_4 = b0; a0_5 = b0
+        static func s0_p5(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ off: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ ky0: Int, _ ky1: Int) {
+            var a0 = cv_load(bias), a1 = cv_load(bias), a2 = cv_load(bias), a3 = cv_load(bias), a4 = cv_load(bias)
             for cb in 0..<1 {
                 for ky in ky0..<ky1 {
-                    for kx in kx0..<kx1 {
+                    for kx in 0..<5 {
                         let x = inp + (off &+ cb &* 16384 &+ ky &* 32 &+ kx &* 1)
-                        let wp = w + ((cb &* 5 &+ ky) &* 5 &+ kx) &* 16
+                        let wp = w + ((cb &* 5 &+ ky) &* 5 &+ kx) &* 256
                         for ic in 0..<1 {
                             let xi = x + ic &* 1024
-                            let wi = wp + ic &* 16
-                            let w0 = cv_load(wi + 0)
-                            let x0 = cv_set1(xi[0]); a0_0 = cv_fma(x0, w0, a0_0)
-                            let x1 = cv_set1(xi[1]); a0_1 = cv_fma(x1, w0, a0_1)
-                            let x2 = cv_set1(xi[2]); a0_2 = cv_fma(x2, w0, a0_2)
-                            let x3 = cv_set1(xi[3]); a0_3 = cv_fma(x3, w0, a0_3)
-                            let x4 = cv_set1(xi[4]); a0_4 = cv_fma(x4, w0, a0_4)
-                            let x5 = cv_set1(xi[5]); a0_5 = cv_fma(x5, w0, a0_5)
+                            let w0 = cv_load(wp + ic &* 16)
+                            a0 = cv_fma(cv_bcast2(xi + 0), w0, a0)
+                            a1 = cv_fma(cv_bcast2(xi + 2), w0, a1)
+                            a2 = cv_fma(cv_bcast2(xi + 4), w0, a2)
+                            a3 = cv_fma(cv_bcast2(xi + 6), w0, a3)
+                            a4 = cv_fma(cv_bcast2(xi + 8), w0, a4)
                         }
                     }
                 }
             }
-            cv_store(out + 0, cv_max(cv_zero(), a0_0))
-            cv_store(out + 16, cv_max(cv_zero(), a0_1))
-            cv_store(out + 32, cv_max(cv_zero(), a0_2))
-            cv_store(out + 48, cv_max(cv_zero(), a0_3))
-            cv_store(out + 64, cv_max(cv_zero(), a0_4))
-            cv_store(out + 80, cv_max(cv_zero(), a0_5))
+            cv_store_pairs(out + 0, out + 16, cv_max(cv_zero(), a0))
+            cv_store_pairs(out + 32, out + 48, cv_max(cv_zero(), a1))
+            cv_store_pairs(out + 64, out + 80, cv_max(cv_zero(), a2))
+            cv_store_pairs(out + 96, out + 112, cv_max(cv_zero(), a3))
+            cv_store_pairs(out + 128, out + 144, cv_max(cv_zero(), a4))
         }
         static func s0(_ a: cnnc_args, _ begin: Int, _ end: Int) {
             for t in begin..<end {
-                // output channel group outermost, so a batch reuses each group's weights
-                let g = t / (a.batch * 8), n = (t / 8) % a.batch, band = t % 8
+                let n = t / 8, band = t % 8
                 let oy0 = band * 28 / 8, oy1 = (band + 1) * 28 / 8
-                let inp = a.inp + n * 1024
-                let w = a.w! + g * 400
-                let out = a.out + n * 12544 + g * 12544
-                let bias = a.bias! + g * 16
+                let inp = a.inp + n * 1024, out = a.out + n * 12544
                 for oy in oy0..<oy1 {
                     let iy = oy * 1 - 0
                     let ky0 = iy < 0 ? (-iy + 0) / 1 : 0
                     let ky1 = Swift.max(ky0, Swift.min(5, 32 - iy <= 0 ? 0 : (32 - iy + 0) / 1))
                     let row = iy * 32
                     let orow = out + oy * 448
-                    for ox in stride(from: 0, to: 18, by: 6) { s0_r6(orow + ox * 16, inp, row + (ox * 1 - 0) * 1, w, bias, ky0, ky1, 0, 5) }
-                    for ox in stride(from: 18, to: 28, by: 5) { s0_r5(orow + ox * 16, inp, row + (ox * 1 - 0) * 1, w, bias, ky0, ky1, 0, 5) }
+                    for ox in stride(from: 0, to: 20, by: 10) { s0_p5(orow + ox * 16, inp, row + ox, a.w!, a.bias!, ky0, ky1) }
+                    s0_p4(orow + 20 * 16, inp, row + 20, a.w!, a.bias!, ky0, ky1)
                 }
             }
         }
@@ -1260,6 +1246,15 @@ typealias cv16 = SIMD16<Float>
 @inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 { a / b }
 @inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .> b) }
 @inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .< b) }
+/// p[0], p[1], p[0], p[1], …: two pixels of a planar row (one 64-bit broadcast).
+@inline(__always) private func cv_bcast2(_ p: UnsafePointer<Float>) -> cv16 {
+    unsafeBitCast(SIMD8<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: cv16.self)
+}
+/// The even lanes of v to p0[0..<8], the odd ones to p1[0..<8]; lanes 8..<16 of both zero.
+@inline(__always) private func cv_store_pairs(_ p0: UnsafeMutablePointer<Float>, _ p1: UnsafeMutablePointer<Float>, _ v: cv16) {
+    cv_store(p0, cv16(lowHalf: v.evenHalf, highHalf: .zero))
+    cv_store(p1, cv16(lowHalf: v.oddHalf, highHalf: .zero))
+}
 /// NaN where either is (max pooling's NaN, as PyTorch's).
 @inline(__always) private func cv_max_nan(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: (a .> b) .| (a .!= a)) }
 /// Each lane through `f` (the activations libm computes: elu, tanh, gelu).
