@@ -25,7 +25,7 @@ enum CompileCommand {
             .weights, .ignoreExtraWeights,
             .flag("--embed-weights", help: "put the weights inside NAME.c instead of a NAME.weights file (C only)"),
             .flag("--listing", help: "also print the lowered program and the kernel plan"),
-            .flag("--plan", help: "print only the fast C kernels' plan (every kernel and schedule choice); write nothing"),
+            .flag("--plan", help: "print only the fast kernels' plan (every kernel and schedule choice; with --emit swift, the Swift kernels'); write nothing"),
             .flag("--precise", help: "no Winograd: every convolution direct, as the reference computes it"),
             .flag("--plain", help: "emit the plain reference loops instead of the fast blocked kernels"),
             .target,
@@ -70,11 +70,11 @@ enum CompileCommand {
         }
         if let problem = weightsOption.problem { problems.append(problem) }
         if planOnly {
-            // A dry run: the fast C's kernel plan, nothing written.
+            // A dry run: the fast kernels' plan in the language asked for, nothing written.
             let writing = [directoryOption.map { _ in "-o" }, weightsPath.map { _ in "--weights" }, embed ? "--embed-weights" : nil,
                            force ? "--force" : nil, listing ? "--listing" : nil].compactMap { $0 }
             if !writing.isEmpty { problems.append("--plan prints the kernel plan and writes nothing; drop \(writing.joined(separator: ", "))") }
-            if language == .swift || plain { problems.append("--plan shows the fast C kernels' plan; --emit swift and --plain have none") }
+            if plain { problems.append("--plan shows the fast kernels' plan; --plain has none") }
         }
         if let directoryOption, let problem = OutputPaths.directoryOptionProblem(directoryOption) { problems.append(problem) }
         if Driver.reportUsageProblems(arguments, problems, spec: spec, console: console) { return ExitCode.usage }
@@ -87,7 +87,9 @@ enum CompileCommand {
         let options = KernelOptions(winograd: !precise, target: target, language: language == .c ? .c : .swift)
         let program = plain ? lower(network) : lowerForC(network, options: options)
         if planOnly, let plan = program.kernelPlan {
-            console.out("kernel plan of \(program.name) (\(plan.steps.count) steps; see docs/codegen.md):\n" + plan.listing)
+            let kernels = language == .c ? "C" : "Swift"
+            console.out("kernel plan of \(program.name) for the fast \(kernels) kernels (\(plan.steps.count) steps; see docs/codegen.md):\n"
+                + plan.listing)
             return ExitCode.success
         }
         func outputPath(_ name: String) -> String {
