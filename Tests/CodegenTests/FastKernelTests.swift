@@ -343,6 +343,25 @@ import Testing
         #expect(!precise.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
     }
 
+    /// The Swift kernels' plan (KernelCapabilities.swiftKernels) keeps every kernel Swift has:
+    /// LeNet-5's is the C's (paired first layer, blocked pools, fc); ResNet-18 keeps Winograd,
+    /// its zero-bordered copies and strips across rows with no reference step; a depthwise
+    /// layer, which Swift lacks, runs the reference kernel instead.
+    @Test func swiftPlanChoices() throws {
+        let swift = KernelOptions(target: .avx2, language: .swift)
+        let lenet = try model("lenet5")
+        let swiftLenet = try #require(lowerForC(lenet, options: swift).kernelPlan)
+        #expect(swiftLenet.listing == (try #require(lowerForC(lenet, options: KernelOptions(target: .avx2)).kernelPlan)).listing)
+        let resnet = try #require(lowerForC(try model("resnet18"), options: swift).kernelPlan)
+        #expect(!resnet.steps.contains { $0.kernel == .reference })
+        #expect(resnet.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
+        #expect(resnet.steps.contains { if case .pad = $0.kernel { return true }; return false })
+        #expect(resnet.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.flat && d.prepadded }; return false })
+        let depthwise = try #require(lowerForC(try network("input 16x16x32\nd: depthwise 3x3 pad 1\n"), options: swift).kernelPlan)
+        #expect(depthwise.steps.contains { $0.kernel == .reference })
+        #expect(!depthwise.steps.contains { if case .depthwiseConvolution = $0.kernel { return true }; return false })
+    }
+
     /// Each target's blocking keeps its accumulators within its registers: AVX-512 2 blocks x
     /// 14 pixels over all input channels at once; AVX2 1 block x at most 6 pixels, sweeping
     /// an L1-sized slice of the weights (at most 10 KiB) at a time.
