@@ -105,9 +105,7 @@ enum BenchCommand {
                 }
             case .c, .swift:
                 let executor = try CompiledExecutor(backend: backend, network: network, weights: weights, options: options)
-                if backend == .c {
-                    description += plain ? ", plain kernels" : ", fast kernels for \(target.rawValue)" + (precise ? ", precise (no Winograd)" : "")
-                }
+                description += plain ? ", plain kernels" : ", fast kernels for \(target.rawValue)" + (precise ? ", precise (no Winograd)" : "")
                 try checkMemory(executor, batch: batch, budget: budget)
                 let input = try uniformInput(network, batch: batch)
                 let prepared = try executor.prepare(input)

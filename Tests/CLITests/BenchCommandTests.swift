@@ -52,6 +52,7 @@ import Testing
             let result = bench([Self.lenet, "--seconds", "0", "--min-runs", "1", "--backend", backend])
             #expect(result.code == 0, "\(backend): \(result.err)")
             #expect(result.out.contains("images/s"))
+            if backend == "swift" { #expect(result.out.contains("backend swift, fast kernels for"), "\(result.out)") }
         }
     }
 
