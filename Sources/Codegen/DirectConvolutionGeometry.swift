@@ -106,3 +106,55 @@ struct DirectGeometry {
         return k
     }
 }
+
+/// A Winograd step's sizes (the C names of the kernels' comments), its scratch and its GEMM
+/// micro-kernels, for both emitters.
+struct WinogradGeometry {
+    let C, H, W, K, OH, OW, PT, PL: Int
+    /// F(m x m, r x r) on t x t tiles.
+    let m, r, t, T2: Int
+    let CB, KB, NB, KBG: Int
+    let TX, TY, tilesPerImage, TG: Int
+    let imageIn, OBS, imageOut: Int
+    let residual, bias: Bool
+    /// Floats of V [t·t][CB][TG][16] and of M [t·t][NB][TG][16] in the scratch.
+    let vSize, mSize: Int
+    /// Tiles per GEMM call, and every call width a group needs (groups hold TG tiles except
+    /// possibly the batch's last).
+    let R: Int
+    let strips: [Int]
+
+    init(_ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) {
+        (C, H, W) = (conv.input.depth, conv.input.height, conv.input.width)
+        (K, OH, OW) = (conv.output.depth, conv.output.height, conv.output.width)
+        (PT, PL) = (conv.window.padTop, conv.window.padLeft)
+        (m, r) = (wg.tile, wg.taps)
+        t = m + r - 1
+        T2 = t * t
+        CB = (C + channelBlock - 1) / channelBlock
+        KB = (K + channelBlock - 1) / channelBlock
+        NB = wg.outputBlocks
+        KBG = KB / NB
+        (TX, TY) = ((OW + m - 1) / m, (OH + m - 1) / m)
+        tilesPerImage = TX * TY
+        TG = wg.tileGroup
+        imageIn = CB * H * W * channelBlock
+        OBS = OH * OW * channelBlock
+        imageOut = KB * OBS
+        residual = step.inputs.count > 1
+        bias = conv.bias != nil
+        vSize = T2 * CB * TG * channelBlock
+        mSize = T2 * NB * TG * channelBlock
+        R = min(wg.tilesPerCall, TG)
+        var strips = Set<Int>([R])
+        for count in 1...TG where count % R != 0 { strips.insert(count % R) }
+        self.strips = strips.sorted()
+    }
+
+    /// The GEMM micro-kernel M[xi][j][tile] += U[xi][g][c][j] V[xi][c][tile] over `strip` tiles.
+    func gemm(_ name: String, strip: Int) -> MicroKernel {
+        MicroKernel(name: name, strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
+                    blockStride: TG * channelBlock, channelStride: 1, pixelStride: channelBlock, rowStep: 0, columnStep: 0, taps: nil,
+                    bias: false, residual: false, outputBlockStride: TG * channelBlock, activation: nil)
+    }
+}

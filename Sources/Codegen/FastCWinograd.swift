@@ -26,30 +26,15 @@ extension FastCEmitter {
     }
 
     func winogradConvolution(_ fn: String, _ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        let C = conv.input.depth, H = conv.input.height, W = conv.input.width
-        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let PT = conv.window.padTop, PL = conv.window.padLeft
-        let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = wg.outputBlocks, KBG = KB / NB
-        let TX = (OW + m - 1) / m, TY = (OH + m - 1) / m, tilesPerImage = TX * TY
-        let TG = wg.tileGroup
-        let imageIn = CB * H * W * channelBlock, OBS = OH * OW * channelBlock, imageOut = KB * OBS
-        let residual = step.inputs.count > 1
-        // Scratch: V [t·t][CB][TG][16], then M [t·t][NB][TG][16].
-        let vSize = T2 * CB * TG * channelBlock
-        let R = min(wg.tilesPerCall, TG)
-
-        func gemm(_ strip: Int) -> MicroKernel {
-            MicroKernel(name: "\(fn)_g\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
-                        blockStride: TG * channelBlock, channelStride: 1, pixelStride: channelBlock, rowStep: 0, columnStep: 0, taps: nil,
-                        bias: false, residual: false, outputBlockStride: TG * channelBlock, activation: nil)
-        }
-        var strips = Set<Int>([R])
-        // Groups hold TG tiles except possibly the last one of the batch.
-        for count in 1...TG where count % R != 0 { strips.insert(count % R) }
+        let g = WinogradGeometry(step, wg, conv)
+        let H = g.H, W = g.W, PT = g.PT, PL = g.PL, m = g.m, r = g.r, T2 = g.T2
+        let CB = g.CB, NB = g.NB, KBG = g.KBG, TX = g.TX, tilesPerImage = g.tilesPerImage, TG = g.TG
+        let imageIn = g.imageIn, OBS = g.OBS, imageOut = g.imageOut, residual = g.residual, vSize = g.vSize, R = g.R
+        func gemm(_ strip: Int) -> MicroKernel { g.gemm("\(fn)_g\(strip)", strip: strip) }
+        let strips = g.strips
 
         var s = "/* Winograd F(\(m)x\(m), \(r)x\(r)), \(TG) tiles per group */\n"
-        for strip in strips.sorted() { s += microKernel(gemm(strip)) + "\n" }
+        for strip in strips { s += microKernel(gemm(strip)) + "\n" }
 
         s += winogradInputTransform(fn, wg, conv, CB: CB) + "\n"
         s += winogradOutputTransform(fn, step, wg, conv) + "\n"
@@ -101,7 +86,7 @@ extension FastCEmitter {
                             for (r = 0; r + \(R) <= count; r += \(R)) \(fn)_g\(R)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0);
                             """)
                         c.scope("switch (count - r)") { c in
-                            for strip in strips.sorted() where strip != R {
+                            for strip in strips where strip != R {
                                 c.line("case \(strip): \(fn)_g\(strip)(mx + r * 16, vx, r * 16, u, NULL, NULL, u, 0, 0, 0, 0); break;")
                             }
                             c.line("default: break;")

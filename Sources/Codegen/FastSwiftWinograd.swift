@@ -28,30 +28,15 @@ extension FastSwiftEmitter {
     }
 
     func winogradConvolution(_ fn: String, _ step: PlanStep, _ wg: WinogradConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        let C = conv.input.depth, H = conv.input.height, W = conv.input.width
-        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let PT = conv.window.padTop, PL = conv.window.padLeft
-        let m = wg.tile, r = wg.taps, t = m + r - 1, T2 = t * t
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock, NB = wg.outputBlocks, KBG = KB / NB
-        let TX = (OW + m - 1) / m, TY = (OH + m - 1) / m, tilesPerImage = TX * TY
-        let TG = wg.tileGroup
-        let imageIn = CB * H * W * channelBlock, OBS = OH * OW * channelBlock, imageOut = KB * OBS
-        let residual = step.inputs.count > 1, bias = conv.bias != nil
-        // Scratch: V [t·t][CB][TG][16], M [t·t][NB][TG][16], then a flag per tile.
-        let vSize = T2 * CB * TG * channelBlock, mSize = T2 * NB * TG * channelBlock
-        let R = min(wg.tilesPerCall, TG)
-
-        func gemm(_ strip: Int) -> MicroKernel {
-            MicroKernel(name: "\(fn)_g\(strip)", strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
-                        blockStride: TG * channelBlock, channelStride: 1, pixelStride: channelBlock, rowStep: 0, columnStep: 0, taps: nil,
-                        bias: false, residual: false, outputBlockStride: TG * channelBlock, activation: nil)
-        }
-        var strips = Set<Int>([R])
-        // Groups hold TG tiles except possibly the last one of the batch.
-        for count in 1...TG where count % R != 0 { strips.insert(count % R) }
+        let g = WinogradGeometry(step, wg, conv)
+        let H = g.H, W = g.W, PT = g.PT, PL = g.PL, m = g.m, r = g.r, T2 = g.T2
+        let CB = g.CB, NB = g.NB, KBG = g.KBG, TX = g.TX, tilesPerImage = g.tilesPerImage, TG = g.TG
+        let imageIn = g.imageIn, OBS = g.OBS, imageOut = g.imageOut, residual = g.residual, vSize = g.vSize, R = g.R, mSize = g.mSize, bias = g.bias
+        func gemm(_ strip: Int) -> MicroKernel { g.gemm("\(fn)_g\(strip)", strip: strip) }
+        let strips = g.strips
 
         var s = "/// Winograd F(\(m)x\(m), \(r)x\(r)), \(TG) tiles per group\n"
-        for strip in strips.sorted() { s += microKernel(gemm(strip)) }
+        for strip in strips { s += microKernel(gemm(strip)) }
         s += winogradInputTransform(fn, wg, conv, CB: CB)
         s += winogradOutputTransform(fn, step, wg, conv)
         s += winogradFallback(fn, step, wg, conv)
@@ -61,7 +46,7 @@ extension FastSwiftEmitter {
         var extra = ""
         if residual { extra += ", a.res! + n * \(imageOut) + kb * \(OBS)" }
         if bias { extra += ", a.bias! + kb * 16" }
-        let gemmCalls = strips.sorted().filter { $0 != R }.map { "case \($0): \(fn)_g\($0)(mx + r * 16, vx, r * 16, u)" }
+        let gemmCalls = strips.filter { $0 != R }.map { "case \($0): \(fn)_g\($0)(mx + r * 16, vx, r * 16, u)" }
         let body = """
             // a group of tiles, and a share of the output channel groups
             let group = task / \(wg.chunks), chunk = task % \(wg.chunks)
