@@ -5,21 +5,6 @@ import ShapeCheck
 // order of operations, so both give the same floats.
 
 extension FastSwiftEmitter {
-    /// A task function over `begin..<end` whose body (`body`, at 8 spaces) sees the task as `t`.
-    func taskFunction(_ fn: String, counter: String = "t", before: String = "", _ body: String) -> String {
-        var s = "static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {\n"
-        s += indent(before, 4)
-        s += "    for \(counter) in begin..<end {\n" + indent(body, 8) + "    }\n}\n"
-        return s
-    }
-
-    /// `text`'s lines, each after `spaces` spaces and ending in a newline.
-    func indent(_ text: String, _ spaces: Int) -> String {
-        let pad = String(repeating: " ", count: spaces)
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.isEmpty }.map { pad + $0 + "\n" }.joined()
-    }
-
     func blocked(_ fn: String, _ step: PlanStep, _ schedule: BlockedKernel, _ layer: Step) -> (String, String) {
         let output = plan.values[step.output]
         let OC = output.shape.depth, OH = output.shape.height, OW = output.shape.width

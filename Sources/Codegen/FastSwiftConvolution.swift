@@ -78,10 +78,9 @@ extension FastSwiftEmitter {
         if d.variant == .paired { return pairedConvolution(fn, step, d, conv) }
         if d.variant == .flat { return flatConvolution(fn, step, d, conv) }
         precondition(d.variant == .rowStrips && d.grouped == nil && d.reduction == .whole,
-                     "the Swift kernels print direct convolutions in whole row strips only")
+                     "the Swift kernels print row strips with a whole reduction, the paired kernel and strips across rows only")
         let g = DirectGeometry(plan, step, d, conv)
-        let OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, H = g.H, PT = g.PT, PL = g.PL
-        let NB = g.NB, OBS = g.OBS, imageOut = g.imageOut, rowStride = g.rowStride, pixelStride = g.pixelStride
+        let OH = g.OH, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PL, NB = g.NB, pixelStride = g.pixelStride
         let residual = g.residual, bias = g.bias
         let left = d.interior.lowerBound, interior = d.interior.count
         let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
@@ -102,42 +101,55 @@ extension FastSwiftEmitter {
             arguments += ["ky0", "ky1", "\(kx0)", "\(kx1)"]
             return "\(fn)_r\(strip)(\(arguments.joined(separator: ", ")))"
         }
-        s += """
-            static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {
-                for t in begin..<end {
-                    // output channel group outermost, so a batch reuses each group's weights
-                    let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
-                    let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)
-                    let inp = a.inp + n * \(g.imageIn)
-                    let w = a.w! + g * \(g.wGroup)
-                    let out = a.out + n * \(imageOut) + g * \(NB * OBS)
-
-            """
-        if bias { s += "        let bias = a.bias! + g * \(NB * channelBlock)\n" }
-        if residual { s += "        let res = a.res! + n * \(imageOut) + g * \(NB * OBS)\n" }
-        s += """
-                    for oy in oy0..<oy1 {
-                        let iy = oy * \(SH) - \(PT)
-                        let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
-                        let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
-                        let row = iy * \(rowStride)
-                        let orow = out + oy * \(OW * channelBlock)
-
-            """
-        if residual { s += "            let rrow = res + oy * \(OW * channelBlock)\n" }
+        var body = groupPrologue(g, range: "let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)", bands: bands)
+        body += "for oy in oy0..<oy1 {\n" + indent(rowTaps(g), 4)
+        if residual { body += "    let rrow = res + oy * \(OW * channelBlock)\n" }
         // The row's strips of P pixels, then those of P − 1, then the edge columns one by one.
         var start = left
         for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
-            s += "            for ox in stride(from: \(start), to: \(start + count * pixels), by: \(pixels)) { \(callAt(pixels, "ox", 0, KW)) }\n"
+            body += "    for ox in stride(from: \(start), to: \(start + count * pixels), by: \(pixels)) { \(callAt(pixels, "ox", 0, KW)) }\n"
             start += count * pixels
         }
         for edge in d.edges {
-            s += "            \(callAt(1, "\(edge.x)", edge.firstTap, edge.endTap))\n"
+            body += "    \(callAt(1, "\(edge.x)", edge.firstTap, edge.endTap))\n"
         }
-        s += "        }\n    }\n}\n"
+        s += taskFunction(fn, body + "}\n")
         let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? readPointer(step.inputs[1]) : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
         return (s, call)
+    }
+
+
+    /// The start of a convolution task, as the C's convolutionTask: task t is output channel
+    /// group g (outermost, so a batch reuses each group's weights), image n and row band
+    /// `band`; `range` declares the band's rows or pixels. Declares inp, w, out, and bias and
+    /// res when the step has them.
+    func groupPrologue(_ g: DirectGeometry, range: String, bands: Int) -> String {
+        var s = """
+            // output channel group outermost, so a batch reuses each group's weights
+            let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
+            \(range)
+            let inp = a.inp + n * \(g.imageIn), w = a.w! + g * \(g.wGroup)
+            let out = a.out + n * \(g.imageOut) + g * \(g.NB * g.OBS)
+
+            """
+        if g.bias { s += "let bias = a.bias! + g * \(g.NB * channelBlock)\n" }
+        if g.residual { s += "let res = a.res! + n * \(g.imageOut) + g * \(g.NB * g.OBS)\n" }
+        return s
+    }
+
+    /// Output row oy's first input row iy (negative in the top padding), the filter rows
+    /// [ky0, ky1) inside the input, the input row's offset `row` and the output row `orow`,
+    /// as the C's rowTaps.
+    func rowTaps(_ g: DirectGeometry) -> String {
+        """
+        let iy = oy * \(g.SH) - \(g.PT)
+        let ky0 = iy < 0 ? (-iy + \(g.DH - 1)) / \(g.DH) : 0
+        let ky1 = Swift.max(ky0, Swift.min(\(g.KH), \(g.H) - iy <= 0 ? 0 : (\(g.H) - iy + \(g.DH - 1)) / \(g.DH)))
+        let row = iy * \(g.rowStride)
+        let orow = out + oy * \(g.OW * channelBlock)
+
+        """
     }
 
     /// A first layer with at most 8 filters, stride 1, planar input, as the C's
@@ -146,7 +158,7 @@ extension FastSwiftEmitter {
     /// into two blocked pixels.
     func pairedConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
         let g = DirectGeometry(plan, step, d, conv)
-        let C = g.C, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, DH = g.DH, DW = g.DW, PT = g.PT, H = g.H, CB = g.CB
+        let C = g.C, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, DH = g.DH, DW = g.DW, CB = g.CB
         let pairsPerRow = OW / 2, R = min(d.strip, pairsPerRow)
         let full = pairsPerRow / R, remainder = pairsPerRow - full * R
         let last = C - (CB - 1) * channelBlock
@@ -202,13 +214,9 @@ extension FastSwiftEmitter {
             let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)
             let inp = a.inp + n * \(g.imageIn), out = a.out + n * \(g.imageOut)
             for oy in oy0..<oy1 {
-                let iy = oy * \(SH) - \(PT)
-                let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
-                let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
-                let row = iy * \(g.rowStride)
-                let orow = out + oy * \(OW * channelBlock)
 
             """
+        body += indent(rowTaps(g), 4)
         if g.residual { body += "    let rrow = a.res! + n * \(g.imageOut) + oy * \(OW * channelBlock)\n" }
         if full > 0 { body += "    for ox in stride(from: 0, to: \(2 * full * R), by: \(2 * R)) { \(callAt(R, "ox")) }\n" }
         if remainder > 0 { body += "    \(callAt(remainder, "\(2 * full * R)"))\n" }
@@ -239,16 +247,7 @@ extension FastSwiftEmitter {
             arguments += ["0", "\(KH)", "0", "\(KW)"] + (0..<strip).map { "offset(p + \($0))" }
             return "case \(strip): \(fn)_f\(strip)(\(arguments.joined(separator: ", ")))"
         }
-        var body = """
-            // output channel group outermost, so a batch reuses each group's weights
-            let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
-            let p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW)
-            let inp = a.inp + n * \(g.imageIn), w = a.w! + g * \(g.wGroup)
-            let out = a.out + n * \(g.imageOut) + g * \(NB * g.OBS)
-
-            """
-        if g.bias { body += "let bias = a.bias! + g * \(NB * channelBlock)\n" }
-        if g.residual { body += "let res = a.res! + n * \(g.imageOut) + g * \(NB * g.OBS)\n" }
+        var body = groupPrologue(g, range: "let p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW)", bands: bands)
         body += """
             // the input offset of output pixel q
             func offset(_ q: Int) -> Int { (q / \(OW)) * \(SH * g.rowStride) + (q % \(OW)) * \(SW * g.pixelStride) }

@@ -92,6 +92,21 @@ struct FastSwiftEmitter {
             + "bias: \(bias), batch: batch\(ins)), \(tasks), \(threads))"
     }
 
+    /// A task function over `begin..<end` whose body (`body`, at 8 spaces) sees the task as `t`.
+    func taskFunction(_ fn: String, counter: String = "t", before: String = "", _ body: String) -> String {
+        var s = "static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {\n"
+        s += indent(before, 4)
+        s += "    for \(counter) in begin..<end {\n" + indent(body, 8) + "    }\n}\n"
+        return s
+    }
+
+    /// `text`'s lines, each after `spaces` spaces and ending in a newline.
+    func indent(_ text: String, _ spaces: Int) -> String {
+        let pad = String(repeating: " ", count: spaces)
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.isEmpty }.map { pad + $0 + "\n" }.joined()
+    }
+
     // MARK: zero-bordered copies and reorders
 
     /// A blocked value copied into a zero border, so a convolution on it has no edge columns.
@@ -116,38 +131,35 @@ struct FastSwiftEmitter {
         return ("/// a zero-bordered copy, \(W)x\(H) to \(W2)x\(H2)\n" + taskFunction(fn, body), call(fn, step, tasks: "batch * \(CB)"))
     }
 
-
     func reorder(_ fn: String, _ step: PlanStep) -> (String, String) {
         let value = plan.values[step.output]
         let C = value.shape.depth, P = value.shape.height * value.shape.width, CB = (C + channelBlock - 1) / channelBlock
         let toBlocked = step.kernel == .toBlocked
-        var s = "/// \(toBlocked ? "[C, H, W] to [C/16, H, W, 16]" : "[C/16, H, W, 16] to [C, H, W]")\n"
-        s += "static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {\n"
-        s += "    for t in begin..<end {\n"
-        s += "        let n = t / \(CB), cb = t % \(CB)\n"
-        s += "        let channels = Swift.min(\(C) - cb * 16, 16)\n"
-        s += "        let x = a.inp + n * \(toBlocked ? C * P : CB * P * channelBlock)\n"
-        s += "        let y = a.out + n * \(toBlocked ? CB * P * channelBlock : C * P)\n"
-        if toBlocked {
-            s += """
-                        let yb = y + cb * \(P * channelBlock)
-                        for p in 0..<\(P) {
-                            for l in 0..<channels { yb[p * 16 + l] = x[(cb * 16 + l) * \(P) + p] }
-                            for l in channels..<16 { yb[p * 16 + l] = 0 }
-                        }
+        var body = """
+            let n = t / \(CB), cb = t % \(CB)
+            let channels = Swift.min(\(C) - cb * 16, 16)
+            let x = a.inp + n * \(toBlocked ? C * P : CB * P * channelBlock)
+            let y = a.out + n * \(toBlocked ? CB * P * channelBlock : C * P)
 
+            """
+        if toBlocked {
+            body += """
+                let yb = y + cb * \(P * channelBlock)
+                for p in 0..<\(P) {
+                    for l in 0..<channels { yb[p * 16 + l] = x[(cb * 16 + l) * \(P) + p] }
+                    for l in channels..<16 { yb[p * 16 + l] = 0 }
+                }
                 """
         } else {
-            s += """
-                        let xb = x + cb * \(P * channelBlock)
-                        for l in 0..<channels {
-                            let yc = y + (cb * 16 + l) * \(P)
-                            for p in 0..<\(P) { yc[p] = xb[p * 16 + l] }
-                        }
-
+            body += """
+                let xb = x + cb * \(P * channelBlock)
+                for l in 0..<channels {
+                    let yc = y + (cb * 16 + l) * \(P)
+                    for p in 0..<\(P) { yc[p] = xb[p * 16 + l] }
+                }
                 """
         }
-        s += "    }\n}\n"
+        let s = "/// \(toBlocked ? "[C, H, W] to [C/16, H, W, 16]" : "[C/16, H, W, 16] to [C, H, W]")\n" + taskFunction(fn, body)
         return (s, call(fn, step, tasks: "batch * \(CB)"))
     }
 

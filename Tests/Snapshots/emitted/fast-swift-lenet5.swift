@@ -281,8 +281,7 @@ public final class Lenet5 {
                 // output channel group outermost, so a batch reuses each group's weights
                 let g = t / (a.batch * 8), n = (t / 8) % a.batch, band = t % 8
                 let oy0 = band * 10 / 8, oy1 = (band + 1) * 10 / 8
-                let inp = a.inp + n * 3136
-                let w = a.w! + g * 2400
+                let inp = a.inp + n * 3136, w = a.w! + g * 2400
                 let out = a.out + n * 1600 + g * 1600
                 let bias = a.bias! + g * 16
                 for oy in oy0..<oy1 {
