@@ -67,7 +67,7 @@ extension FastSwiftEmitter {
         for j in 0..<k.blocks {
             for r in 0..<k.strip {
                 let offset = j * k.outputBlockStride + r * channelBlock
-                let value = k.residual ? "a\(j)_\(r) + cv_load(res + \(offset))" : "a\(j)_\(r)"
+                let value = k.residual ? "cv_add(a\(j)_\(r), cv_load(res + \(offset)))" : "a\(j)_\(r)"
                 s += "    cv_store(out + \(offset), \(Self.vectorActivation(k.activation, value)))\n"
             }
         }
@@ -77,7 +77,7 @@ extension FastSwiftEmitter {
     func directConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
         if d.variant == .paired { return pairedConvolution(fn, step, d, conv) }
         if d.variant == .flat { return flatConvolution(fn, step, d, conv) }
-        precondition(d.variant == .rowStrips && d.grouped == nil && d.reduction == .whole,
+        precondition(d.variant == .rowStrips && d.reduction == .whole,
                      "the Swift kernels print row strips with a whole reduction, the paired kernel and strips across rows only")
         let g = DirectGeometry(plan, step, d, conv)
         let OH = g.OH, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PL, NB = g.NB, pixelStride = g.pixelStride
@@ -101,7 +101,7 @@ extension FastSwiftEmitter {
             arguments += ["ky0", "ky1", "\(kx0)", "\(kx1)"]
             return "\(fn)_r\(strip)(\(arguments.joined(separator: ", ")))"
         }
-        var body = groupPrologue(g, range: "let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)", bands: bands)
+        var body = groupPrologue(fn, g, d, range: "let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)", bands: bands)
         body += "for oy in oy0..<oy1 {\n" + indent(rowTaps(g), 4)
         if residual { body += "    let rrow = res + oy * \(OW * channelBlock)\n" }
         // The row's strips of P pixels, then those of P − 1, then the edge columns one by one.
@@ -113,7 +113,7 @@ extension FastSwiftEmitter {
         for edge in d.edges {
             body += "    \(callAt(1, "\(edge.x)", edge.firstTap, edge.endTap))\n"
         }
-        s += taskFunction(fn, body + "}\n")
+        s += groupTable(fn, d) + taskFunction(fn, body + "}\n")
         let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: residual ? readPointer(step.inputs[1]) : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
         return (s, call)
@@ -122,20 +122,28 @@ extension FastSwiftEmitter {
 
     /// The start of a convolution task, as the C's convolutionTask: task t is output channel
     /// group g (outermost, so a batch reuses each group's weights), image n and row band
-    /// `band`; `range` declares the band's rows or pixels. Declares inp, w, out, and bias and
-    /// res when the step has them.
-    func groupPrologue(_ g: DirectGeometry, range: String, bands: Int) -> String {
+    /// `band`; `range` declares the band's rows or pixels. Declares inp (from a grouped
+    /// convolution's first input block of the group), w, out, and bias and res when the step
+    /// has them.
+    func groupPrologue(_ fn: String, _ g: DirectGeometry, _ d: DirectConvolution, range: String, bands: Int) -> String {
+        let firstBlock = d.grouped == nil ? "" : " + \(fn)_first[g] * \(g.blockStride)"
         var s = """
             // output channel group outermost, so a batch reuses each group's weights
             let g = t / (a.batch * \(bands)), n = (t / \(bands)) % a.batch, band = t % \(bands)
             \(range)
-            let inp = a.inp + n * \(g.imageIn), w = a.w! + g * \(g.wGroup)
+            let inp = a.inp + n * \(g.imageIn)\(firstBlock), w = a.w! + g * \(g.wGroup)
             let out = a.out + n * \(g.imageOut) + g * \(g.NB * g.OBS)
 
             """
         if g.bias { s += "let bias = a.bias! + g * \(g.NB * channelBlock)\n" }
         if g.residual { s += "let res = a.res! + n * \(g.imageOut) + g * \(g.NB * g.OBS)\n" }
         return s
+    }
+
+    /// A grouped convolution's first input block of each output channel group.
+    func groupTable(_ fn: String, _ d: DirectConvolution) -> String {
+        guard let grouped = d.grouped else { return "" }
+        return "static let \(fn)_first: [Int] = [\(grouped.firstBlocks.map(String.init).joined(separator: ", "))]\n"
     }
 
     /// Output row oy's first input row iy (negative in the top padding), the filter rows
@@ -230,7 +238,7 @@ extension FastSwiftEmitter {
     /// row-major order, across row ends, as the C's flatConvolution: every call but a band's
     /// last keeps the full set of accumulators.
     func flatConvolution(_ fn: String, _ step: PlanStep, _ d: DirectConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        precondition(d.grouped == nil && d.reduction == .whole && d.edges.isEmpty,
+        precondition(d.reduction == .whole && d.edges.isEmpty,
                      "the Swift kernels print strips across rows with a whole reduction and no edges only")
         let g = DirectGeometry(plan, step, d, conv)
         let OH = g.OH, OW = g.OW, SH = g.SH, SW = g.SW, KH = g.KH, KW = g.KW, NB = g.NB, R = d.strip, bands = d.bands
@@ -247,7 +255,7 @@ extension FastSwiftEmitter {
             arguments += ["0", "\(KH)", "0", "\(KW)"] + (0..<strip).map { "offset(p + \($0))" }
             return "case \(strip): \(fn)_f\(strip)(\(arguments.joined(separator: ", ")))"
         }
-        var body = groupPrologue(g, range: "let p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW)", bands: bands)
+        var body = groupPrologue(fn, g, d, range: "let p0 = band * \(OH) / \(bands) * \(OW), p1 = (band + 1) * \(OH) / \(bands) * \(OW)", bands: bands)
         body += """
             // the input offset of output pixel q
             func offset(_ q: Int) -> Int { (q / \(OW)) * \(SH * g.rowStride) + (q % \(OW)) * \(SW * g.pixelStride) }
@@ -260,6 +268,6 @@ extension FastSwiftEmitter {
             """
         let call = call(fn, step, tasks: "batch * \(g.KBG * bands)", res: g.residual ? readPointer(step.inputs[1]) : "nil",
                         w: weight(conv.weight), bias: weight(conv.bias))
-        return (s + taskFunction(fn, body), call)
+        return (s + groupTable(fn, d) + taskFunction(fn, body), call)
     }
 }

@@ -69,6 +69,8 @@ struct FastSwiftEmitter {
             return pad(fn, step, top: top, left: left)
         case (.directConvolution(let d), let layer?):
             if case .convolution(let conv) = layer.kernel { return directConvolution(fn, step, d, conv) }
+        case (.depthwiseConvolution(let d), let layer?):
+            if case .convolution(let conv) = layer.kernel { return depthwiseConvolution(fn, step, d, conv) }
         case (.winogradConvolution(let w), let layer?):
             if case .convolution(let conv) = layer.kernel { return winogradConvolution(fn, step, w, conv) }
         case (.fullyConnected(let f), let layer?):

@@ -48,10 +48,10 @@ public struct KernelCapabilities: Sendable, Hashable {
                                                fullyConnected: true, blockedLayers: true, blockedChannelOps: true,
                                                imageByImage: true)
     /// The Swift kernels so far (issue #22): direct convolutions in row strips with edge
-    /// columns, on zero-bordered copies and across rows (fused bias, residual, activation), the paired
-    /// first layer, Winograd, the fully connected kernel, the blocked pooling, element-wise
-    /// and normalisation kernels, and the reorders.
-    public static let swiftKernels = KernelCapabilities(winograd: true, depthwise: false, grouped: false, pairs: true,
+    /// columns, on zero-bordered copies and across rows (fused bias, residual, activation), grouped
+    /// and depthwise ones, the paired first layer, Winograd, the fully connected kernel, the
+    /// blocked pooling, element-wise and normalisation kernels, and the reorders.
+    public static let swiftKernels = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true,
                                                         prepadded: true, wholeRowStrips: false, flatStrips: true,
                                                         slicedReduction: false, fullyConnected: true, blockedLayers: true,
                                                         blockedChannelOps: false, imageByImage: false)

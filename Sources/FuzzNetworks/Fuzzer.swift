@@ -14,8 +14,8 @@ final class Fuzzer: @unchecked Sendable {
     let start = Date()
     let lock = NSLock()
     var networks = 0, backendRuns = 0, failures = 0
-    /// Networks per language feature and per fast C kernel of this machine's plan.
-    var features: [String: Int] = [:], kernels: [String: Int] = [:]
+    /// Networks per language feature and per fast C and fast Swift kernel of this machine's plans.
+    var features: [String: Int] = [:], kernels: [String: Int] = [:], swiftKernels: [String: Int] = [:]
     var nextSeed: UInt64 = 1
     /// A child that has not answered in this long is hung: that is a finding too.
     let childTimeout: TimeInterval = 600
@@ -49,7 +49,9 @@ final class Fuzzer: @unchecked Sendable {
         if final {
             let missing = Coverage.all.subtracting(features.keys).sorted()
             say("language features reached: \(features.count) of \(Coverage.all.count)" + (missing.isEmpty ? "" : "; missing \(missing)"))
-            say("fast C kernels (networks using each): " + kernels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            for (name, table) in [("fast C kernels", kernels), ("fast Swift kernels", swiftKernels)] {
+                say("\(name) (networks using each): " + table.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
             say("fuzz: \(networks - failures) passed, \(failures) failed")
         }
     }
@@ -65,6 +67,7 @@ final class Fuzzer: @unchecked Sendable {
             backendRuns += result.runs
             for f in Coverage.features(spec, net) { features[f, default: 0] += 1 }
             for k in KernelCoverage.features(net, options: KernelOptions(target: .host)) { kernels[k, default: 0] += 1 }
+            for k in KernelCoverage.features(net, options: KernelOptions(target: .host, language: .swift)) { swiftKernels[k, default: 0] += 1 }
             lock.unlock()
             guard !result.problems.isEmpty else { continue }
             lock.lock(); failures += 1; lock.unlock()

@@ -49,10 +49,10 @@ func main() {
         let spec = NetworkGenerator(limits: limits).network(seed: seed)
         print(spec.fuzzCase.file, terminator: "")
     case "cover":
-        // What COUNT seeds reach, without running them: language features and fast C kernels.
+        // What COUNT seeds reach, without running them: language features and fast C and Swift kernels.
         let first = UInt64(option("--seed") ?? "1") ?? 1
         guard arguments.count == 2, let count = UInt64(arguments[1]), count > 0 else { fail("cover takes COUNT") }
-        var features: [String: Int] = [:], kernels: [String: Int] = [:]
+        var features: [String: Int] = [:], kernels: [String: Int] = [:], swiftKernels: [String: Int] = [:]
         var layers = 0, macs = 0, values = 0
         for seed in first..<(first + count) {
             let spec = NetworkGenerator(limits: limits).network(seed: seed)
@@ -60,8 +60,9 @@ func main() {
             layers += net.layers.count; macs += net.multiplyAccumulates * spec.batch; values += net.activationElements * spec.batch
             for f in Coverage.features(spec, net) { features[f, default: 0] += 1 }
             for k in KernelCoverage.features(net, options: KernelOptions(target: .host)) { kernels[k, default: 0] += 1 }
+            for k in KernelCoverage.features(net, options: KernelOptions(target: .host, language: .swift)) { swiftKernels[k, default: 0] += 1 }
         }
-        for (name, table) in [("language features", features), ("fast C kernels", kernels)] {
+        for (name, table) in [("language features", features), ("fast C kernels", kernels), ("fast Swift kernels", swiftKernels)] {
             say("\(name) (networks of \(count) using each):")
             for (key, n) in table.sorted(by: { $0.key < $1.key }) { say("  \(key) \(n)") }
         }

@@ -151,7 +151,7 @@ public enum Coverage {
     }
 }
 
-/// Which fast C kernels a network's plan uses, so a fuzz run can say what it reached
+/// Which fast kernels a network's plan uses (C or Swift, as `options.language` says), so a fuzz run can say what it reached
 /// (Winograd, the paired first layer, strips across rows…), not only which ops it drew.
 public enum KernelCoverage {
     public static func features(_ net: CheckedNetwork, options: KernelOptions) -> Set<String> {

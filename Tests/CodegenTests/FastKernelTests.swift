@@ -345,8 +345,7 @@ import Testing
 
     /// The Swift kernels' plan (KernelCapabilities.swiftKernels) keeps every kernel Swift has:
     /// LeNet-5's is the C's (paired first layer, blocked pools, fc); ResNet-18 keeps Winograd,
-    /// its zero-bordered copies and strips across rows with no reference step; a depthwise
-    /// layer, which Swift lacks, runs the reference kernel instead.
+    /// its zero-bordered copies and strips across rows with no reference step.
     @Test func swiftPlanChoices() throws {
         let swift = KernelOptions(target: .avx2, language: .swift)
         let lenet = try model("lenet5")
@@ -357,9 +356,16 @@ import Testing
         #expect(resnet.steps.contains { if case .winogradConvolution = $0.kernel { return true }; return false })
         #expect(resnet.steps.contains { if case .pad = $0.kernel { return true }; return false })
         #expect(resnet.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.flat && d.prepadded }; return false })
-        let depthwise = try #require(lowerForC(try network("input 16x16x32\nd: depthwise 3x3 pad 1\n"), options: swift).kernelPlan)
-        #expect(depthwise.steps.contains { $0.kernel == .reference })
-        #expect(!depthwise.steps.contains { if case .depthwiseConvolution = $0.kernel { return true }; return false })
+        // Depthwise and grouped layers keep their kernels; the channel ops Swift lacks (concat
+        // here) run the reference kernel between reorders.
+        let depthwise = try #require(lowerForC(try network("input 16x16x32\nd: depthwise 3x3 pad 1\ng: conv 32 3x3 groups 2 pad 1\n"),
+                                               options: swift).kernelPlan)
+        #expect(!depthwise.steps.contains { $0.kernel == .reference })
+        #expect(depthwise.steps.contains { if case .depthwiseConvolution = $0.kernel { return true }; return false })
+        #expect(depthwise.steps.contains { if case .directConvolution(let d) = $0.kernel { return d.grouped != nil }; return false })
+        let concat = try #require(lowerForC(try network("input 8x8x16\na: conv 16 1x1\nb: conv 16 1x1 from input\nc: concat a b\n"),
+                                            options: swift).kernelPlan)
+        #expect(concat.steps.contains { $0.kernel == .reference })
     }
 
     /// Each target's blocking keeps its accumulators within its registers: AVX-512 2 blocks x

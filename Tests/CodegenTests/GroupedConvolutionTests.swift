@@ -4,7 +4,7 @@ import Runtime
 import ShapeCheck
 import Testing
 
-/// Depthwise and grouped convolutions in the fast C kernels (issue #18): against the reference
+/// Depthwise and grouped convolutions in the fast C and Swift kernels (issues #18, #22): against the reference
 /// interpreter on the shapes that break blocked kernels, and the plan they get (blocked, no
 /// reorders around them, the reference kernel only where blocks would be mostly zeros).
 @Suite struct GroupedConvolutionTests {
@@ -12,6 +12,7 @@ import Testing
         ("fast/1", ExecutorOptions(threads: 1)),
         ("fast/2", ExecutorOptions(threads: 2)),
         ("other-target/2", ExecutorOptions(threads: 2, target: FastKernelTests.otherTarget)),
+        ("swift/2", ExecutorOptions(threads: 2)),
     ])
 
     static let networks = NamedCases<String>([
@@ -115,7 +116,8 @@ import Testing
 
     @Test(arguments: networks.names, variants.names)
     func agreesWithTheReference(_ name: String, _ variant: String) throws {
-        try expectFastAgreement(text: Self.networks[name], label: name, batch: 2, options: Self.variants[variant])
+        try expectFastAgreement(text: Self.networks[name], label: name, batch: 2, options: Self.variants[variant],
+                                backend: FastKernelTests.backend(variant))
     }
 
     func plan(_ text: String) throws -> KernelPlan {
@@ -222,13 +224,14 @@ struct LargeMobileNetworkTests {
         func distance(_ a: Tensor, _ b: Tensor) -> Float { zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? .infinity }
         let nudged = try interpreter.run(Tensor(shape: input.shape, storage: input.storage.map { $0 * (1 + 0x1p-23) }))
         let sensitivity = distance(reference, nudged)
-        let plain = try CompiledExecutor(backend: .swift, network: net, weights: weights, options: ExecutorOptions(threads: 1),
-                                         cache: testCache).run(input)
+        let plain = try CompiledExecutor(backend: .swift, network: net, weights: weights,
+                                         options: ExecutorOptions(threads: 1, plainKernels: true), cache: testCache).run(input)
         let plainError = distance(plain, reference)
         let scale = reference.storage.map { abs($0) }.max() ?? 0
         let tolerance = max(1e-4 * max(1, scale), 16 * sensitivity, 4 * plainError)
         for (label, options) in GroupedConvolutionTests.variants.cases {
-            let executor = try CompiledExecutor(backend: .c, network: net, weights: weights, options: options, cache: testCache)
+            let executor = try CompiledExecutor(backend: FastKernelTests.backend(label), network: net, weights: weights, options: options,
+                                                cache: testCache)
             let output = try executor.run(input)
             #expect(output.shape == reference.shape)
             #expect(!output.storage.contains { $0.isNaN } && !reference.storage.contains { $0.isNaN })

@@ -1,0 +1,153 @@
+import ShapeCheck
+
+// The fast Swift kernels' depthwise convolution on blocked values, as the C's
+// (FastCDepthwise.swift): one SIMD16<Float> of 16 channels per pixel, a strip of pixels sharing
+// each tap's weight vector, the edge columns one pixel each over the taps inside the input, and
+// for a multiplier m > 1 the input lanes o / m gathered into a per-thread plane first.
+
+extension FastSwiftEmitter {
+    func depthwiseConvolution(_ fn: String, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) -> (String, String) {
+        let input = plan.values[step.inputs[0]].shape
+        let H = input.height, W = input.width, C = input.depth
+        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
+        let w = conv.window
+        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, SW = w.strideWidth
+        let DH = w.dilationHeight, DW = w.dilationWidth, PT = w.padTop, PL = w.padLeft
+        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock
+        let plane = H * W * channelBlock, OBS = OH * OW * channelBlock
+        let S = d.strip, m = d.multiplier, bias = conv.bias != nil
+        let rowStep = DH * W * channelBlock
+        let left = d.interior.lowerBound, full = d.interior.count / S
+        let rest = d.interior.count - full * S, restStart = left + full * S
+        // Up to FastCEmitter.unrolledEdges edge columns get a function per set of taps; more
+        // (wide dilations) share one with the columns in a loop.
+        let unrolled = d.edges.count <= FastCEmitter.unrolledEdges
+        let edgeTaps = unrolled ? Array(Set(d.edges.map { $0.firstTap..<$0.endTap })).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) } : []
+
+        var s = "/// depthwise convolution, 16 channels x \(S) pixels per call"
+        s += m > 1 ? ", multiplier \(m) (input lanes gathered per task)\n" : "\n"
+        func strip(_ name: String, _ pixels: Int, columns: Range<Int>) -> String {
+            depthwiseStrip(name, pixels: pixels, kernelWidth: KW, columns: columns, pixelStep: SW * channelBlock,
+                           tapStep: DW * channelBlock, rowStep: rowStep, bias: bias, activation: step.activation)
+        }
+        if full > 0 { s += strip("\(fn)_r\(S)", S, columns: 0..<KW) }
+        if rest > 0 { s += strip("\(fn)_r\(rest)", rest, columns: 0..<KW) }
+        for (k, taps) in edgeTaps.enumerated() { s += strip("\(fn)_e\(k)", 1, columns: taps) }
+        if !unrolled && !d.edges.isEmpty {
+            s += """
+                @inline(__always)
+                static func \(fn)_r1(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ ky0: Int, _ ky1: Int, _ kx0: Int, _ kx1: Int) {
+                    var v = \(bias ? "cv_load(bias!)" : "cv_zero()")
+                    for ky in ky0..<ky1 {
+                        for kx in kx0..<kx1 {
+                            v = cv_fma(cv_load(x + (ky &* \(rowStep) &+ kx &* \(DW * channelBlock))), cv_load(w + (ky &* \(KW) &+ kx) &* 16), v)
+                        }
+                    }
+                    cv_store(out, \(Self.vectorActivation(step.activation, "v")))
+                }
+
+                """
+        }
+        let bands = d.bands
+        var body = """
+            let plane = t / \(bands), band = t % \(bands)  // plane = image x \(KB) channel blocks
+            let n = plane / \(KB), ob = plane % \(KB)
+            let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)
+            let wt = a.w! + ob * \(KH * KW * channelBlock)
+            let bias: UnsafePointer<Float>? = \(bias ? "a.bias! + ob * 16" : "nil")
+            let out = a.out + plane * \(OBS)
+
+            """
+        if m == 1 {
+            body += "let inp = a.inp + n * \(CB * plane) + ob * \(plane)\n"
+        } else {
+            // Only the rows the band's taps read: [r0, r1).
+            body += """
+                let src = a.inp + n * \(CB * plane)
+                let r0 = Swift.max(oy0 * \(SH) - \(PT), 0)
+                let r1 = Swift.min((oy1 - 1) * \(SH) - \(PT) + \(KH - 1) * \(DH) + 1, \(H))
+                for l in 0..<16 {
+                    let o = ob * 16 + l, ci = o / \(m)
+                    if o < \(K) {
+                        let lane = src + (ci / 16) * \(plane) + ci % 16
+                        for p in stride(from: r0 * \(W), to: r1 * \(W), by: 1) { gathered[p &* 16 &+ l] = lane[p &* 16] }
+                    } else {
+                        for p in stride(from: r0 * \(W), to: r1 * \(W), by: 1) { gathered[p &* 16 &+ l] = 0 }
+                    }
+                }
+                let inp = UnsafePointer(gathered)
+
+                """
+        }
+        body += """
+            for oy in oy0..<oy1 {
+                let iy = oy * \(SH) - \(PT)
+                let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
+                let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
+                let row = inp + iy * \(W * channelBlock)
+                let orow = out + oy * \(OW * channelBlock)
+
+            """
+        if full > 0 {
+            body += "    for ox in stride(from: \(left), to: \(left + full * S), by: \(S)) { \(fn)_r\(S)(orow + ox * 16, row + (ox * \(SW) - \(PL)) * 16, wt, bias, ky0, ky1) }\n"
+        }
+        if rest > 0 {
+            body += "    \(fn)_r\(rest)(orow + \(restStart * 16), row + \(restStart * SW - PL) * 16, wt, bias, ky0, ky1)\n"
+        }
+        for edge in d.edges {
+            let x = "orow + \(edge.x * 16), row + \(edge.x * SW - PL) * 16, wt, bias, ky0, ky1"
+            if unrolled {
+                body += "    \(fn)_e\(edgeTaps.firstIndex(of: edge.firstTap..<edge.endTap)!)(\(x))\n"
+            } else {
+                body += "    \(fn)_r1(\(x), \(edge.firstTap), \(edge.endTap))\n"
+            }
+        }
+        body += "}\n"
+        if m == 1 {
+            s += taskFunction(fn, body)
+        } else {
+            // The gathered plane: per thread, for its whole share of the step's tasks.
+            s += """
+                static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plane)) { scratch in
+                        let gathered = scratch.baseAddress!
+                        for t in begin..<end {
+
+                """
+            s += indent(body, 12) + "        }\n    }\n}\n"
+        }
+        return (s, call(fn, step, tasks: "batch * \(KB * bands)", w: weight(conv.weight), bias: weight(conv.bias)))
+    }
+
+    /// `pixels` output pixels of one row over filter columns `columns` (all of them, or an edge
+    /// column's taps inside the input), unrolled: each tap's weight vector loaded once per strip.
+    func depthwiseStrip(_ name: String, pixels: Int, kernelWidth: Int, columns: Range<Int>, pixelStep: Int, tapStep: Int,
+                        rowStep: Int, bias: Bool, activation: Activation?) -> String {
+        let accumulators = (0..<pixels).map { "a\($0)" }
+        var s = "@inline(__always)\n"
+        s += "static func \(name)(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, "
+            + "_ bias: UnsafePointer<Float>?, _ ky0: Int, _ ky1: Int) {\n"
+        // An edge column with no tap inside the input only stores its bias.
+        let binding = columns.isEmpty ? "let" : "var"
+        if bias {
+            s += "    let b = cv_load(bias!)\n"
+            s += "    \(binding) " + accumulators.map { "\($0) = b" }.joined(separator: ", ") + "\n"
+        } else {
+            s += "    \(binding) " + accumulators.map { "\($0) = cv_zero()" }.joined(separator: ", ") + "\n"
+        }
+        if !columns.isEmpty {
+            s += "    for ky in ky0..<ky1 {\n"
+            s += "        let xr = x + ky &* \(rowStep), wr = w + ky &* \(kernelWidth * channelBlock)\n"
+            for kx in columns {
+                s += "        do { let k = cv_load(wr + \(kx * channelBlock)); "
+                s += (0..<pixels).map { "a\($0) = cv_fma(cv_load(xr + \($0 * pixelStep + kx * tapStep)), k, a\($0))" }.joined(separator: "; ")
+                s += " }\n"
+            }
+            s += "    }\n"
+        }
+        for (r, a) in accumulators.enumerated() {
+            s += "    cv_store(out + \(r * channelBlock), \(Self.vectorActivation(activation, a)))\n"
+        }
+        return s + "}\n"
+    }
+}
