@@ -1,7 +1,8 @@
 """The fast Swift kernels against the fast C ones (issue #22): `cnnc bench MODEL --backend swift`
-and `--backend c`, alternated in one run, on the seed networks at batch 1 and 8 on 1 and 2 threads.
+and `--backend c`, alternated in one run, on the seed networks and mobilenet_v2 (from
+models/torchvision/) at batch 1 and 8 on 1 and 2 threads.
 
-    bench/swift.sh [--quick] [--networks lenet5,alexnet,resnet18,vgg16] [--batches 1,8]
+    bench/swift.sh [--quick] [--networks lenet5,alexnet,resnet18,vgg16,mobilenet_v2] [--batches 1,8]
                    [--threads 1,2] [--rounds 3] [--seconds S] [--out FILE]
 
 Each point runs `--rounds` times per backend, alternately, and takes each side's median of
@@ -15,7 +16,13 @@ import argparse, os, shlex, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import ROOT, add_timing_options, apply_quick, build_cnnc, cpu_name, last_json, log, median, run  # noqa: E402
 
-NETWORKS = "lenet5,alexnet,resnet18,vgg16"
+NETWORKS = "lenet5,alexnet,resnet18,vgg16,mobilenet_v2"
+
+
+def model_path(net):
+    """models/NET.cnn, else models/torchvision/NET.cnn."""
+    seed = os.path.join(ROOT, "models", net + ".cnn")
+    return seed if os.path.exists(seed) else os.path.join(ROOT, "models", "torchvision", net + ".cnn")
 TARGET = 1.3
 
 
@@ -40,7 +47,7 @@ def main():
 
     rows, labels = [], {}
     for net in [n for n in args.networks.split(",") if n]:
-        model = os.path.join(ROOT, "models", net + ".cnn")
+        model = model_path(net)
         for backend in ("swift", "c"):   # compile both once before timing anything
             bench(cnnc, model, backend, 1, 1, 0.1)
         for batch in batches:

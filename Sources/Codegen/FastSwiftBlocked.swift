@@ -49,7 +49,7 @@ extension FastSwiftEmitter {
             let inputs = layer.kernel.mnemonic == "add" ? step.inputs.count : 1
             let names = (0..<inputs).map { "x\($0)" }
             let before = inputs == 1 ? "let x0 = a.inp\n" : "let \(names.enumerated().map { "\($1) = a.ins[\($0)]" }.joined(separator: ", "))\n"
-            let sum = names.map { "cv_load(\($0) + base + i)" }.joined(separator: " + ")
+            let sum = names.dropFirst().reduce("cv_load(x0 + base + i)") { "cv_add(\($0), cv_load(\($1) + base + i))" }
             let body = """
                 let n = t / \(chunks), c = t % \(chunks)
                 let base = n * \(E) + c * \(chunk)
@@ -130,17 +130,17 @@ extension FastSwiftEmitter {
         let beta = Float(p.beta)
         let power: String
         if beta == 0.75 {
-            power = "let r = d.squareRoot(); v = v / (r * r.squareRoot())"
+            power = "let r = d.squareRoot(); v = cv_div(v, cv_mul(r, r.squareRoot()))"
         } else if beta == 0.5 {
-            power = "v = v / d.squareRoot()"
+            power = "v = cv_div(v, d.squareRoot())"
         } else if beta == 1 {
-            power = "v = v / d"
+            power = "v = cv_div(v, d)"
         } else {
             power = "for l in 0..<16 { v[l] /= powf(d[l], \(swiftFloat(beta))) }"
         }
         var window = "cv_load(sq + c)"
-        for o in stride(from: 1, through: before, by: 1) { window = "(\(window) + cv_load(sq + c - \(o)))" }
-        for o in stride(from: 1, through: after, by: 1) { window = "(\(window) + cv_load(sq + c + \(o)))" }
+        for o in stride(from: 1, through: before, by: 1) { window = "cv_add(\(window), cv_load(sq + c - \(o)))" }
+        for o in stride(from: 1, through: after, by: 1) { window = "cv_add(\(window), cv_load(sq + c + \(o)))" }
         var s = "static func \(fn)(_ a: cnnc_args, _ begin: Int, _ end: Int) {\n"
         s += "    withUnsafeTemporaryAllocation(of: Float.self, capacity: \(size)) { buffer in\n"
         s += "        let sq = buffer.baseAddress! + \(margin)\n"
@@ -151,7 +151,7 @@ extension FastSwiftEmitter {
             let y = a.out + n * \(CB * P * channelBlock) + p * 16
             for c in stride(from: 0, to: \(CB * channelBlock), by: 16) {
                 let v = cv_load(x + (c / 16) * \(P * channelBlock))
-                cv_store(sq + c, v * v)
+                cv_store(sq + c, cv_mul(v, v))
             }
 
             """
@@ -159,7 +159,7 @@ extension FastSwiftEmitter {
         body += """
             for c in stride(from: 0, to: \(CB * channelBlock), by: 16) {
                 var v = cv_load(x + (c / 16) * \(P * channelBlock))
-                let d = cv_set1(\(swiftFloat(Float(p.k)))) + cv_set1(\(swiftFloat(Float(p.alpha) / Float(p.size)))) * \(window)
+                let d = cv_add(cv_set1(\(swiftFloat(Float(p.k)))), cv_mul(cv_set1(\(swiftFloat(Float(p.alpha) / Float(p.size)))), \(window)))
                 \(power)
                 cv_store(y + (c / 16) * \(P * channelBlock), v)
             }

@@ -42,11 +42,11 @@ extension FastSwiftEmitter {
                 s += "    while i < \(rows) {\n" + indent(rowsBody(1, chained: false), 8) + "        i += 1\n    }\n"
             }
             for k in stride(from: 1, to: chains, by: 1) {
-                for b in 0..<images { for j in 0..<NB { s += "    \(accumulator(b, j, 0)) = \(accumulator(b, j, 0)) + \(accumulator(b, j, k))\n" } }
+                for b in 0..<images { for j in 0..<NB { s += "    \(accumulator(b, j, 0)) = cv_add(\(accumulator(b, j, 0)), \(accumulator(b, j, k)))\n" } }
             }
             for b in 0..<images {
                 for j in 0..<NB {
-                    let sum = fc.bias != nil ? "\(accumulator(b, j, 0)) + cv_load(bias + tile * \(TW) + \(channelBlock * j))" : accumulator(b, j, 0)
+                    let sum = fc.bias != nil ? "cv_add(\(accumulator(b, j, 0)), cv_load(bias + tile * \(TW) + \(channelBlock * j)))" : accumulator(b, j, 0)
                     let value = Self.vectorActivation(step.activation, sum)
                     let target = "y + \(b * OUT + channelBlock * j)"
                     if fullTiles == tiles {

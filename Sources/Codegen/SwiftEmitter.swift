@@ -112,7 +112,7 @@ struct SwiftEmitter {
             // themselves; `run(_:batch:)` maps N input images of
             // \(shapeText(input)) floats each to N outputs of \(shapeText(output)). The @_cdecl functions at the
             // end give the C backend's API (\(prefix)_run, \(prefix)_workspace_size, …).
-
+            \(fast == nil ? "" : Self.buildNote(fast!.plan.options.target))
             #if canImport(Glibc)
             import Glibc
             #elseif canImport(Musl)
@@ -120,7 +120,7 @@ struct SwiftEmitter {
             #elseif canImport(Darwin)
             import Darwin
             #endif
-            \(fast == nil ? "" : "import Dispatch\n")
+            \(fast == nil ? "" : "import Dispatch\n" + FastSwiftSupport.imports)
             /// Network `\(commentText(program.name))`: \(program.steps.count) kernel calls, \(program.weightCount) packed weights,
             /// \(plan.arenaElements) workspace floats per image (\(plan.naiveElements) without sharing).
             public final class \(typeName) {
@@ -204,7 +204,7 @@ struct SwiftEmitter {
             out += "\n    }\n"
         }
         out += "}\n"
-        if fast != nil { out += "\n" + FastSwiftSupport.vectors + "\n\n" + FastSwiftSupport.threads + "\n" }
+        if fast != nil { out += "\n" + FastSwiftSupport.vectors + "\n" + FastSwiftSupport.threads + "\n" }
 
         // The C API.
         let pointerGuard = (usesWeights ? ["weights"] : []) + (usesWorkspace ? ["workspace"] : []) + ["input", "output"]
@@ -419,5 +419,19 @@ func swiftActivation(_ activation: Activation?) -> String {
     case .silu: ".silu"
     case .gelu(tanh: false): ".gelu"
     case .gelu(tanh: true): ".geluTanh"
+    }
+}
+
+extension SwiftEmitter {
+    /// How to compile the fast kernels for their vector unit (FastSwiftSupport.arithmetic).
+    static func buildNote(_ target: VectorTarget) -> String {
+        let condition: String
+        switch target {
+        case .avx512: condition = " -D CNNC_AVX512"
+        case .avx2: condition = " -D CNNC_AVX2"
+        case .neon, .generic: return "//\n// Compile with swiftc -O (cnnc adds -target-cpu native).\n"
+        }
+        return "//\n// Compile with swiftc -O -target-cpu native\(condition) on a machine with that unit (or -D CNNC_AVX2 on\n"
+            + "// one with AVX2 only): without the condition the vector arithmetic is loops over lanes, correct but slow.\n"
     }
 }

@@ -81,7 +81,7 @@ public final class CompiledExecutor: NetworkExecutor {
             case .swift:
                 let emitted = try emitSwift(program)
                 (source, prefix) = (emitted.file.contents, emitted.symbolPrefix)
-                compiler = try Compiler.swift()
+                compiler = try Compiler.swift(arithmetic: options.swiftArithmetic)
             default:
                 let emitted = try emitC(program)
                 // The .c includes its header; the compiler reads the header from the source's folder.

@@ -47,8 +47,9 @@ public struct Compiler: Sendable {
         throw RuntimeError("no C compiler found: set CC or put clang on PATH (the --backend c needs one)")
     }
 
-    /// The Swift compiler: $SWIFTC, else `swiftc` on PATH.
-    public static func swift() throws -> Compiler {
+    /// The Swift compiler: $SWIFTC, else `swiftc` on PATH; the fast kernels' arithmetic is
+    /// compiled with `arithmetic`'s instructions.
+    public static func swift(arithmetic: VectorTarget = .host) throws -> Compiler {
         let environment = ProcessInfo.processInfo.environment
         let path: String
         if let name = environment["SWIFTC"], !name.isEmpty {
@@ -60,9 +61,10 @@ public struct Compiler: Sendable {
             path = found
         }
         // -target-cpu native: the vector unit of this machine (AVX2 or AVX-512 instead of SSE2),
-        // as -march=native for the C backend.
+        // as -march=native for the C backend; -D CNNC_AVX512 or CNNC_AVX2 tells the fast Swift
+        // kernels that unit, which Swift's #if cannot ask (FastSwiftSupport.arithmetic).
         return Compiler(language: .swift, path: path, leadingArguments: [],
-                        flags: ["-O", "-target-cpu", "native", "-emit-library", "-parse-as-library"])
+                        flags: ["-O", "-target-cpu", "native"] + arithmetic.swiftConditions + ["-emit-library", "-parse-as-library"])
     }
 
     /// The compiler's identity for the cache key: its resolved path, size and modification
@@ -119,6 +121,15 @@ func processorIdentity() -> String {
 }
 
 extension VectorTarget {
+    /// The compilation conditions that let the fast Swift kernels use this unit's instructions.
+    public var swiftConditions: [String] {
+        switch self {
+        case .avx512: ["-D", "CNNC_AVX512"]
+        case .avx2: ["-D", "CNNC_AVX2"]
+        case .neon, .generic: []
+        }
+    }
+
     /// The vector unit of this machine, which `-march=native` compiles for: from the feature
     /// flags in /proc/cpuinfo on Linux; AArch64 always has NEON; elsewhere on x86-64, AVX2.
     public static let host: VectorTarget = {

@@ -108,6 +108,10 @@ public struct ExecutorOptions: Sendable {
     public var target: VectorTarget = .host
     /// Whole batch or image by image in the fast C kernels (the planner's choice unless set).
     public var batchSchedule: BatchSchedule = .automatic
+    /// The vector unit whose instructions the fast Swift kernels' arithmetic is compiled with
+    /// (this machine's unless set; `.generic` for the standard library's lane loops), so the
+    /// tests check every spelling of it on one machine.
+    public var swiftArithmetic: VectorTarget = .host
     /// Told when a compiled backend runs the compiler (a cache miss): the CLI's progress line.
     public var progress: ProgressReporter = .silent
 

@@ -98,6 +98,38 @@ import Testing
         #expect(result.status == 0 && result.output.isEmpty, "\(result.output.prefix(3000))")
     }
 
+    /// The fast Swift kernels typecheck warning-free under each spelling of their arithmetic
+    /// (no condition: lane loops; -D CNNC_AVX2; -D CNNC_AVX512), whatever this machine has:
+    /// every activation, LRN, pooling, depthwise, grouped, Winograd and fc.
+    @Test func fastSwiftTypechecksUnderEveryCondition() throws {
+        let text = """
+            input 20x20x6
+            c: conv 16 3x3 pad 1 elu 0.5
+            l: lrn size 5 alpha 0.0001 beta 0.75 k 2
+            d: depthwise 3x3 pad 1 hardswish
+            g: conv 32 3x3 pad 1 groups 2 silu
+            w: conv 32 3x3 pad 1 gelu
+            a: add g w tanh
+            p: maxpool 2x2 stride 2
+            q: conv 32 1x1 sigmoid
+            r: conv 32 1x1 hardsigmoid
+            s: conv 32 1x1 relu6
+            t: conv 32 1x1 leakyrelu 0.1
+            gp: globalavgpool
+            fc 10 softmax
+            """
+        let program = lowerForC(try network(text, path: "every.cnn"), options: KernelOptions(target: .avx512, language: .swift))
+        let source = try emitSwift(program)
+        let directory = try temporaryDirectory("emit-fast-swift")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write(source.file.contents, to: "\(directory)/\(source.file.name)")
+        for condition in [[], ["-D", "CNNC_AVX2"], ["-D", "CNNC_AVX512"]] {
+            let result = try shell(try Compiler.swift().path, ["-typecheck", "-parse-as-library", "-warnings-as-errors"] + condition + [source.file.name],
+                                   in: directory)
+            #expect(result.status == 0 && result.output.isEmpty, "\(condition): \(result.output.prefix(3000))")
+        }
+    }
+
     @Test func headerDocumentsTheAPI() throws {
         let source = try emitC(lower(try model("lenet5")))
         for line in ["size_t lenet5_workspace_size(int batch);", "size_t lenet5_weight_count(void);",

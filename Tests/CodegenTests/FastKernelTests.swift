@@ -19,6 +19,13 @@ import Testing
         ("other-target/2", ExecutorOptions(threads: 2, target: otherTarget)),
         ("other-target-precise/1", ExecutorOptions(threads: 1, precise: true, target: otherTarget)),
         ("swift/2", ExecutorOptions(threads: 2)),
+        // The Swift arithmetic spelled as on another machine: AVX2's halves on an AVX-512 one,
+        // the standard library's lane loops elsewhere (FastSwiftSupport.arithmetic).
+        ("swift-other-arithmetic/1", {
+            var options = ExecutorOptions(threads: 1)
+            options.swiftArithmetic = VectorTarget.host == .avx512 ? .avx2 : .generic
+            return options
+        }()),
     ])
     /// The backend a variant runs: the Swift kernels for the `swift` ones.
     static func backend(_ variant: String) -> Backend { variant.hasPrefix("swift") ? .swift : .c }

@@ -6,6 +6,9 @@
 // themselves; `run(_:batch:)` maps N input images of
 // [1, 32, 32] floats each to N outputs of [10]. The @_cdecl functions at the
 // end give the C backend's API (lenet5_run, lenet5_workspace_size, …).
+//
+// Compile with swiftc -O -target-cpu native -D CNNC_AVX2 on a machine with that unit (or -D CNNC_AVX2 on
+// one with AVX2 only): without the condition the vector arithmetic is loops over lanes, correct but slow.
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +18,12 @@ import Musl
 import Darwin
 #endif
 import Dispatch
+#if arch(x86_64) && (CNNC_AVX512 || CNNC_AVX2)
+import _Builtin_intrinsics.intel
+#endif
+#if os(Linux) && canImport(Synchronization)
+import Synchronization
+#endif
 
 /// Network `lenet5`: 7 kernel calls, 73136 packed weights,
 /// 15680 workspace floats per image (8094 without sharing).
@@ -324,11 +333,11 @@ public final class Lenet5 {
                 let x0_3 = cv_set1(x[0 + i + 3]); a0_0_3 = cv_fma(x0_3, w0_3, a0_0_3)
                 i += 4
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a0_0_0 = a0_0_0 + a0_0_3
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a0_0_0 = cv_add(a0_0_0, a0_0_3)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -358,12 +367,12 @@ public final class Lenet5 {
                 let x1_0 = cv_set1(x[400 + i]); a1_0_0 = cv_fma(x1_0, w0_0, a1_0_0)
                 i += 1
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a1_0_0 = a1_0_0 + a1_0_2
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a1_0_0 = cv_add(a1_0_0, a1_0_2)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -372,7 +381,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 120, v)
                 } else {
@@ -395,11 +404,11 @@ public final class Lenet5 {
                 let x2_1 = cv_set1(x[800 + i + 1]); a2_0_1 = cv_fma(x2_1, w0_1, a2_0_1)
                 i += 2
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a2_0_0 = a2_0_0 + a2_0_1
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a2_0_0 = cv_add(a2_0_0, a2_0_1)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -408,7 +417,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 120, v)
                 } else {
@@ -417,7 +426,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 240, v)
                 } else {
@@ -438,7 +447,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -447,7 +456,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 120, v)
                 } else {
@@ -456,7 +465,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 240, v)
                 } else {
@@ -465,7 +474,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 360, v)
                 } else {
@@ -487,7 +496,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -496,7 +505,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 120, v)
                 } else {
@@ -505,7 +514,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 240, v)
                 } else {
@@ -514,7 +523,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 360, v)
                 } else {
@@ -523,7 +532,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a4_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a4_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 480, v)
                 } else {
@@ -546,7 +555,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 0, v)
                 } else {
@@ -555,7 +564,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 120, v)
                 } else {
@@ -564,7 +573,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 240, v)
                 } else {
@@ -573,7 +582,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 360, v)
                 } else {
@@ -582,7 +591,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a4_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a4_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 480, v)
                 } else {
@@ -591,7 +600,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a5_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a5_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 7 {
                     cv_store(y + 600, v)
                 } else {
@@ -634,11 +643,11 @@ public final class Lenet5 {
                 let x0_3 = cv_set1(x[0 + i + 3]); a0_0_3 = cv_fma(x0_3, w0_3, a0_0_3)
                 i += 4
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a0_0_0 = a0_0_0 + a0_0_3
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a0_0_0 = cv_add(a0_0_0, a0_0_3)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -662,12 +671,12 @@ public final class Lenet5 {
                 let x1_2 = cv_set1(x[120 + i + 2]); a1_0_2 = cv_fma(x1_2, w0_2, a1_0_2)
                 i += 3
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a1_0_0 = a1_0_0 + a1_0_2
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a1_0_0 = cv_add(a1_0_0, a1_0_2)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -676,7 +685,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 84, v)
                 } else {
@@ -699,11 +708,11 @@ public final class Lenet5 {
                 let x2_1 = cv_set1(x[240 + i + 1]); a2_0_1 = cv_fma(x2_1, w0_1, a2_0_1)
                 i += 2
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a2_0_0 = a2_0_0 + a2_0_1
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a2_0_0 = cv_add(a2_0_0, a2_0_1)
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -712,7 +721,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 84, v)
                 } else {
@@ -721,7 +730,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 168, v)
                 } else {
@@ -742,7 +751,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -751,7 +760,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 84, v)
                 } else {
@@ -760,7 +769,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 168, v)
                 } else {
@@ -769,7 +778,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 252, v)
                 } else {
@@ -791,7 +800,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -800,7 +809,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 84, v)
                 } else {
@@ -809,7 +818,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 168, v)
                 } else {
@@ -818,7 +827,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 252, v)
                 } else {
@@ -827,7 +836,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a4_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a4_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 336, v)
                 } else {
@@ -850,7 +859,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = cv_max(cv_zero(), a0_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a0_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 0, v)
                 } else {
@@ -859,7 +868,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a1_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a1_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 84, v)
                 } else {
@@ -868,7 +877,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a2_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a2_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 168, v)
                 } else {
@@ -877,7 +886,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a3_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a3_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 252, v)
                 } else {
@@ -886,7 +895,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a4_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a4_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 336, v)
                 } else {
@@ -895,7 +904,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = cv_max(cv_zero(), a5_0_0 + cv_load(bias + tile * 16 + 0))
+                let v = cv_max(cv_zero(), cv_add(a5_0_0, cv_load(bias + tile * 16 + 0)))
                 if tile < 5 {
                     cv_store(y + 420, v)
                 } else {
@@ -938,11 +947,11 @@ public final class Lenet5 {
                 let x0_3 = cv_set1(x[0 + i + 3]); a0_0_3 = cv_fma(x0_3, w0_3, a0_0_3)
                 i += 4
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a0_0_0 = a0_0_0 + a0_0_3
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a0_0_0 = cv_add(a0_0_0, a0_0_3)
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -966,12 +975,12 @@ public final class Lenet5 {
                 let x1_2 = cv_set1(x[84 + i + 2]); a1_0_2 = cv_fma(x1_2, w0_2, a1_0_2)
                 i += 3
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a0_0_0 = a0_0_0 + a0_0_2
-            a1_0_0 = a1_0_0 + a1_0_2
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a0_0_0 = cv_add(a0_0_0, a0_0_2)
+            a1_0_0 = cv_add(a1_0_0, a1_0_2)
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -980,7 +989,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a1_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a1_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 10, v)
                 } else {
@@ -1003,11 +1012,11 @@ public final class Lenet5 {
                 let x2_1 = cv_set1(x[168 + i + 1]); a2_0_1 = cv_fma(x2_1, w0_1, a2_0_1)
                 i += 2
             }
-            a0_0_0 = a0_0_0 + a0_0_1
-            a1_0_0 = a1_0_0 + a1_0_1
-            a2_0_0 = a2_0_0 + a2_0_1
+            a0_0_0 = cv_add(a0_0_0, a0_0_1)
+            a1_0_0 = cv_add(a1_0_0, a1_0_1)
+            a2_0_0 = cv_add(a2_0_0, a2_0_1)
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -1016,7 +1025,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a1_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a1_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 10, v)
                 } else {
@@ -1025,7 +1034,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a2_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a2_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 20, v)
                 } else {
@@ -1046,7 +1055,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -1055,7 +1064,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a1_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a1_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 10, v)
                 } else {
@@ -1064,7 +1073,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a2_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a2_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 20, v)
                 } else {
@@ -1073,7 +1082,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a3_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a3_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 30, v)
                 } else {
@@ -1095,7 +1104,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -1104,7 +1113,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a1_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a1_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 10, v)
                 } else {
@@ -1113,7 +1122,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a2_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a2_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 20, v)
                 } else {
@@ -1122,7 +1131,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a3_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a3_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 30, v)
                 } else {
@@ -1131,7 +1140,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a4_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a4_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 40, v)
                 } else {
@@ -1154,7 +1163,7 @@ public final class Lenet5 {
                 i += 1
             }
             do {
-                let v = a0_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a0_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 0, v)
                 } else {
@@ -1163,7 +1172,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a1_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a1_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 10, v)
                 } else {
@@ -1172,7 +1181,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a2_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a2_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 20, v)
                 } else {
@@ -1181,7 +1190,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a3_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a3_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 30, v)
                 } else {
@@ -1190,7 +1199,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a4_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a4_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 40, v)
                 } else {
@@ -1199,7 +1208,7 @@ public final class Lenet5 {
                 }
             }
             do {
-                let v = a5_0_0 + cv_load(bias + tile * 16 + 0)
+                let v = cv_add(a5_0_0, cv_load(bias + tile * 16 + 0))
                 if tile < 0 {
                     cv_store(y + 50, v)
                 } else {
@@ -1238,6 +1247,37 @@ typealias cv16 = SIMD16<Float>
 @inline(__always) private func cv_store(_ p: UnsafeMutablePointer<Float>, _ v: cv16) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: cv16.self) }
 @inline(__always) private func cv_set1(_ x: Float) -> cv16 { cv16(repeating: x) }
 @inline(__always) private func cv_zero() -> cv16 { cv16() }
+#if arch(x86_64) && CNNC_AVX512
+@inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 { _mm512_fmadd_ps(a, b, c) }
+@inline(__always) private func cv_add(_ a: cv16, _ b: cv16) -> cv16 { _mm512_add_ps(a, b) }
+@inline(__always) private func cv_sub(_ a: cv16, _ b: cv16) -> cv16 { _mm512_sub_ps(a, b) }
+@inline(__always) private func cv_mul(_ a: cv16, _ b: cv16) -> cv16 { _mm512_mul_ps(a, b) }
+@inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 { _mm512_div_ps(a, b) }
+@inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 { _mm512_max_ps(a, b) }
+@inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 { _mm512_min_ps(a, b) }
+#elseif arch(x86_64) && CNNC_AVX2
+@inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_fmadd_ps(a.lowHalf, b.lowHalf, c.lowHalf), highHalf: _mm256_fmadd_ps(a.highHalf, b.highHalf, c.highHalf))
+}
+@inline(__always) private func cv_add(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_add_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_add_ps(a.highHalf, b.highHalf))
+}
+@inline(__always) private func cv_sub(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_sub_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_sub_ps(a.highHalf, b.highHalf))
+}
+@inline(__always) private func cv_mul(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_mul_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_mul_ps(a.highHalf, b.highHalf))
+}
+@inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_div_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_div_ps(a.highHalf, b.highHalf))
+}
+@inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_max_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_max_ps(a.highHalf, b.highHalf))
+}
+@inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 {
+    cv16(lowHalf: _mm256_min_ps(a.lowHalf, b.lowHalf), highHalf: _mm256_min_ps(a.highHalf, b.highHalf))
+}
+#else
 @inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 { c.addingProduct(a, b) }
 @inline(__always) private func cv_add(_ a: cv16, _ b: cv16) -> cv16 { a + b }
 @inline(__always) private func cv_sub(_ a: cv16, _ b: cv16) -> cv16 { a - b }
@@ -1245,6 +1285,7 @@ typealias cv16 = SIMD16<Float>
 @inline(__always) private func cv_div(_ a: cv16, _ b: cv16) -> cv16 { a / b }
 @inline(__always) private func cv_max(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .> b) }
 @inline(__always) private func cv_min(_ a: cv16, _ b: cv16) -> cv16 { b.replacing(with: a, where: a .< b) }
+#endif
 /// p[0], p[1], p[0], p[1], …: two pixels of a planar row (one 64-bit broadcast).
 @inline(__always) private func cv_bcast2(_ p: UnsafePointer<Float>) -> cv16 {
     unsafeBitCast(SIMD8<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: cv16.self)
@@ -1265,17 +1306,17 @@ typealias cv16 = SIMD16<Float>
 // The clamps as cv_min(6, cv_max(0, ·)) with the value second, so a NaN falls through as
 // the reference's tests let it; hardswish and hardsigmoid divide by 6 as it does.
 @inline(__always) private func cv_relu6(_ v: cv16) -> cv16 { cv_min(cv_set1(6), cv_max(cv_zero(), v)) }
-@inline(__always) private func cv_hardsigmoid(_ v: cv16) -> cv16 { cv_relu6(v + cv_set1(3)) / cv_set1(6) }
-@inline(__always) private func cv_hardswish(_ v: cv16) -> cv16 { v * cv_relu6(v + cv_set1(3)) / cv_set1(6) }
-@inline(__always) private func cv_leaky(_ v: cv16, _ alpha: Float) -> cv16 { cv_max(cv_zero(), v) + cv_set1(alpha) * cv_min(v, cv_zero()) }
+@inline(__always) private func cv_hardsigmoid(_ v: cv16) -> cv16 { cv_div(cv_relu6(cv_add(v, cv_set1(3))), cv_set1(6)) }
+@inline(__always) private func cv_hardswish(_ v: cv16) -> cv16 { cv_div(cv_mul(v, cv_relu6(cv_add(v, cv_set1(3)))), cv_set1(6)) }
+@inline(__always) private func cv_leaky(_ v: cv16, _ alpha: Float) -> cv16 { cv_add(cv_max(cv_zero(), v), cv_mul(cv_set1(alpha), cv_min(v, cv_zero()))) }
 /// e^(s·x) for s = 1 or -1, as cnnc_vector.h's cv_exp_signed without AVX-512: the same
 /// clamp, split of s·x into n·ln 2 + s·r, degree-6 polynomial and two-factor 2^n.
 @inline(__always) private func cv_exp_signed(_ x: cv16, _ s: Float) -> cv16 {
     let c = s > 0 ? cv_min(cv_set1(88.8), cv_max(cv_set1(-104), x)) : cv_min(cv_set1(104), cv_max(cv_set1(-88.8), x))
     let l2e: Float = s > 0 ? 1.44269504088896341 : -1.44269504088896341
     let magic = cv_set1(12582912)  // 1.5 * 2^23: adding it rounds to an integer
-    let n = (c * cv_set1(l2e) + magic) - magic
-    let half = (n * cv_set1(0.5) + magic) - magic
+    let n = cv_sub(cv_add(cv_mul(c, cv_set1(l2e)), magic), magic)
+    let half = cv_sub(cv_add(cv_mul(n, cv_set1(0.5)), magic), magic)
     var r = cv_fma(n, cv_set1(-s * 0.693359375), c)
     r = cv_fma(n, cv_set1(s * 2.12194440e-4), r)
     var p = cv_fma(cv_set1(1.3836845755577087e-3), r, cv_set1(s * 8.374815806746483e-3))
@@ -1284,7 +1325,7 @@ typealias cv16 = SIMD16<Float>
     p = cv_fma(p, r, cv_set1(4.9999991059303284e-1))
     p = cv_fma(p, r, cv_set1(s))
     p = cv_fma(p, r, cv_set1(1))
-    return p * cv_exp2i(half) * cv_exp2i(n - half)
+    return cv_mul(cv_mul(p, cv_exp2i(half)), cv_exp2i(cv_sub(n, half)))
 }
 /// 2^n for integral n in [-127, 128] (a NaN lane converts as 0; its polynomial is NaN anyway).
 @inline(__always) private func cv_exp2i(_ n: cv16) -> cv16 {
@@ -1292,9 +1333,8 @@ typealias cv16 = SIMD16<Float>
     return unsafeBitCast(i &<< 23, to: cv16.self)
 }
 // torch's sigmoid 1 / (1 + e^-x) and silu x / (1 + e^-x), as the reference computes them.
-@inline(__always) private func cv_sigmoid(_ x: cv16) -> cv16 { cv_set1(1) / (cv_set1(1) + cv_exp_signed(x, -1)) }
-@inline(__always) private func cv_silu(_ x: cv16) -> cv16 { x / (cv_set1(1) + cv_exp_signed(x, -1)) }
-
+@inline(__always) private func cv_sigmoid(_ x: cv16) -> cv16 { cv_div(cv_set1(1), cv_add(cv_set1(1), cv_exp_signed(x, -1))) }
+@inline(__always) private func cv_silu(_ x: cv16) -> cv16 { cv_div(x, cv_add(cv_set1(1), cv_exp_signed(x, -1))) }
 // ---- one step's arguments; a step runs as tasks [0, count) split over threads ----
 private struct cnnc_args {
     var out: UnsafeMutablePointer<Float>
@@ -1318,6 +1358,119 @@ private func cnnc_softmax(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
     for i in 0..<n { y[i] /= sum }
 }
 
+#if os(Linux) && canImport(Synchronization)
+/// A persistent pool, started by the first step that asks for more than one thread and
+/// kept for the life of the process, as the C's cnnc_pool.c: a step is cut into chunks of
+/// `grain` tasks published as one ticket (job << 40 | threads << 32 | next chunk << 16 |
+/// chunks); every thread, the caller too, claims chunks by compare-and-swap, and the caller
+/// waits until `finished` counts them all, so nobody waits for a worker that claimed
+/// nothing. Workers spin before they sleep: a step follows the last within microseconds,
+/// and a wake-up costs tens of them (with concurrentPerform, mobilenet_v2 on two threads
+/// took longer than on one). One run uses the pool at a time; a step that finds it busy
+/// runs on its caller's thread.
+private final class cnnc_pool_state: @unchecked Sendable {
+    let ticket = Atomic<UInt64>(0)
+    let finished = Atomic<Int>(0)
+    let sleepers = Atomic<Int>(0)
+    let busy = Atomic<Bool>(false)
+    let wake = DispatchSemaphore(value: 0)
+    /// Worker threads started (only the pool's owner starts them).
+    var started = 0
+    // The step: written by the caller before it publishes the ticket (every chunk of the
+    // last one is counted, so nobody reads them then), read by a thread after a claim.
+    var task: (cnnc_args, Int, Int) -> Void = { _, _, _ in }
+    var args: UnsafePointer<cnnc_args>? = nil
+    var count = 0, grain = 1
+    /// Spins of a waiting thread before it sleeps (or, the caller, yields): about 0.1 ms.
+    /// Swift has no pause instruction (clang's _mm_pause is an external symbol to it).
+    static let maxThreads = 64, spins = 100_000
+
+    static func job(_ t: UInt64) -> UInt64 { t >> 40 }
+
+    /// Thread `id` claims chunks of `job` until none are left or a newer job is out.
+    func runShare(_ id: Int, _ job: UInt64) {
+        while true {
+            let t = ticket.load(ordering: .acquiring)
+            let threads = Int((t >> 32) & 0xff), next = Int((t >> 16) & 0xffff), chunks = Int(t & 0xffff)
+            if Self.job(t) != job || id >= threads || next >= chunks { return }
+            guard ticket.compareExchange(expected: t, desired: t &+ (1 << 16), ordering: .acquiringAndReleasing).exchanged else { continue }
+            let begin = next * grain
+            task(args!.pointee, begin, Swift.min(begin + grain, count))
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    func work(_ id: Int, born: UInt64) {
+        var seen = born
+        while true {
+            var spin = 0
+            while Self.job(ticket.load(ordering: .acquiring)) == seen && spin < Self.spins { spin += 1 }
+            if Self.job(ticket.load(ordering: .sequentiallyConsistent)) == seen {
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while Self.job(ticket.load(ordering: .sequentiallyConsistent)) == seen { wake.wait() }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+            }
+            seen = Self.job(ticket.load(ordering: .acquiring))
+            runShare(id, seen)
+        }
+    }
+
+    /// Starts workers until `threads` - 1 run; the threads a step can use.
+    func start(_ threads: Int) -> Int {
+        while started < threads - 1 {
+            let id = started + 1
+            // The worker's id and the job it was born at, in the argument's bits.
+            let argument = UnsafeMutableRawPointer(bitPattern: UInt(Self.job(ticket.load(ordering: .acquiring)) << 8) | UInt(id))
+            var thread = pthread_t()
+            let failed = pthread_create(&thread, nil, { argument in
+                let bits = UInt(bitPattern: argument)
+                cnnc_pool.work(Int(bits & 0xff), born: UInt64(bits >> 8))
+                return nil
+            }, argument)
+            if failed != 0 { break }
+            pthread_detach(thread)
+            started += 1
+        }
+        return Swift.min(started + 1, threads)
+    }
+}
+
+private let cnnc_pool = cnnc_pool_state()
+
+private func cnnc_parallel(_ task: @escaping (cnnc_args, Int, Int) -> Void, _ a: cnnc_args, _ tasks: Int, _ threads: Int) {
+    var n = Swift.min(Swift.max(threads, 1), tasks, cnnc_pool_state.maxThreads)
+    let pool = cnnc_pool
+    if n > 1 && !pool.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { n = 1 }
+    if n <= 1 {
+        if tasks > 0 { task(a, 0, tasks) }
+        return
+    }
+    defer { pool.busy.store(false, ordering: .releasing) }
+    n = pool.start(n)
+    if n <= 1 {
+        task(a, 0, tasks)
+        return
+    }
+    withUnsafePointer(to: a) { args in
+        let grain = Swift.max(tasks / (n * 8), 1), chunks = (tasks + grain - 1) / grain
+        let job = (cnnc_pool_state.job(pool.ticket.load(ordering: .acquiring)) + 1) & 0xffffff
+        pool.task = task
+        pool.args = args
+        pool.count = tasks
+        pool.grain = grain
+        pool.finished.store(0, ordering: .relaxed)
+        pool.ticket.store(job << 40 | UInt64(n) << 32 | UInt64(chunks), ordering: .sequentiallyConsistent)
+        for _ in 0..<pool.sleepers.load(ordering: .sequentiallyConsistent) { pool.wake.signal() }
+        pool.runShare(0, job)
+        var spin = 0
+        while pool.finished.load(ordering: .acquiring) < chunks {
+            spin += 1
+            if spin >= cnnc_pool_state.spins { sched_yield() }
+        }
+        pool.args = nil
+    }
+}
+#else
 private func cnnc_parallel(_ task: (cnnc_args, Int, Int) -> Void, _ a: cnnc_args, _ tasks: Int, _ threads: Int) {
     let n = Swift.min(Swift.max(threads, 1), tasks)
     if n <= 1 {
@@ -1326,6 +1479,7 @@ private func cnnc_parallel(_ task: (cnnc_args, Int, Int) -> Void, _ a: cnnc_args
     }
     DispatchQueue.concurrentPerform(iterations: n) { i in task(a, i * tasks / n, (i + 1) * tasks / n) }
 }
+#endif
 
 // MARK: - The C backend's API
 
