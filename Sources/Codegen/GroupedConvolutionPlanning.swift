@@ -34,9 +34,16 @@ extension KernelPlanner {
     /// convolution: the same count for every group (its groups' channels rounded out to
     /// blocks, the widest of them), or nil when that many blocks would be more than 4x the
     /// channels a group has (fewer than 4 channels a group: the reference kernel is as fast).
+    /// Also nil unless each output group lies in one group and reads only that group's whole
+    /// input blocks: the kernel reduces over every channel of the blocks it reads, with zero
+    /// weights for other groups' channels, and 0 · NaN is NaN, so a NaN or infinity in one
+    /// group's input would reach the others' outputs (fuzz seed 2287: `conv 10 3x3 groups 2`
+    /// on 8 channels). Such convolutions (ResNeXt's 4-channel groups) run the reference kernel
+    /// until the kernel recomputes its non-finite outputs exactly, as Winograd does.
     static func groupedInput(_ conv: ConvolutionKernel, outputBlocks: Int) -> GroupedInput? {
         let K = conv.output.depth, C = conv.input.depth
         let co = K / conv.groups, ci = C / conv.groups
+        guard ci % channelBlock == 0, co % (outputBlocks * channelBlock) == 0 else { return nil }
         let width = outputBlocks * channelBlock, inputBlocks = roundUp(C, to: channelBlock) / channelBlock
         let spans = stride(from: 0, to: K, by: width).map { first -> Range<Int> in
             let last = min(K, first + width) - 1

@@ -152,8 +152,8 @@ import Testing
         #expect(plan.scratchElements == 9 * 7 * 16)
     }
 
-    /// Groups of at least 4 channels run the direct kernel over their own input blocks; a
-    /// group of 2 channels would be 8x zeros, so it stays with the reference kernel.
+    /// Groups of whole channel blocks run the direct kernel over their own input blocks; the
+    /// others (groups of 2, 4 or 8 channels, or of 24 outputs) stay with the reference kernel.
     @Test func groupedInputBlocks() throws {
         let plan = try plan("""
             input 10x9x64
@@ -171,14 +171,11 @@ import Testing
             if case .directConvolution(let d) = step.kernel, let grouped = d.grouped { blocks[step.name] = grouped }
         }
         #expect(blocks["a"] == GroupedInput(inputBlocks: 1, firstBlocks: [0, 1, 2, 3]))
-        #expect(blocks["b"] == GroupedInput(inputBlocks: 1, firstBlocks: [0, 1, 2, 3]))
         #expect(blocks["c+s"] == GroupedInput(inputBlocks: 2, firstBlocks: [0, 0, 2, 2]))
-        // 96 outputs in groups of 12 over 64 inputs in groups of 8: block 1 (outputs 16-31) is
-        // in groups 1 and 2, inputs 8-23, blocks 0 and 1.
-        #expect(blocks["d"] == GroupedInput(inputBlocks: 2, firstBlocks: [0, 0, 1, 2, 2, 2]))
-        // 72 outputs in groups of 24 over 96 inputs in groups of 32: block 1 (outputs 16-31)
-        // spans groups 0 and 1, four input blocks; the last groups' windows end at the last block.
-        #expect(blocks["f"] == GroupedInput(inputBlocks: 4, firstBlocks: [0, 0, 2, 2, 2]))
+        // Groups of 4 and 8 input channels share blocks, and groups of 24 outputs straddle
+        // them: a NaN in one group would reach another through the zero weights (fuzz seed
+        // 2287), so those run the reference kernel.
+        #expect(blocks["b"] == nil && blocks["d"] == nil && blocks["f"] == nil)
         #expect(blocks["h"] == nil)
         #expect(plan.steps.first { $0.name == "h" }?.kernel == .reference)
     }
