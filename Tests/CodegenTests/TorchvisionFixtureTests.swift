@@ -5,14 +5,14 @@ import ShapeCheck
 import Testing
 
 /// torchvision's own networks at reduced width and resolution (Tests/Fixtures/torchvision), with
-/// torch's outputs: the reference interpreter and the C backend agree with torch within
+/// torch's outputs: the reference interpreter and the C and Swift backends agree with torch within
 /// 1e-4 · max(1, max |torch|), on the state_dict exactly as torch saved it.
 @Suite struct TorchvisionFixtureTests {
     @Test func everyFolderIsListed() throws {
         #expect(try TorchvisionFixtures.folders() == Set(TorchvisionFixtures.cases))
     }
 
-    @Test(arguments: TorchvisionFixtures.cases, [Backend.reference, .c])
+    @Test(arguments: TorchvisionFixtures.cases, [Backend.reference, .c, .swift])
     func matchesTorch(_ name: String, _ backend: Backend) throws {
         let path = TorchvisionFixtures.file(name, "model.cnn")
         let net = try network(try String(contentsOfFile: path, encoding: .utf8), path: path)
