@@ -1,6 +1,6 @@
 import ShapeCheck
 
-// What the fast C and the fast Swift print a direct convolution from: its sizes and strides as
+// What the fast C and the fast Swift print a convolution from: its sizes and strides as
 // the kernels read them, and its register-blocked micro-kernel as a value
 // (FastCConvolution.swift and FastCMicroKernel.swift print C, FastSwiftConvolution.swift Swift).
 
@@ -156,5 +156,48 @@ struct WinogradGeometry {
         MicroKernel(name: name, strip: strip, blocks: NB, inputBlocks: CB, lastChannels: C - (CB - 1) * channelBlock,
                     blockStride: TG * channelBlock, channelStride: 1, pixelStride: channelBlock, rowStep: 0, columnStep: 0, taps: nil,
                     bias: false, residual: false, outputBlockStride: TG * channelBlock, activation: nil)
+    }
+}
+
+/// A depthwise step's sizes (the C names of the kernels' comments), its strips and its edge
+/// columns' tap sets, for both emitters (FastCDepthwise.swift, FastSwiftDepthwise.swift).
+struct DepthwiseGeometry {
+    let H, W, C, K, OH, OW: Int
+    let KH, KW, SH, SW, DH, DW, PT, PL: Int
+    let CB, KB: Int
+    /// Floats of one input block plane, and of one output block.
+    let plane, OBS: Int
+    /// Pixels a strip, the multiplier, and floats between the input rows of two filter rows.
+    let S, m, rowStep: Int
+    let bias: Bool
+    /// The interior's first column, its full strips, and the shorter strip after them.
+    let left, full, rest, restStart: Int
+    /// Up to `unrolledEdges` edge columns get a function per set of taps (`edgeTaps`); more
+    /// (wide dilations) share one with the taps in a loop.
+    let unrolled: Bool
+    let edgeTaps: [Range<Int>]
+    /// At most this many edge columns get unrolled functions (a 7x7 filter with padding 3 has 6).
+    static let unrolledEdges = 8
+
+    init(_ plan: KernelPlan, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) {
+        let input = plan.values[step.inputs[0]].shape
+        (H, W, C) = (input.height, input.width, input.depth)
+        (K, OH, OW) = (conv.output.depth, conv.output.height, conv.output.width)
+        let w = conv.window
+        (KH, KW, SH, SW) = (w.kernelHeight, w.kernelWidth, w.strideHeight, w.strideWidth)
+        (DH, DW, PT, PL) = (w.dilationHeight, w.dilationWidth, w.padTop, w.padLeft)
+        CB = (C + channelBlock - 1) / channelBlock
+        KB = (K + channelBlock - 1) / channelBlock
+        plane = H * W * channelBlock
+        OBS = OH * OW * channelBlock
+        (S, m, bias) = (d.strip, d.multiplier, conv.bias != nil)
+        rowStep = DH * W * channelBlock
+        left = d.interior.lowerBound
+        full = d.interior.count / S
+        rest = d.interior.count - full * S
+        restStart = left + full * S
+        unrolled = d.edges.count <= Self.unrolledEdges
+        edgeTaps = unrolled ? Array(Set(d.edges.map { $0.firstTap..<$0.endTap }))
+            .sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) } : []
     }
 }

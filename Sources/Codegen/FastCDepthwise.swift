@@ -9,28 +9,15 @@ import ShapeCheck
 // pixels shares each tap's weight vector (and, at stride 1, the inputs its neighbours read).
 
 extension FastCEmitter {
-    /// At most this many edge columns get unrolled functions (a 7x7 filter with padding 3 has 6).
-    static let unrolledEdges = 8
-
     func depthwiseConvolution(_ fn: String, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        let input = plan.values[step.inputs[0]].shape
-        let H = input.height, W = input.width, C = input.depth
-        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, SW = w.strideWidth
-        let DH = w.dilationHeight, DW = w.dilationWidth, PT = w.padTop, PL = w.padLeft
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock
-        let plane = H * W * channelBlock, OBS = OH * OW * channelBlock
-        let S = d.strip, m = d.multiplier, bias = conv.bias != nil
-        let rowStep = DH * W * channelBlock
-        let left = d.interior.lowerBound
-        let full = d.interior.count / S
-        // The interior's last pixels that fill no strip: one shorter strip.
-        let rest = d.interior.count - full * S, restStart = left + full * S
+        let g = DepthwiseGeometry(plan, step, d, conv)
+        let H = g.H, W = g.W, K = g.K, OH = g.OH, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW
+        let DH = g.DH, DW = g.DW, PT = g.PT, PL = g.PL, CB = g.CB, KB = g.KB, plane = g.plane, OBS = g.OBS
+        let S = g.S, m = g.m, bias = g.bias, rowStep = g.rowStep, left = g.left, full = g.full
+        let rest = g.rest, restStart = g.restStart, unrolled = g.unrolled, edgeTaps = g.edgeTaps
         // Edge columns, each a one-pixel strip over the taps that fall inside, unrolled; past
-        // `unrolledEdges` (wide dilations) one pixel at a time from a table, taps in a loop.
-        let unrolled = d.edges.count <= Self.unrolledEdges
-        let edgeTaps = unrolled ? Array(Set(d.edges.map { $0.firstTap..<$0.endTap })).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) } : []
+        // `DepthwiseGeometry.unrolledEdges` (wide dilations) one pixel at a time from a table,
+        // taps in a loop.
         let singles = unrolled ? [] : d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
         var s = "/* depthwise convolution, 16 channels x \(S) pixels per call"

@@ -7,22 +7,11 @@ import ShapeCheck
 
 extension FastSwiftEmitter {
     func depthwiseConvolution(_ fn: String, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) -> (String, String) {
-        let input = plan.values[step.inputs[0]].shape
-        let H = input.height, W = input.width, C = input.depth
-        let K = conv.output.depth, OH = conv.output.height, OW = conv.output.width
-        let w = conv.window
-        let KH = w.kernelHeight, KW = w.kernelWidth, SH = w.strideHeight, SW = w.strideWidth
-        let DH = w.dilationHeight, DW = w.dilationWidth, PT = w.padTop, PL = w.padLeft
-        let CB = (C + channelBlock - 1) / channelBlock, KB = (K + channelBlock - 1) / channelBlock
-        let plane = H * W * channelBlock, OBS = OH * OW * channelBlock
-        let S = d.strip, m = d.multiplier, bias = conv.bias != nil
-        let rowStep = DH * W * channelBlock
-        let left = d.interior.lowerBound, full = d.interior.count / S
-        let rest = d.interior.count - full * S, restStart = left + full * S
-        // Up to FastCEmitter.unrolledEdges edge columns get a function per set of taps; more
-        // (wide dilations) share one with the columns in a loop.
-        let unrolled = d.edges.count <= FastCEmitter.unrolledEdges
-        let edgeTaps = unrolled ? Array(Set(d.edges.map { $0.firstTap..<$0.endTap })).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) } : []
+        let g = DepthwiseGeometry(plan, step, d, conv)
+        let H = g.H, W = g.W, K = g.K, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW
+        let DH = g.DH, DW = g.DW, PT = g.PT, PL = g.PL, CB = g.CB, KB = g.KB, plane = g.plane, OBS = g.OBS
+        let S = g.S, m = g.m, bias = g.bias, rowStep = g.rowStep, left = g.left, full = g.full
+        let rest = g.rest, restStart = g.restStart, unrolled = g.unrolled, edgeTaps = g.edgeTaps
 
         var s = "/// depthwise convolution, 16 channels x \(S) pixels per call"
         s += m > 1 ? ", multiplier \(m) (input lanes gathered per task)\n" : "\n"

@@ -52,7 +52,7 @@ import Testing
             p: globalmaxpool from c
             d: depthwise 1x1 multiplier 2
             """),
-        // Edge columns: more than FastCEmitter.unrolledEdges (a dilation of 5, ten edges, one
+        // Edge columns: more than DepthwiseGeometry.unrolledEdges (a dilation of 5, ten edges, one
         // pixel at a time from a table), one whose taps all fall in the padding, and interiors
         // of fewer pixels than a strip and of a strip and some (the shorter strip).
         ("depthwise_edges", """
