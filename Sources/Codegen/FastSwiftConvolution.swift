@@ -102,7 +102,7 @@ extension FastSwiftEmitter {
             return "\(fn)_r\(strip)(\(arguments.joined(separator: ", ")))"
         }
         var body = groupPrologue(fn, g, d, range: "let oy0 = band * \(OH) / \(bands), oy1 = (band + 1) * \(OH) / \(bands)", bands: bands)
-        body += "for oy in oy0..<oy1 {\n" + indent(rowTaps(g), 4)
+        body += "for oy in oy0..<oy1 {\n" + indent(rowTaps(conv, padTop: g.PT, inputHeight: g.H, rowStride: g.rowStride), 4)
         if residual { body += "    let rrow = res + oy * \(OW * channelBlock)\n" }
         // The row's strips of P pixels, then those of P − 1, then the edge columns one by one.
         var start = left
@@ -148,16 +148,17 @@ extension FastSwiftEmitter {
 
     /// Output row oy's first input row iy (negative in the top padding), the filter rows
     /// [ky0, ky1) inside the input, the input row's offset `row` and the output row `orow`,
-    /// as the C's rowTaps.
-    func rowTaps(_ g: DirectGeometry) -> String {
-        """
-        let iy = oy * \(g.SH) - \(g.PT)
-        let ky0 = iy < 0 ? (-iy + \(g.DH - 1)) / \(g.DH) : 0
-        let ky1 = Swift.max(ky0, Swift.min(\(g.KH), \(g.H) - iy <= 0 ? 0 : (\(g.H) - iy + \(g.DH - 1)) / \(g.DH)))
-        let row = iy * \(g.rowStride)
-        let orow = out + oy * \(g.OW * channelBlock)
+    /// as the C's rowTaps (`PT` the padding left to apply, `H` and `rowStride` the input's).
+    func rowTaps(_ conv: ConvolutionKernel, padTop PT: Int, inputHeight H: Int, rowStride: Int) -> String {
+        let SH = conv.window.strideHeight, DH = conv.window.dilationHeight, KH = conv.window.kernelHeight
+        return """
+            let iy = oy * \(SH) - \(PT)
+            let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
+            let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
+            let row = iy * \(rowStride)
+            let orow = out + oy * \(conv.output.width * channelBlock)
 
-        """
+            """
     }
 
     /// A first layer with at most 8 filters, stride 1, planar input, as the C's
@@ -224,7 +225,7 @@ extension FastSwiftEmitter {
             for oy in oy0..<oy1 {
 
             """
-        body += indent(rowTaps(g), 4)
+        body += indent(rowTaps(conv, padTop: g.PT, inputHeight: g.H, rowStride: g.rowStride), 4)
         if g.residual { body += "    let rrow = a.res! + n * \(g.imageOut) + oy * \(OW * channelBlock)\n" }
         if full > 0 { body += "    for ox in stride(from: 0, to: \(2 * full * R), by: \(2 * R)) { \(callAt(R, "ox")) }\n" }
         if remainder > 0 { body += "    \(callAt(remainder, "\(2 * full * R)"))\n" }

@@ -8,7 +8,7 @@ import ShapeCheck
 extension FastSwiftEmitter {
     func depthwiseConvolution(_ fn: String, _ step: PlanStep, _ d: DepthwiseConvolution, _ conv: ConvolutionKernel) -> (String, String) {
         let g = DepthwiseGeometry(plan, step, d, conv)
-        let H = g.H, W = g.W, K = g.K, OH = g.OH, OW = g.OW, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW
+        let H = g.H, W = g.W, K = g.K, OH = g.OH, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW
         let DH = g.DH, DW = g.DW, PT = g.PT, PL = g.PL, CB = g.CB, KB = g.KB, plane = g.plane, OBS = g.OBS
         let S = g.S, m = g.m, bias = g.bias, rowStep = g.rowStep, left = g.left, full = g.full
         let rest = g.rest, restStart = g.restStart, unrolled = g.unrolled, edgeTaps = g.edgeTaps
@@ -68,23 +68,15 @@ extension FastSwiftEmitter {
 
                 """
         }
-        body += """
-            for oy in oy0..<oy1 {
-                let iy = oy * \(SH) - \(PT)
-                let ky0 = iy < 0 ? (-iy + \(DH - 1)) / \(DH) : 0
-                let ky1 = Swift.max(ky0, Swift.min(\(KH), \(H) - iy <= 0 ? 0 : (\(H) - iy + \(DH - 1)) / \(DH)))
-                let row = inp + iy * \(W * channelBlock)
-                let orow = out + oy * \(OW * channelBlock)
-
-            """
+        body += "for oy in oy0..<oy1 {\n" + indent(rowTaps(conv, padTop: PT, inputHeight: H, rowStride: W * channelBlock), 4)
         if full > 0 {
-            body += "    for ox in stride(from: \(left), to: \(left + full * S), by: \(S)) { \(fn)_r\(S)(orow + ox * 16, row + (ox * \(SW) - \(PL)) * 16, wt, bias, ky0, ky1) }\n"
+            body += "    for ox in stride(from: \(left), to: \(left + full * S), by: \(S)) { \(fn)_r\(S)(orow + ox * 16, inp + row + (ox * \(SW) - \(PL)) * 16, wt, bias, ky0, ky1) }\n"
         }
         if rest > 0 {
-            body += "    \(fn)_r\(rest)(orow + \(restStart * 16), row + \(restStart * SW - PL) * 16, wt, bias, ky0, ky1)\n"
+            body += "    \(fn)_r\(rest)(orow + \(restStart * 16), inp + row + \(restStart * SW - PL) * 16, wt, bias, ky0, ky1)\n"
         }
         for edge in d.edges {
-            let x = "orow + \(edge.x * 16), row + \(edge.x * SW - PL) * 16, wt, bias, ky0, ky1"
+            let x = "orow + \(edge.x * 16), inp + row + \(edge.x * SW - PL) * 16, wt, bias, ky0, ky1"
             if unrolled {
                 body += "    \(fn)_e\(edgeTaps.firstIndex(of: edge.firstTap..<edge.endTap)!)(\(x))\n"
             } else {

@@ -2,6 +2,18 @@
 // same names and NaN rules as cnnc_vector.h's, so the two emitters print the same kernel
 // text), the step arguments and the thread fan-out.
 
+extension VectorTarget {
+    /// The compilation condition (`-D NAME`) that spells the fast Swift kernels' arithmetic
+    /// with this unit's instructions (FastSwiftSupport.arithmetic); nil: the lane loops.
+    public var swiftCondition: String? {
+        switch self {
+        case .avx512: "CNNC_AVX512"
+        case .avx2: "CNNC_AVX2"
+        case .neon, .generic: nil
+        }
+    }
+}
+
 enum FastSwiftSupport {
     /// Names the fixed Swift declares at file scope.
     static let identifiers: Set<String> = [
@@ -40,12 +52,12 @@ enum FastSwiftSupport {
     /// machine). Without either, the lane loops: correct anywhere, fast only with luck.
     static let arithmetic: String = {
         let names = [("cv_add", "add"), ("cv_sub", "sub"), ("cv_mul", "mul"), ("cv_div", "div"), ("cv_max", "max"), ("cv_min", "min")]
-        var s = "#if arch(x86_64) && CNNC_AVX512\n"
+        var s = "#if arch(x86_64) && \(VectorTarget.avx512.swiftCondition!)\n"
         s += "@inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 { _mm512_fmadd_ps(a, b, c) }\n"
         for (name, op) in names {
             s += "@inline(__always) private func \(name)(_ a: cv16, _ b: cv16) -> cv16 { _mm512_\(op)_ps(a, b) }\n"
         }
-        s += "#elseif arch(x86_64) && CNNC_AVX2\n"
+        s += "#elseif arch(x86_64) && \(VectorTarget.avx2.swiftCondition!)\n"
         s += "@inline(__always) private func cv_fma(_ a: cv16, _ b: cv16, _ c: cv16) -> cv16 {\n"
             + "    cv16(lowHalf: _mm256_fmadd_ps(a.lowHalf, b.lowHalf, c.lowHalf), highHalf: _mm256_fmadd_ps(a.highHalf, b.highHalf, c.highHalf))\n}\n"
         for (name, op) in names {
@@ -69,7 +81,7 @@ enum FastSwiftSupport {
     /// What the fast kernels import, at the top of the file: clang's x86 intrinsics (the
     /// arithmetic) and the atomics of the pool.
     static let imports = """
-        #if arch(x86_64) && (CNNC_AVX512 || CNNC_AVX2)
+        #if arch(x86_64) && (\(VectorTarget.avx512.swiftCondition!) || \(VectorTarget.avx2.swiftCondition!))
         import _Builtin_intrinsics.intel
         #endif
         #if os(Linux) && canImport(Synchronization)
@@ -163,10 +175,11 @@ enum FastSwiftSupport {
         /// the chunks left); every thread, the caller too, claims chunks by compare-and-swap, even
         /// ids from the front and odd ones from the back (so with two threads each mostly reads
         /// what its own core wrote the step before), and the caller waits until `finished`
-        /// counts them all, so nobody waits for a worker that claimed nothing. Workers spin before they sleep: a step follows the last within microseconds,
-        /// and a wake-up costs tens of them (with concurrentPerform, mobilenet_v2 on two threads
-        /// took longer than on one). One run uses the pool at a time; a step that finds it busy
-        /// runs on its caller's thread.
+        /// counts them all, so nobody waits for a worker that claimed nothing. Workers spin
+        /// before they sleep: a step follows the last within microseconds, and a wake-up costs
+        /// tens of them (with concurrentPerform, mobilenet_v2 on two threads took longer than on
+        /// one). One run uses the pool at a time; a step that finds it busy runs on its caller's
+        /// thread.
         private final class cnnc_pool_state: @unchecked Sendable {
             let ticket = Atomic<UInt64>(0)
             let finished = Atomic<Int>(0)
@@ -239,16 +252,15 @@ enum FastSwiftSupport {
         private let cnnc_pool = cnnc_pool_state()
 
         private func cnnc_parallel(_ task: @escaping (cnnc_args, Int, Int) -> Void, _ a: cnnc_args, _ tasks: Int, _ threads: Int) {
-            var n = Swift.min(Swift.max(threads, 1), tasks, cnnc_pool_state.maxThreads)
             let pool = cnnc_pool
-            if n > 1 && !pool.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { n = 1 }
-            if n <= 1 {
+            let wanted = Swift.min(Swift.max(threads, 1), tasks, cnnc_pool_state.maxThreads)
+            guard wanted > 1, pool.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
                 if tasks > 0 { task(a, 0, tasks) }
                 return
             }
             defer { pool.busy.store(false, ordering: .releasing) }
-            n = pool.start(n)
-            if n <= 1 {
+            let n = pool.start(wanted)
+            guard n > 1 else {
                 task(a, 0, tasks)
                 return
             }

@@ -425,13 +425,10 @@ func swiftActivation(_ activation: Activation?) -> String {
 extension SwiftEmitter {
     /// How to compile the fast kernels for their vector unit (FastSwiftSupport.arithmetic).
     static func buildNote(_ target: VectorTarget) -> String {
-        let condition: String
-        switch target {
-        case .avx512: condition = " -D CNNC_AVX512"
-        case .avx2: condition = " -D CNNC_AVX2"
-        case .neon, .generic: return "//\n// Compile with swiftc -O (cnnc adds -target-cpu native).\n"
+        guard let condition = target.swiftCondition else {
+            return "//\n// Compile with swiftc -O (cnnc adds -target-cpu native).\n"
         }
-        return "//\n// Compile with swiftc -O -target-cpu native\(condition) on a machine with that unit (or -D CNNC_AVX2 on\n"
+        return "//\n// Compile with swiftc -O -target-cpu native -D \(condition) on a machine with that unit (or -D \(VectorTarget.avx2.swiftCondition!) on\n"
             + "// one with AVX2 only): without the condition the vector arithmetic is loops over lanes, correct but slow.\n"
     }
 }

@@ -64,7 +64,7 @@ public struct Compiler: Sendable {
         // as -march=native for the C backend; -D CNNC_AVX512 or CNNC_AVX2 tells the fast Swift
         // kernels that unit, which Swift's #if cannot ask (FastSwiftSupport.arithmetic).
         return Compiler(language: .swift, path: path, leadingArguments: [],
-                        flags: ["-O", "-target-cpu", "native"] + arithmetic.swiftConditions + ["-emit-library", "-parse-as-library"])
+                        flags: ["-O", "-target-cpu", "native"] + (arithmetic.swiftCondition.map { ["-D", $0] } ?? []) + ["-emit-library", "-parse-as-library"])
     }
 
     /// The compiler's identity for the cache key: its resolved path, size and modification
@@ -121,15 +121,6 @@ func processorIdentity() -> String {
 }
 
 extension VectorTarget {
-    /// The compilation conditions that let the fast Swift kernels use this unit's instructions.
-    public var swiftConditions: [String] {
-        switch self {
-        case .avx512: ["-D", "CNNC_AVX512"]
-        case .avx2: ["-D", "CNNC_AVX2"]
-        case .neon, .generic: []
-        }
-    }
-
     /// The vector unit of this machine, which `-march=native` compiles for: from the feature
     /// flags in /proc/cpuinfo on Linux; AArch64 always has NEON; elsewhere on x86-64, AVX2.
     public static let host: VectorTarget = {

@@ -315,10 +315,10 @@ typedef void (*cnnc_task)(const cnnc_args *a, int begin, int end, float *scratch
  * thread that claimed nothing: on a busy machine a worker the scheduler has put aside
  * costs its claimed chunk at most, not a time slice per step (the earlier hand-off, where
  * every worker acknowledged every job, made mobilenet_v2 on 2 threads 10x slower than on 1
- * under a load of 9). The job's fields
- * are read only after a claim succeeds, when the job cannot end under the reader. Workers
- * spin (with a pause) for CNNC_SPIN rounds before sleeping on the condition variable: a
- * step follows the last within microseconds, and a futex wake-up costs tens of them.
+ * under a load of 9). The job's fields are read only after a claim succeeds, when the job
+ * cannot end under the reader. Workers spin (with a pause) for CNNC_SPIN rounds before
+ * sleeping on the condition variable: a step follows the last within microseconds, and a
+ * futex wake-up costs tens of them.
  * Other compilers use the mutex throughout, every worker acknowledging every job. */
 #if defined(__GNUC__)
 #define CNNC_ATOMIC 1
@@ -365,10 +365,10 @@ static void cnnc_run_share(int id, unsigned job)
     for (;;) {
         unsigned long long t = __atomic_load_n(&cnnc_pool.ticket, __ATOMIC_ACQUIRE);
         const int threads = (int)((t >> 32) & 0xff), front = (int)((t >> 16) & 0xffff), back = (int)(t & 0xffff);
-        const int chunk = id % 2 == 0 ? front : back - 1;
+        const int from_front = id % 2 == 0, chunk = from_front ? front : back - 1;
         int begin, end;
         if (CNNC_JOB(t) != job || id >= threads || front >= back) return;
-        if (!__atomic_compare_exchange_n(&cnnc_pool.ticket, &t, id % 2 == 0 ? t + (1ull << 16) : t - 1ull, 0, __ATOMIC_ACQ_REL,
+        if (!__atomic_compare_exchange_n(&cnnc_pool.ticket, &t, from_front ? t + (1ull << 16) : t - 1ull, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE))
             continue;
         begin = chunk * cnnc_pool.grain;

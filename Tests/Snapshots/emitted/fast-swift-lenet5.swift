@@ -1365,10 +1365,11 @@ private func cnnc_softmax(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
 /// the chunks left); every thread, the caller too, claims chunks by compare-and-swap, even
 /// ids from the front and odd ones from the back (so with two threads each mostly reads
 /// what its own core wrote the step before), and the caller waits until `finished`
-/// counts them all, so nobody waits for a worker that claimed nothing. Workers spin before they sleep: a step follows the last within microseconds,
-/// and a wake-up costs tens of them (with concurrentPerform, mobilenet_v2 on two threads
-/// took longer than on one). One run uses the pool at a time; a step that finds it busy
-/// runs on its caller's thread.
+/// counts them all, so nobody waits for a worker that claimed nothing. Workers spin
+/// before they sleep: a step follows the last within microseconds, and a wake-up costs
+/// tens of them (with concurrentPerform, mobilenet_v2 on two threads took longer than on
+/// one). One run uses the pool at a time; a step that finds it busy runs on its caller's
+/// thread.
 private final class cnnc_pool_state: @unchecked Sendable {
     let ticket = Atomic<UInt64>(0)
     let finished = Atomic<Int>(0)
@@ -1441,16 +1442,15 @@ private final class cnnc_pool_state: @unchecked Sendable {
 private let cnnc_pool = cnnc_pool_state()
 
 private func cnnc_parallel(_ task: @escaping (cnnc_args, Int, Int) -> Void, _ a: cnnc_args, _ tasks: Int, _ threads: Int) {
-    var n = Swift.min(Swift.max(threads, 1), tasks, cnnc_pool_state.maxThreads)
     let pool = cnnc_pool
-    if n > 1 && !pool.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { n = 1 }
-    if n <= 1 {
+    let wanted = Swift.min(Swift.max(threads, 1), tasks, cnnc_pool_state.maxThreads)
+    guard wanted > 1, pool.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
         if tasks > 0 { task(a, 0, tasks) }
         return
     }
     defer { pool.busy.store(false, ordering: .releasing) }
-    n = pool.start(n)
-    if n <= 1 {
+    let n = pool.start(wanted)
+    guard n > 1 else {
         task(a, 0, tasks)
         return
     }
