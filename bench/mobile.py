@@ -132,6 +132,8 @@ def depthwise_layers(cnnc, net, weights, threads, seconds):
     profile = last_json(run([cnnc, "bench", path, "--weights", weights, "--threads", str(threads), "--layers", "--json",
                              "--seconds", str(seconds)], stderr=subprocess.DEVNULL))
     rows, total_ms = [], sum(step["ms"] for step in profile.get("layers", []))
+    # A fused inverted residual's depthwise never writes its output: its bytes are not this table's.
+    fused_blocks = sum(1 for step in profile.get("layers", []) if step["kernel"].startswith("fused"))
     for step in profile.get("layers", []):
         layer = layers.get(step["name"].split("+")[0])
         if not layer or layer["op"] != "depthwise":
@@ -147,7 +149,7 @@ def depthwise_layers(cnnc, net, weights, threads, seconds):
         rows.append({"name": layer["name"], "kernel": kernel, "shape": f"{source['shape']} → {out['shape']}",
                      "window": f"{kh}x{kw}" + (" s2" if "stride 2" in layer["description"] else ""),
                      "macs": step["macs"], "ms": step["ms"], "bytes": 4 * floats})
-    return rows, total_ms, profile.get("median_ms", 0), profile.get("peak_gflops")
+    return rows, total_ms, profile.get("median_ms", 0), profile.get("peak_gflops"), fused_blocks
 
 
 def main():
@@ -205,8 +207,8 @@ def main():
     depthwise, peaks = [], {}
     for thread_count in layer_threads:
         for net in networks:
-            layers, steps_ms, median_ms, peak = depthwise_layers(cnnc, net, weights[net], thread_count, args.seconds)
-            depthwise.append((thread_count, net, layers, steps_ms, median_ms))
+            layers, steps_ms, median_ms, peak, fused = depthwise_layers(cnnc, net, weights[net], thread_count, args.seconds)
+            depthwise.append((thread_count, net, layers, steps_ms, median_ms, fused))
             if peak:
                 peaks.setdefault(thread_count, []).append(peak)
     # The best ratio cnnc could reach: every MAC at the FMA peak measured beside its layers (their median).
@@ -280,19 +282,22 @@ def write_results(args, rows, notes, depthwise, bandwidth, elapsed, seen, versio
                   "once, its C·k·k kernel and C shifts (bias or folded batchnorm); the batchnorm and activation fused into "
                   "the step move nothing more, and the reorders around it are not counted (they are steps of their own). "
                   "GB/s = bytes / the step's median time over the profiled runs; a share is that of the read bandwidth "
-                  "on the same number of threads.", "",
-                  "| threads | network | depthwise steps | their ms | share of all steps | their GB/s | of DRAM | of L2 |",
-                  "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for threads, net, layers, steps_ms, _ in depthwise:
+                  "on the same number of threads. A depthwise layer inside a fused inverted residual (its expanded "
+                  "rows never leave the thread's scratch) is not a step of its own and is not counted.", "",
+                  "| threads | network | depthwise steps | their ms | share of all steps | their GB/s | of DRAM | of L2 "
+                  "| fused blocks, not counted |",
+                  "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for threads, net, layers, steps_ms, _, fused in depthwise:
             ms, moved = sum(l["ms"] for l in layers), sum(l["bytes"] for l in layers)
             gbs = moved / (ms / 1e3) / 1e9 if ms > 0 else 0
             lines.append(f"| {threads} | {net} | {len(layers)} | {ms:.2f} | {ms / steps_ms * 100 if steps_ms else 0:.0f}% "
-                         f"| {gbs:.1f} | {share(gbs, bandwidth, 'dram', threads)} | {share(gbs, bandwidth, 'l2', threads)} |")
+                         f"| {gbs:.1f} | {share(gbs, bandwidth, 'dram', threads)} | {share(gbs, bandwidth, 'l2', threads)} "
+                         f"| {fused} |")
         for thread_count in sorted({d[0] for d in depthwise}):
             lines += ["", f"Per layer, {thread_count} thread{'s' if thread_count > 1 else ''}:", "",
                       "| network | layer | window | shape (H×W×C in → out) | kernel | MACs | ms | GB/s | of DRAM | of L2 |",
                       "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-            for threads, net, layers, _, _ in depthwise:
+            for threads, net, layers, *_ in depthwise:
                 if threads != thread_count:
                     continue
                 for l in layers:

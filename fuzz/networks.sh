@@ -9,8 +9,9 @@
 # Builds cnnc-fuzz-networks in release mode (Sources/FuzzNetworks, Sources/NetworkFuzz) and
 # runs it on two workers (FUZZ_JOBS to change). Every network runs in a child process
 # through the fast C kernels on 1, 2 and 3 threads (the planner's batch schedule, then image
-# by image on 1, 2 and 3 and step by step on 2), --precise, the plain C kernels, the other
-# vector units' blockings, and the fast Swift kernels (1 and 2 threads) and plain Swift ones.
+# by image on 1, 2 and 3, step by step on 2, every inverted residual fused on 1, 2 and 3),
+# --precise, the plain C kernels, the other vector units' blockings, and the fast Swift
+# kernels (1 and 2 threads) and plain Swift ones.
 # A failure is written, minimized, to fuzz/findings/seed-N.cnn (a .cnn with a `# fuzz-case`
 # header naming its batch, data seed and NaN cells); copy it to Tests/Fixtures/fuzz/ to make
 # it a regression test. The exit status is 1 when anything disagreed.

@@ -106,17 +106,21 @@ extension FastCEmitter {
     /// is loaded once for the strip, and at stride 1 the compiler shares the inputs that
     /// neighbouring pixels read at neighbouring taps.
     /// An edge column is a strip of one pixel over `columns`, the filter columns inside the input.
+    /// With `rowTable` the filter rows' input rows are `rows[ky] + off` (a fused block's ring
+    /// of expanded rows) rather than `rowStep` floats apart from `x`.
     func depthwiseStrip(_ name: String, pixels: Int, taps: (height: Int, width: Int), columns: Range<Int>, pixelStep: Int,
-                        tapStep: Int, rowStep: Int, bias: Bool, activation: Activation?) -> String {
+                        tapStep: Int, rowStep: Int, bias: Bool, activation: Activation?, rowTable: Bool = false) -> String {
         let accumulators = (0..<pixels).map { "a\($0)" }
         var c = CWriter()
-        c.function("static void \(name)(float *restrict out, const float *restrict x, const float *restrict w,\n"
+        let input = rowTable ? "const float *const *restrict rows, ptrdiff_t off" : "const float *restrict x"
+        c.function("static void \(name)(float *restrict out, \(input), const float *restrict w,\n"
                    + "    const float *restrict bias, int ky0, int ky1)") { c in
             c.line("cv16 \(accumulators.joined(separator: ", "));")
             c.line("int ky;")
             startAccumulators(accumulators, bias: bias, &c)
             c.scope("for (ky = ky0; ky < ky1; ky++)") { c in
-                c.line("const float *xr = x + (ptrdiff_t)ky * \(rowStep), *wr = w + ky * \(taps.width * channelBlock);")
+                let row = rowTable ? "rows[ky] + off" : "x + (ptrdiff_t)ky * \(rowStep)"
+                c.line("const float *xr = \(row), *wr = w + ky * \(taps.width * channelBlock);")
                 if !columns.isEmpty { c.line("cv16 k;") } else { c.line("(void)xr; (void)wr;") }
                 for kx in columns {
                     c.line("k = cv_load(wr + \(kx * channelBlock));")

@@ -202,6 +202,8 @@ struct FastCEmitter {
             if case .convolution(let conv) = layer.kernel { return depthwiseConvolution(fn, step, d, conv) }
         case (.fullyConnected(let f), let layer?):
             if case .fullyConnected(let fc) = layer.kernel { return fullyConnected(fn, step, f, fc) }
+        case (.invertedResidual(let f), _):
+            return invertedResidual(fn, step, f)
         case (.blocked(let schedule), let layer?):
             return blocked(fn, step, schedule, layer)
         default:

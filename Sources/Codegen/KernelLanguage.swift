@@ -42,11 +42,13 @@ public struct KernelCapabilities: Sendable, Hashable {
     public var blockedChannelOps: Bool
     /// A batch run image by image (FastCImageSchedule.swift).
     public var imageByImage: Bool
+    /// An inverted residual's three convolutions as one step (FastCFusedBlock.swift).
+    public var fusedBlocks: Bool
 
     public static let all = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true, prepadded: true,
                                                wholeRowStrips: true, flatStrips: true, slicedReduction: true,
                                                fullyConnected: true, blockedLayers: true, blockedChannelOps: true,
-                                               imageByImage: true)
+                                               imageByImage: true, fusedBlocks: true)
     /// The Swift kernels so far (issue #22): direct convolutions in row strips with edge
     /// columns, on zero-bordered copies and across rows (fused bias, residual, activation), grouped
     /// and depthwise ones, the paired first layer, Winograd, the fully connected kernel, the
@@ -54,5 +56,5 @@ public struct KernelCapabilities: Sendable, Hashable {
     public static let swiftKernels = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true,
                                                         prepadded: true, wholeRowStrips: false, flatStrips: true,
                                                         slicedReduction: false, fullyConnected: true, blockedLayers: true,
-                                                        blockedChannelOps: false, imageByImage: false)
+                                                        blockedChannelOps: false, imageByImage: false, fusedBlocks: false)
 }

@@ -36,17 +36,32 @@ public struct KernelOptions: Sendable, Hashable {
     public var batchSchedule: BatchSchedule = .automatic
     /// The language the kernels are printed in: the planner chooses only kernels its emitter has.
     public var language: KernelLanguage = .c
+    /// Whether an inverted residual's expand → depthwise → project chain runs as one step
+    /// (the planner's choice unless set; FusionPlanning.swift).
+    public var fusion: FusionPolicy = .automatic
 
     /// The target has no default: AVX-512's blocking run on AVX2 spills its 28 accumulators
     /// (ResNet-18's direct 3x3 layers at 17-30% of the peak against 60-74%, README), so every
     /// caller says which unit it means (`VectorTarget.host` in the runtime, `--target` on the
     /// command line).
-    public init(winograd: Bool = true, target: VectorTarget, batchSchedule: BatchSchedule = .automatic, language: KernelLanguage = .c) {
+    public init(winograd: Bool = true, target: VectorTarget, batchSchedule: BatchSchedule = .automatic, language: KernelLanguage = .c,
+                fusion: FusionPolicy = .automatic) {
         self.winograd = winograd
         self.target = target
         self.batchSchedule = batchSchedule
         self.language = language
+        self.fusion = fusion
     }
+}
+
+/// When the fast C fuses an inverted residual's three convolutions into one step.
+public enum FusionPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Where the expanded tensor would leave the cache (TargetFacts.fusionExpandedBytes).
+    case automatic
+    /// Never: each convolution its own step.
+    case never
+    /// Every chain the fused kernel can compute, however small (the fuzzer's variant).
+    case always
 }
 
 /// How the fast C runs a batch of more than one image (FastCImageSchedule.swift).
@@ -159,6 +174,25 @@ public struct DepthwiseConvolution: Sendable, Equatable {
     public var bands: Int = 1
 }
 
+/// Three planned steps run as one: `steps` are the expand 1x1 and the project 1x1 direct
+/// convolutions and the depthwise convolution between them, each with its layer, weights and
+/// epilogue as planned alone; their intermediate values get no arena. A task is a band of
+/// output rows of one image: each expanded row is computed once into a ring of the rows the
+/// depthwise window spans (a band's first rows again where bands meet), each depthwise output
+/// row into one row of scratch, and the projection writes the output row.
+public struct InvertedResidual: Sendable, Equatable {
+    public var steps: [PlanStep]
+    /// Pixels per micro-kernel call of the expand and of the project convolution.
+    public var expandStrip: Int
+    public var projectStrip: Int
+    /// Row bands per image (tasks are images x bands).
+    public var bands: Int
+
+    public var expand: PlanStep { steps[0] }
+    public var depthwise: PlanStep { steps[1] }
+    public var project: PlanStep { steps[2] }
+}
+
 /// The input channel blocks a grouped convolution's output channel groups read: group g (of
 /// `outputBlocks` blocks of 16) reduces over blocks firstBlocks[g] ..< firstBlocks[g] +
 /// inputBlocks, the channels of its groups rounded out to whole blocks; its packed weights
@@ -222,6 +256,9 @@ public enum PlanKernel: Sendable, Equatable {
     /// projecting 1x1 convolution).
     case depthwiseConvolution(DepthwiseConvolution)
     case fullyConnected(FullyConnected)
+    /// An inverted residual's expand 1x1 → depthwise → project 1x1 in one step, row by row,
+    /// the expanded rows in the thread's scratch (FastCFusedBlock.swift).
+    case invertedResidual(InvertedResidual)
     /// The blocked kernel of a pooling, global pooling, add, batchnorm, activation, LRN, concat,
     /// mul or channel gather step.
     case blocked(BlockedKernel)
@@ -283,6 +320,7 @@ extension PlanStep {
         case .winogradConvolution(let w): "winograd F(\(w.tile),\(w.taps))"
         case .depthwiseConvolution(let d): "depthwise 16x\(d.strip)" + (d.multiplier > 1 ? " x\(d.multiplier)" : "")
         case .fullyConnected(let f): "fc \(f.outputBlocks * channelBlock)"
+        case .invertedResidual(let f): "fused " + f.steps.map(\.kernelName).joined(separator: ", ")
         case .blocked: "blocked"
         case .toBlocked: "to-blocked"
         case .toPlanar: "to-planar"
@@ -333,12 +371,17 @@ extension KernelPlan {
     mutating func bindLayers(_ program: LoweredProgram) {
         var writers: [Int: Step] = [:]
         for step in program.steps { writers[step.output] = step }
-        for index in steps.indices {
-            steps[index].layer = steps[index].layer.map { layer in
+        func bind(_ step: inout PlanStep) {
+            step.layer = step.layer.map { layer in
                 guard let current = writers[layer.output] else { preconditionFailure("no program step writes value \(layer.output)") }
                 return current
             }
+            if case .invertedResidual(var f) = step.kernel {
+                for index in f.steps.indices { bind(&f.steps[index]) }
+                step.kernel = .invertedResidual(f)
+            }
         }
+        for index in steps.indices { bind(&steps[index]) }
     }
 
     /// The program's memory plan as seen from the program's values: each value's offset is

@@ -36,6 +36,7 @@ struct KernelPlanner {
         for index in program.steps.indices { planStep(index) }
         // The caller's output buffer is planar.
         let output = value(program.output, .planar)
+        fuseInvertedResiduals(output: output)
         var result = program
         for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
         var plan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
@@ -444,6 +445,7 @@ struct KernelPlanner {
     /// depthwise multiplier's gathered input plane.
     static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
         if case .depthwiseConvolution(let d) = step.kernel { return depthwiseScratch(d, input: plan.values[step.inputs[0]].shape) }
+        if case .invertedResidual(let f) = step.kernel { return fusedScratch(f, plan) }
         guard case .winogradConvolution(let w) = step.kernel else { return 0 }
         let input = plan.values[step.inputs[0]], output = plan.values[step.output]
         let t = w.tile + w.taps - 1

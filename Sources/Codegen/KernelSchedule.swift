@@ -179,6 +179,8 @@ extension KernelPlanner {
         case .depthwiseConvolution:
             guard case .convolution(let conv)? = step.layer?.kernel else { return nil }
             return Threading(work: macs(conv), threshold: facts.depthwiseThreadWork)
+        case .invertedResidual:
+            return Threading(work: step.macs, threshold: facts.convolutionThreadWork)
         case .fullyConnected:
             guard case .fullyConnected(let fc)? = step.layer?.kernel else { return nil }
             return Threading(work: fc.inputs * fc.outputs, threshold: facts.fullyConnectedThreadWork)

@@ -30,6 +30,7 @@ extension KernelPlan {
     /// pad's shapes (`[16, 8, 8] planar to [16, 8, 8] blocked`).
     func stepText(_ step: PlanStep, program: LoweredProgram) -> String {
         if let layer = step.layer { return describeStep(layer, program: program) }
+        if case .invertedResidual(let f) = step.kernel { return f.steps.map { stepText($0, program: program) }.joined(separator: " → ") }
         let from = values[step.inputs[0]], to = values[step.output]
         return "\(shapeText(from.shape)) \(from.layout.rawValue) to \(shapeText(to.shape)) \(to.layout.rawValue)"
     }
@@ -82,6 +83,9 @@ extension PlanStep {
                     "accumulators \(f.accumulators)", "chains \(f.chains.map(String.init).joined(separator: " "))"]
         case .pad(let top, let left):
             return ["top \(top)", "left \(left)"]
+        case .invertedResidual(let f):
+            return ["expandStrip \(f.expandStrip)", "projectStrip \(f.projectStrip)", "bands \(f.bands)"]
+                + zip(["expand", "depthwise", "project"], f.steps).flatMap { role, step in step.scheduleFields.map { "\(role).\($0)" } }
         }
     }
 }

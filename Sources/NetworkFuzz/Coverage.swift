@@ -174,6 +174,9 @@ public enum KernelCoverage {
                 f.insert(d.multiplier > 1 ? "depthwise:multiplier" : "depthwise")
                 if !d.edges.isEmpty { f.insert("depthwise:edges") }
             case .fullyConnected: f.insert("fc")
+            case .invertedResidual(let fused):
+                f.insert("fused-inverted-residual" + residual)
+                if case .depthwiseConvolution(let d) = fused.depthwise.kernel, !d.edges.isEmpty { f.insert("fused-inverted-residual:edges") }
             case .blocked: f.insert("blocked")
             case .reference: f.insert("reference")
             case .toBlocked: f.insert("to-blocked")

@@ -13,13 +13,14 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
     public var plainKernels = false
     public var target: VectorTarget = .host
     public var batchSchedule: BatchSchedule = .automatic
+    public var fusion: FusionPolicy = .automatic
     public var threads = [1]
 
     public var description: String { name }
 
     public func options(threads: Int) -> ExecutorOptions {
         ExecutorOptions(threads: threads, precise: precise, plainKernels: plainKernels, target: target,
-                        batchSchedule: batchSchedule)
+                        batchSchedule: batchSchedule, fusion: fusion)
     }
 
     /// The command-line flags that select it, for a failure report.
@@ -30,17 +31,20 @@ public struct BackendVariant: Hashable, Sendable, CustomStringConvertible {
         if target != .host { words.append("--target \(target.rawValue)") }
         // No flag chooses the schedule; the report names the planner's option it forces.
         if batchSchedule != .automatic { words.append("(KernelOptions.batchSchedule = .\(batchSchedule.rawValue))") }
+        if fusion != .automatic { words.append("(KernelOptions.fusion = .\(fusion.rawValue))") }
         return words.joined(separator: " ")
     }
 
     /// Every backend and variant: the fast C kernels (the default) on 1, 2 and 3 threads,
-    /// `--precise`, both batch schedules forced, the plain C kernels, the other vector units' blockings (their C compiled
+    /// `--precise`, both batch schedules forced, every inverted residual fused however small,
+    /// the plain C kernels, the other vector units' blockings (their C compiled
     /// for this machine), and the fast and plain Swift kernels.
     public static let all: [BackendVariant] = {
         var all = [BackendVariant(name: "c", threads: [1, 2, 3]),
                    BackendVariant(name: "c-precise", precise: true, threads: [1, 2]),
                    BackendVariant(name: "c-images", batchSchedule: .imageByImage, threads: [1, 2, 3]),
                    BackendVariant(name: "c-whole-batch", batchSchedule: .wholeBatch, threads: [2]),
+                   BackendVariant(name: "c-fused", fusion: .always, threads: [1, 2, 3]),
                    BackendVariant(name: "c-plain", plainKernels: true)]
         for target in VectorTarget.allCases where target != .host {
             all.append(BackendVariant(name: "c-\(target.rawValue)", target: target, threads: [1, 2]))
@@ -85,7 +89,7 @@ public struct DifferentialRunner: Sendable {
             return [Disagreement(variant: "reference", threads: 1, message: "\(error)")]
         }
         var found: [Disagreement] = []
-        for variant in variants {
+        for variant in variants where Self.applies(variant, to: net) {
             for threads in variant.threads {
                 do {
                     let executor = try CompiledExecutor(backend: variant.backend, network: net, weights: weights,
@@ -100,6 +104,14 @@ public struct DifferentialRunner: Sendable {
             }
         }
         return found
+    }
+
+    /// False for a variant that forces a choice the network gives the planner no occasion for
+    /// (fusion without an inverted residual): it would compile the default's code again.
+    static func applies(_ variant: BackendVariant, to net: CheckedNetwork) -> Bool {
+        guard variant.fusion == .always else { return true }
+        let plan = lowerForC(net, options: variant.options(threads: 1).kernelOptions).kernelPlan
+        return plan?.steps.contains { if case .invertedResidual = $0.kernel { true } else { false } } ?? false
     }
 
     /// Nil when `output` is the reference's answer; otherwise the first element that is not.

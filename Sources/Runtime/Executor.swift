@@ -108,6 +108,8 @@ public struct ExecutorOptions: Sendable {
     public var target: VectorTarget = .host
     /// Whole batch or image by image in the fast C kernels (the planner's choice unless set).
     public var batchSchedule: BatchSchedule = .automatic
+    /// Whether the fast C fuses inverted residuals (the planner's choice unless set).
+    public var fusion: FusionPolicy = .automatic
     /// The vector unit whose instructions the fast Swift kernels' arithmetic is compiled with
     /// (this machine's unless set; `.generic` for the standard library's lane loops), so the
     /// tests check every spelling of it on one machine.
@@ -117,8 +119,9 @@ public struct ExecutorOptions: Sendable {
 
     public init(threads: Int = 1, precise: Bool = false, plainKernels: Bool = false, profile: Bool = false,
                 target: VectorTarget = .host, batchSchedule: BatchSchedule = .automatic,
-                progress: ProgressReporter = .silent) {
+                fusion: FusionPolicy = .automatic, progress: ProgressReporter = .silent) {
         self.batchSchedule = batchSchedule
+        self.fusion = fusion
         self.threads = threads
         self.progress = progress
         self.precise = precise
@@ -128,7 +131,7 @@ public struct ExecutorOptions: Sendable {
     }
 
     /// The fast C kernels' options these stand for.
-    public var kernelOptions: KernelOptions { KernelOptions(winograd: !precise, target: target, batchSchedule: batchSchedule) }
+    public var kernelOptions: KernelOptions { KernelOptions(winograd: !precise, target: target, batchSchedule: batchSchedule, fusion: fusion) }
 }
 
 /// An executor for `network` with `weights` (already validated for it).
