@@ -15,7 +15,7 @@ extension FastCEmitter {
         // Output columns whose every tap is inside the input: [left, right).
         let left = d.interior.lowerBound
         let interior = d.interior.count
-        let (P, full, short) = DirectConvolution.rowStrips(width: interior, strip: min(d.strip, interior))
+        let runs = DirectConvolution.stripRuns(width: interior, strip: min(d.strip, interior))
         let edges = d.edges.map { ($0.x, $0.firstTap, $0.endTap) }
 
         func kernel(_ strip: Int) -> MicroKernel { g.microKernel("\(fn)_r\(strip)", strip: strip, d, activation: step.activation) }
@@ -34,13 +34,11 @@ extension FastCEmitter {
         case .rowStrips:
             break
         }
-        var strips = Set<Int>()
-        if full > 0 { strips.insert(P) }
-        if short > 0 { strips.insert(P - 1) }
+        var strips = Set(runs.map(\.pixels))
         if !edges.isEmpty { strips.insert(1) }
 
         let bands = d.bands
-        var s = groupTable + "/* direct convolution, \(NB * channelBlock) output channels x \(P) pixels per micro-kernel call */\n"
+        var s = groupTable + "/* direct convolution, \(NB * channelBlock) output channels x \(runs.first?.pixels ?? 1) pixels per micro-kernel call */\n"
         for strip in strips.sorted() { s += microKernel(kernel(strip)) + "\n" }
         if !edges.isEmpty {
             s += "static const int \(fn)_edges[\(edges.count)][3] = { "
@@ -65,7 +63,7 @@ extension FastCEmitter {
                             """)
                         // The row's strips of P pixels, then those of P − 1.
                         var start = left
-                        for (pixels, count) in [(P, full), (P - 1, short)] where count > 0 {
+                        for (pixels, count) in runs {
                             c.line("""
                                 for (ox = \(start); ox + \(pixels) <= \(start + count * pixels); ox += \(pixels))
                                     \(fn)_r\(pixels)(orow + ox * 16, in, row + (ptrdiff_t)(ox * \(SW) - \(PL)) * \(pixelStride), w, bias,

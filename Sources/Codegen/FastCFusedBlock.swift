@@ -25,7 +25,7 @@ extension FastCEmitter {
         let dg = DepthwiseGeometry(plan, f.depthwise, dd, dc)
         let H = g.H, W = g.W, OH = g.OH, OW = g.OW, span = g.span, XB = g.XB
         let KH = dg.KH, KW = dg.KW, SH = dg.SH, SW = dg.SW, DH = dg.DH, PT = dg.PT, PL = dg.PL
-        let ringBlock = span * W * channelBlock
+        let ringBlock = g.ringBlock
         let bands = f.bands
 
         // The expand writes ring blocks `ringBlock` apart; the projection reads the depthwise
@@ -42,17 +42,13 @@ extension FastCEmitter {
             k.prefetch = false
             return k
         }
-        let expandStrips = DirectConvolution.rowStrips(width: W, strip: min(f.expandStrip, W))
-        let projectStrips = DirectConvolution.rowStrips(width: OW, strip: min(f.projectStrip, OW))
+        let expandRuns = DirectConvolution.stripRuns(width: W, strip: min(f.expandStrip, W))
+        let projectRuns = DirectConvolution.stripRuns(width: OW, strip: min(f.projectStrip, OW))
 
-        var s = "/* fused inverted residual: expand \(eg.NB * channelBlock)x\(expandStrips.pixels), depthwise 16x\(dg.S), "
-        s += "project \(pg.NB * channelBlock)x\(projectStrips.pixels); a ring of \(span) expanded rows */\n"
-        for strip in Set([expandStrips.pixels] + (expandStrips.narrow > 0 ? [expandStrips.pixels - 1] : [])).sorted() {
-            s += microKernel(expandKernel(strip)) + "\n"
-        }
-        for strip in Set([projectStrips.pixels] + (projectStrips.narrow > 0 ? [projectStrips.pixels - 1] : [])).sorted() {
-            s += microKernel(projectKernel(strip)) + "\n"
-        }
+        var s = "/* fused inverted residual: expand \(eg.NB * channelBlock)x\(expandRuns[0].pixels), depthwise 16x\(dg.S), "
+        s += "project \(pg.NB * channelBlock)x\(projectRuns[0].pixels); a ring of \(span) expanded rows */\n"
+        for strip in Set(expandRuns.map(\.pixels)).sorted() { s += microKernel(expandKernel(strip)) + "\n" }
+        for strip in Set(projectRuns.map(\.pixels)).sorted() { s += microKernel(projectKernel(strip)) + "\n" }
         func strip(_ name: String, _ pixels: Int, columns: Range<Int>? = nil) -> String {
             depthwiseStrip(name, pixels: pixels, taps: (KH, KW), columns: columns ?? 0..<KW, pixelStep: SW * channelBlock,
                            tapStep: dg.DW * channelBlock, rowStep: 0, bias: dg.bias, activation: f.depthwise.activation,
@@ -62,11 +58,10 @@ extension FastCEmitter {
         if dg.rest > 0 { s += strip("\(fn)_d\(dg.rest)", dg.rest) }
         for (k, taps) in dg.edgeTaps.enumerated() { s += strip("\(fn)_e\(k)", 1, columns: taps) }
 
-        /// Calls of `kernel` over a row split as `strips`, at output `out` and input offset `off`.
-        func rowCalls(_ strips: (pixels: Int, wide: Int, narrow: Int), _ c: inout CWriter,
-                      _ call: (_ pixels: Int) -> String) {
+        /// One loop per run of `runs` across a row, each calling `call(pixels)` at pixel `ox`.
+        func rowCalls(_ runs: [(pixels: Int, count: Int)], _ c: inout CWriter, _ call: (_ pixels: Int) -> String) {
             var start = 0
-            for (pixels, count) in [(strips.pixels, strips.wide), (strips.pixels - 1, strips.narrow)] where count > 0 {
+            for (pixels, count) in runs {
                 c.line("for (ox = \(start); ox < \(start + count * pixels); ox += \(pixels)) \(call(pixels))")
                 start += count * pixels
             }
@@ -91,7 +86,6 @@ extension FastCEmitter {
                     const float *res = a->res ? a->res + (size_t)n * \(g.imageOut) : NULL;
                     /* the ring holds the previous band's last rows only when this thread just computed them */
                     if (t == begin || band == 0) next = oy0 * \(SH) - \(PT) > 0 ? oy0 * \(SH) - \(PT) : 0;
-                    (void)res;
                     """)
                 c.scope("for (oy = oy0; oy < oy1; oy++)") { c in
                     c.line("""
@@ -105,18 +99,18 @@ extension FastCEmitter {
                         """)
                     c.line("/* the expanded rows [next, last) into their ring slots */")
                     c.scope("for (; next < last; next++)") { c in
-                        c.line("float *const slot = ring + (size_t)(next % \(span)) * \(W * channelBlock);")
-                        c.line("const ptrdiff_t row = (ptrdiff_t)next * \(W * channelBlock);")
+                        c.line("float *const slot = ring + (size_t)(next % \(span)) * \(g.slotElements);")
+                        c.line("const ptrdiff_t row = (ptrdiff_t)next * \(g.slotElements);")
                         c.scope("for (grp = 0; grp < \(eg.KBG); grp++)") { c in
                             c.line("""
                                 const float *const w = we + (size_t)grp * \(eg.wGroup);
                                 const float *const bias = be ? be + grp * \(eg.NB * channelBlock) : NULL;
                                 float *const o = slot + (size_t)grp * \(eg.NB * ringBlock);
                                 """)
-                            rowCalls(expandStrips, &c) { "\(fn)_x\($0)(o + ox * 16, in, row + ox * 16, w, bias, NULL, w, 0, 1, 0, 1);" }
+                            rowCalls(expandRuns, &c) { "\(fn)_x\($0)(o + ox * 16, in, row + ox * 16, w, bias, NULL, w, 0, 1, 0, 1);" }
                         }
                     }
-                    c.line("for (ky = ky0; ky < ky1; ky++) rows[ky] = ring + (size_t)((iy + ky * \(DH)) % \(span)) * \(W * channelBlock);")
+                    c.line("for (ky = ky0; ky < ky1; ky++) rows[ky] = ring + (size_t)((iy + ky * \(DH)) % \(span)) * \(g.slotElements);")
                     c.scope("for (xb = 0; xb < \(XB); xb++)") { c in
                         c.line("""
                             const float *const wt = wd + (size_t)xb * \(KH * KW * channelBlock);
@@ -142,7 +136,7 @@ extension FastCEmitter {
                             const float *const bias = bp ? bp + grp * \(pg.NB * channelBlock) : NULL;
                             const size_t at = (size_t)grp * \(pg.NB * pg.OBS) + (size_t)oy * \(OW * channelBlock);
                             """)
-                        rowCalls(projectStrips, &c) {
+                        rowCalls(projectRuns, &c) {
                             "\(fn)_p\($0)(out + at + ox * 16, drow, ox * 16, w, bias, res ? res + at + ox * 16 : NULL, w, 0, 1, 0, 1);"
                         }
                     }

@@ -39,8 +39,7 @@ extension KernelPlanner {
               Self.isPlainPointwise(p, pc), project.inputs[0] == depthwise.output,
               reads[expand.output] == 1, reads[depthwise.output] == 1,
               expand.output != output, depthwise.output != output,
-              values[expand.output].layout == .blocked, values[depthwise.output].layout == .blocked,
-              dc.input.height == ec.output.height, dc.input.width == ec.output.width
+              values[expand.output].layout == .blocked, values[depthwise.output].layout == .blocked
         else { return nil }
         let expandedBytes = values[expand.output].elements * 4
         if options.fusion == .automatic, expandedBytes < facts.fusionExpandedBytes { return nil }
@@ -64,7 +63,6 @@ extension KernelPlanner {
         return w.kernelHeight == 1 && w.kernelWidth == 1 && w.strideHeight == 1 && w.strideWidth == 1
             && w.padTop == 0 && w.padLeft == 0 && w.padBottom == 0 && w.padRight == 0
             && d.grouped == nil && !d.planarInput && !d.prepadded && !d.pairs && d.reduction == .whole
-            && conv.input.height == conv.output.height && conv.input.width == conv.output.width
     }
 
     /// Per-thread scratch of a fused block: the ring of expanded rows the depthwise window
@@ -101,8 +99,10 @@ struct FusedBlockGeometry {
         imageOut = KB * OH * OW * channelBlock
     }
 
-    /// Floats of one ring slot's block, of the ring, and of the depthwise output row.
+    /// Floats of one ring slot's block, of one expanded block's slots, of the ring, and of the
+    /// depthwise output row.
     var slotElements: Int { W * channelBlock }
-    var ringElements: Int { XB * span * W * channelBlock }
+    var ringBlock: Int { span * slotElements }
+    var ringElements: Int { XB * ringBlock }
     var rowElements: Int { XB * OW * channelBlock }
 }

@@ -154,6 +154,13 @@ public struct DirectConvolution: Sendable, Equatable {
         let base = width / calls, extra = width % calls
         return extra == 0 ? (base, calls, 0) : (base + 1, extra, calls - extra)
     }
+
+    /// `rowStrips` as the runs a row's calls make, left to right: (pixels per call, calls),
+    /// the empty run left out.
+    public static func stripRuns(width: Int, strip: Int) -> [(pixels: Int, count: Int)] {
+        let (pixels, wide, narrow) = rowStrips(width: width, strip: strip)
+        return [(pixels, wide), (pixels - 1, narrow)].filter { $0.count > 0 }
+    }
 }
 
 /// A depthwise convolution (groups = input channels) on blocked values: output block `ob`'s 16

@@ -66,9 +66,7 @@ final class Fuzzer: @unchecked Sendable {
             networks += 1
             backendRuns += result.runs
             for f in Coverage.features(spec, net) { features[f, default: 0] += 1 }
-            for k in KernelCoverage.features(net, options: KernelOptions(target: .host)) { kernels[k, default: 0] += 1 }
-            // The c-fused variant's fused blocks (the default fuses only large ones).
-            for k in KernelCoverage.features(net, options: KernelOptions(target: .host, fusion: .always)) where k.hasPrefix("fused") { kernels[k, default: 0] += 1 }
+            for k in KernelCoverage.fastCFeatures(net) { kernels[k, default: 0] += 1 }
             for k in KernelCoverage.features(net, options: KernelOptions(target: .host, language: .swift)) { swiftKernels[k, default: 0] += 1 }
             lock.unlock()
             guard !result.problems.isEmpty else { continue }

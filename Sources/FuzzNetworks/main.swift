@@ -59,9 +59,7 @@ func main() {
             guard let net = spec.checked else { fail("seed \(seed) does not check") }
             layers += net.layers.count; macs += net.multiplyAccumulates * spec.batch; values += net.activationElements * spec.batch
             for f in Coverage.features(spec, net) { features[f, default: 0] += 1 }
-            for k in KernelCoverage.features(net, options: KernelOptions(target: .host)) { kernels[k, default: 0] += 1 }
-            // The c-fused variant's fused blocks (the default fuses only large ones).
-            for k in KernelCoverage.features(net, options: KernelOptions(target: .host, fusion: .always)) where k.hasPrefix("fused") { kernels[k, default: 0] += 1 }
+            for k in KernelCoverage.fastCFeatures(net) { kernels[k, default: 0] += 1 }
             for k in KernelCoverage.features(net, options: KernelOptions(target: .host, language: .swift)) { swiftKernels[k, default: 0] += 1 }
         }
         for (name, table) in [("language features", features), ("fast C kernels", kernels), ("fast Swift kernels", swiftKernels)] {

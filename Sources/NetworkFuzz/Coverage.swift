@@ -154,6 +154,13 @@ public enum Coverage {
 /// Which fast kernels a network's plan uses (C or Swift, as `options.language` says), so a fuzz run can say what it reached
 /// (Winograd, the paired first layer, strips across rows…), not only which ops it drew.
 public enum KernelCoverage {
+    /// The fast C kernels the runner's C variants reach on this machine: the default plan's and
+    /// the fused blocks `c-fused` forces (the default fuses only large ones), each once.
+    public static func fastCFeatures(_ net: CheckedNetwork) -> Set<String> {
+        let fused = features(net, options: KernelOptions(target: .host, fusion: .always)).filter { $0.hasPrefix("fused") }
+        return features(net, options: KernelOptions(target: .host)).union(fused)
+    }
+
     public static func features(_ net: CheckedNetwork, options: KernelOptions) -> Set<String> {
         guard let plan = lowerForC(net, options: options).kernelPlan else { return [] }
         var f: Set<String> = []
