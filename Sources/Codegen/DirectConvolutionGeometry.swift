@@ -62,6 +62,9 @@ struct DirectGeometry {
     /// Packed weights of one output channel group.
     let wGroup: Int
     let residual, bias: Bool
+    /// The input is multiplied by a channel scale (`a->ins[0]`, ⌈C/16⌉·16 floats an image),
+    /// folded into each task's weights.
+    let scaled: Bool
     /// Input channel blocks one pass of the reduction covers (CB unless it is sliced).
     let CBC: Int
 
@@ -88,8 +91,9 @@ struct DirectGeometry {
         OBS = OH * OW * channelBlock
         imageOut = KB * OBS
         wGroup = PackedLayout.directChannelRows(C) * KH * KW * NB * channelBlock
-        residual = step.inputs.count > 1
+        residual = step.residualInput != nil
         bias = conv.bias != nil
+        scaled = d.scaledInput
         CBC = min(CB, d.inputBlocksPerPass ?? CB)
     }
 
@@ -141,7 +145,7 @@ struct WinogradGeometry {
         imageIn = CB * H * W * channelBlock
         OBS = OH * OW * channelBlock
         imageOut = KB * OBS
-        residual = step.inputs.count > 1
+        residual = step.residualInput != nil
         bias = conv.bias != nil
         vSize = T2 * CB * TG * channelBlock
         mSize = T2 * NB * TG * channelBlock

@@ -104,20 +104,52 @@ extension FastCEmitter {
             """
     }
 
+    /// C that points `w` at the group's weights times image n's channel scale: row c (one per
+    /// input channel, `NB`·16 outputs wide) times s[c]. Rows past C stay unread (the
+    /// micro-kernel reduces over the last block's real channels only).
+    func scaleWeights(_ g: DirectGeometry, _ c: inout CWriter) {
+        let width = g.NB * channelBlock
+        c.scope("if (scaled != g * a->batch + n)") { c in
+            c.line("""
+                const float *const s = a->ins[0] + (size_t)n * \(g.CB * channelBlock);
+                int ci, k;
+                for (ci = 0; ci < \(g.C); ci++) {
+                    const cv16 f = cv_set1(s[ci]);
+                    for (k = 0; k < \(width); k += 16) cv_store(scratch + ci * \(width) + k, cv_mul(cv_load(w + ci * \(width) + k), f));
+                }
+                scaled = g * a->batch + n;
+                """)
+        }
+        c.line("w = scratch;")
+    }
+
     /// The call of a convolution's task function (direct, paired or Winograd) over `tasks`, on
     /// the pool's threads when the layer has enough multiply-adds to share; a second input is
     /// the residual its epilogue adds.
+    /// the residual its epilogue adds; a scaled input's channel scale is `ins[0]`.
     func convolutionCall(_ fn: String, _ step: PlanStep, _ conv: ConvolutionKernel, tasks: String) -> String {
-        call(fn, step, tasks: tasks, res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", w: weight(conv.weight), bias: weight(conv.bias))
+        let res = step.residualInput.map(pointer) ?? "NULL", w = weight(conv.weight), bias = weight(conv.bias)
+        guard let scale = step.channelScaleInput else { return call(fn, step, tasks: tasks, res: res, w: w, bias: bias) }
+        var c = CWriter()
+        c.line("{")
+        c.indented { c in
+            c.line("const float *const \(fn)_scale[] = { \(pointer(scale)) };")
+            c.line(call(fn, step, tasks: tasks, res: res, ins: "\(fn)_scale", w: w, bias: bias))
+        }
+        c.line("}")
+        return String(c.text.dropLast())
     }
 
     /// A convolution's task function: task t is output channel group g (outermost, so a
     /// batch reuses each group's weights), image n and row band `band`; `range` declares the
     /// band's rows or pixels. Declares in, w, pf (the next group's weights, to prefetch),
-    /// bias, out and res for `body`.
+    /// bias, out and res for `body`. A scaled input's task first scales its group's weights by
+    /// its image's channel scale into the thread's scratch, unless the thread's previous task
+    /// left that group and image there (a thread's tasks are consecutive).
     func convolutionTask(_ fn: String, _ g: DirectGeometry, bands: Int, range: String, firstBlock: String = "",
                          body: (inout CWriter) -> Void) -> String {
-        taskFunction(fn) { c in
+        taskFunction(fn, locals: g.scaled ? ["int scaled = -1;   /* the group and image whose weights the scratch holds */"] : [],
+                     usesScratch: g.scaled) { c in
             c.line("""
                 /* output channel group outermost, so a batch reuses each group's weights */
                 const int g = t / (a->batch * \(bands)), n = (t / \(bands)) % a->batch, band = t % \(bands);
@@ -125,6 +157,9 @@ extension FastCEmitter {
                 const float *in = a->in + (size_t)n * \(g.imageIn)\(firstBlock);
                 const float *w = a->w + (size_t)g * \(g.wGroup);
                 const float *pf = g + 1 < \(g.KBG) ? w + \(g.wGroup) : w;   /* the next group's weights, to prefetch */
+                """)
+            if g.scaled { scaleWeights(g, &c) }
+            c.line("""
                 const float *bias = \(g.bias ? "a->bias + g * \(g.NB * channelBlock)" : "NULL");
                 float *out = a->out + (size_t)n * \(g.imageOut) + (size_t)g * \(g.NB * g.OBS);
                 const float *res = \(g.residual ? "a->res + (size_t)n * \(g.imageOut) + (size_t)g * \(g.NB * g.OBS)" : "NULL");

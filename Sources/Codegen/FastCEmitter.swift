@@ -107,7 +107,9 @@ struct FastCEmitter {
                 let (definition, text) = emitStep(SharedDefinitions.placeholder, step)
                 var comment = "/* \(what)"
                 switch step.kernel {
-                case .directConvolution, .winogradConvolution: if step.inputs.count > 1 { comment += ", plus the residual" }
+                case .directConvolution, .winogradConvolution:
+                    if step.channelScaleInput != nil { comment += ", its input times the channel scale" }
+                    if step.residualInput != nil { comment += ", plus the residual" }
                 default: break
                 }
                 // A fused residual's activation is the add's, which the convolution's text does not name.

@@ -151,7 +151,7 @@ extension FastCEmitter {
         callText.line("{")
         callText.indented { c in
             c.line("const float *const \(list)[] = { \(weights.joined(separator: ", ")) };")
-            c.line(call(fn, step, tasks: "batch * \(bands)", res: step.inputs.count > 1 ? pointer(step.inputs[1]) : "NULL", ins: list))
+            c.line(call(fn, step, tasks: "batch * \(bands)", res: step.residualInput.map(pointer) ?? "NULL", ins: list))
         }
         callText.line("}")
         return (s, String(callText.text.dropLast()))

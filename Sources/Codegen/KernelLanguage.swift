@@ -44,11 +44,14 @@ public struct KernelCapabilities: Sendable, Hashable {
     public var imageByImage: Bool
     /// An inverted residual's three convolutions as one step (FastCFusedBlock.swift).
     public var fusedBlocks: Bool
+    /// A squeeze-excitation's channel scale folded into the weights of the 1x1 convolution
+    /// that reads the scaled tensor (ChannelScalePlanning.swift).
+    public var scaledInputs: Bool
 
     public static let all = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true, prepadded: true,
                                                wholeRowStrips: true, flatStrips: true, slicedReduction: true,
                                                fullyConnected: true, blockedLayers: true, blockedChannelOps: true,
-                                               imageByImage: true, fusedBlocks: true)
+                                               imageByImage: true, fusedBlocks: true, scaledInputs: true)
     /// The Swift kernels so far (issue #22): direct convolutions in row strips with edge
     /// columns, on zero-bordered copies and across rows (fused bias, residual, activation), grouped
     /// and depthwise ones, the paired first layer, Winograd, the fully connected kernel, the
@@ -56,5 +59,6 @@ public struct KernelCapabilities: Sendable, Hashable {
     public static let swiftKernels = KernelCapabilities(winograd: true, depthwise: true, grouped: true, pairs: true,
                                                         prepadded: true, wholeRowStrips: false, flatStrips: true,
                                                         slicedReduction: false, fullyConnected: true, blockedLayers: true,
-                                                        blockedChannelOps: false, imageByImage: false, fusedBlocks: false)
+                                                        blockedChannelOps: false, imageByImage: false, fusedBlocks: false,
+                                                        scaledInputs: false)
 }

@@ -125,6 +125,10 @@ public struct DirectConvolution: Sendable, Equatable {
     public var bands: Int = 1
     /// A grouped convolution's input blocks per output channel group (nil without groups).
     public var grouped: GroupedInput? = nil
+    /// The input is multiplied by a 1x1xC channel scale first (squeeze-excitation), the step's
+    /// last input: each task scales its group's weights by that image's scale instead
+    /// (ChannelScalePlanning.swift).
+    public var scaledInput: Bool = false
 
     /// Whole output rows per strip (1 unless the variant is `.wholeRows`).
     public var rows: Int { if case .wholeRows(let rows) = variant { rows } else { 1 } }
@@ -256,7 +260,8 @@ public struct FullyConnected: Sendable, Equatable {
 public enum PlanKernel: Sendable, Equatable {
     /// The program step's reference kernel (CKernels.swift) on planar values.
     case reference
-    /// A convolution, direct; `inputs[1]`, when present, is a residual added before the activation.
+    /// A convolution, direct; `inputs[1]`, when present, is a residual added before the activation
+    /// (`residualInput`), and a scaled input's channel scale comes last (`channelScaleInput`).
     case directConvolution(DirectConvolution)
     case winogradConvolution(WinogradConvolution)
     /// A depthwise convolution (no fused residual: in the mobile blocks the add follows the
@@ -319,11 +324,23 @@ public struct KernelPlan: Sendable, Equatable {
 }
 
 extension PlanStep {
+    /// The channel scale a direct convolution folds into its weights (its last input).
+    public var channelScaleInput: Int? {
+        if case .directConvolution(let d) = kernel, d.scaledInput { inputs.last } else { nil }
+    }
+
+    /// The residual a convolution's epilogue adds: the input after the first, other than the scale.
+    public var residualInput: Int? {
+        let count = inputs.count - (channelScaleInput == nil ? 0 : 1)
+        return count > 1 ? inputs[1] : nil
+    }
+
     /// `direct 32x14`, `winograd F(4,3)`, `fc 32`, `blocked`, `reference`, `to-blocked`, `pad`.
     public var kernelName: String {
         switch kernel {
         case .reference: "reference"
-        case .directConvolution(let d): d.pairs ? "paired 8x\(2 * d.strip)" : "direct \(d.outputBlocks * channelBlock)x\(d.strip)"
+        case .directConvolution(let d):
+            d.pairs ? "paired 8x\(2 * d.strip)" : "direct \(d.outputBlocks * channelBlock)x\(d.strip)" + (d.scaledInput ? " scaled" : "")
         case .winogradConvolution(let w): "winograd F(\(w.tile),\(w.taps))"
         case .depthwiseConvolution(let d): "depthwise 16x\(d.strip)" + (d.multiplier > 1 ? " x\(d.multiplier)" : "")
         case .fullyConnected(let f): "fc \(f.outputBlocks * channelBlock)"

@@ -37,6 +37,7 @@ struct KernelPlanner {
         // The caller's output buffer is planar.
         let output = value(program.output, .planar)
         fuseInvertedResiduals(output: output)
+        foldChannelScales(output: output)
         var result = program
         for (index, kernel) in kernels.enumerated() { result.steps[index].kernel = kernel }
         var plan = KernelPlan(options: options, values: values, steps: steps, input: input, output: output)
@@ -442,8 +443,11 @@ struct KernelPlanner {
     }
 
     /// Per-thread scratch of a step: Winograd's transformed input and output tiles, a
-    /// depthwise multiplier's gathered input plane.
+    /// depthwise multiplier's gathered input plane, a scaled input's scaled weights.
     static func scratchElements(_ step: PlanStep, _ plan: KernelPlan) -> Int {
+        if case .directConvolution(let d) = step.kernel, d.scaledInput, case .convolution(let conv)? = step.layer?.kernel {
+            return PackedLayout.directChannelRows(conv.input.depth) * d.outputBlocks * channelBlock
+        }
         if case .depthwiseConvolution(let d) = step.kernel { return depthwiseScratch(d, input: plan.values[step.inputs[0]].shape) }
         if case .invertedResidual(let f) = step.kernel { return fusedScratch(f, plan) }
         guard case .winogradConvolution(let w) = step.kernel else { return 0 }

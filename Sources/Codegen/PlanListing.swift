@@ -71,6 +71,7 @@ extension PlanStep {
                     "prefetch \(flag(d.prefetch))", "reductionUnroll \(d.reductionUnroll.map(String.init) ?? "whole")",
                     "bands \(d.bands)"] + (d.grouped.map { ["groupedInputBlocks \($0.inputBlocks)",
                                                            "firstBlocks \($0.firstBlocks.map(String.init).joined(separator: " "))"] } ?? [])
+                + (d.scaledInput ? ["scaledInput yes (the last input is the channel scale)"] : [])
         case .winogradConvolution(let w):
             return ["tile \(w.tile)", "taps \(w.taps)", "outputBlocks \(w.outputBlocks)", "tilesPerCall \(w.tilesPerCall)",
                     "tileGroup \(w.tileGroup)", "chunks \(w.chunks)"]

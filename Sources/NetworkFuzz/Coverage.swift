@@ -165,7 +165,7 @@ public enum KernelCoverage {
         guard let plan = lowerForC(net, options: options).kernelPlan else { return [] }
         var f: Set<String> = []
         for step in plan.steps {
-            let residual = step.inputs.count > 1 ? "+residual" : ""
+            let residual = step.residualInput != nil ? "+residual" : ""
             switch step.kernel {
             case .directConvolution(let d):
                 let kind = d.pairs ? "paired" : "direct"
@@ -176,6 +176,7 @@ public enum KernelCoverage {
                 if d.planarInput { f.insert("\(kind):planar-input") }
                 if d.inputBlocksPerPass != nil { f.insert("direct:sliced") }
                 if d.grouped != nil { f.insert("direct:grouped") }
+                if d.scaledInput { f.insert("direct:scaled-input") }
             case .winogradConvolution(let w): f.insert("winograd F(\(w.tile),\(w.taps))" + residual)
             case .depthwiseConvolution(let d):
                 f.insert(d.multiplier > 1 ? "depthwise:multiplier" : "depthwise")
