@@ -100,6 +100,19 @@ struct Arguments {
         return nil
     }
 
+    /// `--fusion automatic|never|always` (automatic when absent or not one of them, a usage problem).
+    mutating func fusionPolicy() -> FusionPolicy { chosen("--fusion", CLIChoices.fusion) ?? .automatic }
+
+    /// `--schedule automatic|whole-batch|image-by-image` (automatic when absent or not one of them).
+    mutating func batchSchedule() -> BatchSchedule { chosen("--schedule", CLIChoices.schedule) ?? .automatic }
+
+    private mutating func chosen<Value>(_ name: String, _ choices: [(word: String, value: Value)]) -> Value? {
+        guard let text = option(name) else { return nil }
+        if let match = choices.first(where: { $0.word == text }) { return match.value }
+        problems.append("\(name) is one of \(choices.map(\.word).joined(separator: ", ")), not '\(text)'")
+        return nil
+    }
+
     /// The positional words left once options are taken; a leftover `--x` is a usage error.
     mutating func positional() -> [String] {
         let declared = Set(spec.options.map(\.name))
@@ -132,4 +145,11 @@ struct Arguments {
         let long = names.filter { bare($0).count >= 2 }
         return closestMatch(to: stem, among: long.map(bare)).flatMap { match in long.first { bare($0) == match } }
     }
+}
+
+/// The words of the planner's forced choices, in the order help and completions list them.
+enum CLIChoices {
+    static let fusion: [(word: String, value: FusionPolicy)] = [("automatic", .automatic), ("never", .never), ("always", .always)]
+    static let schedule: [(word: String, value: BatchSchedule)] =
+        [("automatic", .automatic), ("whole-batch", .wholeBatch), ("image-by-image", .imageByImage)]
 }

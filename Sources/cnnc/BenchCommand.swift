@@ -4,7 +4,7 @@ import Runtime
 import ShapeCheck
 
 /// `cnnc bench FILE [--batch N] [--threads T] [--backend c|swift|reference] [--json] [--layers]
-/// [--precise] [--target T] [--weights W [--ignore-extra-weights]] [--seconds S] [--min-runs R]`: time the compiled network.
+/// [--precise] [--target T] [--fusion F] [--schedule S] [--weights W [--ignore-extra-weights]] [--seconds S] [--min-runs R]`: time the compiled network.
 ///
 /// Weights are random (He, seed 1) unless --weights is given, the input uniform in [0, 1).
 /// After a warm-up the network runs until it has run at least R times (10) and S seconds (3);
@@ -28,7 +28,7 @@ enum BenchCommand {
             .flag("--layers", help: "also time every kernel step, against the machine's FMA peak on the same threads"),
             .flag("--precise", help: "no Winograd: every convolution direct"),
             .flag("--plain", help: "time the plain reference loops instead of the fast kernels"),
-            .target,
+            .target, .fusion, .schedule,
             .weights, .ignoreExtraWeights,
             .option("--seconds", value: "S", help: "measure for at least S seconds (0 to 3600)", default: "3"),
             .option("--min-runs", value: "R", help: "and at least R runs", default: "10"),
@@ -50,6 +50,8 @@ enum BenchCommand {
         let secondsText = arguments.option("--seconds")
         let minimumRuns = arguments.intOption("--min-runs", range: 1...1_000_000) ?? 10
         let target = arguments.vectorTarget()
+        let fusion = arguments.fusionPolicy()
+        let schedule = arguments.batchSchedule()
         let files = arguments.positional()
 
         var problems: [String] = []
@@ -88,7 +90,7 @@ enum BenchCommand {
                 weights = WeightInit.weights(for: network, seed: 1).tensors
             }
             let options = ExecutorOptions(threads: threads, precise: precise, plainKernels: plain, target: target,
-                                          progress: console.progress)
+                                          batchSchedule: schedule, fusion: fusion, progress: console.progress)
             let flops = 2.0 * Double(network.multiplyAccumulates) * Double(batch)
 
             let times: [Double]

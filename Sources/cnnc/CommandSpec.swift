@@ -49,6 +49,13 @@ struct OptionSpec: Sendable {
     /// `--target`: the vector unit the fast C kernels are blocked for.
     static let target = choice("--target", ["avx512", "avx2", "neon", "generic"],
                                help: "the vector unit the fast C kernels are blocked for", default: "this machine's")
+    /// `--fusion` and `--schedule`: the fast C planner's choices, forced (compile and bench).
+    static let fusion = choice("--fusion", CLIChoices.fusion.map(\.word),
+                               help: "fuse inverted residuals into one step (automatic: where the expanded tensor would leave the cache)",
+                               default: "automatic")
+    static let schedule = choice("--schedule", CLIChoices.schedule.map(\.word),
+                                 help: "run a batch step by step over all images, or image by image (automatic: from the fc layers' weight)",
+                                 default: "automatic")
     static let helpFlag = OptionSpec(names: ["--help", "-h"], value: nil, help: "show this help", defaultValue: nil,
                                  required: false, completion: .nothing)
 }

@@ -28,7 +28,7 @@ enum CompileCommand {
             .flag("--plan", help: "print only the fast kernels' plan (every kernel and schedule choice; with --emit swift, the Swift kernels'); write nothing"),
             .flag("--precise", help: "no Winograd: every convolution direct, as the reference computes it"),
             .flag("--plain", help: "emit the plain reference loops instead of the fast blocked kernels"),
-            .target,
+            .target, .fusion, .schedule,
         ],
         examples: ["cnnc compile models/lenet5.cnn --plan",
                    "cnnc compile models/lenet5.cnn --weights lenet5.safetensors -o lenet5_c"])
@@ -48,6 +48,8 @@ enum CompileCommand {
         let precise = arguments.flag("--precise")
         let plain = arguments.flag("--plain")
         let givenTarget = arguments.givenVectorTarget()
+        let fusion = arguments.fusionPolicy()
+        let schedule = arguments.batchSchedule()
         let target = givenTarget ?? .host
         let files = arguments.positional()
 
@@ -84,7 +86,8 @@ enum CompileCommand {
         // Lowering and emitting a large network take a while; the next output erases the line.
         console.beginProgress("compiling \(network.name) to \(language == .c ? "C" : "Swift")")
         // The fast kernels in either language (no Winograd with --precise; the reference loops with --plain).
-        let options = KernelOptions(winograd: !precise, target: target, language: language == .c ? .c : .swift)
+        let options = KernelOptions(winograd: !precise, target: target, batchSchedule: schedule,
+                                    language: language == .c ? .c : .swift, fusion: fusion)
         let program = plain ? lower(network) : lowerForC(network, options: options)
         if planOnly, let plan = program.kernelPlan {
             let kernels = language == .c ? "C" : "Swift"

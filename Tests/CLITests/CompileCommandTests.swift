@@ -96,6 +96,29 @@ struct CompileCommandTests {
         #expect(plain.err.contains("--plan shows the fast kernels' plan; --plain has none"))
     }
 
+    /// `--fusion` and `--schedule` force the planner's two choices, in compile and bench alike.
+    @Test func fusionAndScheduleForceThePlannersChoices() throws {
+        let model = Paths.packageRoot.appendingPathComponent("models/torchvision/mobilenet_v2.cnn").path
+        func fusedSteps(_ extra: [String]) -> Int {
+            let result = runCNNC(["compile", model, "--plan"] + extra)
+            #expect(result.status == 0)
+            return result.out.split(separator: "\n").filter { $0.contains(" = fused ") }.count
+        }
+        let automatic = fusedSteps([])
+        #expect(automatic > 0)
+        #expect(fusedSteps(["--fusion", "never"]) == 0)
+        #expect(fusedSteps(["--fusion", "always"]) > automatic)
+        #expect(runCNNC(["compile", model, "--plan"]).out.contains("batches image by image"))
+        #expect(runCNNC(["compile", model, "--plan", "--schedule", "whole-batch"]).out.contains("batches step by step"))
+        let lenet = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
+        #expect(runCNNC(["compile", lenet, "--plan", "--schedule", "image-by-image"]).out.contains("batches image by image"))
+        for command in ["compile", "bench"] {
+            let wrong = runCNNC([command, lenet, "--plan", "--fusion", "sometimes"].filter { command == "compile" || $0 != "--plan" })
+            #expect(wrong.status == 2)
+            #expect(wrong.err.contains("--fusion is one of automatic, never, always, not 'sometimes'"))
+        }
+    }
+
     @Test func wrongWeightsAreAnErrorAndWriteNothing() throws {
         let dir = try folder()
         let lenet = Paths.packageRoot.appendingPathComponent("models/lenet5.cnn").path
