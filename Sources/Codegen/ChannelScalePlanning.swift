@@ -12,8 +12,7 @@ extension KernelPlanner {
     /// that convolution reads the volume and the scale instead.
     mutating func foldChannelScales(output: Int) {
         guard emits.scaledInputs else { return }
-        var reads = [Int](repeating: 0, count: values.count)
-        for step in steps { for input in step.inputs { reads[input] += 1 } }
+        let reads = inputReads()
         var consumers: [Int: Int] = [:]
         for (index, step) in steps.enumerated() { for input in step.inputs { consumers[input] = index } }
         var removed = Set<Int>()
@@ -52,10 +51,7 @@ extension KernelPlanner {
     func scaledConvolution(_ step: PlanStep, reading product: Int, volume: Int, scale: Int) -> PlanStep? {
         guard case .directConvolution(var d) = step.kernel, case .convolution(let conv)? = step.layer?.kernel,
               step.inputs[0] == product, !step.inputs.dropFirst().contains(product), !d.scaledInput else { return nil }
-        let w = conv.window
-        guard w.kernelHeight == 1, w.kernelWidth == 1, w.strideHeight == 1, w.strideWidth == 1,
-              w.padTop == 0, w.padLeft == 0, w.padBottom == 0, w.padRight == 0,
-              d.grouped == nil, !d.planarInput, !d.prepadded, !d.pairs,
+        guard Self.isPointwise(d, conv),
               roundUp(conv.output.depth, to: channelBlock) <= conv.input.height * conv.input.width else { return nil }
         d.scaledInput = true
         var folded = step

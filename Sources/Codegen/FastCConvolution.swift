@@ -125,19 +125,11 @@ extension FastCEmitter {
 
     /// The call of a convolution's task function (direct, paired or Winograd) over `tasks`, on
     /// the pool's threads when the layer has enough multiply-adds to share; a second input is
-    /// the residual its epilogue adds.
     /// the residual its epilogue adds; a scaled input's channel scale is `ins[0]`.
     func convolutionCall(_ fn: String, _ step: PlanStep, _ conv: ConvolutionKernel, tasks: String) -> String {
         let res = step.residualInput.map(pointer) ?? "NULL", w = weight(conv.weight), bias = weight(conv.bias)
         guard let scale = step.channelScaleInput else { return call(fn, step, tasks: tasks, res: res, w: w, bias: bias) }
-        var c = CWriter()
-        c.line("{")
-        c.indented { c in
-            c.line("const float *const \(fn)_scale[] = { \(pointer(scale)) };")
-            c.line(call(fn, step, tasks: tasks, res: res, ins: "\(fn)_scale", w: w, bias: bias))
-        }
-        c.line("}")
-        return String(c.text.dropLast())
+        return call(fn, step, tasks: tasks, res: res, list: "scale", [pointer(scale)], w: w, bias: bias)
     }
 
     /// A convolution's task function: task t is output channel group g (outermost, so a

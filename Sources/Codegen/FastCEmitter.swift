@@ -233,12 +233,18 @@ struct FastCEmitter {
 
     /// `call` for a step with several inputs (add, concat), which it reads from a list.
     func callOnInputs(_ fn: String, _ step: PlanStep, tasks: String) -> String {
-        let list = "\(fn)_inputs"
+        call(fn, step, tasks: tasks, list: "inputs", step.inputs.map(pointer))
+    }
+
+    /// `call` whose `ins` is an array `fn_name[]` of `pointers`, declared just before it.
+    func call(_ fn: String, _ step: PlanStep, tasks: String, res: String = "NULL", list name: String, _ pointers: [String],
+              w: String = "NULL", bias: String = "NULL") -> String {
+        let list = "\(fn)_\(name)"
         var c = CWriter()
         c.line("{")
         c.indented { c in
-            c.line("const float *const \(list)[] = { \(step.inputs.map(pointer).joined(separator: ", ")) };")
-            c.line(call(fn, step, tasks: tasks, ins: list))
+            c.line("const float *const \(list)[] = { \(pointers.joined(separator: ", ")) };")
+            c.line(call(fn, step, tasks: tasks, res: res, ins: list, w: w, bias: bias))
         }
         c.line("}")
         return String(c.text.dropLast())

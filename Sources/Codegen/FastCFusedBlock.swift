@@ -145,15 +145,8 @@ extension FastCEmitter {
         }
         s += c.text + "\n"
 
-        let list = "\(fn)_weights"
         let weights = [ec.weight, ec.bias, dc.weight, dc.bias, pc.weight, pc.bias].map { weight($0) }
-        var callText = CWriter()
-        callText.line("{")
-        callText.indented { c in
-            c.line("const float *const \(list)[] = { \(weights.joined(separator: ", ")) };")
-            c.line(call(fn, step, tasks: "batch * \(bands)", res: step.residualInput.map(pointer) ?? "NULL", ins: list))
-        }
-        callText.line("}")
-        return (s, String(callText.text.dropLast()))
+        return (s, call(fn, step, tasks: "batch * \(bands)", res: step.residualInput.map(pointer) ?? "NULL",
+                        list: "weights", weights))
     }
 }

@@ -10,8 +10,7 @@ extension KernelPlanner {
     /// kernel computes with one `.invertedResidual` step, where `options.fusion` allows it.
     mutating func fuseInvertedResiduals(output: Int) {
         guard emits.fusedBlocks, options.fusion != .never else { return }
-        var reads = [Int](repeating: 0, count: values.count)
-        for step in steps { for input in step.inputs { reads[input] += 1 } }
+        let reads = inputReads()
         var fused: [PlanStep] = []
         var index = 0
         while index < steps.count {
@@ -59,10 +58,22 @@ extension KernelPlanner {
     /// A 1x1, stride-1, unpadded direct convolution on a blocked input, reducing over all its
     /// input channels per call (the fused kernel's row strips).
     static func isPlainPointwise(_ d: DirectConvolution, _ conv: ConvolutionKernel) -> Bool {
+        isPointwise(d, conv) && d.reduction == .whole
+    }
+
+    /// A 1x1, stride-1, unpadded, ungrouped direct convolution on a blocked input, not paired.
+    static func isPointwise(_ d: DirectConvolution, _ conv: ConvolutionKernel) -> Bool {
         let w = conv.window
         return w.kernelHeight == 1 && w.kernelWidth == 1 && w.strideHeight == 1 && w.strideWidth == 1
             && w.padTop == 0 && w.padLeft == 0 && w.padBottom == 0 && w.padRight == 0
-            && d.grouped == nil && !d.planarInput && !d.prepadded && !d.pairs && d.reduction == .whole
+            && d.grouped == nil && !d.planarInput && !d.prepadded && !d.pairs
+    }
+
+    /// How many steps read each value (a step reading it twice counts twice).
+    func inputReads() -> [Int] {
+        var reads = [Int](repeating: 0, count: values.count)
+        for step in steps { for input in step.inputs { reads[input] += 1 } }
+        return reads
     }
 
     /// Per-thread scratch of a fused block: the ring of expanded rows the depthwise window

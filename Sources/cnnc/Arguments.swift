@@ -94,10 +94,7 @@ struct Arguments {
 
     /// The `--target` given, nil when there is none (or it is not a target, a usage problem).
     mutating func givenVectorTarget() -> VectorTarget? {
-        guard let text = option("--target") else { return nil }
-        if let target = VectorTarget(rawValue: text) { return target }
-        problems.append("--target is one of \(VectorTarget.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
-        return nil
+        chosen("--target", CLIChoices.target)
     }
 
     /// `--fusion automatic|never|always` (automatic when absent or not one of them, a usage problem).
@@ -106,6 +103,7 @@ struct Arguments {
     /// `--schedule automatic|whole-batch|image-by-image` (automatic when absent or not one of them).
     mutating func batchSchedule() -> BatchSchedule { chosen("--schedule", CLIChoices.schedule) ?? .automatic }
 
+    /// The value of option `name`'s word among `choices`; a word not among them is a usage problem.
     private mutating func chosen<Value>(_ name: String, _ choices: [(word: String, value: Value)]) -> Value? {
         guard let text = option(name) else { return nil }
         if let match = choices.first(where: { $0.word == text }) { return match.value }
@@ -147,8 +145,9 @@ struct Arguments {
     }
 }
 
-/// The words of the planner's forced choices, in the order help and completions list them.
+/// The words of the choice options that pick a Codegen value, in the order help and completions list them.
 enum CLIChoices {
+    static let target: [(word: String, value: VectorTarget)] = VectorTarget.allCases.map { ($0.rawValue, $0) }
     static let fusion: [(word: String, value: FusionPolicy)] = [("automatic", .automatic), ("never", .never), ("always", .always)]
     static let schedule: [(word: String, value: BatchSchedule)] =
         [("automatic", .automatic), ("whole-batch", .wholeBatch), ("image-by-image", .imageByImage)]

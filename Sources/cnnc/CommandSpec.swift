@@ -47,7 +47,7 @@ struct OptionSpec: Sendable {
     static let ignoreExtraWeights = flag("--ignore-extra-weights",
                                          help: "load a weights file that also holds tensors the network has no parameter for (they are listed on stderr)")
     /// `--target`: the vector unit the fast C kernels are blocked for.
-    static let target = choice("--target", ["avx512", "avx2", "neon", "generic"],
+    static let target = choice("--target", CLIChoices.target.map(\.word),
                                help: "the vector unit the fast C kernels are blocked for", default: "this machine's")
     /// `--fusion` and `--schedule`: the fast C planner's choices, forced (compile and bench).
     static let fusion = choice("--fusion", CLIChoices.fusion.map(\.word),
